@@ -1,0 +1,32 @@
+/** Size of one block: 8 MiB. The single source of truth; every module derives from it. */
+export const BlockSize = 8 * 1024 * 1024
+
+/** Size of a content hash in bytes (SHA-256). */
+export const HashSize = 32
+
+/** Floor for the deduced local store size: 256 MiB. */
+export const MinLocalStoreSize = 256 * 1024 * 1024
+
+/** Floor for the deduced read buffer size: 64 MiB. */
+export const MinReadBufferSize = 64 * 1024 * 1024
+
+/** Floor for deduced parallel uploads. */
+export const MinParallelSyncs = 4
+
+/** Floor for deduced parallel downloads. */
+export const MinParallelFetches = 8
+
+/** Prefetch workers per engine (fixed, not deduced). */
+export const DefaultPrefetchWorkers = 4
+
+/** Longest payload ID accepted, in UTF-8 bytes. */
+export const MaxPayloadIdBytes = 1024
+
+/**
+ * Largest block index: block offsets must stay exact in a JavaScript number, so the last
+ * byte of the last block is below 2^53.
+ */
+export const MaxBlockIndex = Math.floor(Number.MAX_SAFE_INTEGER / BlockSize) - 1
+
+/** Largest payload size in bytes (every byte offset exact in a JavaScript number). */
+export const MaxPayloadSize = (MaxBlockIndex + 1) * BlockSize

@@ -1,0 +1,13 @@
+/** Core types, contracts, errors and helpers. No I/O, no dependencies. */
+export * from './abort.js'
+export * from './block.js'
+export * from './constants.js'
+export * from './defaults.js'
+export * from './errors.js'
+export * from './hash.js'
+export * from './health.js'
+export * from './keys.js'
+export type * from './metadata-store.js'
+export * from './payload-id.js'
+export type * from './remote-store.js'
+export * from './retention.js'

@@ -1,0 +1,79 @@
+/**
+ * Block IDs (`"{payloadId}/{idx}"`) and remote store keys (`"{payloadId}/block-{idx}"`).
+ * Every parser splits on the LAST separator, because payload IDs contain `/` and may even
+ * contain `/block-` themselves. Invalid input gives `undefined`, never a block index of 0.
+ */
+import { MaxBlockIndex } from './constants.js'
+
+const STORE_KEY_MARKER = '/block-'
+const DECIMAL = /^(0|[1-9][0-9]*)$/
+
+/** A payload ID and block index. */
+export interface BlockAddress {
+  readonly payloadId: string
+  readonly blockIdx: number
+}
+
+/** Parses a plain unsigned decimal block index; `undefined` when invalid or out of range. */
+export function parseIndex(text: string): number | undefined {
+  // Leading zeros are rejected so every index has exactly one spelling (one key per block).
+  if (!DECIMAL.test(text)) return undefined
+  const n = Number(text)
+  return n <= MaxBlockIndex ? n : undefined
+}
+
+/** `"{payloadId}/block-{blockIdx}"`: the remote object key of a block. */
+export function formatStoreKey(payloadId: string, blockIdx: number): string {
+  return `${payloadId}${STORE_KEY_MARKER}${blockIdx}`
+}
+
+/**
+ * Splits a store key at its last `"/block-"`. `undefined` when the marker is absent or at
+ * position 0, or the index is not a plain decimal.
+ */
+export function parseStoreKey(storeKey: string): BlockAddress | undefined {
+  const at = storeKey.lastIndexOf(STORE_KEY_MARKER)
+  if (at <= 0) return undefined
+  const blockIdx = parseIndex(storeKey.slice(at + STORE_KEY_MARKER.length))
+  if (blockIdx === undefined) return undefined
+  return { payloadId: storeKey.slice(0, at), blockIdx }
+}
+
+/** True when `key` is `payloadId + "/block-" + something` (strictly longer than the prefix). */
+export function keyBelongsToFile(key: string, payloadId: string): boolean {
+  const prefix = payloadId + STORE_KEY_MARKER
+  return key.length > prefix.length && key.startsWith(prefix)
+}
+
+/**
+ * The block index of `key` for a known payload, or `undefined` when the key is not
+ * `payloadId + "/block-" + decimal` (unlike the Go reference, never an ambiguous 0).
+ */
+export function parseBlockIdx(key: string, payloadId: string): number | undefined {
+  if (!keyBelongsToFile(key, payloadId)) return undefined
+  return parseIndex(key.slice(payloadId.length + STORE_KEY_MARKER.length))
+}
+
+/** `"{payloadId}/{blockIdx}"`: the metadata row ID of a block. */
+export function formatBlockId(payloadId: string, blockIdx: number): string {
+  return `${payloadId}/${blockIdx}`
+}
+
+/** Splits a block ID at its last `/`; `undefined` when invalid. */
+export function parseBlockId(blockId: string): BlockAddress | undefined {
+  const at = blockId.lastIndexOf('/')
+  if (at <= 0) return undefined
+  const blockIdx = parseIndex(blockId.slice(at + 1))
+  if (blockIdx === undefined) return undefined
+  return { payloadId: blockId.slice(0, at), blockIdx }
+}
+
+/** True when `blockId` is `payloadId + "/" + decimal`. */
+export function blockIdBelongsToFile(blockId: string, payloadId: string): boolean {
+  return (
+    blockId.length > payloadId.length + 1 &&
+    blockId.startsWith(payloadId) &&
+    blockId[payloadId.length] === '/' &&
+    parseIndex(blockId.slice(payloadId.length + 1)) !== undefined
+  )
+}

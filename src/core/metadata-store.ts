@@ -1,0 +1,137 @@
+/**
+ * MetadataStore: where every block record and payload record lives. It is the source of
+ * truth for which bytes exist where, so it must be exact, durable and safe under concurrency.
+ */
+import type { AbortOptions } from './abort.js'
+import type { FileBlock } from './block.js'
+import type { ContentHash } from './hash.js'
+
+/** What a metadata store can do beyond the contract. */
+export interface MetadataStoreCapabilities {
+  /** Rows survive close and reopen (and a process kill once a call has returned). */
+  readonly persistent: boolean
+  /** Several processes or nodes may share the store at once. */
+  readonly shared: boolean
+}
+
+/** A payload's own record: its size and times, so size and existence never need the remote. */
+export interface PayloadRecord {
+  readonly id: string
+  /** Size in bytes. */
+  readonly size: number
+  /** Creation time, ms since the Unix epoch. */
+  readonly createdAt: number
+  /** Last modification time, ms since the Unix epoch. */
+  readonly modifiedAt: number
+}
+
+/** Options of {@link MetadataStore.listPayloads}. */
+export interface ListPayloadsOptions extends AbortOptions {
+  /** Only IDs starting with this string (plain string prefix). */
+  readonly prefix?: string | undefined
+  /** Resume after this cursor (from a previous page's `nextCursor`). */
+  readonly cursor?: string | undefined
+  /** Page size; default 1000, at most 10000. */
+  readonly limit?: number | undefined
+}
+
+/** One page of payload records, in ascending ID order (by UTF-8 bytes). */
+export interface PayloadPage {
+  readonly items: PayloadRecord[]
+  /** Cursor of the next page; absent on the last page. */
+  readonly nextCursor?: string | undefined
+}
+
+/** Options of {@link MetadataStore.deleteFileBlock}. */
+export interface DeleteFileBlockOptions extends AbortOptions {
+  /**
+   * Delete only while the row still has this version. When it does not, nothing changes and
+   * the call resolves to `false`.
+   */
+  readonly ifVersion?: number | undefined
+}
+
+/**
+ * Block and payload records.
+ *
+ * Rules for every implementation (checked by `describeMetadataStore`):
+ * - returned rows are copies; mutating them never changes the store;
+ * - every successful mutation of a row (put, compare-and-put, reference count change) stores
+ *   `version + 1`, so compare-and-set callers can detect any concurrent change;
+ * - reference counts never go below 0;
+ * - block IDs are `"{payloadId}/{idx}"` with payload IDs that may contain `/`;
+ * - all backends store and return byte-identical rows (hash persisted whenever non-zero,
+ *   independent of state).
+ */
+export interface MetadataStore extends AsyncDisposable {
+  readonly capabilities: MetadataStoreCapabilities
+  /** Backend name, e.g. "memory", "sqlite", "postgres". */
+  readonly backend: string
+
+  /** @throws {BlockStoreError} BS_FILE_BLOCK_NOT_FOUND when absent. */
+  getFileBlock(id: string, options?: AbortOptions): Promise<FileBlock>
+  /**
+   * Upserts a row unconditionally (every column) and returns the stored copy (new version).
+   * Prefer {@link compareAndPutFileBlock} for state transitions.
+   */
+  putFileBlock(block: FileBlock, options?: AbortOptions): Promise<FileBlock>
+  /**
+   * Stores `block` only if the current row's version equals `expectedVersion` (0: the row must
+   * not exist). Returns the stored copy, or `undefined` when the precondition failed, in
+   * which case nothing changed (the caller lost a race).
+   */
+  compareAndPutFileBlock(
+    block: FileBlock,
+    expectedVersion: number,
+    options?: AbortOptions,
+  ): Promise<FileBlock | undefined>
+  /**
+   * Deletes a row. Resolves to `true` when deleted, `false` when `ifVersion` did not match.
+   * @throws {BlockStoreError} BS_FILE_BLOCK_NOT_FOUND when absent.
+   */
+  deleteFileBlock(id: string, options?: DeleteFileBlockOptions): Promise<boolean>
+  /**
+   * Atomically adds one reference; returns the new count.
+   * @throws {BlockStoreError} BS_FILE_BLOCK_NOT_FOUND when absent.
+   */
+  incrementRefCount(id: string, options?: AbortOptions): Promise<number>
+  /**
+   * Atomically removes one reference (never below 0); returns the new count.
+   * @throws {BlockStoreError} BS_FILE_BLOCK_NOT_FOUND when absent.
+   */
+  decrementRefCount(id: string, options?: AbortOptions): Promise<number>
+  /**
+   * A dedup donor: a row that is Remote (legacy rule included) and whose CURRENT hash equals
+   * `hash`; `undefined` when there is none. Never returns a row whose hash changed.
+   */
+  findFileBlockByHash(hash: ContentHash, options?: AbortOptions): Promise<FileBlock | undefined>
+  /**
+   * Rows in state Local with a local path, last accessed more than `olderThanMs` ago
+   * (`olderThanMs <= 0`: no age filter), oldest access first; `limit <= 0`: all.
+   */
+  listLocalBlocks(olderThanMs: number, limit: number, options?: AbortOptions): Promise<FileBlock[]>
+  /** Rows in state Remote with a local path, oldest access first; `limit <= 0`: all. */
+  listRemoteBlocks(limit: number, options?: AbortOptions): Promise<FileBlock[]>
+  /** Rows with reference count 0; `limit <= 0`: all. */
+  listUnreferenced(limit: number, options?: AbortOptions): Promise<FileBlock[]>
+  /** All rows of a payload, ordered by numeric block index; `[]` when none. */
+  listFileBlocks(payloadId: string, options?: AbortOptions): Promise<FileBlock[]>
+  /**
+   * Every non-empty remote key referenced by any row (each key at least once), streamed in
+   * pages, never loaded whole. Used by garbage collection to mark the live set; any error
+   * is thrown, never swallowed.
+   */
+  referencedRemoteKeys(options?: AbortOptions): AsyncIterable<string>
+
+  /** A payload's record, or `undefined`. */
+  getPayload(id: string, options?: AbortOptions): Promise<PayloadRecord | undefined>
+  /** Upserts a payload's record. */
+  putPayload(record: PayloadRecord, options?: AbortOptions): Promise<void>
+  /** Deletes a payload's record; `false` when there was none. Block rows are not touched. */
+  deletePayload(id: string, options?: AbortOptions): Promise<boolean>
+  /** Pages through payload records in ascending ID order. */
+  listPayloads(options?: ListPayloadsOptions): Promise<PayloadPage>
+
+  /** Releases connections and handles. Idempotent; later calls fail with BS_STORE_CLOSED. */
+  close(): Promise<void>
+}

@@ -1,0 +1,45 @@
+import { MaxPayloadIdBytes } from './constants.js'
+import { BlockStoreError } from './errors.js'
+
+// A lone UTF-16 surrogate cannot be encoded as UTF-8: it would be silently replaced by
+// U+FFFD on the way to disk or a database, so two different IDs could collide.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+const encoder = new TextEncoder()
+
+/**
+ * Why `id` is not a valid payload ID, or `undefined` when it is valid.
+ * Rules: non-empty; at most 1024 UTF-8 bytes; well-formed Unicode; no NUL; no leading `/`;
+ * no empty, `.` or `..` path segment.
+ */
+export function payloadIdProblem(id: unknown): string | undefined {
+  if (typeof id !== 'string') return 'payload ID must be a string'
+  if (id.length === 0) return 'payload ID is empty'
+  if (id.includes('\0')) return 'payload ID contains NUL'
+  if (LONE_SURROGATE.test(id)) return 'payload ID is not well-formed Unicode'
+  const bytes = encoder.encode(id).length
+  if (bytes > MaxPayloadIdBytes) {
+    return `payload ID is ${bytes} bytes long, at most ${MaxPayloadIdBytes} allowed`
+  }
+  if (id.startsWith('/')) return 'payload ID starts with "/"'
+  for (const segment of id.split('/')) {
+    if (segment === '') return 'payload ID has an empty path segment'
+    if (segment === '.' || segment === '..') return `payload ID has a "${segment}" segment`
+  }
+  return undefined
+}
+
+/** True when `id` is a valid payload ID (see {@link payloadIdProblem}). */
+export function isValidPayloadId(id: unknown): id is string {
+  return payloadIdProblem(id) === undefined
+}
+
+/**
+ * Checks a payload ID.
+ * @throws {BlockStoreError} BS_INVALID_PAYLOAD_ID naming the problem.
+ */
+export function assertPayloadId(id: unknown): asserts id is string {
+  const problem = payloadIdProblem(id)
+  if (problem !== undefined) {
+    throw new BlockStoreError('BS_INVALID_PAYLOAD_ID', `invalid content ID: ${problem}`)
+  }
+}

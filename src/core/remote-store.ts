@@ -1,0 +1,92 @@
+/**
+ * RemoteStore: durable object storage for whole blocks (S3, a directory, memory).
+ */
+import type { AbortOptions } from './abort.js'
+import type { HealthReport } from './health.js'
+
+/** What a remote store can do. */
+export interface RemoteStoreCapabilities {
+  /** Objects survive close and reopen. */
+  readonly persistent: boolean
+  /** `readBlockRange` fetches only the range (no whole-object read). */
+  readonly rangeReads: boolean
+  /** `copyBlock` copies without moving the bytes through this process. */
+  readonly serverSideCopy: boolean
+}
+
+/** One listed object. */
+export interface RemoteObjectInfo {
+  /** Key without the store's own prefix. */
+  readonly key: string
+  /** Size in bytes. */
+  readonly size: number
+  /** Last modification, ms since the Unix epoch. */
+  readonly lastModified: number
+}
+
+/** Request and byte counters of a remote store (for stats and cost estimates). */
+export interface RemoteStoreStats {
+  /** Requests sent, by kind (e.g. "put", "get", "list", "delete", "copy", "head"). */
+  readonly requests: Readonly<Record<string, number>>
+  /** Requests that failed, by kind. */
+  readonly failures: Readonly<Record<string, number>>
+  /** Payload bytes sent to the store. */
+  readonly bytesUploaded: number
+  /** Payload bytes received from the store. */
+  readonly bytesDownloaded: number
+}
+
+/**
+ * Durable storage of immutable block objects keyed `"{payloadId}/block-{idx}"`.
+ *
+ * Rules (checked by `describeRemoteStore`): input is copied on write and reads return fresh
+ * bytes; prefix operations are plain string-prefix matches; after `close()` every data
+ * operation fails with BS_STORE_CLOSED; an already aborted signal rejects with its reason.
+ * Network failures, timeouts, 5xx and throttling fail with BS_UNAVAILABLE (transient).
+ */
+export interface RemoteStore extends AsyncDisposable {
+  readonly capabilities: RemoteStoreCapabilities
+  /** Backend name, e.g. "s3", "fs", "memory". */
+  readonly backend: string
+
+  /** Creates or replaces one object. */
+  writeBlock(key: string, data: Uint8Array, options?: AbortOptions): Promise<void>
+  /** @throws {BlockStoreError} BS_BLOCK_NOT_FOUND when missing. */
+  readBlock(key: string, options?: AbortOptions): Promise<Uint8Array>
+  /**
+   * Bytes `[offset, min(offset + length, size))` of an object.
+   * @throws {BlockStoreError} BS_BLOCK_NOT_FOUND when missing; BS_INVALID_OFFSET when
+   * `offset` is not a non-negative safe integer or is at or past the end; BS_INVALID_SIZE when
+   * `length` is not a positive safe integer or `offset + length` overflows.
+   */
+  readBlockRange(
+    key: string,
+    offset: number,
+    length: number,
+    options?: AbortOptions,
+  ): Promise<Uint8Array>
+  /** Size and time of one object, or `undefined` when missing. */
+  statBlock(key: string, options?: AbortOptions): Promise<RemoteObjectInfo | undefined>
+  /** Deletes one object; deleting a missing key succeeds. */
+  deleteBlock(key: string, options?: AbortOptions): Promise<void>
+  /**
+   * Deletes every object whose key starts with `prefix`; returns how many were deleted.
+   * @throws {BlockStoreError} when any single deletion failed (never silently partial).
+   */
+  deleteByPrefix(prefix: string, options?: AbortOptions): Promise<number>
+  /** Keys starting with `prefix`, ascending, paged lazily. */
+  listByPrefix(prefix: string, options?: AbortOptions): AsyncIterable<string>
+  /** Objects (key, size, time) starting with `prefix`, ascending, paged lazily. */
+  listObjects(prefix: string, options?: AbortOptions): AsyncIterable<RemoteObjectInfo>
+  /**
+   * Copies an object (server-side where supported).
+   * @throws {BlockStoreError} BS_BLOCK_NOT_FOUND when the source is missing.
+   */
+  copyBlock(srcKey: string, dstKey: string, options?: AbortOptions): Promise<void>
+  /** Probes the store; never throws. An aborted signal gives status "unknown". */
+  healthcheck(options?: AbortOptions): Promise<HealthReport>
+  /** Request and byte counters. */
+  stats(): RemoteStoreStats
+  /** Idempotent. */
+  close(): Promise<void>
+}
