@@ -44,8 +44,10 @@ export interface DeducedDefaults {
 
 /** Derives sizing from the detector's memory and CPU figures. */
 export function deduceDefaults(detector: SystemDetector): DeducedDefaults {
-  const mem = Math.max(0, Math.floor(detector.availableMemory()))
-  const cpus = Math.max(0, Math.floor(detector.availableCPUs()))
+  // A detector that fails (NaN, negative) must give the floors, never NaN sizing.
+  const sane = (n: number): number => (Number.isFinite(n) && n > 0 ? Math.floor(n) : 0)
+  const mem = sane(detector.availableMemory())
+  const cpus = sane(detector.availableCPUs())
   const floors: string[] = []
   const floor = (value: number, min: number, label: string): number => {
     if (value < min) {

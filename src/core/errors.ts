@@ -64,7 +64,6 @@ const NFS4_STALE = nfs('NFS4ERR_STALE', 70)
 const NFS4_BADHANDLE = nfs('NFS4ERR_BADHANDLE', 10001)
 const NFS4_NOTSUPP = nfs('NFS4ERR_NOTSUPP', 10004)
 const NFS4_DELAY = nfs('NFS4ERR_DELAY', 10008)
-const NFS4_LOCKED = nfs('NFS4ERR_LOCKED', 10012)
 
 const SMB_NOT_FOUND = smb('STATUS_OBJECT_NAME_NOT_FOUND', 0xc0000034)
 const SMB_COLLISION = smb('STATUS_OBJECT_NAME_COLLISION', 0xc0000035)
@@ -281,7 +280,7 @@ export const ERROR_CODES = {
     message: 'resource busy',
     http: 409,
     nfs3: NFS3_JUKEBOX,
-    nfs4: NFS4_LOCKED,
+    nfs4: NFS4_DELAY,
     smb: SMB_SHARING,
     transient: true,
   },
