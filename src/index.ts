@@ -5,5 +5,5 @@
  * `./s3`, `./sqlite` and `./postgres` subpaths.
  */
 export * from './core/index.js'
-export { hashBlock } from './platform/hash-block.js'
+export { hashBlock, hashBlockAsync } from './platform/hash-block.js'
 export { createSystemDetector, type SystemDetectorOptions } from './platform/system-detector.js'

@@ -4,6 +4,7 @@
  * contain `/block-` themselves. Invalid input gives `undefined`, never a block index of 0.
  */
 import { MaxBlockIndex } from './constants.js'
+import type { ContentHash } from './hash.js'
 
 const STORE_KEY_MARKER = '/block-'
 const DECIMAL = /^(0|[1-9][0-9]*)$/
@@ -76,4 +77,25 @@ export function blockIdBelongsToFile(blockId: string, payloadId: string): boolea
     blockId[payloadId.length] === '/' &&
     parseIndex(blockId.slice(payloadId.length + 1)) !== undefined
   )
+}
+
+const CONTENT_KEY = /^blocks\/([0-9a-f]{2})\/([0-9a-f]{64})$/
+
+/**
+ * The remote object key of a block's content: `"blocks/{hh}/{sha256 hex}"`.
+ *
+ * The engine stores objects under their content hash rather than `formatStoreKey(payloadId,
+ * idx)`: a payload-based key is overwritten when its block is rewritten, which would corrupt
+ * every other payload deduplicated onto that object. A content key always holds the same bytes,
+ * so dedup and re-uploads can never change what another row references.
+ */
+export function formatContentKey(hash: ContentHash): string {
+  const hex = hash.toString()
+  return `blocks/${hex.slice(0, 2)}/${hex}`
+}
+
+/** The hex hash of a content key, or `undefined` when `key` is not one. */
+export function parseContentKey(key: string): string | undefined {
+  const m = CONTENT_KEY.exec(key)
+  return m !== null && m[1] === m[2]!.slice(0, 2) ? m[2] : undefined
 }

@@ -85,3 +85,17 @@ describe('block IDs', () => {
     assert.ok(!blockIdBelongsToFile('a/b/c/0', 'a/b'))
   })
 })
+
+describe('content keys', () => {
+  it('formats "blocks/{hh}/{hex}" and parses it back', async () => {
+    const { ContentHash, formatContentKey, parseContentKey } = await import('../../src/core/index.js')
+    const bytes = new Uint8Array(32).map((_, i) => i * 7)
+    const h = ContentHash.fromBytes(bytes)
+    const key = formatContentKey(h)
+    assert.equal(key, `blocks/${h.toString().slice(0, 2)}/${h.toString()}`)
+    assert.equal(parseContentKey(key), h.toString())
+    assert.equal(parseContentKey(`blocks/ff/${h.toString()}`), undefined)
+    assert.equal(parseContentKey('export/a/block-0'), undefined)
+    assert.equal(parseContentKey(`${key}x`), undefined)
+  })
+})

@@ -1,0 +1,194 @@
+/**
+ * Cold reads from the remote store: fast failure while the remote is unhealthy (before any
+ * network I/O), one shared fetch per object for concurrent readers, a time budget per demand
+ * fetch (trap 29), and verification of every whole block against its SHA-256 so corrupt or
+ * missing bytes are an error, never zeros (trap 44).
+ */
+import type { AbortOptions } from '../core/abort.js'
+import type { FileBlock } from '../core/block.js'
+import { BlockStoreError, isBlockStoreError } from '../core/errors.js'
+import type { RemoteStore } from '../core/remote-store.js'
+import { hashBlockAsync } from '../platform/hash-block.js'
+import type { HealthMonitor } from './health-monitor.js'
+import { Semaphore } from './pool.js'
+
+/** Options of a {@link Fetcher}. */
+export interface FetcherOptions {
+  readonly remote: RemoteStore
+  /** Health of the remote; reads fail fast while it is unhealthy. */
+  readonly health?: HealthMonitor | undefined
+  /** Remote reads in flight at once (default 8). */
+  readonly parallelism?: number | undefined
+  /** Time budget of one demand fetch (default 60 s). */
+  readonly budgetMs?: number | undefined
+}
+
+/** Counters of a {@link Fetcher}. */
+export interface FetcherStats {
+  readonly blockFetches: number
+  readonly rangeFetches: number
+  readonly bytesDownloaded: number
+  /** Readers that joined a fetch already in flight instead of starting one. */
+  readonly sharedFetches: number
+  readonly integrityFailures: number
+  /** Reads refused at once because the remote was unhealthy. */
+  readonly offlineReadsBlocked: number
+}
+
+/** Fetches blocks and ranges of blocks from the remote store. */
+export class Fetcher {
+  readonly #remote: RemoteStore
+  readonly #health: HealthMonitor | undefined
+  readonly #limit: Semaphore
+  readonly #budgetMs: number
+  readonly #inFlight = new Map<string, Promise<Uint8Array>>()
+  #stats = {
+    blockFetches: 0,
+    rangeFetches: 0,
+    bytesDownloaded: 0,
+    sharedFetches: 0,
+    integrityFailures: 0,
+    offlineReadsBlocked: 0,
+  }
+
+  constructor(options: FetcherOptions) {
+    this.#remote = options.remote
+    this.#health = options.health
+    this.#limit = new Semaphore(options.parallelism ?? 8)
+    this.#budgetMs = options.budgetMs ?? 60_000
+  }
+
+  /**
+   * The whole block a Remote row points at, verified against the row's hash and size.
+   * @throws {BlockStoreError} BS_REMOTE_UNAVAILABLE (remote unhealthy or budget exceeded),
+   * BS_BLOCK_NOT_FOUND (the object is gone), BS_INTEGRITY_CHECK_FAILED (bytes do not match).
+   */
+  async fetchBlock(row: FileBlock, options: AbortOptions = {}): Promise<Uint8Array> {
+    this.#assertHealthy(row)
+    const key = row.blockStoreKey
+    let shared = this.#inFlight.get(key)
+    if (shared === undefined) {
+      shared = this.#withBudget(row, (signal) =>
+        this.#limit.run(() => this.#remote.readBlock(key, { signal })),
+      ).finally(() => this.#inFlight.delete(key))
+      this.#inFlight.set(key, shared)
+    } else {
+      this.#stats.sharedFetches++
+    }
+    const data = await raceSignal(shared, options.signal)
+    await this.#verify(row, data)
+    this.#stats.blockFetches++
+    this.#stats.bytesDownloaded += data.length
+    // Each reader gets its own copy: the shared buffer may be cached or handed to others.
+    return data.slice()
+  }
+
+  /**
+   * Bytes `[offset, offset + length)` of a Remote row's block, with a ranged GET. Ranges cannot
+   * be checked against the block hash; only their length is checked.
+   * @throws {BlockStoreError} as {@link fetchBlock}, BS_INTEGRITY_CHECK_FAILED on a short range.
+   */
+  async fetchRange(
+    row: FileBlock,
+    offset: number,
+    length: number,
+    options: AbortOptions = {},
+  ): Promise<Uint8Array> {
+    this.#assertHealthy(row)
+    const want = Math.min(length, row.dataSize - offset)
+    const data = await raceSignal(
+      this.#withBudget(row, (signal) =>
+        this.#limit.run(() =>
+          this.#remote.readBlockRange(row.blockStoreKey, offset, want, { signal }),
+        ),
+      ),
+      options.signal,
+    )
+    if (data.length !== want) {
+      this.#stats.integrityFailures++
+      throw new BlockStoreError(
+        'BS_INTEGRITY_CHECK_FAILED',
+        `block ${row.id}: range of ${want} bytes at ${offset} came back with ${data.length}`,
+        { key: row.blockStoreKey, op: 'download' },
+      )
+    }
+    this.#stats.rangeFetches++
+    this.#stats.bytesDownloaded += data.length
+    return data
+  }
+
+  /** Counters. */
+  stats(): FetcherStats {
+    return { ...this.#stats }
+  }
+
+  #assertHealthy(row: FileBlock): void {
+    if (this.#health === undefined || this.#health.isHealthy()) return
+    this.#stats.offlineReadsBlocked++
+    const seconds = Math.floor(this.#health.outageDurationMs() / 1000)
+    throw new BlockStoreError(
+      'BS_REMOTE_UNAVAILABLE',
+      `remote store unavailable (offline for ${seconds}s): block ${row.id} is only in the remote store`,
+      { op: 'download', key: row.blockStoreKey },
+    )
+  }
+
+  async #withBudget<T>(row: FileBlock, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const budget = new AbortController()
+    const timer = setTimeout(() => budget.abort(), this.#budgetMs)
+    try {
+      return await fn(budget.signal)
+    } catch (err) {
+      if (budget.signal.aborted) {
+        throw new BlockStoreError(
+          'BS_REMOTE_UNAVAILABLE',
+          `fetching block ${row.id} exceeded its ${this.#budgetMs} ms budget`,
+          { cause: err, op: 'download', key: row.blockStoreKey, durationMs: this.#budgetMs },
+        )
+      }
+      if (isBlockStoreError(err, 'BS_BLOCK_NOT_FOUND')) {
+        throw new BlockStoreError(
+          'BS_BLOCK_NOT_FOUND',
+          `block ${row.id} is recorded as remote but object ${row.blockStoreKey} is missing`,
+          { cause: err, op: 'download', key: row.blockStoreKey },
+        )
+      }
+      throw err
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  async #verify(row: FileBlock, data: Uint8Array): Promise<void> {
+    const sizeOk = data.length === row.dataSize
+    const hashOk = row.hash.isZero() || (await hashBlockAsync(data)).equals(row.hash)
+    if (sizeOk && hashOk) return
+    this.#stats.integrityFailures++
+    throw new BlockStoreError(
+      'BS_INTEGRITY_CHECK_FAILED',
+      `block ${row.id}: object ${row.blockStoreKey} has ${data.length} bytes` +
+        (sizeOk ? ' that do not match their SHA-256' : `, expected ${row.dataSize}`),
+      { op: 'download', key: row.blockStoreKey },
+    )
+  }
+}
+
+/** Settles with `promise`, or rejects with the signal's reason as soon as it aborts. */
+function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise
+  signal.throwIfAborted()
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(v)
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(e)
+      },
+    )
+  })
+}

@@ -1,0 +1,262 @@
+/**
+ * Background upload of Local blocks: bounded parallelism, re-hash right before upload
+ * (trap 30), dedup by SHA-256 onto content-addressed keys, compare-and-set transitions so a
+ * block written during its upload is never marked Remote with stale bytes (trap 47), and
+ * per-block exponential backoff so a permanently failing block never spins.
+ */
+import { debuglog } from 'node:util'
+import type { AbortOptions } from '../core/abort.js'
+import { BlockState, type FileBlock } from '../core/block.js'
+import { BlockStoreError, isBlockStoreError } from '../core/errors.js'
+import { formatContentKey, parseBlockId } from '../core/keys.js'
+import type { LocalStore } from '../core/local-store.js'
+import type { MetadataStore } from '../core/metadata-store.js'
+import type { RemoteStore } from '../core/remote-store.js'
+import { hashBlockAsync } from '../platform/hash-block.js'
+import { runPool } from './pool.js'
+
+const log = debuglog('blockstore:sync')
+
+/** Options of an {@link Uploader}. */
+export interface UploaderOptions {
+  readonly local: LocalStore
+  readonly remote: RemoteStore
+  readonly metadata: MetadataStore
+  /** Uploads in flight at once (default 8). */
+  readonly parallelism?: number | undefined
+  /** First retry delay after a failed upload; doubles per failure (default 1 s). */
+  readonly backoffBaseMs?: number | undefined
+  /** Longest retry delay (default 5 min). */
+  readonly backoffMaxMs?: number | undefined
+  /** Rows listed per pass (default 1024). */
+  readonly batchSize?: number | undefined
+  /** Clock, for tests. */
+  readonly now?: (() => number) | undefined
+}
+
+/** What one upload of a block did. */
+export type UploadOutcome = 'uploaded' | 'deduplicated' | 'skipped' | 'superseded'
+
+/** A block that failed to upload, with the error. */
+export interface BlockUploadError {
+  readonly blockId: string
+  readonly error: Error
+}
+
+/** Result of a pass or a drain. */
+export interface UploadReport {
+  readonly uploaded: number
+  readonly deduplicated: number
+  /** Blocks written again while uploading: their bytes will be uploaded by a later pass. */
+  readonly superseded: number
+  readonly bytesUploaded: number
+  readonly failed: readonly BlockUploadError[]
+}
+
+/** Counters since the uploader was created. */
+export interface UploaderStats {
+  readonly uploaded: number
+  readonly deduplicated: number
+  readonly superseded: number
+  readonly failed: number
+  readonly bytesUploaded: number
+  readonly inFlight: number
+  /** Blocks waiting for their backoff to expire. */
+  readonly backingOff: number
+  readonly lastError: string | undefined
+  readonly lastErrorAt: number
+}
+
+interface Backoff {
+  failures: number
+  notBefore: number
+}
+
+/** Uploads Local blocks to the remote store. */
+export class Uploader {
+  readonly #local: LocalStore
+  readonly #remote: RemoteStore
+  readonly #metadata: MetadataStore
+  readonly #parallelism: number
+  readonly #backoffBase: number
+  readonly #backoffMax: number
+  readonly #batch: number
+  readonly #now: () => number
+  readonly #backoff = new Map<string, Backoff>()
+  /** Blocks being uploaded now: two passes never upload the same block at once. */
+  readonly #inFlight = new Set<string>()
+  #counters = { uploaded: 0, deduplicated: 0, superseded: 0, failed: 0, bytesUploaded: 0 }
+  #lastError: string | undefined
+  #lastErrorAt = 0
+
+  constructor(options: UploaderOptions) {
+    this.#local = options.local
+    this.#remote = options.remote
+    this.#metadata = options.metadata
+    this.#parallelism = Math.max(1, options.parallelism ?? 8)
+    this.#backoffBase = options.backoffBaseMs ?? 1_000
+    this.#backoffMax = options.backoffMaxMs ?? 300_000
+    this.#batch = Math.max(1, options.batchSize ?? 1024)
+    this.#now = options.now ?? Date.now
+  }
+
+  /**
+   * One pass over Local blocks idle for at least `olderThanMs` (0: all). Blocks in backoff are
+   * skipped unless `ignoreBackoff`. Never throws for a block; failures are in the report.
+   */
+  async pass(
+    olderThanMs: number,
+    options: AbortOptions & { ignoreBackoff?: boolean; rows?: readonly FileBlock[] } = {},
+  ): Promise<UploadReport> {
+    const rows =
+      options.rows ?? (await this.#metadata.listLocalBlocks(olderThanMs, this.#batch, options))
+    const now = this.#now()
+    const todo = rows.filter((r) => {
+      if (r.state !== BlockState.Local || r.localPath === '' || this.#inFlight.has(r.id))
+        return false
+      const b = this.#backoff.get(r.id)
+      return options.ignoreBackoff === true || b === undefined || b.notBefore <= now
+    })
+    const report = { uploaded: 0, deduplicated: 0, superseded: 0, bytesUploaded: 0 }
+    const failed: BlockUploadError[] = []
+    await runPool(todo, this.#parallelism, async (row) => {
+      try {
+        const { outcome, bytes } = await this.uploadBlock(row, options)
+        if (outcome === 'uploaded') report.uploaded++
+        if (outcome === 'deduplicated') report.deduplicated++
+        if (outcome === 'superseded') report.superseded++
+        report.bytesUploaded += bytes
+      } catch (err) {
+        // An abort of the whole pass is not a block failure.
+        if (options.signal?.aborted) throw err
+        failed.push({ blockId: row.id, error: err as Error })
+      }
+    })
+    return { ...report, failed }
+  }
+
+  /**
+   * Uploads one block: claim (Local→Syncing), snapshot, hash, dedup or upload, then
+   * Syncing→Remote. Every transition is a compare-and-set on the row version.
+   * @throws the upload error after reverting the claim and scheduling a retry.
+   */
+  async uploadBlock(
+    row: FileBlock,
+    options: AbortOptions = {},
+  ): Promise<{ outcome: UploadOutcome; bytes: number }> {
+    const address = parseBlockId(row.id)
+    if (address === undefined || row.state !== BlockState.Local)
+      return { outcome: 'skipped', bytes: 0 }
+    if (this.#inFlight.has(row.id)) return { outcome: 'skipped', bytes: 0 }
+    this.#inFlight.add(row.id)
+    try {
+      const claimed = await this.#metadata.compareAndPutFileBlock(
+        { ...row, state: BlockState.Syncing },
+        row.version,
+        options,
+      )
+      if (claimed === undefined) return { outcome: 'skipped', bytes: 0 } // someone else moved it
+      try {
+        const snapshot = await this.#local.readBlockSnapshot(
+          address.payloadId,
+          address.blockIdx,
+          options,
+        )
+        if (snapshot.row.version !== claimed.version) {
+          // Written between the claim and the copy: the writer made the row Dirty.
+          this.#counters.superseded++
+          return { outcome: 'superseded', bytes: 0 }
+        }
+        const data = snapshot.data
+        const hash = await hashBlockAsync(data)
+        const donor = await this.#metadata.findFileBlockByHash(hash, options)
+        const key = donor?.blockStoreKey || formatContentKey(hash)
+        // A donor row whose object is gone must never be trusted (trap 44): uploading to the
+        // same content key then heals the donor as well.
+        const deduplicated =
+          donor !== undefined && (await this.#remote.statBlock(key, options))?.size === data.length
+        if (!deduplicated) await this.#remote.writeBlock(key, data, options)
+        const done = await this.#metadata.compareAndPutFileBlock(
+          {
+            ...claimed,
+            state: BlockState.Remote,
+            hash,
+            blockStoreKey: key,
+            dataSize: data.length,
+          },
+          claimed.version,
+          options,
+        )
+        this.#backoff.delete(row.id)
+        if (done === undefined) {
+          // Written while uploading: the object stays unreferenced for GC; the new bytes are
+          // uploaded by a later pass.
+          this.#counters.superseded++
+          return { outcome: 'superseded', bytes: 0 }
+        }
+        if (deduplicated) {
+          this.#counters.deduplicated++
+          return { outcome: 'deduplicated', bytes: 0 }
+        }
+        this.#counters.uploaded++
+        this.#counters.bytesUploaded += data.length
+        log('uploaded %s (%d bytes) as %s', row.id, data.length, key)
+        return { outcome: 'uploaded', bytes: data.length }
+      } catch (err) {
+        await this.#revert(claimed)
+        throw this.#fail(row.id, err)
+      }
+    } finally {
+      this.#inFlight.delete(row.id)
+    }
+  }
+
+  /** Counters. */
+  stats(): UploaderStats {
+    return {
+      ...this.#counters,
+      inFlight: this.#inFlight.size,
+      backingOff: this.#backoff.size,
+      lastError: this.#lastError,
+      lastErrorAt: this.#lastErrorAt,
+    }
+  }
+
+  /** Puts a claimed row back to Local so a later pass retries it (only if still claimed). */
+  async #revert(claimed: FileBlock): Promise<void> {
+    try {
+      await this.#metadata.compareAndPutFileBlock(
+        { ...claimed, state: BlockState.Local },
+        claimed.version,
+      )
+    } catch (err) {
+      // Crash recovery reverts Syncing rows too; nothing is lost if this fails.
+      log('revert of %s failed: %o', claimed.id, err)
+    }
+  }
+
+  #fail(blockId: string, err: unknown): Error {
+    const previous = this.#backoff.get(blockId)
+    const failures = (previous?.failures ?? 0) + 1
+    const delay = Math.min(this.#backoffMax, this.#backoffBase * 2 ** (failures - 1))
+    // Jitter spreads retries of many blocks that failed together (an outage).
+    this.#backoff.set(blockId, {
+      failures,
+      notBefore: this.#now() + delay * (0.5 + Math.random() / 2),
+    })
+    this.#counters.failed++
+    const error =
+      err instanceof Error
+        ? err
+        : new BlockStoreError('BS_UNAVAILABLE', String(err), { op: 'upload', key: blockId })
+    this.#lastError = `${blockId}: ${error.message}`
+    this.#lastErrorAt = this.#now()
+    log('upload of %s failed (%d): %s', blockId, failures, error.message)
+    return isBlockStoreError(error)
+      ? error
+      : new BlockStoreError('BS_UNAVAILABLE', `upload of ${blockId} failed: ${error.message}`, {
+          cause: error,
+          op: 'upload',
+        })
+  }
+}
