@@ -1,6 +1,13 @@
 /** The disabled read buffer: same API, stores nothing, so call sites never branch. */
 import type { AbortOptions } from '../core/abort.js'
-import type { FillResult, ReadBuffer, ReadBufferStats } from './read-buffer.js'
+import type {
+  BlockLoader,
+  FillResult,
+  ReadBuffer,
+  ReadBufferPutOptions,
+  ReadBufferStats,
+  ReadObserver,
+} from './read-buffer.js'
 
 const EMPTY_STATS: ReadBufferStats = Object.freeze({
   entries: 0,
@@ -25,49 +32,54 @@ export class NullReadBuffer implements ReadBuffer {
     this.blockSize = blockSize
   }
 
-  get(): undefined {
+  get(_payloadId: string, _blockIdx: number, _dest: Uint8Array, _offsetInBlock: number): undefined {
     return undefined
   }
 
-  put(): boolean {
+  put(
+    _payloadId: string,
+    _blockIdx: number,
+    _data: Uint8Array,
+    _options?: ReadBufferPutOptions,
+  ): boolean {
     return false
   }
 
-  contains(): boolean {
+  contains(_payloadId: string, _blockIdx: number): boolean {
     return false
   }
 
-  generation(): number {
+  generation(_payloadId: string): number {
     return 0
   }
 
-  invalidate(): void {}
+  invalidate(_payloadId: string, _blockIdx: number): void {}
 
-  invalidateFile(): void {}
+  invalidateFile(_payloadId: string): void {}
 
-  invalidateAbove(): void {}
+  invalidateAbove(_payloadId: string, _threshold: number): void {}
 
-  invalidateRange(): void {}
+  invalidateRange(_payloadId: string, _offset: number, _length: number): void {}
 
-  invalidateAboveSize(): void {}
+  invalidateAboveSize(_payloadId: string, _newSize: number): void {}
 
-  invalidateAndReset(): void {}
+  invalidateAndReset(_payloadId: string): void {}
 
-  notifyRead(): void {}
+  notifyRead(_payloadId: string, _offset: number, _length: number): void {}
 
   /** Loads nothing: with no buffer there is nothing to fill. */
   async fillFromStore(
     _payloadId: string,
     _offset: number,
     _length: number,
-    _load: unknown,
+    _load: BlockLoader,
     options?: AbortOptions,
   ): Promise<FillResult> {
     options?.signal?.throwIfAborted()
     return EMPTY_FILL
   }
 
-  attachObserver(): void {}
+  attachObserver(_observer: ReadObserver): void {}
 
   stats(): ReadBufferStats {
     return EMPTY_STATS

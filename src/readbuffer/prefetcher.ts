@@ -71,6 +71,8 @@ export interface Prefetcher extends ReadObserver, AsyncDisposable {
   tracker(payloadId: string): SequentialTracker | undefined
   /** Current counters. */
   stats(): PrefetcherStats
+  /** Resolves once no request is queued or in flight (tests, orderly engine shutdown). */
+  whenIdle(): Promise<void>
   /** Stops: drops queued requests, aborts in-flight loads and awaits them. Idempotent. */
   close(): Promise<void>
 }
@@ -90,15 +92,16 @@ const ZERO_STATS: PrefetcherStats = Object.freeze({
 /** Prefetcher of a disabled buffer or of 0 workers: every method is a no-op. */
 export class NullPrefetcher implements Prefetcher {
   readonly enabled = false
-  onRead(): void {}
-  reset(): void {}
-  submit(): void {}
-  tracker(): undefined {
+  onRead(_payloadId: string, _blockIdx: number): void {}
+  reset(_payloadId: string): void {}
+  submit(_payloadId: string, _blockIdx: number): void {}
+  tracker(_payloadId: string): undefined {
     return undefined
   }
   stats(): PrefetcherStats {
     return ZERO_STATS
   }
+  async whenIdle(): Promise<void> {}
   async close(): Promise<void> {}
   async [Symbol.asyncDispose](): Promise<void> {}
 }
@@ -195,6 +198,10 @@ export class PoolPrefetcher implements Prefetcher {
 
   stats(): PrefetcherStats {
     return { ...this.#counts, inFlight: this.#inFlight, pending: this.#queue.length }
+  }
+
+  async whenIdle(): Promise<void> {
+    while (this.#tasks.size > 0) await Promise.all(this.#tasks)
   }
 
   close(): Promise<void> {
