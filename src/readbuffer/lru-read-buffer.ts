@@ -1,4 +1,5 @@
 /** The enabled read buffer: an LRU of whole blocks under a byte budget. */
+import { Buffer } from 'node:buffer'
 import type { AbortOptions } from '../core/abort.js'
 import { assertIndex, blocksForSize, coveredBlocks } from './block-range.js'
 import { GenerationTable } from './generation-table.js'
@@ -15,7 +16,8 @@ import type {
 interface Entry {
   readonly payloadId: string
   readonly blockIdx: number
-  data: Uint8Array
+  // A Buffer inside only: its copy() is the cheapest way out (no subarray per read).
+  data: Buffer
   prefetched: boolean
   prev: Entry | undefined
   next: Entry | undefined
@@ -60,7 +62,7 @@ export class LruReadBuffer implements ReadBuffer {
       return undefined
     }
     const n = Math.min(dest.length, entry.data.length - offsetInBlock)
-    dest.set(entry.data.subarray(offsetInBlock, offsetInBlock + n))
+    entry.data.copy(dest, 0, offsetInBlock, offsetInBlock + n)
     this.#hits++
     if (entry.prefetched) {
       entry.prefetched = false
@@ -83,7 +85,9 @@ export class LruReadBuffer implements ReadBuffer {
       this.#stalePuts++
       return false
     }
-    const copy = data.slice()
+    // Unpooled: a small block must not pin a shared 8 KiB pool slab the budget cannot see.
+    const copy = Buffer.allocUnsafeSlow(data.length)
+    copy.set(data)
     const prefetched = options?.prefetched ?? false
     let blocks = this.#byPayload.get(payloadId)
     const existing = blocks?.get(blockIdx)
