@@ -1,0 +1,300 @@
+/**
+ * Sequential read-ahead into the read buffer: a {@link SequentialDetector} decides which
+ * blocks follow a sequential reader, a bounded pool of async workers loads them through an
+ * injected loader and puts them into the buffer with the generation taken before the load.
+ */
+import { DefaultPrefetchWorkers } from '../core/constants.js'
+import { assertIndex } from './block-range.js'
+import type { ReadBuffer, ReadObserver } from './read-buffer.js'
+import { SequentialDetector, type SequentialTracker } from './sequential-detector.js'
+
+/** Loads one whole block (local data, else a remote fetch); undefined when it has none. */
+export type PrefetchLoader = (
+  payloadId: string,
+  blockIdx: number,
+  signal: AbortSignal,
+) => Promise<Uint8Array | undefined>
+
+/** Options of {@link createPrefetcher}. */
+export interface PrefetcherOptions {
+  /** Buffer to fill; a disabled buffer gives the null prefetcher. */
+  readonly buffer: ReadBuffer
+  /** Block loader; receives a signal aborted when the prefetcher closes. */
+  readonly load: PrefetchLoader
+  /** Concurrent loads (default {@link DefaultPrefetchWorkers}); 0 disables prefetch. */
+  readonly workers?: number | undefined
+  /** Queued requests beyond the running ones (default workers x 4); more are dropped. */
+  readonly queueCapacity?: number | undefined
+  /** True when the block is in the local store: reading it is cheap, so it is not prefetched. */
+  readonly isLocal?: ((payloadId: string, blockIdx: number) => Promise<boolean>) | undefined
+  /** False while the remote is unhealthy: prefetch is suppressed then. */
+  readonly isRemoteHealthy?: (() => boolean) | undefined
+  /** Receives loader and local-check failures (they are also counted, never thrown). */
+  readonly onError?: ((err: unknown, payloadId: string, blockIdx: number) => void) | undefined
+  /** Payloads whose access pattern is remembered (default 4096). */
+  readonly maxTrackers?: number | undefined
+}
+
+/** Counters of a prefetcher (all zero for the null prefetcher). */
+export interface PrefetcherStats {
+  /** Requests accepted into the queue. */
+  readonly queued: number
+  /** Requests dropped because the queue was full. */
+  readonly dropped: number
+  /** Requests skipped: already buffered, queued, in flight or local. */
+  readonly skipped: number
+  /** Requests not run because the remote was unhealthy. */
+  readonly suppressed: number
+  /** Blocks put into the buffer. */
+  readonly loaded: number
+  /** Blocks loaded but rejected by the buffer (a write raced the load, or over budget). */
+  readonly rejected: number
+  /** Loader or local-check failures. */
+  readonly errors: number
+  /** Loads running now. */
+  readonly inFlight: number
+  /** Requests waiting now. */
+  readonly pending: number
+}
+
+/** Sequential read-ahead; also the buffer's {@link ReadObserver}. */
+export interface Prefetcher extends ReadObserver, AsyncDisposable {
+  /** False for the null prefetcher. */
+  readonly enabled: boolean
+  /** Records a read of block `blockIdx` and queues read-ahead once the pattern is sequential. */
+  onRead(payloadId: string, blockIdx: number): void
+  /** Forgets the payload's access pattern (write, truncate, delete). */
+  reset(payloadId: string): void
+  /** Queues one block for loading unless buffered, queued or the queue is full. */
+  submit(payloadId: string, blockIdx: number): void
+  /** The payload's access-pattern state, if tracked. */
+  tracker(payloadId: string): SequentialTracker | undefined
+  /** Current counters. */
+  stats(): PrefetcherStats
+  /** Resolves once no request is queued or in flight (tests, orderly engine shutdown). */
+  whenIdle(): Promise<void>
+  /** Stops: drops queued requests, aborts in-flight loads and awaits them. Idempotent. */
+  close(): Promise<void>
+}
+
+const ZERO_STATS: PrefetcherStats = Object.freeze({
+  queued: 0,
+  dropped: 0,
+  skipped: 0,
+  suppressed: 0,
+  loaded: 0,
+  rejected: 0,
+  errors: 0,
+  inFlight: 0,
+  pending: 0,
+})
+
+/** Prefetcher of a disabled buffer or of 0 workers: every method is a no-op. */
+export class NullPrefetcher implements Prefetcher {
+  readonly enabled = false
+  onRead(_payloadId: string, _blockIdx: number): void {}
+  reset(_payloadId: string): void {}
+  submit(_payloadId: string, _blockIdx: number): void {}
+  tracker(_payloadId: string): undefined {
+    return undefined
+  }
+  stats(): PrefetcherStats {
+    return ZERO_STATS
+  }
+  async whenIdle(): Promise<void> {}
+  async close(): Promise<void> {}
+  async [Symbol.asyncDispose](): Promise<void> {}
+}
+
+/**
+ * Creates the prefetcher of one engine, or the {@link NullPrefetcher} when the buffer is
+ * disabled or `workers` is 0. Workers start on demand, so creation has no side effect;
+ * wire it with `buffer.attachObserver(prefetcher)`.
+ * @throws {RangeError} when workers or queueCapacity is negative or not an integer.
+ */
+export function createPrefetcher(options: PrefetcherOptions): Prefetcher {
+  const workers = options.workers ?? DefaultPrefetchWorkers
+  assertIndex(workers, 'workers')
+  const queueCapacity = options.queueCapacity ?? workers * 4
+  assertIndex(queueCapacity, 'queueCapacity')
+  if (workers === 0 || !options.buffer.enabled) return new NullPrefetcher()
+  return new PoolPrefetcher(options, workers, queueCapacity)
+}
+
+interface Request {
+  readonly payloadId: string
+  readonly blockIdx: number
+}
+
+/** The enabled prefetcher; build it with {@link createPrefetcher}. */
+export class PoolPrefetcher implements Prefetcher {
+  readonly enabled = true
+  readonly #buffer: ReadBuffer
+  readonly #load: PrefetchLoader
+  readonly #isLocal: PrefetcherOptions['isLocal']
+  readonly #isRemoteHealthy: () => boolean
+  readonly #onError: PrefetcherOptions['onError']
+  readonly #workers: number
+  readonly #capacity: number
+  readonly #detector: SequentialDetector
+  readonly #abort = new AbortController()
+  readonly #queue: Request[] = []
+  // Queued or in flight, per payload: a block is never requested twice at once.
+  readonly #pending = new Map<string, Set<number>>()
+  readonly #tasks = new Set<Promise<void>>()
+  #closing: Promise<void> | undefined
+  // Workers alive, kept synchronously (a finished task leaves #tasks a microtask later).
+  #running = 0
+  #inFlight = 0
+  #counts = { queued: 0, dropped: 0, skipped: 0, suppressed: 0, loaded: 0, rejected: 0, errors: 0 }
+
+  /** Use {@link createPrefetcher}, which validates the options. */
+  constructor(options: PrefetcherOptions, workers: number, queueCapacity: number) {
+    this.#buffer = options.buffer
+    this.#load = options.load
+    this.#isLocal = options.isLocal
+    this.#isRemoteHealthy = options.isRemoteHealthy ?? (() => true)
+    this.#onError = options.onError
+    this.#workers = workers
+    this.#capacity = queueCapacity
+    this.#detector = new SequentialDetector(options.maxTrackers)
+  }
+
+  onRead(payloadId: string, blockIdx: number): void {
+    if (this.#closing !== undefined) return
+    assertIndex(blockIdx, 'blockIdx')
+    const { first, count } = this.#detector.onRead(payloadId, blockIdx)
+    if (count === 0) return
+    if (!this.#isRemoteHealthy()) {
+      this.#counts.suppressed += count
+      return
+    }
+    for (let idx = first; idx < first + count; idx++) this.submit(payloadId, idx)
+  }
+
+  reset(payloadId: string): void {
+    this.#detector.reset(payloadId)
+  }
+
+  submit(payloadId: string, blockIdx: number): void {
+    if (this.#closing !== undefined) return
+    if (this.#isPending(payloadId, blockIdx) || this.#buffer.contains(payloadId, blockIdx)) {
+      this.#counts.skipped++
+      return
+    }
+    if (this.#queue.length >= this.#capacity) {
+      this.#counts.dropped++
+      return
+    }
+    this.#queue.push({ payloadId, blockIdx })
+    this.#setPending(payloadId, blockIdx, true)
+    this.#counts.queued++
+    if (this.#running < this.#workers) this.#spawn()
+  }
+
+  tracker(payloadId: string): SequentialTracker | undefined {
+    return this.#detector.tracker(payloadId)
+  }
+
+  stats(): PrefetcherStats {
+    return { ...this.#counts, inFlight: this.#inFlight, pending: this.#queue.length }
+  }
+
+  async whenIdle(): Promise<void> {
+    while (this.#tasks.size > 0) await Promise.all(this.#tasks)
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown()
+    return this.#closing
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+
+  async #shutdown(): Promise<void> {
+    for (const req of this.#queue.splice(0)) this.#setPending(req.payloadId, req.blockIdx, false)
+    this.#detector.clear()
+    this.#abort.abort()
+    await Promise.all(this.#tasks)
+  }
+
+  #spawn(): void {
+    this.#running++
+    const task = this.#work().finally(() => this.#tasks.delete(task))
+    this.#tasks.add(task)
+  }
+
+  /** A worker: drains the queue and exits when it is empty (respawned by the next submit). */
+  async #work(): Promise<void> {
+    const signal = this.#abort.signal
+    try {
+      for (let req = this.#queue.shift(); req !== undefined; req = this.#queue.shift()) {
+        this.#inFlight++
+        try {
+          await this.#run(req.payloadId, req.blockIdx, signal)
+        } catch (err) {
+          if (!signal.aborted) this.#fail(err, req)
+        } finally {
+          this.#inFlight--
+          this.#setPending(req.payloadId, req.blockIdx, false)
+        }
+      }
+    } finally {
+      this.#running--
+    }
+  }
+
+  async #run(payloadId: string, blockIdx: number, signal: AbortSignal): Promise<void> {
+    if (!this.#isRemoteHealthy()) {
+      this.#counts.suppressed++
+      return
+    }
+    if (this.#buffer.contains(payloadId, blockIdx)) {
+      this.#counts.skipped++
+      return
+    }
+    // Taken before any read: a write that lands during the load makes the put stale.
+    const generation = this.#buffer.generation(payloadId)
+    if (this.#isLocal !== undefined && (await this.#isLocal(payloadId, blockIdx))) {
+      this.#counts.skipped++
+      return
+    }
+    if (signal.aborted) return
+    const data = await this.#load(payloadId, blockIdx, signal)
+    if (signal.aborted || data === undefined) return
+    if (this.#buffer.put(payloadId, blockIdx, data, { generation, prefetched: true })) {
+      this.#counts.loaded++
+    } else {
+      this.#counts.rejected++
+    }
+  }
+
+  #fail(err: unknown, req: Request): void {
+    this.#counts.errors++
+    try {
+      this.#onError?.(err, req.payloadId, req.blockIdx)
+    } catch {
+      // An observer that throws must not kill the worker; the failure is already counted.
+    }
+  }
+
+  #isPending(payloadId: string, blockIdx: number): boolean {
+    return this.#pending.get(payloadId)?.has(blockIdx) ?? false
+  }
+
+  #setPending(payloadId: string, blockIdx: number, pending: boolean): void {
+    let set = this.#pending.get(payloadId)
+    if (pending) {
+      if (set === undefined) {
+        set = new Set()
+        this.#pending.set(payloadId, set)
+      }
+      set.add(blockIdx)
+    } else if (set !== undefined) {
+      set.delete(blockIdx)
+      if (set.size === 0) this.#pending.delete(payloadId)
+    }
+  }
+}

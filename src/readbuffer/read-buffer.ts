@@ -1,0 +1,174 @@
+/**
+ * The read buffer contract: an in-memory LRU of whole blocks with a byte budget, shared by
+ * the engine's read path and the prefetcher. {@link createReadBuffer} returns the LRU or,
+ * when the budget is 0, a null object with the same API so call sites never branch.
+ */
+import type { AbortOptions } from '../core/abort.js'
+import { BlockSize } from '../core/constants.js'
+import { LruReadBuffer } from './lru-read-buffer.js'
+import { NullReadBuffer } from './null-read-buffer.js'
+
+/** Counters of a read buffer (all zero for the null buffer). */
+export interface ReadBufferStats {
+  /** Blocks held. */
+  readonly entries: number
+  /** Bytes held (sum of the blocks' sizes). */
+  readonly bytes: number
+  /** Byte budget (0 when disabled). */
+  readonly maxBytes: number
+  /** Reads served from the buffer (prefetch hits included). */
+  readonly hits: number
+  /** Reads not served from the buffer. */
+  readonly misses: number
+  /** Hits on a block the prefetcher inserted, counted once per insertion. */
+  readonly prefetchHits: number
+  /** Puts dropped because their generation was stale (a write raced the fill). */
+  readonly stalePuts: number
+}
+
+/** Options of {@link ReadBuffer.put}. */
+export interface ReadBufferPutOptions {
+  /**
+   * The payload's {@link ReadBuffer.generation} taken before the data was read. When the
+   * payload was invalidated since, the put is dropped. Omit only for data that cannot be
+   * stale (for example bytes the caller holds under the payload's write lock).
+   */
+  readonly generation?: number | undefined
+  /** True when the prefetcher inserts the block (for {@link ReadBufferStats.prefetchHits}). */
+  readonly prefetched?: boolean | undefined
+}
+
+/** Reads one whole block for {@link ReadBuffer.fillFromStore}; undefined when it has no data. */
+export type BlockLoader = (
+  payloadId: string,
+  blockIdx: number,
+  options?: AbortOptions,
+) => Promise<Uint8Array | undefined>
+
+/** Outcome of {@link ReadBuffer.fillFromStore}. */
+export interface FillResult {
+  /** Blocks inserted. */
+  readonly filled: number
+  /** Blocks already buffered, not loaded. */
+  readonly skipped: number
+  /** Blocks loaded but dropped because a write invalidated the payload meanwhile. */
+  readonly stale: number
+  /** Loader failures, one per failed block (a failed block is simply not buffered). */
+  readonly errors: readonly unknown[]
+}
+
+/** What the read buffer tells about reads and writes (implemented by the prefetcher). */
+export interface ReadObserver {
+  /** A read touched block `blockIdx` of `payloadId`. */
+  onRead(payloadId: string, blockIdx: number): void
+  /** The payload changed: forget its access pattern. */
+  reset(payloadId: string): void
+}
+
+/**
+ * An in-memory LRU of whole blocks keyed by (payload ID, block index). Data is copied on
+ * put and on read, so callers never share memory with the buffer.
+ *
+ * Generations (trap 57): every invalidation of a payload bumps its generation. A filler
+ * takes {@link generation} before it reads and passes it to {@link put}; a put whose
+ * generation is stale is dropped, so a fill that raced a write never inserts stale bytes.
+ * Writers must invalidate after their bytes are readable from the store they fill from.
+ */
+export interface ReadBuffer extends AsyncDisposable {
+  /** False for the null buffer (budget 0). */
+  readonly enabled: boolean
+  /** Byte budget (0 when disabled). */
+  readonly maxBytes: number
+  /** Block size the byte-range helpers divide by. */
+  readonly blockSize: number
+  /**
+   * Copies the block's bytes from `offsetInBlock` into `dest` (as many as fit) and marks it
+   * most recently used. Returns the number of bytes copied, or undefined on a miss (no
+   * such block, or `offsetInBlock` at or past its end).
+   */
+  get(
+    payloadId: string,
+    blockIdx: number,
+    dest: Uint8Array,
+    offsetInBlock: number,
+  ): number | undefined
+  /**
+   * Stores a private copy of `data` as the whole block and marks it most recently used,
+   * evicting least recently used blocks over budget. Returns false when the put was dropped:
+   * larger than the budget, stale generation, or buffer closed.
+   */
+  put(
+    payloadId: string,
+    blockIdx: number,
+    data: Uint8Array,
+    options?: ReadBufferPutOptions,
+  ): boolean
+  /** True when the block is buffered; does not change its recency. */
+  contains(payloadId: string, blockIdx: number): boolean
+  /** The payload's current generation, to pass to {@link put} after reading. */
+  generation(payloadId: string): number
+  /** Drops one block and bumps the payload's generation. */
+  invalidate(payloadId: string, blockIdx: number): void
+  /** Drops every block of the payload and bumps its generation. */
+  invalidateFile(payloadId: string): void
+  /** Drops the payload's blocks with index >= `threshold` and bumps its generation. */
+  invalidateAbove(payloadId: string, threshold: number): void
+  /** Write path: drops the blocks covering `[offset, offset + length)`, resets the observer. */
+  invalidateRange(payloadId: string, offset: number, length: number): void
+  /** Truncate path: drops the blocks at or past `newSize` bytes, resets the observer. */
+  invalidateAboveSize(payloadId: string, newSize: number): void
+  /** Delete path: drops every block of the payload and resets the observer. */
+  invalidateAndReset(payloadId: string): void
+  /** Read path: reports every block covering `[offset, offset + length)` to the observer. */
+  notifyRead(payloadId: string, offset: number, length: number): void
+  /**
+   * Loads the blocks covering `[offset, offset + length)` that are not buffered and puts
+   * them with the generation taken before each load. Loader errors are collected per block.
+   * @throws the signal's reason when `options.signal` aborts.
+   */
+  fillFromStore(
+    payloadId: string,
+    offset: number,
+    length: number,
+    load: BlockLoader,
+    options?: AbortOptions,
+  ): Promise<FillResult>
+  /** Wires the observer the helpers notify (the prefetcher); replaces any previous one. */
+  attachObserver(observer: ReadObserver): void
+  /** Current counters. */
+  stats(): ReadBufferStats
+  /** Drops every block; later puts are dropped and gets miss. Idempotent. */
+  close(): Promise<void>
+}
+
+/** Options of {@link createReadBuffer}. */
+export interface ReadBufferOptions {
+  /** Block size of the byte-range helpers (default {@link BlockSize}; tests use small ones). */
+  readonly blockSize?: number | undefined
+  /**
+   * Payloads whose generation is remembered before the table is reset (every in-flight
+   * fill is then treated as stale once). Default 65536.
+   */
+  readonly generationTableLimit?: number | undefined
+}
+
+/**
+ * Creates the read buffer of one engine: an LRU of `maxBytes`, or the null buffer when
+ * `maxBytes <= 0`.
+ * @throws {RangeError} when maxBytes is not a safe integer or an option is out of range.
+ */
+export function createReadBuffer(maxBytes: number, options: ReadBufferOptions = {}): ReadBuffer {
+  if (!Number.isSafeInteger(maxBytes)) {
+    throw new RangeError(`maxBytes must be a safe integer, got ${maxBytes}`)
+  }
+  const blockSize = options.blockSize ?? BlockSize
+  if (!Number.isSafeInteger(blockSize) || blockSize <= 0) {
+    throw new RangeError(`blockSize must be a positive safe integer, got ${blockSize}`)
+  }
+  if (maxBytes <= 0) return new NullReadBuffer(blockSize)
+  const limit = options.generationTableLimit ?? 65536
+  if (!Number.isSafeInteger(limit) || limit <= 0) {
+    throw new RangeError(`generationTableLimit must be a positive safe integer, got ${limit}`)
+  }
+  return new LruReadBuffer(maxBytes, blockSize, limit)
+}
