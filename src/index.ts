@@ -7,3 +7,4 @@
 export * from './core/index.js'
 export { hashBlock, hashBlockAsync } from './platform/hash-block.js'
 export { createSystemDetector, type SystemDetectorOptions } from './platform/system-detector.js'
+export * from './readbuffer/index.js'
