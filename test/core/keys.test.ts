@@ -88,7 +88,9 @@ describe('block IDs', () => {
 
 describe('content keys', () => {
   it('formats "blocks/{hh}/{hex}" and parses it back', async () => {
-    const { ContentHash, formatContentKey, parseContentKey } = await import('../../src/core/index.js')
+    const { ContentHash, formatContentKey, parseContentKey } = await import(
+      '../../src/core/index.js'
+    )
     const bytes = new Uint8Array(32).map((_, i) => i * 7)
     const h = ContentHash.fromBytes(bytes)
     const key = formatContentKey(h)
