@@ -1,6 +1,7 @@
 /** Core types, contracts, errors and helpers. No I/O, no dependencies. */
 export * from './abort.js'
 export * from './block.js'
+export type * from './block-store.js'
 export * from './constants.js'
 export * from './defaults.js'
 export * from './errors.js'

@@ -1,0 +1,165 @@
+/**
+ * BlockStore: the engine's public contract (the seed's `Store`: Reader, Writer, Flusher,
+ * stats, health, close), composed from a LocalStore, an optional RemoteStore, a MetadataStore,
+ * a syncer and a read buffer. Every method validates its input first: bad input gets a
+ * BlockStoreError with a stable code and changes nothing.
+ */
+import type { AbortOptions } from './abort.js'
+import type { FlushResult } from './block.js'
+import type { HealthReport } from './health.js'
+import type { ListPayloadsOptions, PayloadPage, PayloadRecord } from './metadata-store.js'
+
+/** Per-block upload failure reported by a drain. */
+export interface DrainFailure {
+  readonly blockId: string
+  readonly code: string
+  readonly message: string
+}
+
+/** What {@link BlockStore.drainAllUploads} did. */
+export interface DrainReport {
+  readonly uploaded: number
+  readonly deduplicated: number
+  readonly bytesUploaded: number
+  /** Blocks that could not be uploaded (each with its error); empty on full success. */
+  readonly failed: readonly DrainFailure[]
+  readonly durationMs: number
+}
+
+/** Options of {@link BlockStore.evict}. */
+export interface EvictOptions extends AbortOptions {
+  /** Clear the read buffer (default true). */
+  readonly readBuffer?: boolean | undefined
+  /** Drop local copies of blocks that are safely remote (default true). Never unsynced data. */
+  readonly local?: boolean | undefined
+  /** Only this payload (default: all). */
+  readonly payloadId?: string | undefined
+}
+
+/** What {@link BlockStore.evict} freed. */
+export interface EvictReport {
+  readonly readBufferEntriesCleared: number
+  readonly localBlocksEvicted: number
+  readonly bytesFreed: number
+}
+
+/** Engine statistics (spec §5.13 plus counters of this implementation). */
+export interface BlockStoreStats {
+  /** Payloads tracked by the local store. */
+  readonly fileCount: number
+  /** Blocks by physical presence (trap 23): dirty = written, not yet flushed. */
+  readonly blocksDirty: number
+  /** Flushed locally, not yet uploaded (Local + Syncing). */
+  readonly blocksLocal: number
+  /** Safely remote (a local copy may also exist). */
+  readonly blocksRemote: number
+  /** Remote blocks that also have a local copy. */
+  readonly blocksRemoteCached: number
+  readonly blocksTotal: number
+  readonly localDiskUsed: number
+  /** 0 = unlimited. */
+  readonly localDiskMax: number
+  readonly localMemUsed: number
+  readonly localMemMax: number
+  readonly readBufferEntries: number
+  readonly readBufferUsed: number
+  readonly readBufferMax: number
+  readonly readBufferHits: number
+  readonly readBufferMisses: number
+  readonly prefetchHits: number
+  readonly hasRemote: boolean
+  readonly remoteHealthy: boolean
+  /** hasRemote && !remoteHealthy. */
+  readonly evictionSuspended: boolean
+  readonly outageDurationSeconds: number
+  readonly offlineReadsBlocked: number
+  /** Age in ms of the oldest byte not yet safely remote (0 when none): what a dead disk would lose. */
+  readonly oldestUnuploadedAgeMs: number
+  readonly uploadsCompleted: number
+  readonly uploadsFailed: number
+  readonly uploadsInFlight: number
+  readonly dedupHits: number
+  readonly bytesUploaded: number
+  readonly bytesDownloaded: number
+  /** Remote requests by kind (put, get, list, ...). */
+  readonly remoteRequests: Readonly<Record<string, number>>
+  /** Totals for the seed's `Stats`: capacity, used, available, content count, average size. */
+  readonly totalSize: number
+  readonly usedSize: number
+  readonly availableSize: number
+  readonly contentCount: number
+  readonly averageSize: number
+}
+
+/** The block storage engine. */
+export interface BlockStore extends AsyncDisposable {
+  /**
+   * Reads into `dest` at `offset`; returns the bytes read, stopping at the payload's size
+   * (0 at or past the end). Holes read as zeros; present bytes are never replaced by zeros.
+   * @throws {BlockStoreError} BS_CONTENT_NOT_FOUND (unknown payload), BS_REMOTE_UNAVAILABLE,
+   * BS_BLOCK_NOT_FOUND / BS_INTEGRITY_CHECK_FAILED (remote copy missing or corrupt),
+   * BS_INVALID_OFFSET, BS_INVALID_PAYLOAD_ID.
+   */
+  readAt(
+    payloadId: string,
+    dest: Uint8Array,
+    offset: number,
+    options?: AbortOptions,
+  ): Promise<number>
+  /**
+   * Like {@link readAt}, but bytes the primary payload does not have yet are read from
+   * `cowSource` per block and copied into the primary; bytes the primary owns are never
+   * overwritten (trap 58). An empty `cowSource` is a plain read.
+   */
+  readAtWithCOWSource(
+    payloadId: string,
+    cowSource: string,
+    dest: Uint8Array,
+    offset: number,
+    options?: AbortOptions,
+  ): Promise<number>
+  /** @throws {BlockStoreError} BS_CONTENT_NOT_FOUND for an unknown payload. */
+  getSize(payloadId: string, options?: AbortOptions): Promise<number>
+  /** The payload's record (size and times). @throws BS_CONTENT_NOT_FOUND. */
+  stat(payloadId: string, options?: AbortOptions): Promise<PayloadRecord>
+  exists(payloadId: string, options?: AbortOptions): Promise<boolean>
+  /**
+   * Writes at `offset` (creating the payload), extending the size; gaps read as zeros.
+   * @throws {BlockStoreError} BS_STORAGE_FULL, BS_REMOTE_UNAVAILABLE (partial write into a
+   * remote-only block while the remote is down), BS_INVALID_OFFSET, BS_TOO_LARGE.
+   */
+  writeAt(
+    payloadId: string,
+    data: Uint8Array,
+    offset: number,
+    options?: AbortOptions,
+  ): Promise<void>
+  /** Sets the size with POSIX meaning (creating the payload when absent). */
+  truncate(payloadId: string, size: number, options?: AbortOptions): Promise<void>
+  /** Removes the payload and releases its blocks. @throws BS_CONTENT_NOT_FOUND. */
+  delete(payloadId: string, options?: AbortOptions): Promise<void>
+  /**
+   * Makes `dst` a copy of `src` (replacing `dst`), sharing remote blocks by reference.
+   * Returns the number of blocks copied. @throws BS_CONTENT_NOT_FOUND for an unknown `src`.
+   */
+  copyPayload(src: string, dst: string, options?: AbortOptions): Promise<number>
+  /**
+   * Returns once the payload is durable (locally, or remotely under `durability: 'remote'`);
+   * `finalized` is true when every block is safely remote.
+   * @throws {BlockStoreError} BS_CONTENT_NOT_FOUND.
+   */
+  flush(payloadId: string, options?: AbortOptions): Promise<FlushResult>
+  /** Uploads every flushed block now; per-block failures are in the report. */
+  drainAllUploads(options?: AbortOptions): Promise<DrainReport>
+  /** Pages through payloads in ascending ID order. */
+  listPayloads(options?: ListPayloadsOptions): Promise<PayloadPage>
+  stats(options?: AbortOptions): Promise<BlockStoreStats>
+  /** healthy; degraded (remote down: local reads and all writes work); unhealthy (local down). */
+  healthcheck(options?: AbortOptions): Promise<HealthReport>
+  /** Frees memory and local disk without ever dropping data that is not safely remote. */
+  evict(options?: EvictOptions): Promise<EvictReport>
+  /** True when a remote store is configured. */
+  readonly hasRemote: boolean
+  /** Stops background work, waits for in-flight calls, closes the stores. Idempotent. */
+  close(): Promise<void>
+}
