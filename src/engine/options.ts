@@ -1,0 +1,98 @@
+/**
+ * Options of {@link openBlockStore}: each part is given by value (an opened store) or by a
+ * short config; unset limits come from `deduceDefaults` of this machine.
+ */
+import type { SystemDetector } from '../core/defaults.js'
+import type { LocalStore } from '../core/local-store.js'
+import type { MetadataStore } from '../core/metadata-store.js'
+import type { RemoteStore } from '../core/remote-store.js'
+import type { RetentionPolicy } from '../core/retention.js'
+
+/** Local tier by config. */
+export type LocalConfig =
+  | {
+      readonly kind: 'fs'
+      /** Directory of block files (created if missing). */
+      readonly dir: string
+      /** Disk cap in bytes (default: deduced local store size; 0 = unlimited). */
+      readonly maxDiskBytes?: number | undefined
+      /** Dirty-buffer memory budget (default: deduced). */
+      readonly maxMemoryBytes?: number | undefined
+      /**
+       * fsync block files on flush (default true). False is only safe with
+       * `durability: 'remote'`, where the remote is the durable copy.
+       */
+      readonly fsync?: boolean | undefined
+      /** How long a writer over the disk cap waits for uploads to free space (default 60 s). */
+      readonly spaceWaitMs?: number | undefined
+    }
+  | { readonly kind: 'memory'; readonly maxMemoryBytes?: number | undefined }
+
+/** Remote tier by config. */
+export type RemoteConfig =
+  | { readonly kind: 'memory' }
+  | { readonly kind: 'fs'; readonly dir: string }
+  | {
+      readonly kind: 's3'
+      readonly bucket: string
+      readonly prefix?: string | undefined
+      readonly region?: string | undefined
+      readonly endpoint?: string | undefined
+      readonly forcePathStyle?: boolean | undefined
+      readonly accessKeyId?: string | undefined
+      readonly secretAccessKey?: string | undefined
+    }
+
+/** Metadata store by config. */
+export type MetadataConfig =
+  | { readonly kind: 'memory' }
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'postgres'; readonly url: string; readonly schema?: string | undefined }
+
+/** Background upload and fetch knobs. */
+export interface SyncerConfig {
+  /** Uploads in flight (default: deduced, at least 8). */
+  readonly parallelUploads?: number | undefined
+  /** Remote reads in flight (default: deduced). */
+  readonly parallelFetches?: number | undefined
+  /** Period of the background upload pass in ms (default 1000). */
+  readonly uploadIntervalMs?: number | undefined
+  /** A flushed block is uploaded once idle this long in ms (default 2000). */
+  readonly uploadDelayMs?: number | undefined
+  /** Time budget of one demand fetch in ms (default 60000). */
+  readonly fetchBudgetMs?: number | undefined
+  /** Health probe period while healthy / unhealthy, failure threshold, probe timeout. */
+  readonly healthIntervalMs?: number | undefined
+  readonly unhealthyIntervalMs?: number | undefined
+  readonly failureThreshold?: number | undefined
+  readonly probeTimeoutMs?: number | undefined
+}
+
+/** Options of `openBlockStore`. */
+export interface BlockStoreOptions {
+  readonly local: LocalStore | LocalConfig
+  /** `undefined`: local-only engine. */
+  readonly remote?: RemoteStore | RemoteConfig | undefined
+  readonly metadata: MetadataStore | MetadataConfig
+  /** Retention of synced blocks on local disk (default lru). */
+  readonly retention?:
+    | { readonly policy: RetentionPolicy; readonly ttlMs?: number | undefined }
+    | undefined
+  /**
+   * `'local'` (default): flush returns once the payload is durable on local disk.
+   * `'remote'`: flush also waits until the payload's blocks are uploaded.
+   */
+  readonly durability?: 'local' | 'remote' | undefined
+  /** Read buffer bytes (default: deduced; 0 disables it). */
+  readonly readBufferBytes?: number | undefined
+  /** Prefetch workers (default 4; 0 disables prefetch). */
+  readonly prefetchWorkers?: number | undefined
+  /**
+   * Reads that need at most this many bytes of a remote-only block use a ranged GET instead of
+   * fetching the whole block (default 1 MiB; 0 always fetches whole, verified blocks).
+   */
+  readonly rangedReadThreshold?: number | undefined
+  readonly syncer?: SyncerConfig | undefined
+  /** Machine figures for deduced defaults (default: this machine, cgroup-aware). */
+  readonly detector?: SystemDetector | undefined
+}
