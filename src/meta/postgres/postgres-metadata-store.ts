@@ -1,0 +1,375 @@
+/**
+ * PostgresMetadataStore: block and payload records in one PostgreSQL schema through a `pg`
+ * pool, shareable by several nodes (every mutation is one atomic statement).
+ */
+import pg from 'pg'
+import type { AbortOptions } from '../../core/abort.js'
+import type { FileBlock } from '../../core/block.js'
+import { BlockStoreError, isBlockStoreError } from '../../core/errors.js'
+import type { ContentHash } from '../../core/hash.js'
+import type {
+  DeleteFileBlockOptions,
+  ListPayloadsOptions,
+  MetadataStore,
+  MetadataStoreCapabilities,
+  PayloadPage,
+  PayloadRecord,
+} from '../../core/metadata-store.js'
+import { assertPayloadId } from '../../core/payload-id.js'
+import {
+  type BlockRow,
+  fromBlockRow,
+  fromPayloadRow,
+  hashColumn,
+  type IntColumn,
+  type PayloadRow,
+  toSafeInt,
+} from '../row-codec.js'
+import {
+  assertBlockId,
+  assertFileBlock,
+  assertOpen,
+  assertPayloadRecord,
+  assertVersion,
+  fileBlockNotFound,
+  payloadQuery,
+  toPayloadPage,
+} from '../validate.js'
+import { migratePostgres, quoteSchema } from './schema.js'
+import { buildPostgresStatements, type PostgresStatements } from './statements.js'
+
+const BACKEND = 'postgres'
+const KEY_PAGE = 1000
+
+/** Options of {@link PostgresMetadataStore.open}: a connection string or an existing pool. */
+export interface PostgresMetadataStoreOptions {
+  /** e.g. `postgres://user@127.0.0.1:5432/db`; the store owns (and ends) the pool it builds. */
+  readonly connectionString?: string | undefined
+  /** An existing pool; the store never ends it. */
+  readonly pool?: pg.Pool | undefined
+  /** Schema holding the tables; created when missing. Default `ditto_blockstore`. */
+  readonly schema?: string | undefined
+  /** Connections of an owned pool; default 10. */
+  readonly maxConnections?: number | undefined
+  /** Receives errors of idle pooled connections (they have no caller to reject). */
+  readonly onError?: ((err: Error) => void) | undefined
+}
+
+// SQLSTATE classes and network errors mapped to engine codes.
+const ACCESS_DENIED = new Set(['28000', '28P01', '42501'])
+const STORAGE_FULL = new Set(['53100'])
+
+/** Wraps a driver failure as a BlockStoreError with the cause attached; never swallows it. */
+export function postgresError(err: unknown, op: string): BlockStoreError {
+  if (isBlockStoreError(err)) return err
+  const code = (err as { code?: unknown }).code
+  const text = typeof code === 'string' ? code : ''
+  const detail = err instanceof Error && err.message !== '' ? err.message : text || String(err)
+  const message = `postgres ${op} failed: ${detail}`
+  const options = { cause: err, op, backend: BACKEND }
+  if (ACCESS_DENIED.has(text)) return new BlockStoreError('BS_ACCESS_DENIED', message, options)
+  if (STORAGE_FULL.has(text)) return new BlockStoreError('BS_STORAGE_FULL', message, options)
+  return new BlockStoreError('BS_UNAVAILABLE', message, options)
+}
+
+function sqlLimit(limit: number): number | null {
+  return limit > 0 ? limit : null
+}
+
+/** {@link MetadataStore} in a PostgreSQL schema; persistent and shared by several nodes. */
+export class PostgresMetadataStore implements MetadataStore {
+  readonly backend = BACKEND
+  readonly capabilities: MetadataStoreCapabilities = { persistent: true, shared: true }
+  readonly #pool: pg.Pool
+  readonly #ownsPool: boolean
+  readonly #sql: PostgresStatements
+  #closed = false
+
+  private constructor(pool: pg.Pool, ownsPool: boolean, sql: PostgresStatements) {
+    this.#pool = pool
+    this.#ownsPool = ownsPool
+    this.#sql = sql
+  }
+
+  /**
+   * Connects, creates the schema when missing and applies migrations under an advisory lock.
+   * @throws {BlockStoreError} BS_INVALID_CONFIG, BS_UNSUPPORTED_FORMAT, BS_UNAVAILABLE, BS_ACCESS_DENIED.
+   */
+  static async open(options: PostgresMetadataStoreOptions): Promise<PostgresMetadataStore> {
+    const schema = options.schema ?? 'ditto_blockstore'
+    const quoted = quoteSchema(schema)
+    if ((options.pool === undefined) === (options.connectionString === undefined)) {
+      throw new BlockStoreError(
+        'BS_INVALID_CONFIG',
+        'give exactly one of pool or connectionString',
+        {
+          backend: BACKEND,
+        },
+      )
+    }
+    const owns = options.pool === undefined
+    const pool =
+      options.pool ??
+      new pg.Pool({
+        connectionString: options.connectionString,
+        max: options.maxConnections ?? 10,
+      })
+    if (owns) pool.on('error', (err) => options.onError?.(err))
+    try {
+      const client = await pool.connect()
+      try {
+        const { rows } = await client.query<{ server_encoding: string }>('SHOW server_encoding')
+        if (rows[0]?.server_encoding !== 'UTF8') {
+          throw new BlockStoreError(
+            'BS_INVALID_CONFIG',
+            `database encoding is ${rows[0]?.server_encoding}; UTF8 is required`,
+            { backend: BACKEND },
+          )
+        }
+        await migratePostgres(client, schema)
+      } finally {
+        client.release()
+      }
+    } catch (err) {
+      if (owns) await pool.end()
+      throw postgresError(err, 'open')
+    }
+    return new PostgresMetadataStore(pool, owns, buildPostgresStatements(quoted))
+  }
+
+  /** @throws {BlockStoreError} BS_FILE_BLOCK_NOT_FOUND when absent. */
+  async getFileBlock(id: string, options?: AbortOptions): Promise<FileBlock> {
+    this.#enter(options)
+    assertBlockId(id)
+    const row = await this.#one<BlockRow>('getFileBlock', this.#sql.get, [id])
+    if (row === undefined) throw fileBlockNotFound(id, BACKEND)
+    return fromBlockRow(row, BACKEND)
+  }
+
+  /** Upserts every column; stores and returns `version + 1`. */
+  async putFileBlock(block: FileBlock, options?: AbortOptions): Promise<FileBlock> {
+    this.#enter(options)
+    assertFileBlock(block)
+    const row = await this.#one<BlockRow>('putFileBlock', this.#sql.upsert, this.#params(block))
+    return fromBlockRow(row!, BACKEND)
+  }
+
+  /** Stores `block` only when the row's version is `expectedVersion` (0: absent). */
+  async compareAndPutFileBlock(
+    block: FileBlock,
+    expectedVersion: number,
+    options?: AbortOptions,
+  ): Promise<FileBlock | undefined> {
+    this.#enter(options)
+    assertFileBlock(block)
+    assertVersion(expectedVersion, block.id)
+    const params = this.#params(block)
+    const row =
+      expectedVersion === 0
+        ? await this.#one<BlockRow>('compareAndPutFileBlock', this.#sql.insertNew, params)
+        : await this.#one<BlockRow>('compareAndPutFileBlock', this.#sql.updateIfVersion, [
+            ...params,
+            expectedVersion,
+          ])
+    return row === undefined ? undefined : fromBlockRow(row, BACKEND)
+  }
+
+  /** @throws {BlockStoreError} BS_FILE_BLOCK_NOT_FOUND when absent. */
+  async deleteFileBlock(id: string, options?: DeleteFileBlockOptions): Promise<boolean> {
+    this.#enter(options)
+    assertBlockId(id)
+    if (options?.ifVersion !== undefined) assertVersion(options.ifVersion, id)
+    const row = await this.#one<{ deleted: boolean; existed: boolean }>(
+      'deleteFileBlock',
+      this.#sql.delete,
+      [id, options?.ifVersion ?? null],
+    )
+    if (row?.existed !== true) throw fileBlockNotFound(id, BACKEND)
+    return row.deleted
+  }
+
+  /** @throws {BlockStoreError} BS_FILE_BLOCK_NOT_FOUND when absent. */
+  async incrementRefCount(id: string, options?: AbortOptions): Promise<number> {
+    this.#enter(options)
+    assertBlockId(id)
+    const row = await this.#one<{ ref_count: IntColumn }>(
+      'incrementRefCount',
+      this.#sql.increment,
+      [id],
+    )
+    if (row === undefined) throw fileBlockNotFound(id, BACKEND)
+    return toSafeInt(row.ref_count, 'ref_count', BACKEND)
+  }
+
+  /**
+   * Removes one reference; a count already at 0 stays 0 and the row is left unchanged.
+   * @throws {BlockStoreError} BS_FILE_BLOCK_NOT_FOUND when absent.
+   */
+  async decrementRefCount(id: string, options?: AbortOptions): Promise<number> {
+    this.#enter(options)
+    assertBlockId(id)
+    const row = await this.#one<{ updated: IntColumn | null; current: IntColumn | null }>(
+      'decrementRefCount',
+      this.#sql.decrement,
+      [id],
+    )
+    const count = row?.updated ?? row?.current
+    if (count === null || count === undefined) throw fileBlockNotFound(id, BACKEND)
+    return toSafeInt(count, 'ref_count', BACKEND)
+  }
+
+  /** A Remote row whose current hash is `hash`; never one for the zero hash. */
+  async findFileBlockByHash(
+    hash: ContentHash,
+    options?: AbortOptions,
+  ): Promise<FileBlock | undefined> {
+    this.#enter(options)
+    if (hash.isZero()) return undefined
+    const row = await this.#one<BlockRow>('findFileBlockByHash', this.#sql.byHash, [
+      hash.toString(),
+    ])
+    return row === undefined ? undefined : fromBlockRow(row, BACKEND)
+  }
+
+  /** Local rows with a local path, idle longer than `olderThanMs`, oldest access first. */
+  async listLocalBlocks(
+    olderThanMs: number,
+    limit: number,
+    options?: AbortOptions,
+  ): Promise<FileBlock[]> {
+    this.#enter(options)
+    return olderThanMs > 0
+      ? this.#blocks('listLocalBlocks', this.#sql.localOlder, [
+          sqlLimit(limit),
+          Date.now() - olderThanMs,
+        ])
+      : this.#blocks('listLocalBlocks', this.#sql.local, [sqlLimit(limit)])
+  }
+
+  /** Remote rows with a local copy, oldest access first. */
+  async listRemoteBlocks(limit: number, options?: AbortOptions): Promise<FileBlock[]> {
+    this.#enter(options)
+    return this.#blocks('listRemoteBlocks', this.#sql.remote, [sqlLimit(limit)])
+  }
+
+  /** Rows with reference count 0, in block ID byte order. */
+  async listUnreferenced(limit: number, options?: AbortOptions): Promise<FileBlock[]> {
+    this.#enter(options)
+    return this.#blocks('listUnreferenced', this.#sql.unreferenced, [sqlLimit(limit)])
+  }
+
+  /** All rows of a payload by numeric block index (index scan on payload ID). */
+  async listFileBlocks(payloadId: string, options?: AbortOptions): Promise<FileBlock[]> {
+    this.#enter(options)
+    assertPayloadId(payloadId)
+    return this.#blocks('listFileBlocks', this.#sql.byPayload, [payloadId])
+  }
+
+  /** Every non-empty remote key, read in pages of 1000 rows by ID. */
+  async *referencedRemoteKeys(options?: AbortOptions): AsyncGenerator<string> {
+    let after = ''
+    for (;;) {
+      this.#enter(options)
+      const page = await this.#all<{ id: string; block_store_key: string }>(
+        'referencedRemoteKeys',
+        this.#sql.keys,
+        [after, KEY_PAGE],
+      )
+      for (const row of page) yield row.block_store_key
+      if (page.length < KEY_PAGE) return
+      after = page[page.length - 1]!.id
+    }
+  }
+
+  /** A payload's record, or `undefined`. */
+  async getPayload(id: string, options?: AbortOptions): Promise<PayloadRecord | undefined> {
+    this.#enter(options)
+    assertPayloadId(id)
+    const row = await this.#one<PayloadRow>('getPayload', this.#sql.getPayload, [id])
+    return row === undefined ? undefined : fromPayloadRow(row, BACKEND)
+  }
+
+  /** Upserts a payload's record. */
+  async putPayload(record: PayloadRecord, options?: AbortOptions): Promise<void> {
+    this.#enter(options)
+    assertPayloadRecord(record)
+    const { id, size, createdAt, modifiedAt } = record
+    await this.#all('putPayload', this.#sql.putPayload, [id, size, createdAt, modifiedAt])
+  }
+
+  /** Deletes a payload's record; `false` when there was none. */
+  async deletePayload(id: string, options?: AbortOptions): Promise<boolean> {
+    this.#enter(options)
+    assertPayloadId(id)
+    const result = await this.#query('deletePayload', this.#sql.deletePayload, [id])
+    return (result.rowCount ?? 0) > 0
+  }
+
+  /** Pages through payload records in UTF-8 byte order (COLLATE "C"). */
+  async listPayloads(options?: ListPayloadsOptions): Promise<PayloadPage> {
+    this.#enter(options)
+    const q = payloadQuery(options)
+    const rows = await this.#all<PayloadRow>('listPayloads', this.#sql.listPayloads, [
+      q.after,
+      q.prefix,
+      q.limit + 1,
+    ])
+    return toPayloadPage(
+      rows.map((r) => fromPayloadRow(r, BACKEND)),
+      q,
+    )
+  }
+
+  /** Ends an owned pool (waiting for running queries). Idempotent; later calls fail with BS_STORE_CLOSED. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    if (this.#ownsPool) await this.#pool.end()
+  }
+
+  /** Same as {@link close}. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+
+  #enter(options?: AbortOptions): void {
+    assertOpen(this.#closed, BACKEND, options)
+  }
+
+  async #query(op: string, sql: string, params: unknown[]): Promise<pg.QueryResult> {
+    try {
+      return await this.#pool.query(sql, params)
+    } catch (err) {
+      throw postgresError(err, op)
+    }
+  }
+
+  async #all<T>(op: string, sql: string, params: unknown[]): Promise<T[]> {
+    return (await this.#query(op, sql, params)).rows as T[]
+  }
+
+  async #one<T>(op: string, sql: string, params: unknown[]): Promise<T | undefined> {
+    return (await this.#all<T>(op, sql, params))[0]
+  }
+
+  async #blocks(op: string, sql: string, params: unknown[]): Promise<FileBlock[]> {
+    return (await this.#all<BlockRow>(op, sql, params)).map((r) => fromBlockRow(r, BACKEND))
+  }
+
+  #params(block: FileBlock): unknown[] {
+    const { payloadId, blockIdx } = assertBlockId(block.id)
+    return [
+      block.id,
+      payloadId,
+      blockIdx,
+      hashColumn(block),
+      block.dataSize,
+      block.localPath,
+      block.blockStoreKey,
+      block.refCount,
+      block.lastAccess,
+      block.createdAt,
+      block.state,
+    ]
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * SQL text of the PostgreSQL store for one schema. Every write bumps `version` in the same
+ * statement; every statement is a single atomic command (no client-side transactions).
+ */
+import { BLOCK_COLUMNS } from '../row-codec.js'
+
+/** The SQL statements of one schema, by use. */
+export type PostgresStatements = ReturnType<typeof buildPostgresStatements>
+
+/** Builds the statements for a quoted schema name. */
+export function buildPostgresStatements(s: string) {
+  const t = `${s}.file_blocks`
+  const insert = `INSERT INTO ${t} (id, payload_id, block_idx, hash, data_size, local_path,
+    block_store_key, ref_count, last_access, created_at, state, version)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1)`
+  const set = `hash = $4, data_size = $5, local_path = $6, block_store_key = $7,
+    ref_count = $8, last_access = $9, created_at = $10, state = $11`
+  const returning = `RETURNING ${BLOCK_COLUMNS}`
+  const select = `SELECT ${BLOCK_COLUMNS} FROM ${t}`
+  return {
+    get: `${select} WHERE id = $1`,
+    upsert: `${insert} ON CONFLICT (id) DO UPDATE SET ${set}, version = ${t}.version + 1 ${returning}`,
+    insertNew: `${insert} ON CONFLICT (id) DO NOTHING ${returning}`,
+    // payload_id and block_idx derive from id (unchanged); set so every parameter is typed.
+    updateIfVersion: `UPDATE ${t} SET ${set}, payload_id = $2, block_idx = $3, version = version + 1
+      WHERE id = $1 AND version = $12 ${returning}`,
+    // Deletes when ifVersion ($2) is null or matches; `existed` tells "absent" from "lost".
+    delete: `WITH d AS (DELETE FROM ${t} WHERE id = $1 AND ($2::bigint IS NULL OR version = $2)
+      RETURNING id) SELECT EXISTS (SELECT 1 FROM d) AS deleted,
+      EXISTS (SELECT 1 FROM ${t} WHERE id = $1) AS existed`,
+    increment: `UPDATE ${t} SET ref_count = ref_count + 1, version = version + 1
+      WHERE id = $1 RETURNING ref_count`,
+    // FOR UPDATE reads the latest committed row (not the statement snapshot), so a decrement
+    // that finds 0 reports the real count, and the update applies to that same locked row.
+    decrement: `WITH cur AS (SELECT id, ref_count FROM ${t} WHERE id = $1 FOR UPDATE),
+      d AS (UPDATE ${t} SET ref_count = ${t}.ref_count - 1, version = ${t}.version + 1
+        FROM cur WHERE ${t}.id = cur.id AND cur.ref_count > 0 RETURNING ${t}.ref_count)
+      SELECT (SELECT ref_count FROM d) AS updated, (SELECT ref_count FROM cur) AS current`,
+    byHash: `${select} WHERE hash = $1 AND (state = 3 OR (state = 0 AND block_store_key <> ''))
+      ORDER BY id LIMIT 1`,
+    local: `${select} WHERE state = 1 AND local_path <> '' ORDER BY last_access, id LIMIT $1`,
+    localOlder: `${select} WHERE state = 1 AND local_path <> '' AND last_access < $2
+      ORDER BY last_access, id LIMIT $1`,
+    remote: `${select} WHERE state = 3 AND local_path <> '' ORDER BY last_access, id LIMIT $1`,
+    unreferenced: `${select} WHERE ref_count = 0 ORDER BY id LIMIT $1`,
+    byPayload: `${select} WHERE payload_id = $1 ORDER BY block_idx`,
+    keys: `SELECT id, block_store_key FROM ${t} WHERE id > $1 AND block_store_key <> ''
+      ORDER BY id LIMIT $2`,
+    getPayload: `SELECT id, size, created_at, modified_at FROM ${s}.payloads WHERE id = $1`,
+    putPayload: `INSERT INTO ${s}.payloads (id, size, created_at, modified_at)
+      VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE
+      SET size = EXCLUDED.size, created_at = EXCLUDED.created_at, modified_at = EXCLUDED.modified_at`,
+    deletePayload: `DELETE FROM ${s}.payloads WHERE id = $1`,
+    listPayloads: `SELECT id, size, created_at, modified_at FROM ${s}.payloads
+      WHERE id > $1 AND id >= $2 ORDER BY id LIMIT $3`,
+  }
+}
