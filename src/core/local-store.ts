@@ -1,0 +1,217 @@
+/**
+ * LocalStore: the local tier. Client writes land here first (memory buffers, then block
+ * files); the syncer uploads complete blocks from here; cold reads are cached here.
+ *
+ * Rules for every implementation (checked by `describeLocalStore`):
+ * - block rows are written only through `compareAndPutFileBlock`, never a blind put, so a
+ *   concurrent syncer transition is never overwritten;
+ * - the first write into a block whose row is Local, Syncing or Remote moves the row to Dirty
+ *   (hash and remote key cleared, `onRemoteReferenceDropped` called) before the write returns;
+ * - reads never turn present bytes into zeros: bytes that only the remote has are reported;
+ * - only blocks whose row is Remote with a remote key are ever evicted.
+ */
+import type { AbortOptions } from './abort.js'
+import type { FileBlock } from './block.js'
+import type { HealthReport } from './health.js'
+import type { RetentionPolicy } from './retention.js'
+
+/** What a local store guarantees. */
+export interface LocalStoreCapabilities {
+  /** A returned `flush` means the bytes survive a process kill (false for memory). */
+  readonly durable: boolean
+  /** Block bytes survive close and reopen. */
+  readonly persistent: boolean
+}
+
+/** Hooks and options shared by every local store's `open`. */
+export interface LocalStoreHooks {
+  /**
+   * Loads a Remote block's bytes (`row.dataSize` bytes) for a partial write into a block that is
+   * not resident locally (read-modify-write). Without it such a write fails with
+   * BS_REMOTE_UNAVAILABLE and changes nothing.
+   */
+  readonly loadRemoteBlock?:
+    | ((row: FileBlock, signal?: AbortSignal) => Promise<Uint8Array>)
+    | undefined
+  /**
+   * Called after a row lost its remote key (a write, truncate or delete dropped it), with the
+   * row as it was before; the engine releases its reference to that object.
+   */
+  readonly onRemoteReferenceDropped?: ((previous: FileBlock) => void | Promise<void>) | undefined
+}
+
+/** Result of {@link LocalStore.readAt}. */
+export interface LocalReadResult {
+  /** False when the payload is unknown (no bytes, no record); nothing was written to `dest`. */
+  readonly exists: boolean
+  /**
+   * Bytes of `dest` that lie inside the payload (`min(dest.length, size - offset)`, at least 0);
+   * `dest` past that is untouched.
+   */
+  readonly length: number
+  /**
+   * Indexes of blocks whose bytes only the remote has; their part of `dest` is untouched and
+   * must be fetched. Every other byte in `[0, length)` was filled: local bytes copied, real holes
+   * (no row, or past a block's valid size) zeroed.
+   */
+  readonly remoteBlocks: readonly number[]
+}
+
+/** A block written to the local medium by `flush`. */
+export interface FlushedBlock {
+  readonly blockIdx: number
+  readonly localPath: string
+  readonly dataSize: number
+}
+
+/** A consistent copy of a block's bytes with the row they correspond to (for the syncer). */
+export interface BlockSnapshot {
+  /** Bytes `[0, row.dataSize)`. */
+  readonly data: Uint8Array
+  /** The row at the moment of the copy; CAS on `row.version` to detect a later write. */
+  readonly row: FileBlock
+}
+
+/** Counters of a local store (spec local.Stats plus eviction and back-pressure counters). */
+export interface LocalStoreStats {
+  /** Bytes in block files (memory store: bytes of stored blocks). */
+  readonly diskUsed: number
+  /** Disk cap in bytes; 0 = unlimited. */
+  readonly maxDisk: number
+  /** Bytes held by dirty write buffers. */
+  readonly memUsed: number
+  /** Budget for dirty write buffers. */
+  readonly maxMemory: number
+  /** Payloads tracked in memory. */
+  readonly fileCount: number
+  /** Blocks holding a write buffer. */
+  readonly memBlockCount: number
+  /** Blocks whose row is Dirty (written since the last flush). */
+  readonly dirtyBlockCount: number
+  /** Local copies evicted, and their bytes. */
+  readonly evictions: number
+  readonly evictedBytes: number
+  /** Times a writer had to wait for disk space, and writes that failed BS_STORAGE_FULL. */
+  readonly spaceWaits: number
+  readonly storageFullErrors: number
+}
+
+/** What crash recovery did at open. */
+export interface RecoveryReport {
+  /** Block files found. */
+  readonly files: number
+  /** Bytes in the block files kept. */
+  readonly bytes: number
+  /** Files without an acknowledged row, deleted. */
+  readonly orphansDeleted: number
+  /** Rows reverted from Syncing to Local. */
+  readonly revertedSyncing: number
+  /** Dirty rows whose file exists, turned Local. */
+  readonly dirtyPromoted: number
+  /** Rows fixed because their local file was missing or stale (local path cleared or row removed). */
+  readonly staleRowsFixed: number
+  /** Block IDs whose row says Local but whose file is gone and not remote: lost bytes. */
+  readonly lostBlocks: readonly string[]
+  readonly durationMs: number
+}
+
+/**
+ * The local tier of one share. Payload IDs are checked on every call.
+ * Every method rejects with BS_STORE_CLOSED after `close()` and with `signal.reason` when
+ * the signal is aborted.
+ */
+export interface LocalStore extends AsyncDisposable {
+  readonly capabilities: LocalStoreCapabilities
+  /** "fs" or "memory". */
+  readonly backend: string
+
+  /**
+   * Reads `dest.length` bytes at `offset`; see {@link LocalReadResult}.
+   * @throws {BlockStoreError} BS_INVALID_OFFSET, BS_INVALID_PAYLOAD_ID, BS_INTEGRITY_CHECK_FAILED
+   * when a row promises local bytes that are gone.
+   */
+  readAt(
+    payloadId: string,
+    dest: Uint8Array,
+    offset: number,
+    options?: AbortOptions,
+  ): Promise<LocalReadResult>
+  /**
+   * Writes bytes (copied) and extends the payload size.
+   * @throws {BlockStoreError} BS_REMOTE_UNAVAILABLE when a partial write needs remote bytes that
+   * cannot be loaded; BS_STORAGE_FULL when no space can be made; BS_INVALID_OFFSET.
+   */
+  writeAt(
+    payloadId: string,
+    data: Uint8Array,
+    offset: number,
+    options?: AbortOptions,
+  ): Promise<void>
+  /**
+   * Sets the size (POSIX): shrinking drops blocks past the end and zeroes the boundary tail.
+   * @throws {BlockStoreError} BS_INVALID_SIZE; BS_REMOTE_UNAVAILABLE (boundary block not loadable).
+   */
+  truncate(payloadId: string, size: number, options?: AbortOptions): Promise<void>
+  /** Removes block files, rows (reporting dropped references first) and the payload record. */
+  delete(payloadId: string, options?: AbortOptions): Promise<void>
+  /**
+   * Makes the payload durable: block bytes on the medium (fsynced unless disabled), Dirty rows
+   * turned Local, payload record stored. Returns the blocks written.
+   * @throws {BlockStoreError} BS_STORAGE_FULL when a buffer cannot be written for lack of space.
+   */
+  flush(payloadId: string, options?: AbortOptions): Promise<FlushedBlock[]>
+  /** Writes every dirty buffer of a payload to the medium (no fsync, rows stay Dirty). */
+  releaseMemory(payloadId: string, options?: AbortOptions): Promise<void>
+
+  /** Size in bytes, or `undefined` when the payload is unknown (memory first, then metadata). */
+  getFileSize(payloadId: string, options?: AbortOptions): Promise<number | undefined>
+  /** True when the block's bytes are held locally (buffer or file). */
+  isBlockLocal(payloadId: string, blockIdx: number, options?: AbortOptions): Promise<boolean>
+  /**
+   * A copy of a locally held block's valid bytes.
+   * @throws {BlockStoreError} BS_BLOCK_NOT_FOUND when not held locally.
+   */
+  getBlockData(payloadId: string, blockIdx: number, options?: AbortOptions): Promise<Uint8Array>
+  /**
+   * The block's bytes and row, read together under the block lock (for upload).
+   * @throws {BlockStoreError} BS_BLOCK_NOT_FOUND when not held locally or without a row.
+   */
+  readBlockSnapshot(
+    payloadId: string,
+    blockIdx: number,
+    options?: AbortOptions,
+  ): Promise<BlockSnapshot>
+  /**
+   * Caches fetched bytes of a Remote block (space made by eviction). Returns false, changing
+   * nothing, when the block is already local or its row is not Remote with a key.
+   * @throws {BlockStoreError} BS_STORAGE_FULL when no space can be made.
+   */
+  writeFromRemote(
+    payloadId: string,
+    blockIdx: number,
+    data: Uint8Array,
+    options?: AbortOptions,
+  ): Promise<boolean>
+  /**
+   * Drops the local copy of a block whose row is Remote with a key; false (nothing changed)
+   * for any other block.
+   */
+  evictBlock(payloadId: string, blockIdx: number, options?: AbortOptions): Promise<boolean>
+
+  /** Payload IDs tracked in memory. */
+  listFiles(): string[]
+  stats(): LocalStoreStats
+  /** Suspends or resumes eviction; while suspended, writers over the cap fail fast. */
+  setEvictionEnabled(enabled: boolean): void
+  /**
+   * Sets the retention policy of synced blocks.
+   * @throws {BlockStoreError} BS_INVALID_CONFIG for a `ttl` policy without a positive TTL.
+   */
+  setRetentionPolicy(policy: RetentionPolicy, ttlMs: number): void
+  /** Probes the store; never throws. */
+  healthcheck(options?: AbortOptions): Promise<HealthReport>
+  /** What recovery did at open (undefined for stores with nothing to recover). */
+  readonly recovery: RecoveryReport | undefined
+  /** Writes no buffer, waits for in-flight calls and releases handles. Idempotent. */
+  close(): Promise<void>
+}
