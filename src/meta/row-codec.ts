@@ -1,0 +1,96 @@
+/**
+ * The SQL row form of block and payload records, shared by the SQLite and PostgreSQL stores so
+ * both store and return byte-identical rows: hash as lower-case hex (NULL for the zero hash,
+ * independent of state), empty strings kept as empty strings, integers checked at the boundary.
+ */
+import { type FileBlock, isBlockState } from '../core/block.js'
+import { BlockStoreError } from '../core/errors.js'
+import { ContentHash, parseContentHash } from '../core/hash.js'
+import type { PayloadRecord } from '../core/metadata-store.js'
+
+/** An integer column as a driver returns it: number, or string/bigint for 64-bit columns. */
+export type IntColumn = number | string | bigint
+
+/** A `file_blocks` row as read from SQL. */
+export interface BlockRow {
+  readonly id: string
+  readonly hash: string | null
+  readonly data_size: IntColumn
+  readonly local_path: string
+  readonly block_store_key: string
+  readonly ref_count: IntColumn
+  readonly last_access: IntColumn
+  readonly created_at: IntColumn
+  readonly state: IntColumn
+  readonly version: IntColumn
+}
+
+/** A `payloads` row as read from SQL. */
+export interface PayloadRow {
+  readonly id: string
+  readonly size: IntColumn
+  readonly created_at: IntColumn
+  readonly modified_at: IntColumn
+}
+
+/**
+ * Converts an integer column to a safe JavaScript number.
+ * @throws {BlockStoreError} BS_INTEGRITY_CHECK_FAILED when it is not a safe integer.
+ */
+export function toSafeInt(value: IntColumn, column: string, backend: string): number {
+  const n = typeof value === 'number' ? value : Number(value)
+  if (!Number.isSafeInteger(n)) {
+    throw new BlockStoreError(
+      'BS_INTEGRITY_CHECK_FAILED',
+      `column ${column} holds ${String(value)}, not a safe integer`,
+      { backend },
+    )
+  }
+  return n
+}
+
+/**
+ * Reads a block row.
+ * @throws {BlockStoreError} BS_UNSUPPORTED_FORMAT for an unknown state, BS_INTEGRITY_CHECK_FAILED for a bad value.
+ */
+export function fromBlockRow(row: BlockRow, backend: string): FileBlock {
+  const int = (value: IntColumn, column: string): number => toSafeInt(value, column, backend)
+  const state = int(row.state, 'state')
+  if (!isBlockState(state)) {
+    throw new BlockStoreError('BS_UNSUPPORTED_FORMAT', `row ${row.id} has unknown state ${state}`, {
+      backend,
+      key: row.id,
+    })
+  }
+  return {
+    id: row.id,
+    hash: row.hash === null ? ContentHash.ZERO : parseContentHash(row.hash),
+    dataSize: int(row.data_size, 'data_size'),
+    localPath: row.local_path,
+    blockStoreKey: row.block_store_key,
+    refCount: int(row.ref_count, 'ref_count'),
+    lastAccess: int(row.last_access, 'last_access'),
+    createdAt: int(row.created_at, 'created_at'),
+    state,
+    version: int(row.version, 'version'),
+  }
+}
+
+/** The hash column of a block: lower-case hex, or null for the zero hash. */
+export function hashColumn(block: FileBlock): string | null {
+  return block.hash.isZero() ? null : block.hash.toString()
+}
+
+/** Reads a payload row. */
+export function fromPayloadRow(row: PayloadRow, backend: string): PayloadRecord {
+  return {
+    id: row.id,
+    size: toSafeInt(row.size, 'size', backend),
+    createdAt: toSafeInt(row.created_at, 'created_at', backend),
+    modifiedAt: toSafeInt(row.modified_at, 'modified_at', backend),
+  }
+}
+
+/** Columns of a block row, in the order of {@link BLOCK_COLUMNS}. */
+export const BLOCK_COLUMNS =
+  'id, hash, data_size, local_path, block_store_key, ref_count, last_access, created_at, state, version'

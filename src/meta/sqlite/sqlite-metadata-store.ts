@@ -1,0 +1,342 @@
+/**
+ * SqliteMetadataStore: block and payload records in one SQLite file through better-sqlite3,
+ * in WAL mode with `synchronous = FULL` (every commit is fsynced before the call returns).
+ */
+import Sqlite, { type Database } from 'better-sqlite3'
+import type { AbortOptions } from '../../core/abort.js'
+import type { FileBlock } from '../../core/block.js'
+import { BlockStoreError, isBlockStoreError } from '../../core/errors.js'
+import type { ContentHash } from '../../core/hash.js'
+import type {
+  DeleteFileBlockOptions,
+  ListPayloadsOptions,
+  MetadataStore,
+  MetadataStoreCapabilities,
+  PayloadPage,
+  PayloadRecord,
+} from '../../core/metadata-store.js'
+import { assertPayloadId } from '../../core/payload-id.js'
+import {
+  type BlockRow,
+  fromBlockRow,
+  fromPayloadRow,
+  hashColumn,
+  type PayloadRow,
+} from '../row-codec.js'
+import {
+  assertBlockId,
+  assertFileBlock,
+  assertOpen,
+  assertPayloadRecord,
+  assertVersion,
+  fileBlockNotFound,
+  payloadQuery,
+  toPayloadPage,
+} from '../validate.js'
+import { migrateSqlite } from './schema.js'
+import { buildStatements, type SqliteStatements } from './statements.js'
+
+const BACKEND = 'sqlite'
+const KEY_PAGE = 1000
+
+/** Options of {@link SqliteMetadataStore.open}. */
+export interface SqliteMetadataStoreOptions {
+  /** Database file (created when missing). */
+  readonly path: string
+  /** How long a call waits for another process's lock before BS_UNAVAILABLE; default 5000. */
+  readonly busyTimeoutMs?: number | undefined
+  /**
+   * `"full"` (default): every commit is fsynced; a returned call survives a power loss.
+   * `"normal"`: a returned call survives a process kill but the last commits may be lost on
+   * power loss; much faster for bulk loads and tests.
+   */
+  readonly durability?: 'full' | 'normal' | undefined
+}
+
+// SQLite result codes that mean "try again later" rather than "bad data".
+const STORAGE_FULL = new Set(['SQLITE_FULL'])
+const CORRUPT = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB'])
+
+/** Wraps a driver failure as a BlockStoreError with the cause attached; never swallows it. */
+export function sqliteError(err: unknown, op: string): BlockStoreError {
+  if (isBlockStoreError(err)) return err
+  const code = (err as { code?: unknown }).code
+  const text = typeof code === 'string' ? code : 'unknown'
+  const message = `sqlite ${op} failed: ${err instanceof Error ? err.message : text}`
+  const options = { cause: err, op, backend: BACKEND }
+  if (STORAGE_FULL.has(text)) return new BlockStoreError('BS_STORAGE_FULL', message, options)
+  if (CORRUPT.has(text)) return new BlockStoreError('BS_INTEGRITY_CHECK_FAILED', message, options)
+  return new BlockStoreError('BS_UNAVAILABLE', message, options)
+}
+
+/** {@link MetadataStore} in a local SQLite file; persistent, shared by processes on one host. */
+export class SqliteMetadataStore implements MetadataStore {
+  readonly backend = BACKEND
+  readonly capabilities: MetadataStoreCapabilities = { persistent: true, shared: true }
+  readonly #db: Database
+  readonly #sql: SqliteStatements
+  #closed = false
+
+  private constructor(db: Database, sql: SqliteStatements) {
+    this.#db = db
+    this.#sql = sql
+  }
+
+  /**
+   * Opens (creating and migrating when needed) the database at `options.path`.
+   * @throws {BlockStoreError} BS_UNSUPPORTED_FORMAT for a newer or foreign file, BS_UNAVAILABLE when it cannot be opened.
+   */
+  static async open(options: SqliteMetadataStoreOptions): Promise<SqliteMetadataStore> {
+    const busy = options.busyTimeoutMs ?? 5000
+    if (!Number.isSafeInteger(busy) || busy < 0) {
+      throw new BlockStoreError('BS_INVALID_CONFIG', `busyTimeoutMs must be >= 0, got ${busy}`)
+    }
+    let db: Database | undefined
+    try {
+      db = new Sqlite(options.path, { timeout: busy })
+      // WAL: readers never block the writer. FULL: the WAL is fsynced at every commit, so a
+      // returned call survives a process kill AND a power loss (NORMAL would survive only kills).
+      db.pragma('journal_mode = WAL')
+      db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`)
+      migrateSqlite(db)
+      return new SqliteMetadataStore(db, buildStatements(db))
+    } catch (err) {
+      db?.close()
+      throw sqliteError(err, 'open')
+    }
+  }
+
+  /** @throws {BlockStoreError} BS_FILE_BLOCK_NOT_FOUND when absent. */
+  async getFileBlock(id: string, options?: AbortOptions): Promise<FileBlock> {
+    return this.#run('getFileBlock', options, () => {
+      assertBlockId(id)
+      return this.#require(id)
+    })
+  }
+
+  /** Upserts every column; stores and returns `version + 1`. */
+  async putFileBlock(block: FileBlock, options?: AbortOptions): Promise<FileBlock> {
+    return this.#run('putFileBlock', options, () => {
+      assertFileBlock(block)
+      return this.#row(this.#sql.upsert.get(this.#params(block)))!
+    })
+  }
+
+  /** Stores `block` only when the row's version is `expectedVersion` (0: absent). */
+  async compareAndPutFileBlock(
+    block: FileBlock,
+    expectedVersion: number,
+    options?: AbortOptions,
+  ): Promise<FileBlock | undefined> {
+    return this.#run('compareAndPutFileBlock', options, () => {
+      assertFileBlock(block)
+      assertVersion(expectedVersion, block.id)
+      const params = { ...this.#params(block), expected: expectedVersion }
+      const stmt = expectedVersion === 0 ? this.#sql.insertNew : this.#sql.updateIfVersion
+      return this.#row(stmt.get(params))
+    })
+  }
+
+  /** @throws {BlockStoreError} BS_FILE_BLOCK_NOT_FOUND when absent. */
+  async deleteFileBlock(id: string, options?: DeleteFileBlockOptions): Promise<boolean> {
+    return this.#run('deleteFileBlock', options, () => {
+      assertBlockId(id)
+      const ifVersion = options?.ifVersion
+      if (ifVersion !== undefined) assertVersion(ifVersion, id)
+      return this.#db
+        .transaction(() => {
+          const current = this.#sql.version.get(id) as { version: number } | undefined
+          if (current === undefined) throw fileBlockNotFound(id, BACKEND)
+          if (ifVersion !== undefined && current.version !== ifVersion) return false
+          this.#sql.delete.run(id)
+          return true
+        })
+        .immediate()
+    })
+  }
+
+  /** @throws {BlockStoreError} BS_FILE_BLOCK_NOT_FOUND when absent. */
+  async incrementRefCount(id: string, options?: AbortOptions): Promise<number> {
+    return this.#run('incrementRefCount', options, () => {
+      assertBlockId(id)
+      const row = this.#sql.increment.get(id) as { ref_count: number } | undefined
+      if (row === undefined) throw fileBlockNotFound(id, BACKEND)
+      return row.ref_count
+    })
+  }
+
+  /**
+   * Removes one reference; a count already at 0 stays 0 and the row is left unchanged.
+   * @throws {BlockStoreError} BS_FILE_BLOCK_NOT_FOUND when absent.
+   */
+  async decrementRefCount(id: string, options?: AbortOptions): Promise<number> {
+    return this.#run('decrementRefCount', options, () => {
+      assertBlockId(id)
+      return this.#db
+        .transaction(() => {
+          const row = this.#sql.decrement.get(id) as { ref_count: number } | undefined
+          if (row !== undefined) return row.ref_count
+          const current = this.#sql.refCount.get(id) as { ref_count: number } | undefined
+          if (current === undefined) throw fileBlockNotFound(id, BACKEND)
+          return current.ref_count
+        })
+        .immediate()
+    })
+  }
+
+  /** A Remote row whose current hash is `hash`; never one for the zero hash. */
+  async findFileBlockByHash(
+    hash: ContentHash,
+    options?: AbortOptions,
+  ): Promise<FileBlock | undefined> {
+    return this.#run('findFileBlockByHash', options, () =>
+      hash.isZero() ? undefined : this.#row(this.#sql.byHash.get(hash.toString())),
+    )
+  }
+
+  /** Local rows with a local path, idle longer than `olderThanMs`, oldest access first. */
+  async listLocalBlocks(
+    olderThanMs: number,
+    limit: number,
+    options?: AbortOptions,
+  ): Promise<FileBlock[]> {
+    return this.#run('listLocalBlocks', options, () => {
+      const stmt = olderThanMs > 0 ? this.#sql.localOlder : this.#sql.local
+      const params = { cutoff: Date.now() - olderThanMs, limit: sqlLimit(limit) }
+      return this.#rows(olderThanMs > 0 ? stmt.all(params) : stmt.all({ limit: params.limit }))
+    })
+  }
+
+  /** Remote rows with a local copy, oldest access first. */
+  async listRemoteBlocks(limit: number, options?: AbortOptions): Promise<FileBlock[]> {
+    return this.#run('listRemoteBlocks', options, () =>
+      this.#rows(this.#sql.remote.all({ limit: sqlLimit(limit) })),
+    )
+  }
+
+  /** Rows with reference count 0, in block ID byte order. */
+  async listUnreferenced(limit: number, options?: AbortOptions): Promise<FileBlock[]> {
+    return this.#run('listUnreferenced', options, () =>
+      this.#rows(this.#sql.unreferenced.all({ limit: sqlLimit(limit) })),
+    )
+  }
+
+  /** All rows of a payload by numeric block index (index scan on payload ID). */
+  async listFileBlocks(payloadId: string, options?: AbortOptions): Promise<FileBlock[]> {
+    return this.#run('listFileBlocks', options, () => {
+      assertPayloadId(payloadId)
+      return this.#rows(this.#sql.byPayload.all(payloadId))
+    })
+  }
+
+  /** Every non-empty remote key, read in pages of 1000 rows by ID. */
+  async *referencedRemoteKeys(options?: AbortOptions): AsyncGenerator<string> {
+    let after = ''
+    for (;;) {
+      const page = this.#run('referencedRemoteKeys', options, () =>
+        this.#sql.keys.all(after, KEY_PAGE),
+      ) as Array<{ id: string; block_store_key: string }>
+      for (const row of page) yield row.block_store_key
+      if (page.length < KEY_PAGE) return
+      after = page[page.length - 1]!.id
+    }
+  }
+
+  /** A payload's record, or `undefined`. */
+  async getPayload(id: string, options?: AbortOptions): Promise<PayloadRecord | undefined> {
+    return this.#run('getPayload', options, () => {
+      assertPayloadId(id)
+      const row = this.#sql.getPayload.get(id) as PayloadRow | undefined
+      return row === undefined ? undefined : fromPayloadRow(row, BACKEND)
+    })
+  }
+
+  /** Upserts a payload's record. */
+  async putPayload(record: PayloadRecord, options?: AbortOptions): Promise<void> {
+    this.#run('putPayload', options, () => {
+      assertPayloadRecord(record)
+      const { id, size, createdAt, modifiedAt } = record
+      this.#sql.putPayload.run({ id, size, createdAt, modifiedAt })
+    })
+  }
+
+  /** Deletes a payload's record; `false` when there was none. */
+  async deletePayload(id: string, options?: AbortOptions): Promise<boolean> {
+    return this.#run('deletePayload', options, () => {
+      assertPayloadId(id)
+      return this.#sql.deletePayload.run(id).changes > 0
+    })
+  }
+
+  /** Pages through payload records in UTF-8 byte order (SQLite's BINARY collation). */
+  async listPayloads(options?: ListPayloadsOptions): Promise<PayloadPage> {
+    return this.#run('listPayloads', options, () => {
+      const q = payloadQuery(options)
+      const rows = this.#sql.listPayloads.all({
+        after: q.after,
+        prefix: q.prefix,
+        limit: q.limit + 1,
+      }) as PayloadRow[]
+      return toPayloadPage(
+        rows.map((r) => fromPayloadRow(r, BACKEND)),
+        q,
+      )
+    })
+  }
+
+  /** Closes the database. Idempotent; later calls fail with BS_STORE_CLOSED. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#db.close()
+  }
+
+  /** Same as {@link close}. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+
+  #run<T>(op: string, options: AbortOptions | undefined, fn: () => T): T {
+    assertOpen(this.#closed, BACKEND, options)
+    try {
+      return fn()
+    } catch (err) {
+      throw sqliteError(err, op)
+    }
+  }
+
+  #require(id: string): FileBlock {
+    const row = this.#row(this.#sql.get.get(id))
+    if (row === undefined) throw fileBlockNotFound(id, BACKEND)
+    return row
+  }
+
+  #row(row: unknown): FileBlock | undefined {
+    return row === undefined ? undefined : fromBlockRow(row as BlockRow, BACKEND)
+  }
+
+  #rows(rows: unknown[]): FileBlock[] {
+    return (rows as BlockRow[]).map((r) => fromBlockRow(r, BACKEND))
+  }
+
+  #params(block: FileBlock): Record<string, string | number | null> {
+    const { payloadId, blockIdx } = assertBlockId(block.id)
+    return {
+      id: block.id,
+      payloadId,
+      blockIdx,
+      hash: hashColumn(block),
+      dataSize: block.dataSize,
+      localPath: block.localPath,
+      blockStoreKey: block.blockStoreKey,
+      refCount: block.refCount,
+      lastAccess: block.lastAccess,
+      createdAt: block.createdAt,
+      state: block.state,
+    }
+  }
+}
+
+function sqlLimit(limit: number): number {
+  return limit > 0 ? limit : -1
+}

@@ -1,0 +1,99 @@
+/**
+ * Prepared statements of the SQLite store. Every write bumps `version` in the same statement,
+ * so no mutation can forget it.
+ */
+import type { Database, Statement } from 'better-sqlite3'
+import { BLOCK_COLUMNS } from '../row-codec.js'
+
+/** The prepared statements, by use. */
+export interface SqliteStatements {
+  readonly get: Statement
+  readonly upsert: Statement
+  readonly insertNew: Statement
+  readonly updateIfVersion: Statement
+  readonly version: Statement
+  readonly delete: Statement
+  readonly increment: Statement
+  readonly decrement: Statement
+  readonly refCount: Statement
+  readonly byHash: Statement
+  readonly local: Statement
+  readonly localOlder: Statement
+  readonly remote: Statement
+  readonly unreferenced: Statement
+  readonly byPayload: Statement
+  readonly keys: Statement
+  readonly getPayload: Statement
+  readonly putPayload: Statement
+  readonly deletePayload: Statement
+  readonly listPayloads: Statement
+}
+
+const INSERT = `INSERT INTO file_blocks (id, payload_id, block_idx, hash, data_size, local_path,
+  block_store_key, ref_count, last_access, created_at, state, version)
+  VALUES (@id, @payloadId, @blockIdx, @hash, @dataSize, @localPath, @blockStoreKey, @refCount,
+  @lastAccess, @createdAt, @state, 1)`
+const SET = `hash = @hash, data_size = @dataSize, local_path = @localPath,
+  block_store_key = @blockStoreKey, ref_count = @refCount, last_access = @lastAccess,
+  created_at = @createdAt, state = @state, version = version + 1`
+const RETURNING = `RETURNING ${BLOCK_COLUMNS}`
+// isRemote(): state Remote, or a legacy Dirty row with a remote key.
+const IS_REMOTE = `(state = 3 OR (state = 0 AND block_store_key <> ''))`
+
+/** Prepares every statement once per connection. */
+export function buildStatements(db: Database): SqliteStatements {
+  const p = (sql: string): Statement => db.prepare(sql)
+  return {
+    get: p(`SELECT ${BLOCK_COLUMNS} FROM file_blocks WHERE id = ?`),
+    upsert: p(`${INSERT} ON CONFLICT (id) DO UPDATE SET ${SET} ${RETURNING}`),
+    insertNew: p(`${INSERT} ON CONFLICT (id) DO NOTHING ${RETURNING}`),
+    updateIfVersion: p(
+      `UPDATE file_blocks SET ${SET} WHERE id = @id AND version = @expected ${RETURNING}`,
+    ),
+    version: p('SELECT version FROM file_blocks WHERE id = ?'),
+    delete: p('DELETE FROM file_blocks WHERE id = ?'),
+    increment: p(
+      'UPDATE file_blocks SET ref_count = ref_count + 1, version = version + 1 WHERE id = ? RETURNING ref_count',
+    ),
+    decrement: p(
+      'UPDATE file_blocks SET ref_count = ref_count - 1, version = version + 1 WHERE id = ? AND ref_count > 0 RETURNING ref_count',
+    ),
+    refCount: p('SELECT ref_count FROM file_blocks WHERE id = ?'),
+    byHash: p(
+      `SELECT ${BLOCK_COLUMNS} FROM file_blocks WHERE hash = ? AND ${IS_REMOTE} ORDER BY id LIMIT 1`,
+    ),
+    local: p(
+      `SELECT ${BLOCK_COLUMNS} FROM file_blocks WHERE state = 1 AND local_path <> ''
+       ORDER BY last_access, id LIMIT @limit`,
+    ),
+    localOlder: p(
+      `SELECT ${BLOCK_COLUMNS} FROM file_blocks WHERE state = 1 AND local_path <> ''
+       AND last_access < @cutoff ORDER BY last_access, id LIMIT @limit`,
+    ),
+    remote: p(
+      `SELECT ${BLOCK_COLUMNS} FROM file_blocks WHERE state = 3 AND local_path <> ''
+       ORDER BY last_access, id LIMIT @limit`,
+    ),
+    unreferenced: p(
+      `SELECT ${BLOCK_COLUMNS} FROM file_blocks WHERE ref_count = 0 ORDER BY id LIMIT @limit`,
+    ),
+    byPayload: p(
+      `SELECT ${BLOCK_COLUMNS} FROM file_blocks WHERE payload_id = ? ORDER BY block_idx`,
+    ),
+    keys: p(
+      `SELECT id, block_store_key FROM file_blocks WHERE id > ? AND block_store_key <> ''
+       ORDER BY id LIMIT ?`,
+    ),
+    getPayload: p('SELECT id, size, created_at, modified_at FROM payloads WHERE id = ?'),
+    putPayload: p(
+      `INSERT INTO payloads (id, size, created_at, modified_at)
+       VALUES (@id, @size, @createdAt, @modifiedAt)
+       ON CONFLICT (id) DO UPDATE SET size = @size, created_at = @createdAt, modified_at = @modifiedAt`,
+    ),
+    deletePayload: p('DELETE FROM payloads WHERE id = ?'),
+    listPayloads: p(
+      `SELECT id, size, created_at, modified_at FROM payloads
+       WHERE id > @after AND id >= @prefix ORDER BY id LIMIT @limit`,
+    ),
+  }
+}

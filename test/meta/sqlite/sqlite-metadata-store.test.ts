@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import Sqlite from 'better-sqlite3'
+import { newFileBlock } from '../../../src/core/block.js'
+import { isBlockStoreError } from '../../../src/core/errors.js'
+import {
+  SQLITE_APPLICATION_ID,
+  SQLITE_SCHEMA_VERSION,
+  SqliteMetadataStore,
+} from '../../../src/meta/sqlite/index.js'
+
+let dir = ''
+let n = 0
+const fresh = (): string => join(dir, `db-${n++}.sqlite`)
+
+describe('SqliteMetadataStore', () => {
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ditto-sqlite-'))
+  })
+  after(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('keeps a row whose put returned when the process is killed with SIGKILL', async () => {
+    const path = fresh()
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'put-and-hang.ts'), path],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    )
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_code, signal) => resolve(signal)),
+    )
+    let out = ''
+    for await (const chunk of child.stdout) {
+      out += String(chunk)
+      if (out.includes('ok\n')) break
+    }
+    child.kill('SIGKILL')
+    assert.equal(await exited, 'SIGKILL')
+    assert.equal(out, 'ok\n')
+    await using store = await SqliteMetadataStore.open({ path })
+    const row = await store.getFileBlock('killed/0')
+    assert.equal(row.dataSize, 123)
+    assert.equal(row.hash.toString(), '5a'.repeat(32))
+    assert.equal(row.blockStoreKey, 'killed/block-0')
+  })
+
+  it('opens in WAL mode with synchronous FULL by default', async () => {
+    const path = fresh()
+    await (await SqliteMetadataStore.open({ path })).close()
+    const db = new Sqlite(path)
+    try {
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
+      assert.equal(db.pragma('user_version', { simple: true }), SQLITE_SCHEMA_VERSION)
+      assert.equal(db.pragma('application_id', { simple: true }), SQLITE_APPLICATION_ID)
+    } finally {
+      db.close()
+    }
+  })
+
+  it('rejects a database written by a newer format with BS_UNSUPPORTED_FORMAT', async () => {
+    const path = fresh()
+    await (await SqliteMetadataStore.open({ path })).close()
+    const db = new Sqlite(path)
+    db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION + 1}`)
+    db.close()
+    await assert.rejects(SqliteMetadataStore.open({ path }), (err) =>
+      isBlockStoreError(err, 'BS_UNSUPPORTED_FORMAT'),
+    )
+  })
+
+  it('rejects a foreign SQLite database with BS_UNSUPPORTED_FORMAT and leaves it untouched', async () => {
+    const path = fresh()
+    const db = new Sqlite(path)
+    db.exec('CREATE TABLE notes (x TEXT)')
+    db.close()
+    await assert.rejects(SqliteMetadataStore.open({ path }), { code: 'BS_UNSUPPORTED_FORMAT' })
+    const again = new Sqlite(path)
+    assert.equal(again.pragma('user_version', { simple: true }), 0)
+    again.close()
+  })
+
+  it('migrates once when two handles open a new file at the same time', async () => {
+    const path = fresh()
+    const [a, b] = await Promise.all([
+      SqliteMetadataStore.open({ path }),
+      SqliteMetadataStore.open({ path }),
+    ])
+    await a.putFileBlock(newFileBlock('m/0', '/x'))
+    assert.equal((await b.getFileBlock('m/0')).version, 1)
+    await a.close()
+    await b.close()
+  })
+
+  it('surfaces a lock held beyond the busy timeout as BS_UNAVAILABLE with the cause', async () => {
+    const path = fresh()
+    await using store = await SqliteMetadataStore.open({ path, busyTimeoutMs: 20 })
+    const locker = new Sqlite(path)
+    locker.exec('BEGIN EXCLUSIVE')
+    try {
+      await assert.rejects(store.putFileBlock(newFileBlock('b/0', '/x')), (err) => {
+        assert.ok(isBlockStoreError(err, 'BS_UNAVAILABLE'))
+        assert.equal((err.cause as { code?: string }).code, 'SQLITE_BUSY')
+        return true
+      })
+    } finally {
+      locker.exec('ROLLBACK')
+      locker.close()
+    }
+    await store.putFileBlock(newFileBlock('b/0', '/x'))
+  })
+
+  it('rejects an unopenable path with BS_UNAVAILABLE', async () => {
+    await assert.rejects(SqliteMetadataStore.open({ path: join(dir, 'missing', 'x.db') }), {
+      code: 'BS_UNAVAILABLE',
+    })
+  })
+})
