@@ -1,0 +1,39 @@
+/**
+ * BlockMedium: where a local tier keeps block bytes that are not in a write buffer (block
+ * files on disk, or memory). The tier owns locking and accounting; a medium only moves bytes.
+ * Every call about one block is made under that block's lock.
+ */
+import type { AbortOptions } from '../../core/abort.js'
+
+/** Storage of block copies for a local tier. */
+export interface BlockMedium {
+  /** "fs" or "memory". */
+  readonly backend: string
+  /** True when `sync` makes bytes survive a process kill. */
+  readonly durable: boolean
+  /** The `localPath` recorded in rows for this block. */
+  localPath(payloadId: string, blockIdx: number): string
+  /** Reads `length` bytes at `blockOffset` into `dest[destOffset...]` (within the stored size). */
+  read(
+    payloadId: string,
+    blockIdx: number,
+    dest: Uint8Array,
+    destOffset: number,
+    blockOffset: number,
+    length: number,
+  ): Promise<void>
+  /** Writes `data` at `blockOffset`, creating the copy when absent (gaps read as zeros). */
+  write(payloadId: string, blockIdx: number, data: Uint8Array, blockOffset: number): Promise<void>
+  /** Replaces the whole copy with `data`. */
+  replace(payloadId: string, blockIdx: number, data: Uint8Array): Promise<void>
+  /** Cuts the copy to `size` bytes. */
+  truncate(payloadId: string, blockIdx: number, size: number): Promise<void>
+  /** Removes the copy (missing is fine); open handles are closed first. */
+  remove(payloadId: string, blockIdx: number): Promise<void>
+  /** Makes the copies of these blocks of one payload durable (data and directory entries). */
+  sync(payloadId: string, blockIdxs: readonly number[], options?: AbortOptions): Promise<void>
+  /** Removes what is left of a payload (its directory) once its blocks are removed. */
+  removePayload(payloadId: string): Promise<void>
+  /** Releases handles. */
+  close(): Promise<void>
+}

@@ -1,0 +1,191 @@
+/**
+ * Block-level operations used by the engine and the syncer: consistent snapshots for upload,
+ * installing fetched bytes of Remote blocks (spec 2.12), eviction, and local copies.
+ */
+import type { AbortOptions } from '../../core/abort.js'
+import { isRemote } from '../../core/block.js'
+import { BlockSize } from '../../core/constants.js'
+import { BlockStoreError } from '../../core/errors.js'
+import type { BlockSnapshot } from '../../core/local-store.js'
+import { withPayload } from './payloads.js'
+import { casRow, getRow } from './rows.js'
+import { evictLocked, reserveDisk, settle } from './space.js'
+import { type BlockEntry, isResident, type TierState } from './tier-state.js'
+import { withBlock } from './write.js'
+
+function notLocal(e: BlockEntry): BlockStoreError {
+  return new BlockStoreError('BS_BLOCK_NOT_FOUND', `block ${e.id} is not held locally`, {
+    payloadId: e.payloadId,
+    blockIdx: e.idx,
+  })
+}
+
+/** A copy of a resident block's valid bytes (the block lock is held). */
+async function copyOf(s: TierState, e: BlockEntry): Promise<Uint8Array> {
+  const out = new Uint8Array(e.dataSize)
+  if (e.buf !== null) out.set(e.buf.subarray(0, e.dataSize))
+  else if (e.dataSize > 0) await s.medium.read(e.payloadId, e.idx, out, 0, 0, e.dataSize)
+  e.lastAccess = Date.now()
+  return out
+}
+
+/** Runs `fn` on a block of a known payload; `missing` is returned when the payload is unknown. */
+function onBlock<T>(
+  s: TierState,
+  payloadId: string,
+  idx: number,
+  missing: () => T,
+  fn: (e: BlockEntry) => Promise<T>,
+  options?: AbortOptions,
+): Promise<T> {
+  return withPayload(
+    s,
+    payloadId,
+    'shared',
+    false,
+    async (p) => (p === undefined ? missing() : withBlock(s, p, idx, fn)),
+    options,
+  )
+}
+
+/** The block's valid bytes. @throws {BlockStoreError} BS_BLOCK_NOT_FOUND when not local. */
+export function getBlockData(
+  s: TierState,
+  payloadId: string,
+  idx: number,
+  options?: AbortOptions,
+): Promise<Uint8Array> {
+  return onBlock(
+    s,
+    payloadId,
+    idx,
+    () => {
+      throw new BlockStoreError('BS_BLOCK_NOT_FOUND', `payload ${payloadId} is unknown`)
+    },
+    async (e) => {
+      if (!isResident(e)) throw notLocal(e)
+      return copyOf(s, e)
+    },
+    options,
+  )
+}
+
+/** Bytes and row read together under the block lock. */
+export function readBlockSnapshot(
+  s: TierState,
+  payloadId: string,
+  idx: number,
+  options?: AbortOptions,
+): Promise<BlockSnapshot> {
+  return onBlock(
+    s,
+    payloadId,
+    idx,
+    () => {
+      throw new BlockStoreError('BS_BLOCK_NOT_FOUND', `payload ${payloadId} is unknown`)
+    },
+    async (e) => {
+      const row = await getRow(s.metadata, e.id, options)
+      if (!isResident(e) || row === undefined) throw notLocal(e)
+      return { data: await copyOf(s, e), row }
+    },
+    options,
+  )
+}
+
+/** True when the block's bytes are held locally. */
+export function isBlockLocal(
+  s: TierState,
+  payloadId: string,
+  idx: number,
+  options?: AbortOptions,
+): Promise<boolean> {
+  return onBlock(
+    s,
+    payloadId,
+    idx,
+    () => false,
+    async (e) => isResident(e),
+    options,
+  )
+}
+
+/** Drops the local copy of a Remote block; false for any other block. */
+export function evictBlock(
+  s: TierState,
+  payloadId: string,
+  idx: number,
+  options?: AbortOptions,
+): Promise<boolean> {
+  return onBlock(
+    s,
+    payloadId,
+    idx,
+    () => false,
+    async (e) => (await evictLocked(s, e, options)) > 0,
+    options,
+  )
+}
+
+/** Caches fetched bytes of a Remote block; false (nothing changed) when not applicable. */
+export function writeFromRemote(
+  s: TierState,
+  payloadId: string,
+  idx: number,
+  data: Uint8Array,
+  options?: AbortOptions,
+): Promise<boolean> {
+  return withPayload(
+    s,
+    payloadId,
+    'shared',
+    true,
+    async (p) => {
+      if (p === undefined) return false
+      return withBlock(s, p, idx, async (e) => {
+        if (isResident(e)) return false
+        const row = await getRow(s.metadata, e.id, options)
+        if (row === undefined || !isRemote(row) || row.blockStoreKey === '') return false
+        if (data.length !== row.dataSize) {
+          throw new BlockStoreError(
+            'BS_INVALID_SIZE',
+            `block ${e.id}: ${data.length} bytes fetched, row says ${row.dataSize}`,
+            { payloadId, blockIdx: idx, key: row.blockStoreKey },
+          )
+        }
+        const reserved = await reserveDisk(s, data.length, options)
+        try {
+          await s.medium.replace(payloadId, idx, data)
+        } catch (err) {
+          settle(s, reserved, 0)
+          await s.medium.remove(payloadId, idx)
+          throw err
+        }
+        settle(s, reserved, data.length)
+        Object.assign(e, { onMedium: true, mediumSize: data.length, dataSize: data.length })
+        e.lastAccess = Date.now()
+        const localPath = s.medium.localPath(payloadId, idx)
+        const { stored } = await casRow(
+          s.metadata,
+          e.id,
+          (cur) =>
+            cur !== undefined && isRemote(cur) && cur.blockStoreKey === row.blockStoreKey
+              ? { ...cur, localPath, lastAccess: Date.now() }
+              : undefined,
+          options,
+          { row },
+        )
+        if (stored === undefined) {
+          // The row changed meanwhile (written, deleted): the fetched bytes are stale.
+          await s.medium.remove(payloadId, idx)
+          settle(s, 0, -data.length)
+          Object.assign(e, { onMedium: false, mediumSize: 0, dataSize: 0 })
+          return false
+        }
+        p.size = Math.max(p.size, idx * BlockSize + data.length)
+        return true
+      })
+    },
+    options,
+  )
+}

@@ -1,0 +1,121 @@
+/**
+ * Dirty write buffers (fs tier): a memory budget that writers wait on, never an error.
+ * When the budget is used up a writer spills the oldest buffer it can lock to the medium.
+ */
+import type { AbortOptions } from '../../core/abort.js'
+import { BlockSize } from '../../core/constants.js'
+import { reserveDisk, settle } from './space.js'
+import { type BlockEntry, type TierState, wakeMemoryWaiters } from './tier-state.js'
+
+const SPARE_BUFFERS = 4
+const MEMORY_POLL_MS = 50
+
+/** Gives a block a zeroed buffer (the caller made room with {@link reserveMemory}). */
+export function allocBuffer(s: TierState, e: BlockEntry): Buffer {
+  // Reused buffers are zeroed: a sparse write must never expose another block's bytes.
+  const buf = s.spareBuffers.pop()?.fill(0) ?? Buffer.alloc(BlockSize)
+  s.counters.memUsed += BlockSize
+  s.withBuffer.add(e)
+  e.buf = buf
+  return buf
+}
+
+/** Releases a block's buffer. */
+export function freeBuffer(s: TierState, e: BlockEntry): void {
+  if (e.buf === null) return
+  if (s.spareBuffers.length < SPARE_BUFFERS) s.spareBuffers.push(e.buf)
+  e.buf = null
+  s.withBuffer.delete(e)
+  s.counters.memUsed -= BlockSize
+  wakeMemoryWaiters(s)
+}
+
+/**
+ * Writes a block's buffer to the medium and frees it (no fsync; the row stays Dirty).
+ * Must hold the block lock.
+ * @throws {BlockStoreError} BS_STORAGE_FULL when the disk cap leaves no room.
+ */
+export async function spillLocked(
+  s: TierState,
+  e: BlockEntry,
+  options?: AbortOptions,
+): Promise<void> {
+  const buf = e.buf
+  if (buf === null) return
+  const growth = e.dataSize - e.mediumSize
+  const reserved = await reserveDisk(s, growth, options)
+  try {
+    await s.medium.replace(e.payloadId, e.idx, buf.subarray(0, e.dataSize))
+  } catch (err) {
+    settle(s, reserved, 0)
+    throw err
+  }
+  settle(s, reserved, growth)
+  e.mediumSize = e.dataSize
+  e.onMedium = true
+  e.unsynced = true
+  e.writeGen++
+  freeBuffer(s, e)
+}
+
+/** The buffered entry written least recently whose lock is free (never `self`). */
+function spillCandidate(s: TierState, self: BlockEntry | undefined): BlockEntry | undefined {
+  let best: BlockEntry | undefined
+  for (const e of s.withBuffer) {
+    if (e === self || e.lock.locked) continue
+    if (best === undefined || e.lastWrite < best.lastWrite) best = e
+  }
+  return best
+}
+
+/** Spills one buffer other than `self`; false when none could be locked. */
+export async function spillOldest(
+  s: TierState,
+  self: BlockEntry | undefined,
+  options?: AbortOptions,
+): Promise<boolean> {
+  const victim = spillCandidate(s, self)
+  const release = victim?.lock.tryLock()
+  if (victim === undefined || release === undefined) return false
+  try {
+    await spillLocked(s, victim, options)
+  } finally {
+    release()
+    wakeMemoryWaiters(s)
+  }
+  return true
+}
+
+/**
+ * Waits until one more buffer fits in the budget, spilling the oldest buffers of other
+ * blocks (tryLock only, so a writer holding its own lock cannot deadlock). One buffer is
+ * always allowed, so a budget below BlockSize still makes progress.
+ */
+export async function reserveMemory(
+  s: TierState,
+  self: BlockEntry,
+  options?: AbortOptions,
+): Promise<void> {
+  for (;;) {
+    const used = s.counters.memUsed
+    if (used === 0 || used + BlockSize <= s.maxMemory) return
+    if (await spillOldest(s, self, options)) continue
+    // Every buffer is locked by a writer that is about to finish: wait for a release.
+    await waitForRelease(s, MEMORY_POLL_MS)
+    options?.signal?.throwIfAborted()
+  }
+}
+
+/** Resolves at the next buffer or lock release, or after `ms` (never rejects). */
+function waitForRelease(s: TierState, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer)
+      s.memoryWaiters.delete(done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    timer.unref()
+    s.memoryWaiters.add(done)
+  })
+}

@@ -1,0 +1,127 @@
+/**
+ * Moving a block's row to Dirty before its first write (trap 38/46/47): by CAS, clearing
+ * hash and remote key, reporting the dropped reference. A partial write into a block whose
+ * bytes only the remote has first loads and stores them locally (trap 37).
+ */
+import type { AbortOptions } from '../../core/abort.js'
+import { BlockState, type FileBlock, newFileBlock } from '../../core/block.js'
+import { BlockStoreError } from '../../core/errors.js'
+import { ContentHash } from '../../core/hash.js'
+import { casRow, getRow, reportDropped } from './rows.js'
+import { reserveDisk, settle } from './space.js'
+import { type BlockEntry, isResident, type TierState } from './tier-state.js'
+
+/** The byte range a write will cover inside the block; `undefined` for a truncate cut. */
+export interface WriteRange {
+  readonly offset: number
+  readonly length: number
+}
+
+function coversAll(range: WriteRange | undefined, dataSize: number): boolean {
+  return range !== undefined && range.offset === 0 && range.length >= dataSize
+}
+
+/**
+ * Loads a Remote block's bytes through the hook and stores them on the medium (fsynced on a
+ * durable medium) so the acknowledged content survives a crash once the row turns Dirty.
+ */
+async function materialize(
+  s: TierState,
+  e: BlockEntry,
+  row: FileBlock,
+  options?: AbortOptions,
+): Promise<void> {
+  const load = s.hooks.loadRemoteBlock
+  if (load === undefined) {
+    throw new BlockStoreError(
+      'BS_REMOTE_UNAVAILABLE',
+      `block ${e.id} is only in the remote store and no loader was given`,
+      { op: 'writeAt', payloadId: e.payloadId, blockIdx: e.idx, key: row.blockStoreKey },
+    )
+  }
+  const data = await load(row, options?.signal)
+  if (data.length !== row.dataSize) {
+    throw new BlockStoreError(
+      'BS_INTEGRITY_CHECK_FAILED',
+      `block ${e.id}: loaded ${data.length} bytes, row says ${row.dataSize}`,
+      { payloadId: e.payloadId, blockIdx: e.idx, key: row.blockStoreKey },
+    )
+  }
+  const reserved = await reserveDisk(s, data.length, options)
+  try {
+    await s.medium.replace(e.payloadId, e.idx, data)
+    if (s.medium.durable) await s.medium.sync(e.payloadId, [e.idx], options)
+  } catch (err) {
+    settle(s, reserved, 0)
+    await s.medium.remove(e.payloadId, e.idx)
+    throw err
+  }
+  settle(s, reserved, data.length)
+  e.onMedium = true
+  e.mediumSize = data.length
+  e.dataSize = data.length
+  e.unsynced = false
+}
+
+/**
+ * Makes the block's row Dirty (a no-op when it already is). Must hold the block lock.
+ * @throws {BlockStoreError} BS_REMOTE_UNAVAILABLE when remote bytes are needed and cannot be
+ * loaded (nothing changed); BS_INTEGRITY_CHECK_FAILED when the row promises lost local bytes.
+ */
+export async function ensureDirty(
+  s: TierState,
+  e: BlockEntry,
+  range: WriteRange | undefined,
+  options?: AbortOptions,
+): Promise<void> {
+  if (e.dirtyRow !== undefined) return
+  const localPath = s.medium.localPath(e.payloadId, e.idx)
+  const { stored, previous } = await casRow(
+    s.metadata,
+    e.id,
+    (row) => {
+      const now = Date.now()
+      if (row === undefined) return { ...newFileBlock(e.id, localPath, now), dataSize: e.dataSize }
+      return {
+        ...row,
+        state: BlockState.Dirty,
+        hash: ContentHash.ZERO,
+        blockStoreKey: '',
+        localPath,
+        dataSize: e.dataSize,
+        lastAccess: now,
+      }
+    },
+    options,
+    { row: await prepare(s, e, range, options) },
+  )
+  if (stored === undefined) throw new Error(`unreachable: no Dirty row stored for ${e.id}`)
+  e.dirtyRow = stored
+  await reportDropped(s, previous)
+}
+
+/**
+ * Reads the row and brings the block's bytes local when the write needs them. Returns the
+ * row read (so the first CAS needs no second read).
+ */
+async function prepare(
+  s: TierState,
+  e: BlockEntry,
+  range: WriteRange | undefined,
+  options?: AbortOptions,
+): Promise<FileBlock | undefined> {
+  const row = await getRow(s.metadata, e.id, options)
+  if (row === undefined || isResident(e) || row.dataSize === 0) return row
+  if (coversAll(range, row.dataSize)) return row
+  if (row.blockStoreKey !== '') {
+    await materialize(s, e, row, options)
+    return row
+  }
+  // A Dirty row without local bytes is a never-acknowledged leftover of a crash: a hole.
+  if (row.state === BlockState.Dirty) return row
+  throw new BlockStoreError(
+    'BS_INTEGRITY_CHECK_FAILED',
+    `block ${e.id} is ${row.state === BlockState.Local ? 'Local' : 'Syncing'} but its local copy is gone`,
+    { payloadId: e.payloadId, blockIdx: e.idx },
+  )
+}

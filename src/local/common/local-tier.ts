@@ -1,0 +1,248 @@
+/**
+ * LocalTier: the LocalStore behaviour shared by the memory and fs stores, over a
+ * {@link BlockMedium}. Adds the close gate, argument checks and counters.
+ */
+import type { AbortOptions } from '../../core/abort.js'
+import { BlockStoreError } from '../../core/errors.js'
+import type { HealthReport } from '../../core/health.js'
+import type {
+  BlockSnapshot,
+  FlushedBlock,
+  LocalReadResult,
+  LocalStore,
+  LocalStoreCapabilities,
+  LocalStoreStats,
+  RecoveryReport,
+} from '../../core/local-store.js'
+import { assertPayloadId } from '../../core/payload-id.js'
+import { type RetentionPolicy, validateRetentionPolicy } from '../../core/retention.js'
+import * as blocks from './blocks.js'
+import { flush, flushPayload, releaseMemory } from './flush.js'
+import { loadPayload } from './payloads.js'
+import { readAt } from './read.js'
+import type { TierState } from './tier-state.js'
+import { deletePayload, truncate } from './truncate.js'
+import { checkBlockIdx, checkOffset, checkSize } from './validate.js'
+import { writeAt } from './write.js'
+
+/** The shared implementation of both local stores. */
+export class LocalTier implements LocalStore {
+  readonly capabilities: LocalStoreCapabilities
+  readonly backend: string
+  readonly #s: TierState
+  #recovery: RecoveryReport | undefined
+  #closed = false
+  #active = 0
+  #idle: (() => void) | undefined
+
+  /** Wraps a prepared state (stores are built by their `open`). */
+  constructor(state: TierState, capabilities: LocalStoreCapabilities, recovery?: RecoveryReport) {
+    this.#s = state
+    this.capabilities = capabilities
+    this.backend = state.medium.backend
+    this.#recovery = recovery
+  }
+
+  get recovery(): RecoveryReport | undefined {
+    return this.#recovery
+  }
+
+  /** True once `close()` was called. */
+  protected get closed(): boolean {
+    return this.#closed
+  }
+
+  /** Runs a public operation inside the close gate. */
+  async #run<T>(op: string, options: AbortOptions | undefined, fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) {
+      throw new BlockStoreError('BS_STORE_CLOSED', `local store is closed (${op})`, {
+        op,
+        backend: this.backend,
+      })
+    }
+    options?.signal?.throwIfAborted()
+    this.#active++
+    try {
+      return await fn()
+    } finally {
+      if (--this.#active === 0) this.#idle?.()
+    }
+  }
+
+  readAt(
+    pid: string,
+    dest: Uint8Array,
+    offset: number,
+    o?: AbortOptions,
+  ): Promise<LocalReadResult> {
+    return this.#run('readAt', o, async () => {
+      assertPayloadId(pid)
+      checkOffset(offset, 0)
+      return readAt(this.#s, pid, dest, offset, o)
+    })
+  }
+
+  writeAt(pid: string, data: Uint8Array, offset: number, o?: AbortOptions): Promise<void> {
+    return this.#run('writeAt', o, async () => {
+      assertPayloadId(pid)
+      checkOffset(offset, data.length)
+      if (data.length > 0) await writeAt(this.#s, pid, data, offset, o)
+    })
+  }
+
+  truncate(pid: string, size: number, o?: AbortOptions): Promise<void> {
+    return this.#run('truncate', o, async () => {
+      assertPayloadId(pid)
+      checkSize(size)
+      await truncate(this.#s, pid, size, o)
+    })
+  }
+
+  delete(pid: string, o?: AbortOptions): Promise<void> {
+    return this.#run('delete', o, async () => {
+      assertPayloadId(pid)
+      await deletePayload(this.#s, pid, o)
+    })
+  }
+
+  flush(pid: string, o?: AbortOptions): Promise<FlushedBlock[]> {
+    return this.#run('flush', o, async () => {
+      assertPayloadId(pid)
+      return flush(this.#s, pid, o)
+    })
+  }
+
+  releaseMemory(pid: string, o?: AbortOptions): Promise<void> {
+    return this.#run('releaseMemory', o, async () => {
+      assertPayloadId(pid)
+      await releaseMemory(this.#s, pid, o)
+    })
+  }
+
+  getFileSize(pid: string, o?: AbortOptions): Promise<number | undefined> {
+    return this.#run('getFileSize', o, async () => {
+      assertPayloadId(pid)
+      return (await loadPayload(this.#s, pid, false, o))?.size
+    })
+  }
+
+  isBlockLocal(pid: string, idx: number, o?: AbortOptions): Promise<boolean> {
+    return this.#run('isBlockLocal', o, async () => {
+      assertPayloadId(pid)
+      checkBlockIdx(idx)
+      return blocks.isBlockLocal(this.#s, pid, idx, o)
+    })
+  }
+
+  getBlockData(pid: string, idx: number, o?: AbortOptions): Promise<Uint8Array> {
+    return this.#run('getBlockData', o, async () => {
+      assertPayloadId(pid)
+      checkBlockIdx(idx)
+      return blocks.getBlockData(this.#s, pid, idx, o)
+    })
+  }
+
+  readBlockSnapshot(pid: string, idx: number, o?: AbortOptions): Promise<BlockSnapshot> {
+    return this.#run('readBlockSnapshot', o, async () => {
+      assertPayloadId(pid)
+      checkBlockIdx(idx)
+      return blocks.readBlockSnapshot(this.#s, pid, idx, o)
+    })
+  }
+
+  writeFromRemote(pid: string, idx: number, data: Uint8Array, o?: AbortOptions): Promise<boolean> {
+    return this.#run('writeFromRemote', o, async () => {
+      assertPayloadId(pid)
+      checkBlockIdx(idx)
+      return blocks.writeFromRemote(this.#s, pid, idx, data, o)
+    })
+  }
+
+  evictBlock(pid: string, idx: number, o?: AbortOptions): Promise<boolean> {
+    return this.#run('evictBlock', o, async () => {
+      assertPayloadId(pid)
+      checkBlockIdx(idx)
+      return blocks.evictBlock(this.#s, pid, idx, o)
+    })
+  }
+
+  listFiles(): string[] {
+    return [...this.#s.payloads.keys()]
+  }
+
+  stats(): LocalStoreStats {
+    const s = this.#s
+    let dirty = 0
+    let resident = 0
+    for (const p of s.payloads.values()) {
+      for (const e of p.blocks.values()) {
+        if (e.dirtyRow !== undefined) dirty++
+        if (e.onMedium || e.buf !== null) resident++
+      }
+    }
+    const c = s.counters
+    return {
+      diskUsed: c.diskUsed,
+      maxDisk: s.maxDisk,
+      memUsed: s.buffered ? c.memUsed : c.diskUsed,
+      maxMemory: s.buffered ? s.maxMemory : s.maxDisk,
+      fileCount: s.payloads.size,
+      memBlockCount: s.buffered ? s.withBuffer.size : resident,
+      dirtyBlockCount: dirty,
+      evictions: c.evictions,
+      evictedBytes: c.evictedBytes,
+      spaceWaits: c.spaceWaits,
+      storageFullErrors: c.storageFullErrors,
+    }
+  }
+
+  setEvictionEnabled(enabled: boolean): void {
+    this.#s.evictionEnabled = enabled
+  }
+
+  setRetentionPolicy(policy: RetentionPolicy, ttlMs: number): void {
+    validateRetentionPolicy(policy, ttlMs)
+    this.#s.policy = policy
+    this.#s.ttlMs = ttlMs
+  }
+
+  /** Health of the medium; subclasses probe it (the base only checks the gate). */
+  async healthcheck(options?: AbortOptions): Promise<HealthReport> {
+    const started = performance.now()
+    const report = (status: HealthReport['status'], message?: string): HealthReport => ({
+      status,
+      ...(message === undefined ? {} : { message }),
+      checkedAt: Date.now(),
+      latencyMs: performance.now() - started,
+    })
+    if (options?.signal?.aborted) return report('unknown', String(options.signal.reason))
+    if (this.#closed) return report('unhealthy', `${this.backend} local store is closed`)
+    return report('healthy')
+  }
+
+  /**
+   * Rejects new calls, waits for calls in flight, flushes every payload that has unflushed
+   * changes, then releases the medium. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    if (this.#active > 0) await new Promise<void>((resolve) => (this.#idle = resolve))
+    let failure: unknown
+    for (const p of this.#s.payloads.values()) {
+      const pending = [...p.blocks.values()].some((e) => e.dirtyRow !== undefined || e.buf !== null)
+      if (!pending || !this.#s.medium.durable) continue
+      try {
+        await flushPayload(this.#s, p)
+      } catch (err) {
+        failure ??= err
+      }
+    }
+    await this.#s.medium.close()
+    if (failure !== undefined) throw failure
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+}

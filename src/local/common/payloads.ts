@@ -1,0 +1,80 @@
+/**
+ * Payload bookkeeping: loading a payload's size from the metadata store on first use, and
+ * running an operation under the payload's lock (shared for reads and writes, exclusive for
+ * truncate and delete).
+ */
+import type { AbortOptions } from '../../core/abort.js'
+import { newPayloadState, type PayloadState, type TierState } from './tier-state.js'
+
+/** The payload's state, loaded from its record when not in memory; created when asked. */
+export async function loadPayload(
+  s: TierState,
+  payloadId: string,
+  create: boolean,
+  options?: AbortOptions,
+): Promise<PayloadState | undefined> {
+  const known = s.payloads.get(payloadId)
+  if (known !== undefined) return known
+  let loading = s.loading.get(payloadId)
+  if (loading === undefined) {
+    loading = (async () => {
+      try {
+        const record = await s.metadata.getPayload(payloadId, options)
+        if (record === undefined) return undefined
+        const p = s.payloads.get(payloadId) ?? newPayloadState(payloadId, record.size)
+        p.createdAt = record.createdAt
+        p.modifiedAt = record.modifiedAt
+        s.payloads.set(payloadId, p)
+        return p
+      } finally {
+        s.loading.delete(payloadId)
+      }
+    })()
+    s.loading.set(payloadId, loading)
+  }
+  const loaded = await loading
+  if (loaded !== undefined || !create) return loaded ?? s.payloads.get(payloadId)
+  const existing = s.payloads.get(payloadId)
+  if (existing !== undefined) return existing
+  const p = newPayloadState(payloadId, 0)
+  s.payloads.set(payloadId, p)
+  return p
+}
+
+/**
+ * Runs `fn` under the payload's lock; `fn` gets `undefined` when the payload is unknown and
+ * `create` is false. Retries when the payload was deleted while waiting for the lock.
+ */
+export async function withPayload<T>(
+  s: TierState,
+  payloadId: string,
+  mode: 'shared' | 'exclusive',
+  create: boolean,
+  fn: (p: PayloadState | undefined) => Promise<T>,
+  options?: AbortOptions,
+): Promise<T> {
+  for (;;) {
+    const p = await loadPayload(s, payloadId, create, options)
+    if (p === undefined) return fn(undefined)
+    const release = mode === 'exclusive' ? await p.lock.write() : await p.lock.read()
+    try {
+      if (p.gone) continue
+      options?.signal?.throwIfAborted()
+      return await fn(p)
+    } finally {
+      release()
+    }
+  }
+}
+
+/** The payload record as stored by flush and truncate. */
+export async function persistPayload(
+  s: TierState,
+  p: PayloadState,
+  options?: AbortOptions,
+): Promise<void> {
+  await s.metadata.putPayload(
+    { id: p.id, size: p.size, createdAt: p.createdAt, modifiedAt: p.modifiedAt },
+    options,
+  )
+}

@@ -1,0 +1,98 @@
+/**
+ * The read path: local bytes are copied, real holes zeroed, and blocks that only the remote
+ * holds are reported (their part of `dest` untouched), so no caller can turn present bytes
+ * into zeros (trap 40).
+ */
+import type { AbortOptions } from '../../core/abort.js'
+import { BlockState } from '../../core/block.js'
+import { BlockSize } from '../../core/constants.js'
+import { BlockStoreError } from '../../core/errors.js'
+import type { LocalReadResult } from '../../core/local-store.js'
+import { withPayload } from './payloads.js'
+import { getRow } from './rows.js'
+import { type BlockEntry, isResident, type PayloadState, type TierState } from './tier-state.js'
+import { withBlock } from './write.js'
+
+/** Copies `length` bytes at `blockOffset` of a resident block; zeroes past its valid size. */
+export async function copyResident(
+  s: TierState,
+  e: BlockEntry,
+  dest: Uint8Array,
+  destOffset: number,
+  blockOffset: number,
+  length: number,
+): Promise<void> {
+  const avail = Math.max(0, Math.min(length, e.dataSize - blockOffset))
+  if (avail > 0) {
+    if (e.buf !== null) dest.set(e.buf.subarray(blockOffset, blockOffset + avail), destOffset)
+    else await s.medium.read(e.payloadId, e.idx, dest, destOffset, blockOffset, avail)
+  }
+  dest.fill(0, destOffset + avail, destOffset + length)
+  e.lastAccess = Date.now()
+}
+
+/** Fills one piece; true when the block must come from the remote. */
+async function readPiece(
+  s: TierState,
+  p: PayloadState,
+  idx: number,
+  dest: Uint8Array,
+  destOffset: number,
+  blockOffset: number,
+  length: number,
+  options?: AbortOptions,
+): Promise<boolean> {
+  return withBlock(s, p, idx, async (e) => {
+    if (isResident(e)) {
+      await copyResident(s, e, dest, destOffset, blockOffset, length)
+      return false
+    }
+    const row = await getRow(s.metadata, e.id, options)
+    if (row !== undefined && row.dataSize > blockOffset) {
+      if (row.blockStoreKey !== '') return true
+      // A Dirty row without bytes is a never-acknowledged leftover (a hole); any other
+      // state promises bytes this store no longer has: never answer zeros for them.
+      if (row.state !== BlockState.Dirty) {
+        throw new BlockStoreError(
+          'BS_INTEGRITY_CHECK_FAILED',
+          `block ${e.id} is not remote and its local copy is gone`,
+          { op: 'readAt', payloadId: p.id, blockIdx: idx },
+        )
+      }
+    }
+    dest.fill(0, destOffset, destOffset + length)
+    return false
+  })
+}
+
+/** Reads `dest.length` bytes at `offset` (already validated). */
+export function readAt(
+  s: TierState,
+  payloadId: string,
+  dest: Uint8Array,
+  offset: number,
+  options?: AbortOptions,
+): Promise<LocalReadResult> {
+  return withPayload(
+    s,
+    payloadId,
+    'shared',
+    false,
+    async (p) => {
+      if (p === undefined) return { exists: false, length: 0, remoteBlocks: [] }
+      const length = Math.max(0, Math.min(dest.length, p.size - offset))
+      const remoteBlocks: number[] = []
+      let done = 0
+      while (done < length) {
+        const at = offset + done
+        const idx = Math.floor(at / BlockSize)
+        const blockOffset = at - idx * BlockSize
+        const n = Math.min(BlockSize - blockOffset, length - done)
+        if (await readPiece(s, p, idx, dest, done, blockOffset, n, options)) remoteBlocks.push(idx)
+        done += n
+      }
+      return { exists: true, length, remoteBlocks }
+    },
+    options,
+  )
+}

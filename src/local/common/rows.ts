@@ -1,0 +1,79 @@
+/**
+ * Row updates of the local tier: every change is a compare-and-set on the row's version,
+ * retried after re-reading when a concurrent writer (the syncer) won the race.
+ */
+import type { AbortOptions } from '../../core/abort.js'
+import type { FileBlock } from '../../core/block.js'
+import { BlockStoreError, isBlockStoreError } from '../../core/errors.js'
+import type { MetadataStore } from '../../core/metadata-store.js'
+import type { TierState } from './tier-state.js'
+
+const MAX_CAS_ATTEMPTS = 64
+
+/** The row of a block, or `undefined` when it has none. */
+export async function getRow(
+  metadata: MetadataStore,
+  id: string,
+  options?: AbortOptions,
+): Promise<FileBlock | undefined> {
+  try {
+    return await metadata.getFileBlock(id, options)
+  } catch (err) {
+    if (isBlockStoreError(err, 'BS_FILE_BLOCK_NOT_FOUND')) return undefined
+    throw err
+  }
+}
+
+/**
+ * Applies `change` to the current row (or `undefined` when absent) and stores the result by
+ * compare-and-set, re-reading and retrying when the row changed meanwhile. `change` returning
+ * `undefined` means "nothing to store" and ends the loop. `initial` is a row just read (saves
+ * the first read).
+ * @throws {BlockStoreError} BS_CONCURRENT_MODIFICATION after too many lost races.
+ */
+export async function casRow(
+  metadata: MetadataStore,
+  id: string,
+  change: (current: FileBlock | undefined) => FileBlock | undefined,
+  options?: AbortOptions,
+  initial?: { readonly row: FileBlock | undefined },
+): Promise<{ stored: FileBlock | undefined; previous: FileBlock | undefined }> {
+  let current = initial?.row
+  let fresh = initial === undefined
+  for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+    if (fresh) current = await getRow(metadata, id, options)
+    fresh = true
+    const next = change(current)
+    if (next === undefined) return { stored: undefined, previous: current }
+    const stored = await metadata.compareAndPutFileBlock(next, current?.version ?? 0, options)
+    if (stored !== undefined) return { stored, previous: current }
+  }
+  throw new BlockStoreError('BS_CONCURRENT_MODIFICATION', `row ${id} keeps changing`, {
+    op: 'local',
+  })
+}
+
+/** Deletes a row if present, by version, retrying on lost races. */
+export async function deleteRow(
+  metadata: MetadataStore,
+  id: string,
+  options?: AbortOptions,
+): Promise<FileBlock | undefined> {
+  for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+    const row = await getRow(metadata, id, options)
+    if (row === undefined) return undefined
+    try {
+      if (await metadata.deleteFileBlock(id, { ...options, ifVersion: row.version })) return row
+    } catch (err) {
+      if (!isBlockStoreError(err, 'BS_FILE_BLOCK_NOT_FOUND')) throw err
+      return undefined
+    }
+  }
+  throw new BlockStoreError('BS_CONCURRENT_MODIFICATION', `row ${id} keeps changing`)
+}
+
+/** Tells the engine a row lost its remote key (errors of the hook propagate). */
+export async function reportDropped(s: TierState, previous: FileBlock | undefined): Promise<void> {
+  if (previous === undefined || previous.blockStoreKey === '') return
+  await s.hooks.onRemoteReferenceDropped?.(previous)
+}

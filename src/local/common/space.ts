@@ -1,0 +1,162 @@
+/**
+ * Disk space of a local tier: reservations against the cap, eviction of synced blocks
+ * (LRU, TTL or pin; only rows that are Remote with a remote key), and bounded waiting.
+ */
+import type { AbortOptions } from '../../core/abort.js'
+import { type FileBlock, isRemote } from '../../core/block.js'
+import { BlockStoreError } from '../../core/errors.js'
+import { parseBlockId } from '../../core/keys.js'
+import { RetentionPolicy } from '../../core/retention.js'
+import { casRow } from './rows.js'
+import { type BlockEntry, type TierState, wakeMemoryWaiters } from './tier-state.js'
+
+const SPACE_POLL_MS = 20
+
+/** Sleeps `ms` (unref'd timer), rejecting with the signal's reason when aborted. */
+export function pause(ms: number, options?: AbortOptions): Promise<void> {
+  const signal = options?.signal
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason)
+      return
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      reject(signal?.reason)
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    timer.unref()
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/** True when eviction may run at all under the current policy and switch. */
+function evictionPossible(s: TierState): boolean {
+  if (!s.evictionEnabled || s.policy === RetentionPolicy.Pin) return false
+  return !(s.policy === RetentionPolicy.TTL && s.ttlMs <= 0)
+}
+
+function storageFull(s: TierState, needed: number, why: string): BlockStoreError {
+  s.counters.storageFullErrors++
+  return new BlockStoreError(
+    'BS_STORAGE_FULL',
+    `local store full: ${needed} bytes needed, ${s.counters.diskUsed} of ${s.maxDisk} used (${why})`,
+    { op: 'local', size: needed },
+  )
+}
+
+/**
+ * Reserves `bytes` under the disk cap, evicting synced blocks and then waiting up to
+ * `spaceWaitMs` for space. Returns the reserved amount, to be given back with {@link settle}.
+ * @throws {BlockStoreError} BS_STORAGE_FULL when no space can be made in time, or at once when
+ * eviction is suspended or the policy is pin.
+ */
+export async function reserveDisk(
+  s: TierState,
+  bytes: number,
+  options?: AbortOptions,
+): Promise<number> {
+  if (bytes <= 0 || s.maxDisk <= 0) return 0
+  if (bytes > s.maxDisk) throw storageFull(s, bytes, 'larger than the cap')
+  const deadline = performance.now() + s.spaceWaitMs
+  let waited = false
+  for (;;) {
+    const c = s.counters
+    if (c.diskUsed + c.reserved + bytes <= s.maxDisk) {
+      c.reserved += bytes
+      return bytes
+    }
+    if (!evictionPossible(s)) throw storageFull(s, bytes, 'eviction suspended or pinned')
+    const shortfall = c.diskUsed + c.reserved + bytes - s.maxDisk
+    if ((await evictBlocks(s, shortfall, options)) > 0) continue
+    const left = deadline - performance.now()
+    if (left <= 0) throw storageFull(s, bytes, 'nothing evictable in time')
+    if (!waited) {
+      waited = true
+      c.spaceWaits++
+    }
+    await pause(Math.min(SPACE_POLL_MS, left), options)
+  }
+}
+
+/** Gives back a reservation and records the real change of the bytes on the medium. */
+export function settle(s: TierState, reserved: number, delta: number): void {
+  s.counters.reserved -= reserved
+  s.counters.diskUsed += delta
+}
+
+/** The access time eviction orders by: the block's in-memory access, else the row's. */
+function accessTime(s: TierState, row: FileBlock): number {
+  const at = parseBlockId(row.id)
+  const e = at === undefined ? undefined : s.payloads.get(at.payloadId)?.blocks.get(at.blockIdx)
+  return e !== undefined && e.lastAccess > 0 ? e.lastAccess : row.lastAccess
+}
+
+/**
+ * Evicts local copies of synced blocks, oldest access first, until `needed` bytes are free.
+ * Blocks whose lock is held are skipped (never waited for: the caller may hold locks).
+ * Returns the bytes freed.
+ */
+export async function evictBlocks(
+  s: TierState,
+  needed: number,
+  options?: AbortOptions,
+): Promise<number> {
+  const now = Date.now()
+  let candidates = (await s.metadata.listRemoteBlocks(0, options))
+    .map((row) => ({ row, at: accessTime(s, row) }))
+    .sort((a, b) => a.at - b.at)
+  if (s.policy === RetentionPolicy.TTL) candidates = candidates.filter((c) => c.at < now - s.ttlMs)
+  let freed = 0
+  for (const { row } of candidates) {
+    if (freed >= needed) break
+    const at = parseBlockId(row.id)
+    const e = at === undefined ? undefined : s.payloads.get(at.payloadId)?.blocks.get(at.blockIdx)
+    if (e === undefined || !e.onMedium) continue
+    const release = e.lock.tryLock()
+    if (release === undefined) continue
+    try {
+      freed += await evictLocked(s, e, options)
+    } finally {
+      release()
+      wakeMemoryWaiters(s)
+    }
+  }
+  return freed
+}
+
+/**
+ * Drops the medium copy of a block whose row is Remote with a key and that has no unflushed
+ * change. The row loses its local path first (by CAS), then the copy is removed. Must hold
+ * the block lock. Returns the bytes freed (0 when the block is not evictable).
+ */
+export async function evictLocked(
+  s: TierState,
+  e: BlockEntry,
+  options?: AbortOptions,
+): Promise<number> {
+  if (e.gone || !e.onMedium || e.buf !== null || e.dirtyRow !== undefined) return 0
+  const { stored } = await casRow(
+    s.metadata,
+    e.id,
+    (row) =>
+      row !== undefined && isRemote(row) && row.blockStoreKey !== '' && row.localPath !== ''
+        ? { ...row, localPath: '' }
+        : undefined,
+    options,
+  )
+  if (stored === undefined) return 0
+  await s.medium.remove(e.payloadId, e.idx)
+  const size = e.mediumSize
+  settle(s, 0, -size)
+  e.onMedium = false
+  e.mediumSize = 0
+  e.dataSize = 0
+  e.unsynced = false
+  s.counters.evictions++
+  s.counters.evictedBytes += size
+  return size
+}

@@ -1,0 +1,187 @@
+/**
+ * In-memory state of a local tier: payloads, their blocks and the tier's configuration.
+ * Plain data shared by the tier's modules (write, read, flush, space, truncate).
+ */
+import type { FileBlock } from '../../core/block.js'
+import { formatBlockId } from '../../core/keys.js'
+import type { LocalStoreHooks } from '../../core/local-store.js'
+import type { MetadataStore } from '../../core/metadata-store.js'
+import { RetentionPolicy } from '../../core/retention.js'
+import type { BlockMedium } from './block-medium.js'
+import { Mutex, RwLock } from './mutex.js'
+
+/** One block known to the tier. Its bytes live in `buf` or on the medium, never both. */
+export interface BlockEntry {
+  readonly payloadId: string
+  readonly idx: number
+  /** Block ID (row key). */
+  readonly id: string
+  readonly lock: Mutex
+  /** Set when the block was dropped (truncate, delete); holders of a stale entry retry. */
+  gone: boolean
+  /** Dirty write buffer (BlockSize bytes) holding every valid byte of the block. */
+  buf: Buffer | null
+  /** A copy exists on the medium. */
+  onMedium: boolean
+  /** Bytes of the medium copy counted in `diskUsed`. */
+  mediumSize: number
+  /** Valid bytes of the block. */
+  dataSize: number
+  /** The block's row while it is Dirty: only this store moves a Dirty row, so it stays exact. */
+  dirtyRow: FileBlock | undefined
+  /** Medium copy written since its last fsync; `writeGen` counts such writes. */
+  unsynced: boolean
+  writeGen: number
+  lastAccess: number
+  lastWrite: number
+}
+
+/** One payload known to the tier. */
+export interface PayloadState {
+  readonly id: string
+  readonly lock: RwLock
+  gone: boolean
+  size: number
+  createdAt: number
+  modifiedAt: number
+  readonly blocks: Map<number, BlockEntry>
+}
+
+/** Options common to both local stores. */
+export interface TierOptions extends LocalStoreHooks {
+  /** Cap on bytes stored on the medium; 0 = unlimited. */
+  readonly maxDisk?: number | undefined
+  /** Budget for dirty write buffers (fs only); default 256 MiB. */
+  readonly maxMemory?: number | undefined
+  /** How long a writer over the disk cap waits for space before BS_STORAGE_FULL; default 30 s. */
+  readonly spaceWaitMs?: number | undefined
+  /** Retention of synced blocks; default LRU. */
+  readonly retentionPolicy?: RetentionPolicy | undefined
+  /** TTL for the `ttl` policy, in ms. */
+  readonly retentionTtlMs?: number | undefined
+  /** Eviction enabled at open; default true. */
+  readonly evictionEnabled?: boolean | undefined
+}
+
+/** Mutable counters. */
+export interface TierCounters {
+  diskUsed: number
+  reserved: number
+  memUsed: number
+  evictions: number
+  evictedBytes: number
+  spaceWaits: number
+  storageFullErrors: number
+}
+
+/** Everything the tier's modules share. */
+export interface TierState {
+  readonly metadata: MetadataStore
+  readonly medium: BlockMedium
+  readonly hooks: LocalStoreHooks
+  /** Write buffers in front of the medium (fs); off for the memory store. */
+  readonly buffered: boolean
+  readonly maxDisk: number
+  readonly maxMemory: number
+  readonly spaceWaitMs: number
+  policy: RetentionPolicy
+  ttlMs: number
+  evictionEnabled: boolean
+  readonly payloads: Map<string, PayloadState>
+  /** Payloads being loaded from the metadata store (one load per ID at a time). */
+  readonly loading: Map<string, Promise<PayloadState | undefined>>
+  readonly counters: TierCounters
+  /** Resolvers woken whenever a buffer or a block lock is released. */
+  readonly memoryWaiters: Set<() => void>
+  /** Entries holding a write buffer. */
+  readonly withBuffer: Set<BlockEntry>
+  /** Zeroed-on-reuse spare buffers (bounded). */
+  readonly spareBuffers: Buffer[]
+}
+
+/** A fresh tier state. */
+export function newTierState(
+  metadata: MetadataStore,
+  medium: BlockMedium,
+  buffered: boolean,
+  options: TierOptions,
+): TierState {
+  return {
+    metadata,
+    medium,
+    hooks: {
+      loadRemoteBlock: options.loadRemoteBlock,
+      onRemoteReferenceDropped: options.onRemoteReferenceDropped,
+    },
+    buffered,
+    maxDisk: options.maxDisk ?? 0,
+    maxMemory: options.maxMemory ?? 256 * 1024 * 1024,
+    spaceWaitMs: options.spaceWaitMs ?? 30_000,
+    policy: options.retentionPolicy ?? RetentionPolicy.LRU,
+    ttlMs: options.retentionTtlMs ?? 0,
+    evictionEnabled: options.evictionEnabled ?? true,
+    payloads: new Map(),
+    loading: new Map(),
+    counters: {
+      diskUsed: 0,
+      reserved: 0,
+      memUsed: 0,
+      evictions: 0,
+      evictedBytes: 0,
+      spaceWaits: 0,
+      storageFullErrors: 0,
+    },
+    memoryWaiters: new Set(),
+    withBuffer: new Set(),
+    spareBuffers: [],
+  }
+}
+
+/** A new payload state. */
+export function newPayloadState(id: string, size: number, now = Date.now()): PayloadState {
+  return {
+    id,
+    lock: new RwLock(),
+    gone: false,
+    size,
+    createdAt: now,
+    modifiedAt: now,
+    blocks: new Map(),
+  }
+}
+
+/** The entry of a block, created when absent. */
+export function blockEntry(p: PayloadState, idx: number): BlockEntry {
+  let e = p.blocks.get(idx)
+  if (e === undefined) {
+    e = {
+      payloadId: p.id,
+      idx,
+      id: formatBlockId(p.id, idx),
+      lock: new Mutex(),
+      gone: false,
+      buf: null,
+      onMedium: false,
+      mediumSize: 0,
+      dataSize: 0,
+      dirtyRow: undefined,
+      unsynced: false,
+      writeGen: 0,
+      lastAccess: 0,
+      lastWrite: 0,
+    }
+    p.blocks.set(idx, e)
+  }
+  return e
+}
+
+/** True when the block's bytes are held locally. */
+export function isResident(e: BlockEntry): boolean {
+  return e.buf !== null || e.onMedium
+}
+
+/** Wakes every writer waiting for memory or a lock. */
+export function wakeMemoryWaiters(s: TierState): void {
+  for (const wake of s.memoryWaiters) wake()
+  s.memoryWaiters.clear()
+}

@@ -1,0 +1,149 @@
+/**
+ * Truncate and delete (POSIX): blocks past the new end are dropped with their copies and rows
+ * (dropped remote references reported first), the boundary block's tail is zeroed (trap 41).
+ */
+import type { AbortOptions } from '../../core/abort.js'
+import { BlockSize } from '../../core/constants.js'
+import { isBlockStoreError } from '../../core/errors.js'
+import { parseBlockId } from '../../core/keys.js'
+import { freeBuffer } from './buffers.js'
+import { ensureDirty } from './dirty.js'
+import { persistPayload, withPayload } from './payloads.js'
+import { getRow } from './rows.js'
+import { settle } from './space.js'
+import { isResident, type PayloadState, type TierState } from './tier-state.js'
+import { withBlock } from './write.js'
+
+/** Block indexes of a payload: entries in memory and rows in the metadata store. */
+async function knownBlocks(
+  s: TierState,
+  p: PayloadState,
+  options?: AbortOptions,
+): Promise<number[]> {
+  const idxs = new Set(p.blocks.keys())
+  for (const row of await s.metadata.listFileBlocks(p.id, options)) {
+    const at = parseBlockId(row.id)
+    if (at !== undefined && at.payloadId === p.id) idxs.add(at.blockIdx)
+  }
+  return [...idxs].sort((a, b) => a - b)
+}
+
+/** Deletes a row, reporting each remote key it held before the row goes. */
+async function dropRow(s: TierState, id: string, options?: AbortOptions): Promise<void> {
+  let reported = ''
+  for (;;) {
+    const row = await getRow(s.metadata, id, options)
+    if (row === undefined) return
+    if (row.blockStoreKey !== '' && row.blockStoreKey !== reported) {
+      reported = row.blockStoreKey
+      await s.hooks.onRemoteReferenceDropped?.(row)
+    }
+    try {
+      if (await s.metadata.deleteFileBlock(id, { ...options, ifVersion: row.version })) return
+    } catch (err) {
+      if (isBlockStoreError(err, 'BS_FILE_BLOCK_NOT_FOUND')) return
+      throw err
+    }
+  }
+}
+
+/** Drops one block: buffer, medium copy, row. */
+async function dropBlock(
+  s: TierState,
+  p: PayloadState,
+  idx: number,
+  options?: AbortOptions,
+): Promise<void> {
+  await withBlock(s, p, idx, async (e) => {
+    await dropRow(s, e.id, options)
+    freeBuffer(s, e)
+    if (e.onMedium) {
+      await s.medium.remove(p.id, idx)
+      settle(s, 0, -e.mediumSize)
+    }
+    e.onMedium = false
+    e.mediumSize = 0
+    e.dataSize = 0
+    e.dirtyRow = undefined
+    e.gone = true
+    p.blocks.delete(idx)
+  })
+}
+
+/** Cuts the boundary block to `cut` bytes (its tail reads as zeros afterwards). */
+async function cutBlock(
+  s: TierState,
+  p: PayloadState,
+  idx: number,
+  cut: number,
+  options?: AbortOptions,
+): Promise<void> {
+  await withBlock(s, p, idx, async (e) => {
+    const size = isResident(e)
+      ? e.dataSize
+      : ((await getRow(s.metadata, e.id, options))?.dataSize ?? 0)
+    if (size <= cut) return
+    await ensureDirty(s, e, undefined, options)
+    if (e.buf !== null) e.buf.fill(0, cut)
+    else if (e.onMedium) {
+      await s.medium.truncate(p.id, idx, cut)
+      settle(s, 0, cut - e.mediumSize)
+      e.mediumSize = cut
+      e.unsynced = true
+      e.writeGen++
+    }
+    e.dataSize = Math.min(e.dataSize, cut)
+    e.lastWrite = Date.now()
+  })
+}
+
+/** Sets a payload's size (already validated). */
+export function truncate(
+  s: TierState,
+  payloadId: string,
+  size: number,
+  options?: AbortOptions,
+): Promise<void> {
+  return withPayload(
+    s,
+    payloadId,
+    'exclusive',
+    true,
+    async (p) => {
+      if (p === undefined) return
+      const keep = Math.ceil(size / BlockSize)
+      for (const idx of await knownBlocks(s, p, options)) {
+        if (idx >= keep) await dropBlock(s, p, idx, options)
+      }
+      const cut = size % BlockSize
+      if (cut > 0) await cutBlock(s, p, keep - 1, cut, options)
+      p.size = size
+      p.modifiedAt = Date.now()
+      await persistPayload(s, p, options)
+    },
+    options,
+  )
+}
+
+/** Removes a payload: copies, rows (references reported first) and its record. */
+export function deletePayload(
+  s: TierState,
+  payloadId: string,
+  options?: AbortOptions,
+): Promise<void> {
+  return withPayload(
+    s,
+    payloadId,
+    'exclusive',
+    true,
+    async (p) => {
+      if (p === undefined) return
+      for (const idx of await knownBlocks(s, p, options)) await dropBlock(s, p, idx, options)
+      await s.metadata.deletePayload(p.id, options)
+      await s.medium.removePayload(p.id)
+      p.gone = true
+      s.payloads.delete(p.id)
+    },
+    options,
+  )
+}

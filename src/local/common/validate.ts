@@ -1,0 +1,32 @@
+/**
+ * Argument checks of the local store's public methods.
+ */
+import { MaxBlockIndex, MaxPayloadSize } from '../../core/constants.js'
+import { BlockStoreError } from '../../core/errors.js'
+
+/** @throws {BlockStoreError} BS_INVALID_OFFSET unless a non-negative safe integer. */
+export function checkOffset(offset: number, length: number): void {
+  if (!Number.isSafeInteger(offset) || offset < 0) {
+    throw new BlockStoreError('BS_INVALID_OFFSET', `invalid offset ${offset}`)
+  }
+  if (offset + length > MaxPayloadSize) {
+    throw new BlockStoreError(
+      'BS_TOO_LARGE',
+      `offset ${offset} + ${length} exceeds the maximum size`,
+    )
+  }
+}
+
+/** @throws {BlockStoreError} BS_INVALID_SIZE unless a size in `[0, MaxPayloadSize]`. */
+export function checkSize(size: number): void {
+  if (!Number.isSafeInteger(size) || size < 0 || size > MaxPayloadSize) {
+    throw new BlockStoreError('BS_INVALID_SIZE', `invalid size ${size}`)
+  }
+}
+
+/** @throws {BlockStoreError} BS_INVALID_OFFSET unless a valid block index. */
+export function checkBlockIdx(idx: number): void {
+  if (!Number.isSafeInteger(idx) || idx < 0 || idx > MaxBlockIndex) {
+    throw new BlockStoreError('BS_INVALID_OFFSET', `invalid block index ${idx}`)
+  }
+}

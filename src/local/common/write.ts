@@ -1,0 +1,118 @@
+/**
+ * The write path: split at block boundaries; each piece, under its block lock, makes the row
+ * Dirty (first write only), then lands in the block's buffer or on the medium. A buffer that
+ * fills its block is spilled at once.
+ */
+import type { AbortOptions } from '../../core/abort.js'
+import { BlockSize } from '../../core/constants.js'
+import { allocBuffer, reserveMemory, spillLocked, spillOldest } from './buffers.js'
+import { ensureDirty } from './dirty.js'
+import { withPayload } from './payloads.js'
+import { reserveDisk, settle } from './space.js'
+import {
+  type BlockEntry,
+  blockEntry,
+  type PayloadState,
+  type TierState,
+  wakeMemoryWaiters,
+} from './tier-state.js'
+
+/** Runs `fn` under the block's lock, retrying when the entry was dropped meanwhile. */
+export async function withBlock<T>(
+  s: TierState,
+  p: PayloadState,
+  idx: number,
+  fn: (e: BlockEntry) => Promise<T>,
+): Promise<T> {
+  for (;;) {
+    const e = blockEntry(p, idx)
+    const release = await e.lock.lock()
+    try {
+      if (!e.gone) return await fn(e)
+    } finally {
+      release()
+      wakeMemoryWaiters(s)
+    }
+  }
+}
+
+/** Writes `data` into the medium copy at `offset`, accounting any growth. */
+export async function writeMedium(
+  s: TierState,
+  e: BlockEntry,
+  data: Uint8Array,
+  offset: number,
+  options?: AbortOptions,
+): Promise<void> {
+  const end = offset + data.length
+  const growth = Math.max(0, end - e.mediumSize)
+  const reserved = await reserveDisk(s, growth, options)
+  try {
+    await s.medium.write(e.payloadId, e.idx, data, offset)
+  } catch (err) {
+    settle(s, reserved, 0)
+    throw err
+  }
+  settle(s, reserved, growth)
+  e.mediumSize += growth
+  e.onMedium = true
+  e.unsynced = true
+  e.writeGen++
+}
+
+async function writePiece(
+  s: TierState,
+  p: PayloadState,
+  idx: number,
+  data: Uint8Array,
+  offset: number,
+  options?: AbortOptions,
+): Promise<void> {
+  await withBlock(s, p, idx, async (e) => {
+    await ensureDirty(s, e, { offset, length: data.length }, options)
+    if (e.buf === null && !e.onMedium && s.buffered) {
+      await reserveMemory(s, e, options)
+      allocBuffer(s, e)
+    }
+    if (e.buf !== null) e.buf.set(data, offset)
+    else await writeMedium(s, e, data, offset, options)
+    e.dataSize = Math.max(e.dataSize, offset + data.length)
+    e.lastWrite = e.lastAccess = Date.now()
+    if (e.buf !== null && e.dataSize === BlockSize) await spillLocked(s, e, options)
+  })
+}
+
+/** Writes bytes at `offset` (already validated) and extends the payload size. */
+export async function writeAt(
+  s: TierState,
+  payloadId: string,
+  data: Uint8Array,
+  offset: number,
+  options?: AbortOptions,
+): Promise<void> {
+  await withPayload(
+    s,
+    payloadId,
+    'shared',
+    true,
+    async (p) => {
+      if (p === undefined) return
+      let done = 0
+      while (done < data.length) {
+        const at = offset + done
+        const idx = Math.floor(at / BlockSize)
+        const blockOffset = at - idx * BlockSize
+        const n = Math.min(BlockSize - blockOffset, data.length - done)
+        await writePiece(s, p, idx, data.subarray(done, done + n), blockOffset, options)
+        done += n
+        // Soft back-pressure: past 3/4 of the budget, the writer spills one old buffer.
+        if (s.buffered && s.counters.memUsed > (s.maxMemory * 3) / 4) {
+          await spillOldest(s, undefined, options)
+        }
+      }
+      p.size = Math.max(p.size, offset + data.length)
+      p.modifiedAt = Date.now()
+    },
+    options,
+  )
+}

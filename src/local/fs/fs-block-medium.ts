@@ -1,0 +1,210 @@
+/**
+ * Block files on disk (the fs local store's medium): pooled handles, positional I/O, and
+ * fsync of files and of the directories whose entries changed.
+ */
+import { mkdir, open, readdir, rm, unlink, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import type { AbortOptions } from '../../core/abort.js'
+import type { BlockMedium } from '../common/block-medium.js'
+import { FdPool } from './fd-pool.js'
+import { type FsLayout, ID_FILE } from './layout.js'
+
+const SYNC_PARALLEL = 8
+
+function isEnoent(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT'
+}
+
+/** Fsyncs a directory (its entries). */
+export async function syncDir(path: string): Promise<void> {
+  const fh = await open(path, 'r')
+  try {
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+}
+
+/** A {@link BlockMedium} of `.blk` files under a {@link FsLayout}. */
+export class FsBlockMedium implements BlockMedium {
+  readonly backend = 'fs'
+  readonly durable: boolean
+  readonly layout: FsLayout
+  readonly #pool: FdPool
+  /** Payloads whose directory exists (with its id file). */
+  readonly #ready = new Set<string>()
+  /** Directories whose new entries are not fsynced yet, by payload. */
+  readonly #dirtyDirs = new Map<string, Set<string>>()
+
+  constructor(layout: FsLayout, fsync: boolean, poolSize?: number) {
+    this.layout = layout
+    this.durable = fsync
+    this.#pool = new FdPool(poolSize)
+  }
+
+  /** Marks a payload directory as existing (recovery found it). */
+  adoptPayload(payloadId: string): void {
+    this.#ready.add(payloadId)
+  }
+
+  localPath(payloadId: string, blockIdx: number): string {
+    return this.layout.blockPath(payloadId, blockIdx)
+  }
+
+  async #ensureDir(payloadId: string): Promise<void> {
+    if (this.#ready.has(payloadId)) return
+    const dir = this.layout.payloadDir(payloadId)
+    const created = await mkdir(dir, { recursive: true })
+    const idFile = `${dir}/${ID_FILE}`
+    await writeFile(idFile, payloadId, 'utf8')
+    if (this.durable) {
+      const fh = await open(idFile, 'r')
+      try {
+        await fh.sync()
+      } finally {
+        await fh.close()
+      }
+    }
+    const dirs = this.#dirtyDirs.get(payloadId) ?? new Set<string>()
+    dirs.add(dir)
+    // mkdir returns the first directory it created: every parent from there needs an fsync.
+    if (created !== undefined) {
+      for (let d = dirname(dir); d.length >= this.layout.blocksDir.length; d = dirname(d)) {
+        dirs.add(d)
+        if (d === dirname(created)) break
+      }
+    }
+    this.#dirtyDirs.set(payloadId, dirs)
+    this.#ready.add(payloadId)
+  }
+
+  async read(
+    payloadId: string,
+    blockIdx: number,
+    dest: Uint8Array,
+    destOffset: number,
+    blockOffset: number,
+    length: number,
+  ): Promise<void> {
+    await this.#pool.use(this.localPath(payloadId, blockIdx), false, async (fh) => {
+      let done = 0
+      while (done < length) {
+        const { bytesRead } = await fh.read(
+          dest,
+          destOffset + done,
+          length - done,
+          blockOffset + done,
+        )
+        // A short file reads as zeros past its end (a sparse tail never written).
+        if (bytesRead === 0) {
+          dest.fill(0, destOffset + done, destOffset + length)
+          return
+        }
+        done += bytesRead
+      }
+    })
+  }
+
+  async #writeAll(path: string, data: Uint8Array, offset: number, cut: boolean): Promise<void> {
+    await this.#pool.use(path, true, async (fh) => {
+      let done = 0
+      while (done < data.length) {
+        const { bytesWritten } = await fh.write(data, done, data.length - done, offset + done)
+        done += bytesWritten
+      }
+      if (cut) await fh.truncate(data.length)
+    })
+  }
+
+  async write(
+    payloadId: string,
+    blockIdx: number,
+    data: Uint8Array,
+    offset: number,
+  ): Promise<void> {
+    await this.#ensureDir(payloadId)
+    this.#markEntry(payloadId)
+    await this.#writeAll(this.localPath(payloadId, blockIdx), data, offset, false)
+  }
+
+  async replace(payloadId: string, blockIdx: number, data: Uint8Array): Promise<void> {
+    await this.#ensureDir(payloadId)
+    this.#markEntry(payloadId)
+    await this.#writeAll(this.localPath(payloadId, blockIdx), data, 0, true)
+  }
+
+  /** A file may be created: its directory entry needs the next fsync. */
+  #markEntry(payloadId: string): void {
+    const dirs = this.#dirtyDirs.get(payloadId) ?? new Set<string>()
+    dirs.add(this.layout.payloadDir(payloadId))
+    this.#dirtyDirs.set(payloadId, dirs)
+  }
+
+  async truncate(payloadId: string, blockIdx: number, size: number): Promise<void> {
+    await this.#pool.use(this.localPath(payloadId, blockIdx), false, (fh) => fh.truncate(size))
+  }
+
+  async remove(payloadId: string, blockIdx: number): Promise<void> {
+    const path = this.localPath(payloadId, blockIdx)
+    await this.#pool.close(path)
+    try {
+      await unlink(path)
+    } catch (err) {
+      if (!isEnoent(err)) throw err
+    }
+  }
+
+  async sync(
+    payloadId: string,
+    blockIdxs: readonly number[],
+    options?: AbortOptions,
+  ): Promise<void> {
+    if (!this.durable) return
+    const queue = [...blockIdxs]
+    const worker = async (): Promise<void> => {
+      for (let idx = queue.pop(); idx !== undefined; idx = queue.pop()) {
+        options?.signal?.throwIfAborted()
+        await this.#pool
+          .use(this.localPath(payloadId, idx), false, (fh) => fh.sync())
+          .catch((err: unknown) => {
+            // Removed meanwhile (truncate, eviction): nothing left to make durable.
+            if (!isEnoent(err)) throw err
+          })
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(SYNC_PARALLEL, queue.length) }, worker))
+    const dirs = this.#dirtyDirs.get(payloadId)
+    if (dirs === undefined) return
+    this.#dirtyDirs.delete(payloadId)
+    try {
+      // Deepest first is not required for correctness; every changed entry gets its fsync.
+      for (const dir of dirs)
+        await syncDir(dir).catch((err: unknown) => {
+          if (!isEnoent(err)) throw err
+        })
+    } catch (err) {
+      const again = this.#dirtyDirs.get(payloadId) ?? new Set<string>()
+      for (const d of dirs) again.add(d)
+      this.#dirtyDirs.set(payloadId, again)
+      throw err
+    }
+  }
+
+  async removePayload(payloadId: string): Promise<void> {
+    const dir = this.layout.payloadDir(payloadId)
+    this.#ready.delete(payloadId)
+    this.#dirtyDirs.delete(payloadId)
+    const left = await readdir(dir).catch((err: unknown) => {
+      if (isEnoent(err)) return undefined
+      throw err
+    })
+    if (left === undefined) return
+    for (const name of left) if (name.endsWith('.blk')) await this.#pool.close(`${dir}/${name}`)
+    await rm(dir, { recursive: true, force: true })
+    this.layout.forget(payloadId)
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.closeAll()
+  }
+}

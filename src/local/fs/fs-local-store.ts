@@ -1,0 +1,80 @@
+/**
+ * FsLocalStore: the local tier on disk. Dirty write buffers in memory, block files under a
+ * hashed, format-versioned layout, fsynced flushes, crash recovery at open.
+ */
+import { randomBytes } from 'node:crypto'
+import { open, stat, unlink } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { AbortOptions } from '../../core/abort.js'
+import type { HealthReport } from '../../core/health.js'
+import { probeHealth } from '../../core/health.js'
+import type { MetadataStore } from '../../core/metadata-store.js'
+import { LocalTier } from '../common/local-tier.js'
+import { newTierState, type TierOptions } from '../common/tier-state.js'
+import { FsBlockMedium } from './fs-block-medium.js'
+import { FsLayout } from './layout.js'
+import { recover } from './recovery.js'
+
+/** Options of {@link FsLocalStore.open}. */
+export interface FsLocalStoreOptions extends TierOptions {
+  /** Store directory (created when missing). */
+  readonly dir: string
+  /** Where block rows and payload records live. */
+  readonly metadata: MetadataStore
+  /**
+   * Fsync block files and directories on flush (default true). `false` is only for
+   * write-back setups where the remote is the durable copy: a power loss may then lose
+   * flushed bytes, and `capabilities.durable` is false.
+   */
+  readonly fsync?: boolean | undefined
+  /** Open block files kept in the handle pool (default 256). */
+  readonly maxOpenFiles?: number | undefined
+}
+
+/**
+ * A {@link LocalStore} on disk.
+ * @example
+ * await using store = await FsLocalStore.open({ dir: '/var/lib/ditto/share1', metadata })
+ */
+export class FsLocalStore extends LocalTier {
+  readonly dir: string
+
+  private constructor(dir: string, ...args: ConstructorParameters<typeof LocalTier>) {
+    super(...args)
+    this.dir = dir
+  }
+
+  /**
+   * Opens (or creates) a store directory and runs crash recovery.
+   * @throws {BlockStoreError} BS_UNSUPPORTED_FORMAT when the directory has a newer format.
+   */
+  static async open(options: FsLocalStoreOptions): Promise<FsLocalStore> {
+    const layout = new FsLayout(options.dir)
+    await layout.prepare()
+    const fsync = options.fsync ?? true
+    const medium = new FsBlockMedium(layout, fsync, options.maxOpenFiles)
+    const state = newTierState(options.metadata, medium, true, options)
+    const report = await recover(state, medium, layout)
+    return new FsLocalStore(options.dir, state, { durable: fsync, persistent: true }, report)
+  }
+
+  /** Unhealthy when closed, when the directory is missing or not a directory, or not writable. */
+  override async healthcheck(options?: AbortOptions): Promise<HealthReport> {
+    const base = await super.healthcheck(options)
+    if (base.status !== 'healthy') return base
+    return probeHealth(async () => {
+      const st = await stat(this.dir).catch((err: unknown) => {
+        throw new Error(`baseDir stat: ${(err as Error).message}`)
+      })
+      if (!st.isDirectory()) throw new Error(`baseDir "${this.dir}" is not a directory`)
+      const probe = join(this.dir, `.dfs-health-probe-${randomBytes(6).toString('hex')}`)
+      const fh = await open(probe, 'wx').catch((err: unknown) => {
+        throw new Error(`write probe create: ${(err as Error).message}`)
+      })
+      await fh.close()
+      await unlink(probe).catch((err: unknown) => {
+        throw new Error(`write probe remove: ${(err as Error).message}`)
+      })
+    }, options?.signal)
+  }
+}

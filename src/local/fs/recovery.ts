@@ -1,0 +1,189 @@
+/**
+ * Crash recovery of the fs local store, run by `open` before anything else. Rows are written
+ * (Dirty) before a block file is first created, so a file without a row is a never
+ * acknowledged leftover and is deleted; a Dirty or Syncing row whose file exists turns Local;
+ * accounting is rebuilt from the files themselves.
+ */
+import { readdir, readFile, rm, stat, unlink } from 'node:fs/promises'
+import { join } from 'node:path'
+import { BlockState, type FileBlock, isRemote } from '../../core/block.js'
+import { BlockSize } from '../../core/constants.js'
+import { formatBlockId, parseBlockId, parseIndex } from '../../core/keys.js'
+import type { RecoveryReport } from '../../core/local-store.js'
+import { payloadIdProblem } from '../../core/payload-id.js'
+import { casRow, deleteRow, getRow } from '../common/rows.js'
+import { blockEntry, newPayloadState, type TierState } from '../common/tier-state.js'
+import type { FsBlockMedium } from './fs-block-medium.js'
+import { BLOCK_EXT, FsLayout, ID_FILE } from './layout.js'
+
+interface Tally {
+  files: number
+  bytes: number
+  orphansDeleted: number
+  revertedSyncing: number
+  dirtyPromoted: number
+  staleRowsFixed: number
+  lostBlocks: string[]
+}
+
+async function list(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw err
+  }
+}
+
+/** The payload ID of a payload directory, or `undefined` when it cannot be trusted. */
+async function payloadIdOf(dir: string, name: string): Promise<string | undefined> {
+  const id = await readFile(join(dir, ID_FILE), 'utf8').catch(() => undefined)
+  if (id === undefined || payloadIdProblem(id) !== undefined) return undefined
+  return FsLayout.hashId(id) === name ? id : undefined
+}
+
+/** Decides what to do with one block file; true when it is kept. */
+async function recoverFile(
+  s: TierState,
+  t: Tally,
+  pid: string,
+  idx: number,
+  path: string,
+  size: number,
+): Promise<boolean> {
+  const id = formatBlockId(pid, idx)
+  const row = await getRow(s.metadata, id)
+  if (row === undefined) {
+    t.orphansDeleted++
+    return false
+  }
+  const asLocal = (r: FileBlock): FileBlock => ({
+    ...r,
+    state: BlockState.Local,
+    localPath: path,
+    dataSize: size,
+  })
+  if (isRemote(row)) {
+    // A cached copy of a remote block: keep it only when it is whole.
+    if (size === row.dataSize) {
+      if (row.localPath !== path)
+        await casRow(s.metadata, id, (r) => (r ? { ...r, localPath: path } : r))
+      return true
+    }
+    if (row.localPath !== '') {
+      await casRow(s.metadata, id, (r) => (r ? { ...r, localPath: '' } : r))
+      t.staleRowsFixed++
+    }
+    t.orphansDeleted++
+    return false
+  }
+  if (row.state === BlockState.Dirty) t.dirtyPromoted++
+  if (row.state === BlockState.Syncing) t.revertedSyncing++
+  if (row.state !== BlockState.Local || row.localPath !== path || row.dataSize !== size) {
+    await casRow(s.metadata, id, (r) => (r ? asLocal(r) : r))
+  }
+  return true
+}
+
+/** Fixes rows of a walked payload that promise local bytes no file holds. */
+async function recoverRows(s: TierState, t: Tally, pid: string): Promise<void> {
+  const p = s.payloads.get(pid)
+  for (const row of await s.metadata.listFileBlocks(pid)) {
+    const at = parseBlockId(row.id)
+    if (at === undefined || p?.blocks.get(at.blockIdx)?.onMedium) continue
+    await fixRowWithoutFile(s, t, row)
+  }
+}
+
+async function fixRowWithoutFile(s: TierState, t: Tally, row: FileBlock): Promise<void> {
+  if (isRemote(row)) {
+    if (row.localPath === '') return
+    await casRow(s.metadata, row.id, (r) => (r ? { ...r, localPath: '' } : r))
+    t.staleRowsFixed++
+  } else if (row.state === BlockState.Dirty) {
+    // Never acknowledged: the bytes did not reach disk before the crash.
+    await deleteRow(s.metadata, row.id)
+    t.staleRowsFixed++
+  } else if (row.dataSize > 0) {
+    t.lostBlocks.push(row.id)
+  }
+}
+
+/** Walks the store directory and rebuilds state and rows; returns the report. */
+export async function recover(
+  s: TierState,
+  medium: FsBlockMedium,
+  layout: FsLayout,
+): Promise<RecoveryReport> {
+  const started = performance.now()
+  const t: Tally = {
+    files: 0,
+    bytes: 0,
+    orphansDeleted: 0,
+    revertedSyncing: 0,
+    dirtyPromoted: 0,
+    staleRowsFixed: 0,
+    lostBlocks: [],
+  }
+  const walked = new Set<string>()
+  for (const shard of await list(layout.blocksDir)) {
+    const shardDir = join(layout.blocksDir, shard)
+    for (const name of await list(shardDir)) {
+      const dir = join(shardDir, name)
+      const pid = await payloadIdOf(dir, name)
+      const names = await list(dir)
+      if (pid === undefined) {
+        t.orphansDeleted += names.filter((n) => n.endsWith(BLOCK_EXT)).length
+        await rm(dir, { recursive: true, force: true })
+        continue
+      }
+      walked.add(pid)
+      const p = s.payloads.get(pid) ?? newPayloadState(pid, 0)
+      s.payloads.set(pid, p)
+      medium.adoptPayload(pid)
+      for (const file of names) {
+        if (file === ID_FILE) continue
+        const path = join(dir, file)
+        const idx = file.endsWith(BLOCK_EXT)
+          ? parseIndex(file.slice(0, -BLOCK_EXT.length))
+          : undefined
+        const st = await stat(path)
+        if (idx !== undefined) t.files++
+        if (idx === undefined || !(await recoverFile(s, t, pid, idx, path, st.size))) {
+          if (idx === undefined) t.orphansDeleted++
+          await unlink(path)
+          continue
+        }
+        const e = blockEntry(p, idx)
+        e.onMedium = true
+        e.mediumSize = e.dataSize = st.size
+        e.lastAccess = st.mtimeMs
+        s.counters.diskUsed += st.size
+        t.bytes += st.size
+        p.size = Math.max(p.size, idx * BlockSize + st.size)
+      }
+    }
+  }
+  for (const pid of walked) {
+    const p = s.payloads.get(pid)
+    const record = await s.metadata.getPayload(pid)
+    if (p !== undefined && record !== undefined) {
+      p.size = Math.max(p.size, record.size)
+      p.createdAt = record.createdAt
+      p.modifiedAt = record.modifiedAt
+    }
+    await recoverRows(s, t, pid)
+  }
+  // Rows of payloads with no directory left that still point into this store.
+  const rows = [
+    ...(await s.metadata.listLocalBlocks(0, 0)),
+    ...(await s.metadata.listRemoteBlocks(0)),
+  ]
+  for (const row of rows) {
+    const at = parseBlockId(row.id)
+    if (at === undefined || walked.has(at.payloadId)) continue
+    if (!row.localPath.startsWith(layout.blocksDir)) continue
+    await fixRowWithoutFile(s, t, row)
+  }
+  return { ...t, durationMs: performance.now() - started }
+}

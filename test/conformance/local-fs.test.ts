@@ -1,0 +1,24 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describeLocalStore } from '../../src/conformance/local-store.js'
+import { FsLocalStore } from '../../src/local/fs/fs-local-store.js'
+import { MemoryMetadataStore } from '../../src/meta/memory/memory-metadata-store.js'
+
+const dirs = new Map<object, string>()
+
+describeLocalStore({
+  name: 'FsLocalStore + MemoryMetadataStore',
+  create: async (hooks) => {
+    const dir = await mkdtemp(join(tmpdir(), 'ditto-local-'))
+    const metadata = await MemoryMetadataStore.open()
+    const store = await FsLocalStore.open({ dir, metadata, ...hooks })
+    const f = { store, metadata }
+    dirs.set(f, dir)
+    return f
+  },
+  destroy: async (f) => {
+    await rm(dirs.get(f) ?? '/nonexistent', { recursive: true, force: true })
+    dirs.delete(f)
+  },
+})
