@@ -1,0 +1,53 @@
+/**
+ * Small assertion helpers of the store conformance suites (node:assert only).
+ */
+import assert from 'node:assert/strict'
+import { type ErrorCode, isBlockStoreError } from '../core/errors.js'
+
+/** Asserts that `promise` rejects with a BlockStoreError of `code`. */
+export async function rejectsCode(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(isBlockStoreError(err), `expected a BlockStoreError ${code}, got ${String(err)}`)
+    assert.equal(err.code, code, `expected ${code}, got ${err.code}: ${err.message}`)
+    return true
+  })
+}
+
+/** Drains an async iterable into an array. */
+export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = []
+  for await (const item of items) out.push(item)
+  return out
+}
+
+/** UTF-8 bytes of a string. */
+export function bytes(text: string): Uint8Array {
+  return new TextEncoder().encode(text)
+}
+
+/** Deterministic pseudo-random bytes (no two seeds alike). */
+export function pattern(size: number, seed: number): Uint8Array {
+  const out = new Uint8Array(size)
+  let x = (seed * 2654435761 + 1) >>> 0
+  for (let i = 0; i < size; i++) {
+    x = (x * 1664525 + 1013904223) >>> 0
+    out[i] = x >>> 24
+  }
+  return out
+}
+
+/** Runs `fn` over `items` with at most `limit` calls in flight. */
+export async function inParallel<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++
+      await fn(items[i]!, i)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+}

@@ -1,0 +1,2 @@
+/** The directory remote store. */
+export { FsRemoteStore, type FsRemoteStoreOptions } from './fs-remote-store.js'

@@ -1,0 +1,2 @@
+/** The in-memory remote store. */
+export { MemoryRemoteStore } from './memory-remote-store.js'

@@ -1,0 +1,52 @@
+/**
+ * Reads a GetObject body into one buffer, honouring an abort signal while the bytes stream in
+ * (the SDK's signal covers the request, not always the body).
+ */
+
+/** Collects `body` (a Node Readable from the SDK) into a Uint8Array. */
+export async function readBody(
+  body: unknown,
+  expected: number | undefined,
+  signal: AbortSignal,
+): Promise<Uint8Array> {
+  if (body === undefined || body === null) return new Uint8Array(0)
+  const stream = body as AsyncIterable<Uint8Array> & { destroy?(err?: unknown): void }
+  signal.throwIfAborted()
+  const onAbort = (): void => stream.destroy?.(signal.reason)
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    if (expected !== undefined) {
+      const out = new Uint8Array(expected)
+      let at = 0
+      for await (const chunk of stream) {
+        if (at + chunk.byteLength > expected) throw truncated(expected, at + chunk.byteLength)
+        out.set(chunk, at)
+        at += chunk.byteLength
+      }
+      if (at !== expected) throw truncated(expected, at)
+      return out
+    }
+    const chunks: Uint8Array[] = []
+    let total = 0
+    for await (const chunk of stream) {
+      chunks.push(chunk)
+      total += chunk.byteLength
+    }
+    const out = new Uint8Array(total)
+    let at = 0
+    for (const c of chunks) {
+      out.set(c, at)
+      at += c.byteLength
+    }
+    return out
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+}
+
+function truncated(expected: number, got: number): Error {
+  // Not a BlockStoreError of its own: the retry loop classifies it as a network failure.
+  return Object.assign(new Error(`s3 body: expected ${expected} bytes, got ${got}`), {
+    code: 'ECONNRESET',
+  })
+}

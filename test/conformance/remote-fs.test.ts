@@ -1,0 +1,12 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describeRemoteStore } from '../../src/conformance/remote-store.js'
+import { FsRemoteStore } from '../../src/remote/fs/fs-remote-store.js'
+
+describeRemoteStore({
+  name: 'FsRemoteStore',
+  create: async () =>
+    FsRemoteStore.open({ root: await mkdtemp(join(tmpdir(), 'ditto-remote-fs-')) }),
+  destroy: (store) => rm((store as FsRemoteStore).root, { recursive: true, force: true }),
+})
