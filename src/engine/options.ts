@@ -3,7 +3,7 @@
  * short config; unset limits come from `deduceDefaults` of this machine.
  */
 import type { SystemDetector } from '../core/defaults.js'
-import type { LocalStore } from '../core/local-store.js'
+import type { LocalStore, LocalStoreHooks } from '../core/local-store.js'
 import type { MetadataStore } from '../core/metadata-store.js'
 import type { RemoteStore } from '../core/remote-store.js'
 import type { RetentionPolicy } from '../core/retention.js'
@@ -68,9 +68,16 @@ export interface SyncerConfig {
   readonly probeTimeoutMs?: number | undefined
 }
 
+/**
+ * Opens a local store with the engine's hooks (read-modify-write of remote-only blocks, dropped
+ * references). A store passed by value has no such hooks: a partial write into a block that
+ * only the remote holds then fails with BS_REMOTE_UNAVAILABLE instead of merging.
+ */
+export type LocalFactory = (hooks: LocalStoreHooks) => Promise<LocalStore>
+
 /** Options of `openBlockStore`. */
 export interface BlockStoreOptions {
-  readonly local: LocalStore | LocalConfig
+  readonly local: LocalStore | LocalConfig | LocalFactory
   /** `undefined`: local-only engine. */
   readonly remote?: RemoteStore | RemoteConfig | undefined
   readonly metadata: MetadataStore | MetadataConfig

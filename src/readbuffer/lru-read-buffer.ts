@@ -230,6 +230,18 @@ export class LruReadBuffer implements ReadBuffer {
     }
   }
 
+  clear(): number {
+    const cleared = this.#entries
+    this.#byPayload.clear()
+    // In-flight fills started before the clear must not re-insert their blocks.
+    this.#generations.bumpAll()
+    this.#head = undefined
+    this.#tail = undefined
+    this.#entries = 0
+    this.#bytes = 0
+    return cleared
+  }
+
   async close(): Promise<void> {
     this.#closed = true
     this.#byPayload.clear()

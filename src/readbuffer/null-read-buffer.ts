@@ -85,6 +85,10 @@ export class NullReadBuffer implements ReadBuffer {
     return EMPTY_STATS
   }
 
+  clear(): number {
+    return 0
+  }
+
   async close(): Promise<void> {}
 
   async [Symbol.asyncDispose](): Promise<void> {}

@@ -135,6 +135,8 @@ export interface ReadBuffer extends AsyncDisposable {
   ): Promise<FillResult>
   /** Wires the observer the helpers notify (the prefetcher); replaces any previous one. */
   attachObserver(observer: ReadObserver): void
+  /** Drops every block (the buffer stays usable); returns how many were dropped. */
+  clear(): number
   /** Current counters. */
   stats(): ReadBufferStats
   /** Drops every block; later puts are dropped and gets miss. Idempotent. */

@@ -626,3 +626,25 @@ describe('ReadBuffer stats', () => {
     assert.equal(buf.stats().misses, 0)
   })
 })
+
+describe('ReadBuffer.clear', () => {
+  it('drops every block, rejects fills started before it, and stays usable', async () => {
+    const { createReadBuffer } = await import('../../src/readbuffer/read-buffer.js')
+    const buffer = createReadBuffer(1024, { blockSize: 16 })
+    buffer.put('a', 0, new Uint8Array(16).fill(1))
+    buffer.put('b', 1, new Uint8Array(16).fill(2))
+    const generation = buffer.generation('a')
+    assert.equal(buffer.clear(), 2)
+    assert.equal(buffer.stats().entries, 0)
+    assert.equal(buffer.stats().bytes, 0)
+    assert.equal(
+      buffer.put('a', 2, new Uint8Array(16), { generation }),
+      false,
+      'stale fill dropped',
+    )
+    assert.ok(buffer.put('a', 3, new Uint8Array(16).fill(3)))
+    const out = new Uint8Array(16)
+    assert.equal(buffer.get('a', 3, out, 0), 16)
+    assert.equal(createReadBuffer(0).clear(), 0)
+  })
+})

@@ -1,0 +1,105 @@
+/**
+ * Payload copies and copy-on-write reads. A copy shares every block that is safely remote by
+ * reference (a new row pointing at the same content-addressed object: nothing is uploaded or
+ * downloaded again, traps 24 and 59) and copies the bytes of the others.
+ */
+import type { AbortOptions } from '../core/abort.js'
+import { BlockState, isRemote, newFileBlock } from '../core/block.js'
+import { BlockSize } from '../core/constants.js'
+import { BlockStoreError } from '../core/errors.js'
+import { formatBlockId, parseBlockId } from '../core/keys.js'
+import { type ReadContext, readPayload, rowOf } from './read-path.js'
+
+/**
+ * Replaces `dst` with a copy of `src` (of `size` bytes) and flushes it; returns the number of
+ * blocks that hold data.
+ */
+export async function copyPayload(
+  ctx: ReadContext,
+  src: string,
+  dst: string,
+  size: number,
+  options?: AbortOptions,
+): Promise<number> {
+  if ((await ctx.local.getFileSize(dst, options)) !== undefined) {
+    await ctx.local.delete(dst, options)
+  }
+  await ctx.local.truncate(dst, size, options)
+  const rows = new Map<number, Awaited<ReturnType<typeof rowOf>>>()
+  for (const row of await ctx.metadata.listFileBlocks(src, options)) {
+    const at = parseBlockId(row.id)
+    if (at !== undefined) rows.set(at.blockIdx, row)
+  }
+  let copied = 0
+  const blocks = Math.ceil(size / BlockSize)
+  for (let idx = 0; idx < blocks; idx++) {
+    const row = rows.get(idx)
+    const blockLen = Math.min(BlockSize, size - idx * BlockSize)
+    if (row !== undefined && isRemote(row) && row.blockStoreKey !== '') {
+      const shared = await ctx.metadata.compareAndPutFileBlock(
+        {
+          ...newFileBlock(formatBlockId(dst, idx), ''),
+          state: BlockState.Remote,
+          hash: row.hash,
+          blockStoreKey: row.blockStoreKey,
+          dataSize: Math.min(row.dataSize, blockLen),
+        },
+        0,
+        options,
+      )
+      if (shared !== undefined) {
+        copied++
+        continue
+      }
+    }
+    // Not safely remote (or the reference could not be placed): copy the bytes, holes included
+    // only where the source has a row or local bytes.
+    if (row === undefined && !(await ctx.local.isBlockLocal(src, idx, options))) continue
+    const data = new Uint8Array(blockLen)
+    const n = await readPayload(ctx, src, data, idx * BlockSize, size, options)
+    await ctx.local.writeAt(dst, data.subarray(0, n), idx * BlockSize, options)
+    copied++
+  }
+  await ctx.local.flush(dst, options)
+  return copied
+}
+
+/**
+ * Reads `dest` at `offset` of `payloadId`, taking each block the primary does not own (no row
+ * and no local bytes) from `source`. Source bytes are served, never written into the primary,
+ * so a concurrent write to the primary can never be overwritten with stale data (trap 58).
+ */
+export async function readWithCowSource(
+  ctx: ReadContext,
+  payloadId: string,
+  source: string,
+  dest: Uint8Array,
+  offset: number,
+  options?: AbortOptions,
+): Promise<number> {
+  const size = await ctx.local.getFileSize(payloadId, options)
+  if (size === undefined) {
+    throw new BlockStoreError('BS_CONTENT_NOT_FOUND', `payload ${payloadId} does not exist`)
+  }
+  if (offset >= size || dest.length === 0) return 0
+  const length = Math.min(dest.length, size - offset)
+  const sourceSize = (await ctx.local.getFileSize(source, options)) ?? 0
+  let done = 0
+  while (done < length) {
+    const at = offset + done
+    const idx = Math.floor(at / BlockSize)
+    const n = Math.min((idx + 1) * BlockSize - at, length - done)
+    const piece = dest.subarray(done, done + n)
+    const owned =
+      (await rowOf(ctx.metadata, payloadId, idx, options)) !== undefined ||
+      (await ctx.local.isBlockLocal(payloadId, idx, options))
+    if (owned || at >= sourceSize) {
+      await readPayload(ctx, payloadId, piece, at, size, options)
+    } else {
+      const got = await readPayload(ctx, source, piece, at, sourceSize, options)
+      piece.fill(0, got)
+    }
+    done += n
+  }
+  return length
+}

@@ -1,0 +1,265 @@
+/**
+ * The engine's read path: read buffer, then local store, then remote. Only real holes read as
+ * zeros: bytes the local store has are copied, bytes only the remote has are fetched (every
+ * piece covering the read, trap 36), and a block the metadata says is remote but cannot be
+ * fetched or verified is an error (trap 44), never zeros.
+ */
+import type { AbortOptions } from '../core/abort.js'
+import { type FileBlock, isRemote } from '../core/block.js'
+import { BlockSize } from '../core/constants.js'
+import { BlockStoreError, isBlockStoreError } from '../core/errors.js'
+import { formatBlockId } from '../core/keys.js'
+import type { LocalStore } from '../core/local-store.js'
+import type { MetadataStore } from '../core/metadata-store.js'
+import type { RemoteStore } from '../core/remote-store.js'
+import type { ReadBuffer } from '../readbuffer/read-buffer.js'
+import type { Fetcher } from '../sync/fetcher.js'
+
+/** What the read path needs from the engine. */
+export interface ReadContext {
+  readonly local: LocalStore
+  readonly metadata: MetadataStore
+  readonly remote: RemoteStore | undefined
+  readonly fetcher: Fetcher | undefined
+  readonly buffer: ReadBuffer
+  /** Reads needing at most this many bytes of a remote block use a ranged GET (0: never). */
+  readonly rangedReadThreshold: number
+}
+
+/** Reads `dest` at `offset` of a payload of known `size`; returns the bytes read. */
+export async function readPayload(
+  ctx: ReadContext,
+  payloadId: string,
+  dest: Uint8Array,
+  offset: number,
+  size: number,
+  options: AbortOptions = {},
+): Promise<number> {
+  if (offset >= size || dest.length === 0) return 0
+  const length = Math.min(dest.length, size - offset)
+  const view = dest.subarray(0, length)
+  if (readFromBuffer(ctx.buffer, payloadId, view, offset)) {
+    ctx.buffer.notifyRead(payloadId, offset, length)
+    return length
+  }
+  // Taken before reading: a write that lands meanwhile makes the buffer drop our fill.
+  const generation = ctx.buffer.generation(payloadId)
+  // A block can change state between the local read and the fetch (written, truncated):
+  // re-reading settles it; three rounds cover any plausible interleaving.
+  for (let attempt = 0; ; attempt++) {
+    const result = await ctx.local.readAt(payloadId, view, offset, options)
+    if (!result.exists) {
+      throw new BlockStoreError('BS_CONTENT_NOT_FOUND', `payload ${payloadId} does not exist`, {
+        op: 'readAt',
+        payloadId,
+      })
+    }
+    const unsettled = await fetchRemoteBlocks(
+      ctx,
+      payloadId,
+      view.subarray(0, result.length),
+      offset,
+      result.remoteBlocks,
+      generation,
+      options,
+    )
+    if (!unsettled || attempt >= 2) {
+      if (unsettled) {
+        throw new BlockStoreError(
+          'BS_CONCURRENT_MODIFICATION',
+          `payload ${payloadId} kept changing while being read`,
+          { op: 'readAt', payloadId },
+        )
+      }
+      await promoteSmallBlocks(ctx, payloadId, offset, result.length, size, generation)
+      ctx.buffer.notifyRead(payloadId, offset, result.length)
+      return result.length
+    }
+  }
+}
+
+/** True when every byte of `view` came from the read buffer. */
+function readFromBuffer(
+  buffer: ReadBuffer,
+  payloadId: string,
+  view: Uint8Array,
+  offset: number,
+): boolean {
+  if (!buffer.enabled) return false
+  let done = 0
+  while (done < view.length) {
+    const at = offset + done
+    const idx = Math.floor(at / BlockSize)
+    const inBlock = at - idx * BlockSize
+    const want = Math.min(BlockSize - inBlock, view.length - done)
+    const got = buffer.get(payloadId, idx, view.subarray(done, done + want), inBlock)
+    // A short block (the payload's last) can only serve part of `want` when the read runs
+    // past its valid bytes, which the size clamp excludes; anything short is a miss.
+    if (got === undefined || got < want) return false
+    done += want
+  }
+  return true
+}
+
+/**
+ * Fetches the listed remote-only blocks into `view` (parallel, bounded by the fetcher).
+ * Returns true when some block changed under us and the read must be retried.
+ */
+async function fetchRemoteBlocks(
+  ctx: ReadContext,
+  payloadId: string,
+  view: Uint8Array,
+  offset: number,
+  blocks: readonly number[],
+  generation: number,
+  options: AbortOptions,
+): Promise<boolean> {
+  if (blocks.length === 0) return false
+  const outcomes = await Promise.all(
+    blocks.map((idx) => fetchOne(ctx, payloadId, idx, view, offset, generation, options)),
+  )
+  return outcomes.some((settled) => !settled)
+}
+
+/** Fills block `idx`'s part of `view`; false when the block is no longer remote-only. */
+async function fetchOne(
+  ctx: ReadContext,
+  payloadId: string,
+  idx: number,
+  view: Uint8Array,
+  offset: number,
+  generation: number,
+  options: AbortOptions,
+): Promise<boolean> {
+  const row = await rowOf(ctx.metadata, payloadId, idx, options)
+  if (row === undefined || !isRemote(row) || row.blockStoreKey === '') return false
+  const blockStart = idx * BlockSize
+  const from = Math.max(offset, blockStart)
+  const to = Math.min(offset + view.length, blockStart + BlockSize)
+  const inBlock = from - blockStart
+  const avail = Math.max(0, Math.min(to - from, row.dataSize - inBlock))
+  const fetcher = ctx.fetcher
+  if (fetcher === undefined) {
+    throw new BlockStoreError(
+      'BS_BLOCK_NOT_FOUND',
+      `block ${row.id} is recorded as remote but no remote store is configured`,
+      { op: 'readAt', payloadId, blockIdx: idx },
+    )
+  }
+  if (avail > 0) {
+    const ranged =
+      ctx.rangedReadThreshold > 0 &&
+      avail <= ctx.rangedReadThreshold &&
+      avail < row.dataSize &&
+      ctx.remote?.capabilities.rangeReads === true
+    if (ranged) {
+      view.set(await fetcher.fetchRange(row, inBlock, avail, options), from - offset)
+    } else {
+      const data = await fetcher.fetchBlock(row, options)
+      view.set(data.subarray(inBlock, inBlock + avail), from - offset)
+      await cacheFetched(ctx, payloadId, idx, data, generation, options)
+    }
+  }
+  // Past the block's valid bytes (inside the payload) is a hole.
+  view.fill(0, from - offset + avail, to - offset)
+  return true
+}
+
+/** Keeps a fetched block locally (within the disk cap) and in the read buffer. */
+async function cacheFetched(
+  ctx: ReadContext,
+  payloadId: string,
+  idx: number,
+  data: Uint8Array,
+  generation: number,
+  options: AbortOptions,
+): Promise<void> {
+  try {
+    await ctx.local.writeFromRemote(payloadId, idx, data, options)
+  } catch (err) {
+    // A full local disk must not fail a read that already has its bytes.
+    if (!isBlockStoreError(err, 'BS_STORAGE_FULL')) throw err
+  }
+  ctx.buffer.put(payloadId, idx, data, { generation })
+}
+
+/**
+ * Puts local blocks into the read buffer when doing so is cheap relative to the read: the
+ * read covered at least a quarter of the block, or the whole (short) block. Copying a whole
+ * 8 MiB block for every 4 KiB random read would multiply local I/O.
+ */
+async function promoteSmallBlocks(
+  ctx: ReadContext,
+  payloadId: string,
+  offset: number,
+  length: number,
+  size: number,
+  generation: number,
+): Promise<void> {
+  if (!ctx.buffer.enabled || length === 0) return
+  const first = Math.floor(offset / BlockSize)
+  const last = Math.floor((offset + length - 1) / BlockSize)
+  for (let idx = first; idx <= last; idx++) {
+    if (ctx.buffer.contains(payloadId, idx)) continue
+    const blockStart = idx * BlockSize
+    const blockLen = Math.min(BlockSize, size - blockStart)
+    const covered = Math.min(offset + length, blockStart + blockLen) - Math.max(offset, blockStart)
+    if (covered < blockLen && covered < BlockSize / 4) continue
+    try {
+      const data = await ctx.local.getBlockData(payloadId, idx)
+      ctx.buffer.put(payloadId, idx, data, { generation })
+    } catch (err) {
+      // Not held locally (a hole, or evicted meanwhile): nothing to promote.
+      if (!isBlockStoreError(err, 'BS_BLOCK_NOT_FOUND')) throw err
+    }
+  }
+}
+
+/** The row of a block, or `undefined` when there is none. */
+export async function rowOf(
+  metadata: MetadataStore,
+  payloadId: string,
+  idx: number,
+  options?: AbortOptions,
+): Promise<FileBlock | undefined> {
+  try {
+    return await metadata.getFileBlock(formatBlockId(payloadId, idx), options)
+  } catch (err) {
+    if (isBlockStoreError(err, 'BS_FILE_BLOCK_NOT_FOUND')) return undefined
+    throw err
+  }
+}
+
+/**
+ * Loads one whole block for the prefetcher: local bytes, else the remote copy (verified and
+ * cached locally). `undefined` for holes and blocks past the end.
+ */
+export async function loadBlock(
+  ctx: ReadContext,
+  payloadId: string,
+  idx: number,
+  signal: AbortSignal,
+): Promise<Uint8Array | undefined> {
+  const generationless = { signal }
+  try {
+    return await ctx.local.getBlockData(payloadId, idx, generationless)
+  } catch (err) {
+    if (!isBlockStoreError(err, 'BS_BLOCK_NOT_FOUND')) throw err
+  }
+  const row = await rowOf(ctx.metadata, payloadId, idx, generationless)
+  if (
+    row === undefined ||
+    !isRemote(row) ||
+    row.blockStoreKey === '' ||
+    ctx.fetcher === undefined
+  ) {
+    return undefined
+  }
+  const data = await ctx.fetcher.fetchBlock(row, generationless)
+  try {
+    await ctx.local.writeFromRemote(payloadId, idx, data, generationless)
+  } catch (err) {
+    if (!isBlockStoreError(err, 'BS_STORAGE_FULL')) throw err
+  }
+  return data
+}
