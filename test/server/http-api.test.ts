@@ -22,6 +22,19 @@ let dir: string
 let server: ServerProcess
 let base: string
 
+/** The JSON fields these tests read. */
+interface Body {
+  code: string
+  status: string
+  items: { id: string }[]
+  nextCursor?: string
+  failed: unknown[]
+  readBufferEntriesCleared: number
+  fileCount: number
+  hasRemote: boolean
+}
+const json = async (res: Response): Promise<Body> => (await json(res)) as Body
+
 const put = (id: string, body: Uint8Array | string) =>
   fetch(`${base}/v1/payloads/${id}`, { method: 'PUT', body })
 
@@ -107,7 +120,7 @@ describe('HTTP API (spawned server, embedded defaults)', () => {
     res = await get('bytes=10000-')
     assert.equal(res.status, 416)
     assert.equal(res.headers.get('content-range'), 'bytes */10000')
-    assert.equal((await res.json()).code, 'BS_INVALID_OFFSET')
+    assert.equal((await json(res)).code, 'BS_INVALID_OFFSET')
     res = await get('bytes=5-3')
     assert.equal(res.status, 200)
     assert.equal((await res.arrayBuffer()).byteLength, 10000)
@@ -151,7 +164,7 @@ describe('HTTP API (spawned server, embedded defaults)', () => {
     assert.equal((await fetch(`${base}/v1/payloads/p`, { method: 'DELETE' })).status, 204)
     res = await fetch(`${base}/v1/payloads/p`)
     assert.equal(res.status, 404)
-    assert.equal((await res.json()).code, 'BS_CONTENT_NOT_FOUND')
+    assert.equal((await json(res)).code, 'BS_CONTENT_NOT_FOUND')
   })
 
   it('pages through payloads by prefix with a cursor', async () => {
@@ -159,11 +172,11 @@ describe('HTTP API (spawned server, embedded defaults)', () => {
     const seen: string[] = []
     let cursor = ''
     for (let pages = 0; pages < 10; pages++) {
-      const page = await (
+      const page = await json(
         await fetch(
           `${base}/v1/payloads?prefix=list%2F&limit=2&cursor=${encodeURIComponent(cursor)}`,
-        )
-      ).json()
+        ),
+      )
       seen.push(...page.items.map((r: { id: string }) => r.id))
       if (page.nextCursor === undefined) break
       cursor = page.nextCursor
@@ -173,12 +186,12 @@ describe('HTTP API (spawned server, embedded defaults)', () => {
   })
 
   it('reports stats, health, metrics, evict and drain; gc is 501 until the engine has it', async () => {
-    const stats = await (await fetch(`${base}/v1/stats`)).json()
+    const stats = await json(await fetch(`${base}/v1/stats`))
     assert.ok(stats.fileCount >= 1)
     assert.equal(stats.hasRemote, false)
     const health = await fetch(`${base}/v1/health`)
     assert.equal(health.status, 200)
-    assert.equal((await health.json()).status, 'healthy')
+    assert.equal((await json(health)).status, 'healthy')
     const metrics = await (await fetch(`${base}/metrics`)).text()
     for (const name of [
       'ditto_blocks{state="local"}',
@@ -191,13 +204,13 @@ describe('HTTP API (spawned server, embedded defaults)', () => {
     ]) {
       assert.ok(metrics.includes(name), name)
     }
-    const evicted = await (await fetch(`${base}/v1/evict?local=0`, { method: 'POST' })).json()
+    const evicted = await json(await fetch(`${base}/v1/evict?local=0`, { method: 'POST' }))
     assert.equal(typeof evicted.readBufferEntriesCleared, 'number')
-    const drained = await (await fetch(`${base}/v1/drain`, { method: 'POST' })).json()
+    const drained = await json(await fetch(`${base}/v1/drain`, { method: 'POST' }))
     assert.deepEqual(drained.failed, [])
     const gc = await fetch(`${base}/v1/gc?dryRun=1`, { method: 'POST' })
     assert.equal(gc.status, 501)
-    assert.equal((await gc.json()).code, 'BS_NOT_SUPPORTED')
+    assert.equal((await json(gc)).code, 'BS_NOT_SUPPORTED')
   })
 
   it('answers bad requests with JSON errors and the table status, never a stack', async () => {
