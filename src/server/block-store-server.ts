@@ -62,6 +62,7 @@ export class BlockStoreServer implements AsyncDisposable {
   readonly #inflight = new Map<Promise<void>, AbortController>()
   readonly #unflushed = new Set<string>()
   #closing: Promise<ShutdownReport> | undefined
+  #url = ''
   /** This server's metrics (own registry). */
   readonly metrics = new ServerMetrics()
 
@@ -94,21 +95,22 @@ export class BlockStoreServer implements AsyncDisposable {
       server.#server.once('error', reject)
       server.#server.listen(options.port ?? DefaultPort, host, () => {
         server.#server.off('error', reject)
+        const { address, family, port } = server.address
+        server.#url = `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`
         resolve()
       })
     })
     return server
   }
 
-  /** The bound address. */
+  /** The bound address (while listening). */
   get address(): AddressInfo {
     return this.#server.address() as AddressInfo
   }
 
   /** Base URL, e.g. `http://127.0.0.1:7474`. */
   get url(): string {
-    const { address, family, port } = this.address
-    return `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`
+    return this.#url
   }
 
   #track(req: IncomingMessage, res: ServerResponse): void {
@@ -182,7 +184,9 @@ export class BlockStoreServer implements AsyncDisposable {
       timer = setTimeout(() => resolve('timeout'), timeoutMs)
       timer.unref()
     })
-    const outcome = await Promise.race([Promise.allSettled(this.#inflight.keys()), expired])
+    // Connections that never got a whole request head also hold `closed` until the budget ends.
+    const settled = Promise.all([Promise.allSettled(this.#inflight.keys()), closed])
+    const outcome = await Promise.race([settled, expired])
     clearTimeout(timer)
     let requestsAborted = 0
     if (outcome === 'timeout') {
@@ -191,9 +195,8 @@ export class BlockStoreServer implements AsyncDisposable {
         controller.abort(new BlockStoreError('BS_UNAVAILABLE', 'server shut down'))
       }
       this.#server.closeAllConnections()
-      await Promise.allSettled(this.#inflight.keys())
+      await settled
     }
-    await closed
     const flushFailures: { id: string; code: string; message: string }[] = []
     let payloadsFlushed = 0
     for (const id of this.#unflushed) {
