@@ -33,7 +33,7 @@ interface Body {
   fileCount: number
   hasRemote: boolean
 }
-const json = async (res: Response): Promise<Body> => (await json(res)) as Body
+const json = async (res: Response): Promise<Body> => (await res.json()) as Body
 
 const put = (id: string, body: Uint8Array | string) =>
   fetch(`${base}/v1/payloads/${id}`, { method: 'PUT', body })
