@@ -115,7 +115,6 @@ function waitForRelease(s: TierState, ms: number): Promise<void> {
       resolve()
     }
     const timer = setTimeout(done, ms)
-    timer.unref()
     s.memoryWaiters.add(done)
   })
 }

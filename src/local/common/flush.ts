@@ -43,7 +43,7 @@ async function commitRow(
       state: BlockState.Local,
       localPath,
       dataSize: e.dataSize,
-      lastAccess: Date.now(),
+      lastAccess: s.now(),
     }),
     options,
     { row: known },

@@ -14,6 +14,7 @@ import {
   blockEntry,
   type PayloadState,
   type TierState,
+  touch,
   wakeMemoryWaiters,
 } from './tier-state.js'
 
@@ -77,7 +78,8 @@ async function writePiece(
     if (e.buf !== null) e.buf.set(data, offset)
     else await writeMedium(s, e, data, offset, options)
     e.dataSize = Math.max(e.dataSize, offset + data.length)
-    e.lastWrite = e.lastAccess = Date.now()
+    touch(s, e)
+    e.lastWrite = e.lastAccess
     if (e.buf !== null && e.dataSize === BlockSize) await spillLocked(s, e, options)
   })
 }
@@ -111,7 +113,7 @@ export async function writeAt(
         }
       }
       p.size = Math.max(p.size, offset + data.length)
-      p.modifiedAt = Date.now()
+      p.modifiedAt = s.now()
     },
     options,
   )
