@@ -162,8 +162,6 @@ const workload: Workload = {
       raw.writes.push(r.writes)
       raw.reads.push(r.reads)
     }
-    const med = async (xs: number[]): Promise<number> =>
-      medianOf(1, async () => xs.sort((a, b) => a - b)[xs.length >> 1]!)
     ctx.log(
       `seq ${seq.toFixed(0)} MiB/s vs raw ${rawSeq.toFixed(0)} MiB/s, peak RSS ${(peak / MiB).toFixed(0)} MiB`,
     )
