@@ -6,7 +6,12 @@
 import assert from 'node:assert/strict'
 import { BlockSize } from '../core/constants.js'
 import { describeBasics } from './block-store/basic.js'
-import { type BlockStoreFixture, type BlockStoreSuiteOptions, pattern, readAll } from './block-store/fixture.js'
+import {
+  type BlockStoreFixture,
+  type BlockStoreSuiteOptions,
+  pattern,
+  readAll,
+} from './block-store/fixture.js'
 import { describeRemote } from './block-store/remote.js'
 import { nodeTestHarness } from './harness.js'
 
@@ -49,7 +54,10 @@ export function describeBlockStore(options: BlockStoreSuiteOptions): void {
         () => store.getSize('p'),
         () => store.stats(),
       ]) {
-        await assert.rejects(call(), (e: unknown) => (e as { code?: string }).code === 'BS_STORE_CLOSED')
+        await assert.rejects(
+          call(),
+          (e: unknown) => (e as { code?: string }).code === 'BS_STORE_CLOSED',
+        )
       }
     })
     h.describe('with a remote store', () => {

@@ -91,7 +91,12 @@ export class FaultInjectingRemoteStore implements RemoteStore {
 
   async healthcheck(o?: AbortOptions): Promise<HealthReport> {
     if (this.down) {
-      return { status: 'unhealthy', message: 'injected outage', checkedAt: Date.now(), latencyMs: 0 }
+      return {
+        status: 'unhealthy',
+        message: 'injected outage',
+        checkedAt: Date.now(),
+        latencyMs: 0,
+      }
     }
     return this.inner.healthcheck(o)
   }

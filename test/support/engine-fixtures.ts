@@ -5,9 +5,9 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { type BlockStoreFixture, FaultInjectingRemoteStore } from '../../src/conformance/index.js'
 import type { MetadataStore } from '../../src/core/metadata-store.js'
 import type { RemoteStore } from '../../src/core/remote-store.js'
-import { type BlockStoreFixture, FaultInjectingRemoteStore } from '../../src/conformance/index.js'
 import { openBlockStore } from '../../src/engine/index.js'
 import { fastSyncer } from './engine.js'
 

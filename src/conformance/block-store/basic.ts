@@ -77,7 +77,10 @@ export function describeBasics(h: Harness, fx: () => BlockStoreFixture): void {
     await store.truncate('t', BlockSize + 5000)
     const all = await readAll(store, 't')
     assert.deepEqual(all.subarray(0, BlockSize - 10), data.subarray(0, BlockSize - 10))
-    assert.ok(all.subarray(BlockSize - 10).every((x) => x === 0), 'old bytes resurrected')
+    assert.ok(
+      all.subarray(BlockSize - 10).every((x) => x === 0),
+      'old bytes resurrected',
+    )
     await store.truncate('t', 0)
     assert.equal(await store.getSize('t'), 0)
   })
@@ -138,7 +141,10 @@ export function describeBasics(h: Harness, fx: () => BlockStoreFixture): void {
     assert.equal(await store.readAtWithCOWSource('orig-cow', 'orig', out, 0), out.length)
     assert.deepEqual(out.subarray(0, BlockSize), src.subarray(0, BlockSize))
     assert.deepEqual(out.subarray(BlockSize + 50, BlockSize + 150), mine)
-    assert.ok(out.subarray(BlockSize, BlockSize + 50).every((x) => x === 0), 'primary owns block 1')
+    assert.ok(
+      out.subarray(BlockSize, BlockSize + 50).every((x) => x === 0),
+      'primary owns block 1',
+    )
   })
 
   h.it('lists payloads in pages by prefix', async () => {
@@ -190,6 +196,8 @@ export function describeBasics(h: Harness, fx: () => BlockStoreFixture): void {
     const parts = Array.from({ length: 8 }, (_, i) => pattern(4096, 20 + i))
     await Promise.all(parts.map((p, i) => store.writeAt('c', p, i * 4096)))
     const all = await readAll(store, 'c')
-    parts.forEach((p, i) => assert.deepEqual(all.subarray(i * 4096, (i + 1) * 4096), p))
+    for (const [i, p] of parts.entries()) {
+      assert.deepEqual(all.subarray(i * 4096, (i + 1) * 4096), p)
+    }
   })
 }

@@ -86,42 +86,48 @@ export function describeRemote(h: Harness, fx: () => BlockStoreFixture): void {
     assert.deepEqual(await readAll(store, 'm'), want, 'the merged block was uploaded whole')
   })
 
-  h.it('uploads a rewritten block again instead of keeping the stale object (trap 38)', async () => {
-    const f = fx()
-    await f.store.writeAt('w', pattern(5000, 5), 0)
-    await f.store.flush('w')
-    await f.store.drainAllUploads()
-    const fresh = pattern(5000, 6)
-    await f.store.writeAt('w', fresh, 0)
-    const row = await f.metadata.getFileBlock('w/0')
-    assert.notEqual(row.state, BlockState.Remote)
-    assert.equal(row.blockStoreKey, '')
-    await f.store.flush('w')
-    await f.store.drainAllUploads()
-    await f.store.evict()
-    assert.deepEqual(await readAll(f.store, 'w'), fresh)
-  })
+  h.it(
+    'uploads a rewritten block again instead of keeping the stale object (trap 38)',
+    async () => {
+      const f = fx()
+      await f.store.writeAt('w', pattern(5000, 5), 0)
+      await f.store.flush('w')
+      await f.store.drainAllUploads()
+      const fresh = pattern(5000, 6)
+      await f.store.writeAt('w', fresh, 0)
+      const row = await f.metadata.getFileBlock('w/0')
+      assert.notEqual(row.state, BlockState.Remote)
+      assert.equal(row.blockStoreKey, '')
+      await f.store.flush('w')
+      await f.store.drainAllUploads()
+      await f.store.evict()
+      assert.deepEqual(await readAll(f.store, 'w'), fresh)
+    },
+  )
 
-  h.it('deduplicates identical blocks and shares them on copy without uploading again', async () => {
-    const f = fx()
-    const data = pattern(BlockSize, 7)
-    await f.store.writeAt('d1', data, 0)
-    await f.store.flush('d1')
-    assert.deepEqual((await f.store.drainAllUploads()).failed, [])
-    await f.store.writeAt('d2', data, 0)
-    await f.store.flush('d2')
-    assert.deepEqual((await f.store.drainAllUploads()).failed, [])
-    assert.equal((await remoteKeys(remoteOf(f))).length, 1, 'one object for two blocks')
-    assert.equal((await f.store.stats()).dedupHits, 1, 'the second block found its donor')
-    const uploadedBefore = (await f.store.stats()).bytesUploaded
-    assert.equal(await f.store.copyPayload('d1', 'd3'), 1)
-    assert.equal((await f.store.flush('d3')).finalized, true, 'shared blocks are already remote')
-    assert.equal((await f.store.stats()).bytesUploaded, uploadedBefore)
-    await f.store.delete('d1')
-    await f.store.evict()
-    assert.deepEqual(await readAll(f.store, 'd2'), data, 'the donor object outlives d1')
-    assert.deepEqual(await readAll(f.store, 'd3'), data)
-  })
+  h.it(
+    'deduplicates identical blocks and shares them on copy without uploading again',
+    async () => {
+      const f = fx()
+      const data = pattern(BlockSize, 7)
+      await f.store.writeAt('d1', data, 0)
+      await f.store.flush('d1')
+      assert.deepEqual((await f.store.drainAllUploads()).failed, [])
+      await f.store.writeAt('d2', data, 0)
+      await f.store.flush('d2')
+      assert.deepEqual((await f.store.drainAllUploads()).failed, [])
+      assert.equal((await remoteKeys(remoteOf(f))).length, 1, 'one object for two blocks')
+      assert.equal((await f.store.stats()).dedupHits, 1, 'the second block found its donor')
+      const uploadedBefore = (await f.store.stats()).bytesUploaded
+      assert.equal(await f.store.copyPayload('d1', 'd3'), 1)
+      assert.equal((await f.store.flush('d3')).finalized, true, 'shared blocks are already remote')
+      assert.equal((await f.store.stats()).bytesUploaded, uploadedBefore)
+      await f.store.delete('d1')
+      await f.store.evict()
+      assert.deepEqual(await readAll(f.store, 'd2'), data, 'the donor object outlives d1')
+      assert.deepEqual(await readAll(f.store, 'd3'), data)
+    },
+  )
 
   h.it('fails reads of a missing or corrupt remote object, never returning zeros', async () => {
     const f = fx()
@@ -143,54 +149,57 @@ export function describeRemote(h: Harness, fx: () => BlockStoreFixture): void {
     )
   })
 
-  h.it('keeps cached reads and all writes working during an outage, failing remote-only reads fast', async () => {
-    const f = fx()
-    const cached = pattern(4096, 11)
-    const remoteOnly = pattern(BlockSize, 12)
-    await f.store.writeAt('cached', cached, 0)
-    await f.store.writeAt('far', remoteOnly, 0)
-    await f.store.flush('cached')
-    await f.store.flush('far')
-    await f.store.drainAllUploads()
-    await f.store.evict({ payloadId: 'far' })
-    const remote = remoteOf(f)
-    remote.down = true
-    try {
-      assert.ok(await waitFor(async () => !(await f.store.stats()).remoteHealthy), 'outage seen')
-      const refusedBefore = remote.refused
-      const t0 = Date.now()
-      await assert.rejects(
-        f.store.readAt('far', new Uint8Array(100), 0),
-        code('BS_REMOTE_UNAVAILABLE'),
-      )
-      assert.ok(Date.now() - t0 < 1000, 'fails fast')
-      assert.equal(remote.refused, refusedBefore, 'no network I/O for a fast failure')
-      assert.deepEqual(await readAll(f.store, 'cached'), cached)
-      const during = pattern(3000, 13)
-      await f.store.writeAt('during', during, 0)
-      assert.deepEqual(await readAll(f.store, 'during'), during)
-      if (f.store.localDurable) await f.store.flush('during')
-      else {
-        // Nothing durable would hold these bytes: the flush must refuse, not acknowledge.
-        await assert.rejects(f.store.flush('during'), code('BS_REMOTE_UNAVAILABLE'))
+  h.it(
+    'keeps cached reads and all writes working during an outage, failing remote-only reads fast',
+    async () => {
+      const f = fx()
+      const cached = pattern(4096, 11)
+      const remoteOnly = pattern(BlockSize, 12)
+      await f.store.writeAt('cached', cached, 0)
+      await f.store.writeAt('far', remoteOnly, 0)
+      await f.store.flush('cached')
+      await f.store.flush('far')
+      await f.store.drainAllUploads()
+      await f.store.evict({ payloadId: 'far' })
+      const remote = remoteOf(f)
+      remote.down = true
+      try {
+        assert.ok(await waitFor(async () => !(await f.store.stats()).remoteHealthy), 'outage seen')
+        const refusedBefore = remote.refused
+        const t0 = Date.now()
+        await assert.rejects(
+          f.store.readAt('far', new Uint8Array(100), 0),
+          code('BS_REMOTE_UNAVAILABLE'),
+        )
+        assert.ok(Date.now() - t0 < 1000, 'fails fast')
+        assert.equal(remote.refused, refusedBefore, 'no network I/O for a fast failure')
+        assert.deepEqual(await readAll(f.store, 'cached'), cached)
+        const during = pattern(3000, 13)
+        await f.store.writeAt('during', during, 0)
+        assert.deepEqual(await readAll(f.store, 'during'), during)
+        if (f.store.localDurable) await f.store.flush('during')
+        else {
+          // Nothing durable would hold these bytes: the flush must refuse, not acknowledge.
+          await assert.rejects(f.store.flush('during'), code('BS_REMOTE_UNAVAILABLE'))
+        }
+        const stats = await f.store.stats()
+        assert.equal(stats.evictionSuspended, true)
+        assert.ok(stats.offlineReadsBlocked >= 1)
+        assert.equal((await f.store.healthcheck()).status, 'degraded')
+        await assert.rejects(f.store.drainAllUploads(), code('BS_REMOTE_UNAVAILABLE'))
+      } finally {
+        remote.down = false
       }
-      const stats = await f.store.stats()
-      assert.equal(stats.evictionSuspended, true)
-      assert.ok(stats.offlineReadsBlocked >= 1)
-      assert.equal((await f.store.healthcheck()).status, 'degraded')
-      await assert.rejects(f.store.drainAllUploads(), code('BS_REMOTE_UNAVAILABLE'))
-    } finally {
-      remote.down = false
-    }
-    assert.ok(await waitFor(async () => (await f.store.stats()).remoteHealthy), 'recovered')
-    assert.equal((await f.store.stats()).outageDurationSeconds, 0)
-    assert.equal((await f.store.flush('during')).finalized || f.store.localDurable, true)
-    const drained = await f.store.drainAllUploads()
-    assert.deepEqual(drained.failed, [])
-    assert.equal((await f.store.flush('during')).finalized, true)
-    assert.deepEqual(await readAll(f.store, 'far'), remoteOnly)
-    assert.equal((await f.store.healthcheck()).status, 'healthy')
-  })
+      assert.ok(await waitFor(async () => (await f.store.stats()).remoteHealthy), 'recovered')
+      assert.equal((await f.store.stats()).outageDurationSeconds, 0)
+      assert.equal((await f.store.flush('during')).finalized || f.store.localDurable, true)
+      const drained = await f.store.drainAllUploads()
+      assert.deepEqual(drained.failed, [])
+      assert.equal((await f.store.flush('during')).finalized, true)
+      assert.deepEqual(await readAll(f.store, 'far'), remoteOnly)
+      assert.equal((await f.store.healthcheck()).status, 'healthy')
+    },
+  )
 
   h.it('reports remote-durable flushes only once uploaded', async () => {
     const f = fx()
