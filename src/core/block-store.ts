@@ -160,6 +160,13 @@ export interface BlockStore extends AsyncDisposable {
   evict(options?: EvictOptions): Promise<EvictReport>
   /** True when a remote store is configured. */
   readonly hasRemote: boolean
+  /**
+   * True when the local tier is durable (a returned flush survives a process kill on its
+   * own). When false (memory local store, or fsync disabled), flush uploads the payload
+   * before returning, and fails while the remote is down rather than acknowledge bytes that
+   * are not durable anywhere.
+   */
+  readonly localDurable: boolean
   /** Stops background work, waits for in-flight calls, closes the stores. Idempotent. */
   close(): Promise<void>
 }

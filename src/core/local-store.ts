@@ -17,7 +17,10 @@ import type { RetentionPolicy } from './retention.js'
 
 /** What a local store guarantees. */
 export interface LocalStoreCapabilities {
-  /** A returned `flush` means the bytes survive a process kill (false for memory). */
+  /**
+   * A returned `flush` means the bytes survive a process kill and a power loss (false for
+   * memory, and for fs with fsync off).
+   */
   readonly durable: boolean
   /** Block bytes survive close and reopen. */
   readonly persistent: boolean

@@ -71,6 +71,10 @@ export class Engine implements BlockStore {
     return this.#p.remote !== undefined
   }
 
+  get localDurable(): boolean {
+    return this.#p.local.store.capabilities.durable
+  }
+
   readAt(pid: string, dest: Uint8Array, offset: number, o?: AbortOptions): Promise<number> {
     return this.#gate('readAt', o, async () => {
       assertPayloadId(pid)

@@ -3,6 +3,7 @@
  * both store and return byte-identical rows: hash as lower-case hex (NULL for the zero hash,
  * independent of state), empty strings kept as empty strings, integers checked at the boundary.
  */
+import { Buffer } from 'node:buffer'
 import { type FileBlock, isBlockState } from '../core/block.js'
 import { BlockStoreError } from '../core/errors.js'
 import { ContentHash, parseContentHash } from '../core/hash.js'
@@ -64,7 +65,7 @@ export function fromBlockRow(row: BlockRow, backend: string): FileBlock {
   }
   return {
     id: row.id,
-    hash: row.hash === null ? ContentHash.ZERO : parseContentHash(row.hash),
+    hash: row.hash === null ? ContentHash.ZERO : hashFromColumn(row.hash),
     dataSize: int(row.data_size, 'data_size'),
     localPath: row.local_path,
     blockStoreKey: row.block_store_key,
@@ -74,6 +75,16 @@ export function fromBlockRow(row: BlockRow, backend: string): FileBlock {
     state,
     version: int(row.version, 'version'),
   }
+}
+
+const STORED_HEX = /^[0-9a-f]{64}$/
+
+// Rows are decoded by the thousand in listings: the stored form (64 lower-case hex digits) is
+// decoded by Buffer; anything else goes through the strict parser and its error.
+function hashFromColumn(hex: string): ContentHash {
+  return STORED_HEX.test(hex)
+    ? ContentHash.fromBytes(Buffer.from(hex, 'hex'))
+    : parseContentHash(hex)
 }
 
 /** The hash column of a block: lower-case hex, or null for the zero hash. */

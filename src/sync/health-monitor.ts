@@ -18,7 +18,7 @@ export interface HealthMonitorOptions {
   readonly unhealthyIntervalMs?: number | undefined
   /** Consecutive failures that make a healthy remote unhealthy (default 3). */
   readonly failureThreshold?: number | undefined
-  /** Bound on one probe (default 10 s, never more than the healthy interval). */
+  /** Bound on one probe (default 10 s). */
   readonly probeTimeoutMs?: number | undefined
   /** Clock, for tests. */
   readonly now?: (() => number) | undefined
@@ -60,7 +60,8 @@ export class HealthMonitor {
     this.#interval = positive(options.intervalMs, 30_000)
     this.#unhealthyInterval = positive(options.unhealthyIntervalMs, 5_000)
     this.#threshold = positive(options.failureThreshold, 3)
-    this.#probeTimeout = Math.min(positive(options.probeTimeoutMs, 10_000), this.#interval)
+    // Independent of the interval: probes never overlap, so a slow probe only delays the next.
+    this.#probeTimeout = positive(options.probeTimeoutMs, 10_000)
     this.#now = options.now ?? Date.now
   }
 

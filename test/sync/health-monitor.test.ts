@@ -127,6 +127,19 @@ describe('HealthMonitor', () => {
     await m.stop()
   })
 
+  it('gives a probe its full timeout even when the interval is shorter', async () => {
+    const m = new HealthMonitor({
+      probe: () => new Promise((resolve) => setTimeout(resolve, 80)),
+      intervalMs: 10,
+      unhealthyIntervalMs: 10,
+      probeTimeoutMs: 2000,
+      failureThreshold: 1,
+    })
+    await m.start()
+    assert.ok(m.isHealthy(), m.state().lastError)
+    await m.stop()
+  })
+
   it('stops promptly and ignores a probe cut short by stop', async () => {
     let release: (() => void) | undefined
     const m = new HealthMonitor({

@@ -128,6 +128,21 @@ export function registerOwnershipCases(h: Harness, withFixture: WithFixture): vo
   )
 
   h.it(
+    'a write that completes a block makes it Local before any flush; the next write dirties it',
+    withFixture(async (f) => {
+      await f.store.writeAt('full', pattern(BlockSize - 100), 0)
+      assert.equal((await row(f, 'full', 0)).state, BlockState.Dirty)
+      await f.store.writeAt('full', pattern(200, 2), BlockSize - 100)
+      const local = await row(f, 'full', 0)
+      assert.equal(local.state, BlockState.Local)
+      assert.equal(local.dataSize, BlockSize)
+      assert.equal((await row(f, 'full', 1)).state, BlockState.Dirty)
+      await f.store.writeAt('full', pattern(10, 3), 50)
+      assert.equal((await row(f, 'full', 0)).state, BlockState.Dirty)
+    }),
+  )
+
+  h.it(
     'eviction of a Remote block keeps its row with the key and clears the local path',
     withFixture(async (f) => {
       await f.store.writeAt('p', pattern(4096), 0)

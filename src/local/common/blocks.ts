@@ -10,7 +10,7 @@ import type { BlockSnapshot } from '../../core/local-store.js'
 import { withPayload } from './payloads.js'
 import { casRow, getRow } from './rows.js'
 import { evictLocked, reserveDisk, settle } from './space.js'
-import { type BlockEntry, isResident, type TierState } from './tier-state.js'
+import { type BlockEntry, isResident, type TierState, touch } from './tier-state.js'
 import { withBlock } from './write.js'
 
 function notLocal(e: BlockEntry): BlockStoreError {
@@ -25,7 +25,7 @@ async function copyOf(s: TierState, e: BlockEntry): Promise<Uint8Array> {
   const out = new Uint8Array(e.dataSize)
   if (e.buf !== null) out.set(e.buf.subarray(0, e.dataSize))
   else if (e.dataSize > 0) await s.medium.read(e.payloadId, e.idx, out, 0, 0, e.dataSize)
-  e.lastAccess = Date.now()
+  touch(s, e)
   return out
 }
 
@@ -163,14 +163,14 @@ export function writeFromRemote(
         }
         settle(s, reserved, data.length)
         Object.assign(e, { onMedium: true, mediumSize: data.length, dataSize: data.length })
-        e.lastAccess = Date.now()
+        touch(s, e)
         const localPath = s.medium.localPath(payloadId, idx)
         const { stored } = await casRow(
           s.metadata,
           e.id,
           (cur) =>
             cur !== undefined && isRemote(cur) && cur.blockStoreKey === row.blockStoreKey
-              ? { ...cur, localPath, lastAccess: Date.now() }
+              ? { ...cur, localPath, lastAccess: s.now() }
               : undefined,
           options,
           { row },

@@ -48,6 +48,9 @@ export async function spillLocked(
     await s.medium.replace(e.payloadId, e.idx, buf.subarray(0, e.dataSize))
   } catch (err) {
     settle(s, reserved, 0)
+    // A buffered block has no medium copy: remove what a failed write left behind, keep
+    // the buffer (the bytes are still safe in memory) and report the failure.
+    await s.medium.remove(e.payloadId, e.idx).catch(() => {})
     throw err
   }
   settle(s, reserved, growth)
@@ -115,7 +118,6 @@ function waitForRelease(s: TierState, ms: number): Promise<void> {
       resolve()
     }
     const timer = setTimeout(done, ms)
-    timer.unref()
     s.memoryWaiters.add(done)
   })
 }

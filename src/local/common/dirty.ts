@@ -80,7 +80,7 @@ export async function ensureDirty(
     s.metadata,
     e.id,
     (row) => {
-      const now = Date.now()
+      const now = s.now()
       if (row === undefined) return { ...newFileBlock(e.id, localPath, now), dataSize: e.dataSize }
       return {
         ...row,

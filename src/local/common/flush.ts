@@ -20,8 +20,11 @@ async function locked<T>(e: BlockEntry, fn: () => Promise<T>): Promise<T | undef
   }
 }
 
-/** Turns a block's Dirty row Local (or removes it when the block holds no bytes). */
-async function commitRow(
+/**
+ * Turns a block's Dirty row Local (or removes it when the block holds no bytes). Must hold the
+ * block lock.
+ */
+export async function commitRow(
   s: TierState,
   e: BlockEntry,
   options?: AbortOptions,
@@ -43,7 +46,7 @@ async function commitRow(
       state: BlockState.Local,
       localPath,
       dataSize: e.dataSize,
-      lastAccess: Date.now(),
+      lastAccess: s.now(),
     }),
     options,
     { row: known },

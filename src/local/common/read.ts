@@ -10,7 +10,13 @@ import { BlockStoreError } from '../../core/errors.js'
 import type { LocalReadResult } from '../../core/local-store.js'
 import { withPayload } from './payloads.js'
 import { getRow } from './rows.js'
-import { type BlockEntry, isResident, type PayloadState, type TierState } from './tier-state.js'
+import {
+  type BlockEntry,
+  isResident,
+  type PayloadState,
+  type TierState,
+  touch,
+} from './tier-state.js'
 import { withBlock } from './write.js'
 
 /** Copies `length` bytes at `blockOffset` of a resident block; zeroes past its valid size. */
@@ -28,7 +34,7 @@ export async function copyResident(
     else await s.medium.read(e.payloadId, e.idx, dest, destOffset, blockOffset, avail)
   }
   dest.fill(0, destOffset + avail, destOffset + length)
-  e.lastAccess = Date.now()
+  touch(s, e)
 }
 
 /** Fills one piece; true when the block must come from the remote. */

@@ -12,7 +12,10 @@ import { type BlockEntry, type TierState, wakeMemoryWaiters } from './tier-state
 
 const SPACE_POLL_MS = 20
 
-/** Sleeps `ms` (unref'd timer), rejecting with the signal's reason when aborted. */
+/**
+ * Sleeps `ms`, rejecting with the signal's reason when aborted. The timer is not unref'd: a
+ * caller is awaiting it (foreground back-pressure, not background work).
+ */
 export function pause(ms: number, options?: AbortOptions): Promise<void> {
   const signal = options?.signal
   return new Promise<void>((resolve, reject) => {
@@ -28,7 +31,6 @@ export function pause(ms: number, options?: AbortOptions): Promise<void> {
       signal?.removeEventListener('abort', onAbort)
       resolve()
     }, ms)
-    timer.unref()
     signal?.addEventListener('abort', onAbort, { once: true })
   })
 }
@@ -88,11 +90,11 @@ export function settle(s: TierState, reserved: number, delta: number): void {
   s.counters.diskUsed += delta
 }
 
-/** The access time eviction orders by: the block's in-memory access, else the row's. */
-function accessTime(s: TierState, row: FileBlock): number {
+/** A candidate's entry, when this store holds a copy of it. */
+function entryOf(s: TierState, row: FileBlock): BlockEntry | undefined {
   const at = parseBlockId(row.id)
   const e = at === undefined ? undefined : s.payloads.get(at.payloadId)?.blocks.get(at.blockIdx)
-  return e !== undefined && e.lastAccess > 0 ? e.lastAccess : row.lastAccess
+  return e?.onMedium ? e : undefined
 }
 
 /**
@@ -105,17 +107,21 @@ export async function evictBlocks(
   needed: number,
   options?: AbortOptions,
 ): Promise<number> {
-  const now = Date.now()
-  let candidates = (await s.metadata.listRemoteBlocks(0, options))
-    .map((row) => ({ row, at: accessTime(s, row) }))
-    .sort((a, b) => a.at - b.at)
-  if (s.policy === RetentionPolicy.TTL) candidates = candidates.filter((c) => c.at < now - s.ttlMs)
+  const now = s.now()
+  const candidates: BlockEntry[] = []
+  for (const row of await s.metadata.listRemoteBlocks(0, options)) {
+    const e = entryOf(s, row)
+    if (e === undefined) continue
+    // The row's time seeds blocks untouched since open (recovery set it from the file).
+    if (e.lastAccess === 0) e.lastAccess = row.lastAccess
+    if (s.policy === RetentionPolicy.TTL && e.lastAccess >= now - s.ttlMs) continue
+    candidates.push(e)
+  }
+  // Oldest access first; the sequence orders accesses within the same millisecond.
+  candidates.sort((a, b) => a.lastAccess - b.lastAccess || a.accessSeq - b.accessSeq)
   let freed = 0
-  for (const { row } of candidates) {
+  for (const e of candidates) {
     if (freed >= needed) break
-    const at = parseBlockId(row.id)
-    const e = at === undefined ? undefined : s.payloads.get(at.payloadId)?.blocks.get(at.blockIdx)
-    if (e === undefined || !e.onMedium) continue
     const release = e.lock.tryLock()
     if (release === undefined) continue
     try {

@@ -33,6 +33,8 @@ export interface BlockEntry {
   unsynced: boolean
   writeGen: number
   lastAccess: number
+  /** Order of the last access (LRU), from {@link touch}. */
+  accessSeq: number
   lastWrite: number
 }
 
@@ -61,6 +63,8 @@ export interface TierOptions extends LocalStoreHooks {
   readonly retentionTtlMs?: number | undefined
   /** Eviction enabled at open; default true. */
   readonly evictionEnabled?: boolean | undefined
+  /** Clock for access times (TTL, LRU); `Date.now` by default. */
+  readonly clock?: (() => number) | undefined
 }
 
 /** Mutable counters. */
@@ -93,6 +97,10 @@ export interface TierState {
   readonly counters: TierCounters
   /** Resolvers woken whenever a buffer or a block lock is released. */
   readonly memoryWaiters: Set<() => void>
+  /** Wall clock for access and modification times (injectable for tests). */
+  readonly now: () => number
+  /** Last access sequence number handed out (orders LRU ties within one millisecond). */
+  accessSeq: number
   /** Entries holding a write buffer. */
   readonly withBuffer: Set<BlockEntry>
   /** Zeroed-on-reuse spare buffers (bounded). */
@@ -132,6 +140,8 @@ export function newTierState(
       storageFullErrors: 0,
     },
     memoryWaiters: new Set(),
+    now: options.clock ?? Date.now,
+    accessSeq: 0,
     withBuffer: new Set(),
     spareBuffers: [],
   }
@@ -168,6 +178,7 @@ export function blockEntry(p: PayloadState, idx: number): BlockEntry {
       unsynced: false,
       writeGen: 0,
       lastAccess: 0,
+      accessSeq: 0,
       lastWrite: 0,
     }
     p.blocks.set(idx, e)
@@ -184,4 +195,10 @@ export function isResident(e: BlockEntry): boolean {
 export function wakeMemoryWaiters(s: TierState): void {
   for (const wake of s.memoryWaiters) wake()
   s.memoryWaiters.clear()
+}
+
+/** Records an access to a block (time for TTL, sequence for LRU order). */
+export function touch(s: TierState, e: BlockEntry): void {
+  e.lastAccess = s.now()
+  e.accessSeq = ++s.accessSeq
 }

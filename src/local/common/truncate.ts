@@ -93,7 +93,7 @@ async function cutBlock(
       e.writeGen++
     }
     e.dataSize = Math.min(e.dataSize, cut)
-    e.lastWrite = Date.now()
+    e.lastWrite = s.now()
   })
 }
 
@@ -118,7 +118,7 @@ export function truncate(
       const cut = size % BlockSize
       if (cut > 0) await cutBlock(s, p, keep - 1, cut, options)
       p.size = size
-      p.modifiedAt = Date.now()
+      p.modifiedAt = s.now()
       await persistPayload(s, p, options)
     },
     options,

@@ -7,6 +7,7 @@ import type { AbortOptions } from '../../core/abort.js'
 import { BlockSize } from '../../core/constants.js'
 import { allocBuffer, reserveMemory, spillLocked, spillOldest } from './buffers.js'
 import { ensureDirty } from './dirty.js'
+import { commitRow } from './flush.js'
 import { withPayload } from './payloads.js'
 import { reserveDisk, settle } from './space.js'
 import {
@@ -14,6 +15,7 @@ import {
   blockEntry,
   type PayloadState,
   type TierState,
+  touch,
   wakeMemoryWaiters,
 } from './tier-state.js'
 
@@ -76,9 +78,14 @@ async function writePiece(
     }
     if (e.buf !== null) e.buf.set(data, offset)
     else await writeMedium(s, e, data, offset, options)
+    const completes = e.dataSize < BlockSize && offset + data.length === BlockSize
     e.dataSize = Math.max(e.dataSize, offset + data.length)
-    e.lastWrite = e.lastAccess = Date.now()
+    touch(s, e)
+    e.lastWrite = e.lastAccess
     if (e.buf !== null && e.dataSize === BlockSize) await spillLocked(s, e, options)
+    // A write that completes a block makes it Local at once, so the syncer can upload it
+    // before the next flush (the flush still fsyncs it). Later writes re-dirty it by CAS.
+    if (completes && e.buf === null) await commitRow(s, e, options)
   })
 }
 
@@ -111,7 +118,7 @@ export async function writeAt(
         }
       }
       p.size = Math.max(p.size, offset + data.length)
-      p.modifiedAt = Date.now()
+      p.modifiedAt = s.now()
     },
     options,
   )

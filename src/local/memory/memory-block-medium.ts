@@ -8,7 +8,7 @@ import type { BlockMedium } from '../common/block-medium.js'
 /** A {@link BlockMedium} over a map of growable byte arrays. */
 export class MemoryBlockMedium implements BlockMedium {
   readonly backend = 'memory'
-  readonly durable = false
+  readonly durable: boolean = false
   readonly #blocks = new Map<string, { bytes: Uint8Array; size: number }>()
 
   localPath(payloadId: string, blockIdx: number): string {

@@ -5,7 +5,7 @@
 import pg from 'pg'
 import type { AbortOptions } from '../../core/abort.js'
 import type { FileBlock } from '../../core/block.js'
-import { BlockStoreError, isBlockStoreError } from '../../core/errors.js'
+import { BlockStoreError } from '../../core/errors.js'
 import type { ContentHash } from '../../core/hash.js'
 import type {
   DeleteFileBlockOptions,
@@ -35,6 +35,7 @@ import {
   payloadQuery,
   toPayloadPage,
 } from '../validate.js'
+import { postgresError } from './postgres-error.js'
 import { migratePostgres, quoteSchema } from './schema.js'
 import { buildPostgresStatements, type PostgresStatements } from './statements.js'
 
@@ -53,23 +54,6 @@ export interface PostgresMetadataStoreOptions {
   readonly maxConnections?: number | undefined
   /** Receives errors of idle pooled connections (they have no caller to reject). */
   readonly onError?: ((err: Error) => void) | undefined
-}
-
-// SQLSTATE classes and network errors mapped to engine codes.
-const ACCESS_DENIED = new Set(['28000', '28P01', '42501'])
-const STORAGE_FULL = new Set(['53100'])
-
-/** Wraps a driver failure as a BlockStoreError with the cause attached; never swallows it. */
-export function postgresError(err: unknown, op: string): BlockStoreError {
-  if (isBlockStoreError(err)) return err
-  const code = (err as { code?: unknown }).code
-  const text = typeof code === 'string' ? code : ''
-  const detail = err instanceof Error && err.message !== '' ? err.message : text || String(err)
-  const message = `postgres ${op} failed: ${detail}`
-  const options = { cause: err, op, backend: BACKEND }
-  if (ACCESS_DENIED.has(text)) return new BlockStoreError('BS_ACCESS_DENIED', message, options)
-  if (STORAGE_FULL.has(text)) return new BlockStoreError('BS_STORAGE_FULL', message, options)
-  return new BlockStoreError('BS_UNAVAILABLE', message, options)
 }
 
 function sqlLimit(limit: number): number | null {

@@ -5,7 +5,7 @@
 import Sqlite, { type Database } from 'better-sqlite3'
 import type { AbortOptions } from '../../core/abort.js'
 import type { FileBlock } from '../../core/block.js'
-import { BlockStoreError, isBlockStoreError } from '../../core/errors.js'
+import { BlockStoreError } from '../../core/errors.js'
 import type { ContentHash } from '../../core/hash.js'
 import type {
   DeleteFileBlockOptions,
@@ -34,6 +34,7 @@ import {
   toPayloadPage,
 } from '../validate.js'
 import { migrateSqlite } from './schema.js'
+import { sqliteError } from './sqlite-error.js'
 import { buildStatements, type SqliteStatements } from './statements.js'
 
 const BACKEND = 'sqlite'
@@ -51,22 +52,6 @@ export interface SqliteMetadataStoreOptions {
    * power loss; much faster for bulk loads and tests.
    */
   readonly durability?: 'full' | 'normal' | undefined
-}
-
-// SQLite result codes that mean "try again later" rather than "bad data".
-const STORAGE_FULL = new Set(['SQLITE_FULL'])
-const CORRUPT = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB'])
-
-/** Wraps a driver failure as a BlockStoreError with the cause attached; never swallows it. */
-export function sqliteError(err: unknown, op: string): BlockStoreError {
-  if (isBlockStoreError(err)) return err
-  const code = (err as { code?: unknown }).code
-  const text = typeof code === 'string' ? code : 'unknown'
-  const message = `sqlite ${op} failed: ${err instanceof Error ? err.message : text}`
-  const options = { cause: err, op, backend: BACKEND }
-  if (STORAGE_FULL.has(text)) return new BlockStoreError('BS_STORAGE_FULL', message, options)
-  if (CORRUPT.has(text)) return new BlockStoreError('BS_INTEGRITY_CHECK_FAILED', message, options)
-  return new BlockStoreError('BS_UNAVAILABLE', message, options)
 }
 
 /** {@link MetadataStore} in a local SQLite file; persistent, shared by processes on one host. */

@@ -48,7 +48,7 @@ export async function syncDir(dir: string): Promise<void> {
 }
 
 /**
- * Runs `fn(tmpPath)` to fill a fresh temporary file next to `path`, fsyncs it, renames it over
+ * Runs `fill(tmpPath)` to write and fsync a fresh temporary file next to `path`, renames it over
  * `path` and fsyncs the directory. Retries when a concurrent prune removed the directory.
  */
 export async function atomicReplace(
@@ -69,12 +69,6 @@ export async function atomicReplace(
     }
   }
   try {
-    const fh = await open(tmp, 'r+')
-    try {
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
     await rename(tmp, path)
   } catch (err) {
     await unlink(tmp).catch(() => undefined)
@@ -83,7 +77,7 @@ export async function atomicReplace(
   await syncDir(dir)
 }
 
-/** Writes `data` to a new file at `tmp`. */
+/** Writes `data` to a new file at `tmp` and fsyncs it. */
 export async function writeNew(tmp: string, data: Uint8Array): Promise<void> {
   const fh = await open(tmp, 'wx')
   try {
@@ -92,14 +86,21 @@ export async function writeNew(tmp: string, data: Uint8Array): Promise<void> {
       const { bytesWritten } = await fh.write(data, done, data.byteLength - done)
       done += bytesWritten
     }
+    await fh.sync()
   } finally {
     await fh.close()
   }
 }
 
-/** Copies `src` to a new file at `tmp` (copy_file_range where the kernel offers it). */
+/** Copies `src` to a new file at `tmp` (copy_file_range where the kernel offers it), fsynced. */
 export async function copyNew(src: string, tmp: string): Promise<void> {
   await copyFile(src, tmp)
+  const fh = await open(tmp, 'r+')
+  try {
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
 }
 
 /** Reads `[offset, min(offset+length, size))` of a file; `size` is checked by the caller. */

@@ -1,0 +1,169 @@
+/**
+ * 8 MiB block write and read throughput of the remote stores with 1, 8 and 32 in flight:
+ * S3RemoteStore against raw PutObject/GetObject on the same client (Ceph RGW when installed,
+ * else s3rver), FsRemoteStore against raw temp+fsync+rename writes and readFile.
+ */
+import { randomUUID } from 'node:crypto'
+import { mkdir, open, readFile, rename } from 'node:fs/promises'
+import { join } from 'node:path'
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+import { inParallel, pattern } from '../../src/conformance/remote-store-assert.js'
+import { BlockSize } from '../../src/core/constants.js'
+import type { RemoteStore } from '../../src/core/remote-store.js'
+import { syncDir } from '../../src/remote/fs/fs-io.js'
+import { FsRemoteStore } from '../../src/remote/fs/fs-remote-store.js'
+import { createS3Client, resolveS3Options } from '../../src/remote/s3/s3-options.js'
+import { S3RemoteStore } from '../../src/remote/s3/s3-remote-store.js'
+import { type S3TestServer, startCeph, startS3rver } from '../../test/support/s3-servers.js'
+import {
+  type BenchContext,
+  type Comparison,
+  median,
+  mibPerSecond,
+  type Workload,
+} from '../harness.js'
+
+const CONCURRENCY = [1, 8, 32] as const
+type Op = (i: number) => Promise<unknown>
+
+interface Pair {
+  readonly backend: string
+  readonly baselineWrite: string
+  readonly baselineRead: string
+  store: Op
+  raw: Op
+  storeRead: Op
+  rawRead: Op
+}
+
+/** Runs `op` over `count` blocks with `c` in flight; MiB/s. */
+async function throughput(count: number, c: number, op: Op): Promise<number> {
+  const indexes = Array.from({ length: count }, (_, i) => i)
+  const t0 = performance.now()
+  await inParallel(indexes, c, (i) => op(i).then(() => undefined))
+  return mibPerSecond(count * BlockSize, performance.now() - t0)
+}
+
+async function measure(
+  ctx: BenchContext,
+  pair: Pair,
+  notes: Record<string, string>,
+): Promise<Comparison[]> {
+  const out: Comparison[] = []
+  for (const c of CONCURRENCY) {
+    const count = Math.max(c, ctx.quick ? 4 : 16)
+    const w: number[] = []
+    const wRaw: number[] = []
+    const r: number[] = []
+    const rRaw: number[] = []
+    // Interleaved, the order flipping every repetition, so drift (page cache, write-back,
+    // server warm-up) hits both sides alike.
+    for (let rep = 0; rep < ctx.repetitions; rep++) {
+      const storeFirst = rep % 2 === 0
+      const both = async (a: Op, b: Op, into: [number[], number[]]): Promise<void> => {
+        if (storeFirst) into[0].push(await throughput(count, c, a))
+        into[1].push(await throughput(count, c, b))
+        if (!storeFirst) into[0].push(await throughput(count, c, a))
+      }
+      await both(pair.store, pair.raw, [w, wRaw])
+      await both(pair.storeRead, pair.rawRead, [r, rRaw])
+    }
+    ctx.log(
+      `${pair.backend} c=${c}: write ${median(w).toFixed(0)} vs ${median(wRaw).toFixed(0)}, read ${median(r).toFixed(0)} vs ${median(rRaw).toFixed(0)} MiB/s`,
+    )
+    const base = {
+      unit: 'MiB/s',
+      higherIsBetter: true,
+      goal: 0.95,
+      notes: { ...notes, blocks: count },
+    }
+    out.push({
+      ...base,
+      name: `${pair.backend} write 8 MiB x${count}, ${c} in flight`,
+      value: median(w),
+      baselineName: pair.baselineWrite,
+      baseline: median(wRaw),
+    })
+    out.push({
+      ...base,
+      name: `${pair.backend} read 8 MiB x${count}, ${c} in flight`,
+      value: median(r),
+      baselineName: pair.baselineRead,
+      baseline: median(rRaw),
+    })
+  }
+  return out
+}
+
+function s3Pair(store: RemoteStore, client: S3Client, bucket: string): Pair {
+  const data = pattern(BlockSize, 1)
+  return {
+    backend: 'S3RemoteStore',
+    baselineWrite: 'raw PutObjectCommand, same client',
+    baselineRead: 'raw GetObjectCommand + transformToByteArray, same client',
+    store: (i) => store.writeBlock(`engine/block-${i}`, data),
+    raw: (i) =>
+      client.send(new PutObjectCommand({ Bucket: bucket, Key: `raw/block-${i}`, Body: data })),
+    storeRead: (i) => store.readBlock(`engine/block-${i}`),
+    rawRead: async (i) => {
+      const o = await client.send(new GetObjectCommand({ Bucket: bucket, Key: `raw/block-${i}` }))
+      return o.Body?.transformToByteArray()
+    },
+  }
+}
+
+function fsPair(store: FsRemoteStore, rawDir: string): Pair {
+  const data = pattern(BlockSize, 2)
+  const rawPath = (i: number): string => join(rawDir, `block-${i}`)
+  return {
+    backend: 'FsRemoteStore',
+    baselineWrite: 'raw write to temp + fsync + rename + dir fsync',
+    baselineRead: 'raw fs.readFile',
+    store: (i) => store.writeBlock(`engine/block-${i}`, data),
+    raw: async (i) => {
+      const tmp = `${rawPath(i)}.${randomUUID()}`
+      const fh = await open(tmp, 'wx')
+      await fh.write(data)
+      await fh.sync()
+      await fh.close()
+      await rename(tmp, rawPath(i))
+      await syncDir(rawDir)
+    },
+    storeRead: (i) => store.readBlock(`engine/block-${i}`),
+    rawRead: (i) => readFile(rawPath(i)),
+  }
+}
+
+const workload: Workload = {
+  name: 'remote',
+  description: '8 MiB block throughput of S3RemoteStore and FsRemoteStore vs raw calls',
+  async run(ctx): Promise<Comparison[]> {
+    const results: Comparison[] = []
+    const fsStore = await FsRemoteStore.open({ root: join(ctx.scratchDir, 'fs-store') })
+    const rawDir = join(ctx.scratchDir, 'fs-raw')
+    await mkdir(rawDir)
+    results.push(...(await measure(ctx, fsPair(fsStore, rawDir), { disk: ctx.scratchDir })))
+    await fsStore.close()
+
+    const server: S3TestServer = (await startCeph()) ?? (await startS3rver())
+    try {
+      const bucket = await server.createBucket()
+      const options = {
+        bucket,
+        endpoint: server.endpoint,
+        region: server.region,
+        credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+      }
+      const client = createS3Client(options, resolveS3Options(options).policy)
+      const store = await S3RemoteStore.open({ ...options, client })
+      results.push(...(await measure(ctx, s3Pair(store, client, bucket), { server: server.name })))
+      await store.deleteByPrefix('')
+      await store.close()
+      client.destroy()
+    } finally {
+      await server.stop()
+    }
+    return results
+  },
+}
+export default workload

@@ -1,0 +1,92 @@
+/**
+ * `describeBlockStore`: the engine's conformance suite. It runs the I/O semantics cases on
+ * any configuration, the remote cases (upload, eviction, cold reads, dedup, integrity,
+ * offline mode) when the fixture has a remote, and the restart cases when it can reopen.
+ */
+import assert from 'node:assert/strict'
+import { BlockSize } from '../core/constants.js'
+import { describeBasics } from './block-store/basic.js'
+import {
+  type BlockStoreFixture,
+  type BlockStoreSuiteOptions,
+  pattern,
+  readAll,
+} from './block-store/fixture.js'
+import { describeRemote } from './block-store/remote.js'
+import { nodeTestHarness } from './harness.js'
+
+export type { BlockStoreFixture, BlockStoreSuiteOptions } from './block-store/fixture.js'
+export { pattern, readAll, waitFor } from './block-store/fixture.js'
+
+/**
+ * Registers the BlockStore conformance suite.
+ * @example
+ * describeBlockStore({ name: 'memory', create: async () => { ... return { store, metadata, remote } } })
+ */
+export function describeBlockStore(options: BlockStoreSuiteOptions): void {
+  const h = options.harness ?? nodeTestHarness
+  let fixture: BlockStoreFixture | undefined
+  const fx = (): BlockStoreFixture => {
+    if (fixture === undefined) throw new Error('no fixture: create() failed')
+    return fixture
+  }
+  h.describe(`BlockStore conformance: ${options.name}`, () => {
+    h.beforeEach(async () => {
+      fixture = await options.create()
+    })
+    h.afterEach(async () => {
+      const f = fixture
+      fixture = undefined
+      if (f === undefined) return
+      await f.store.close()
+      await options.destroy?.(f)
+    })
+    describeBasics(h, fx)
+    h.it('rejects every call after close with BS_STORE_CLOSED', async () => {
+      const { store } = fx()
+      await store.writeAt('p', pattern(10), 0)
+      await store.close()
+      await store.close()
+      for (const call of [
+        () => store.readAt('p', new Uint8Array(1), 0),
+        () => store.writeAt('p', pattern(1), 0),
+        () => store.flush('p'),
+        () => store.getSize('p'),
+        () => store.stats(),
+      ]) {
+        await assert.rejects(
+          call(),
+          (e: unknown) => (e as { code?: string }).code === 'BS_STORE_CLOSED',
+        )
+      }
+    })
+    h.describe('with a remote store', () => {
+      describeRemote(h, () => {
+        const f = fx()
+        if (f.remote === undefined) throw new Error(`${options.name} has no remote`)
+        return f
+      })
+    })
+    h.it('survives close, loss of the local directory and reopen (restart)', async () => {
+      const f = fx()
+      if (f.reopen === undefined || f.remote === undefined) return
+      const payloads = new Map<string, Uint8Array>([
+        ['r/a', pattern(BlockSize + 3, 1)],
+        ['r/b', pattern(10, 2)],
+        ['r/c', new Uint8Array(0)],
+      ])
+      for (const [id, data] of payloads) {
+        await f.store.truncate(id, 0)
+        await f.store.writeAt(id, data, 0)
+        await f.store.flush(id)
+      }
+      assert.deepEqual((await f.store.drainAllUploads()).failed, [])
+      fixture = await f.reopen({ wipeLocal: true })
+      for (const [id, data] of payloads) {
+        assert.ok(await fixture.store.exists(id), id)
+        assert.equal(await fixture.store.getSize(id), data.length)
+        assert.deepEqual(await readAll(fixture.store, id), data)
+      }
+    })
+  })
+}

@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict'
+import { appendFile, mkdir, readdir, stat, unlink, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, it, type TestContext } from 'node:test'
+import { pattern, readLocal, row, syncBlock } from '../../../src/conformance/local-store/fixture.js'
+import { BlockState } from '../../../src/core/block.js'
+import { isBlockStoreError } from '../../../src/core/errors.js'
+import type { MetadataStore } from '../../../src/core/metadata-store.js'
+import { FsLocalStore } from '../../../src/local/fs/fs-local-store.js'
+import { FsLayout } from '../../../src/local/fs/layout.js'
+import { MemoryMetadataStore } from '../../../src/meta/memory/memory-metadata-store.js'
+import { tempDir, walkBlocks } from '../helpers.js'
+
+/** Opens a store; the returned `crash` abandons it without close (as a kill would). */
+async function setup(t: TestContext) {
+  const dir = await tempDir(t)
+  const metadata = await MemoryMetadataStore.open()
+  t.after(() => metadata.close())
+  const store = await FsLocalStore.open({ dir, metadata })
+  const reopen = async (m: MetadataStore = metadata, d = dir): Promise<FsLocalStore> => {
+    const again = await FsLocalStore.open({ dir: d, metadata: m })
+    t.after(() => again.close())
+    return again
+  }
+  return { dir, metadata, store, reopen, layout: new FsLayout(dir) }
+}
+
+describe('FsLocalStore crash recovery', () => {
+  it('deletes a block file whose row does not exist', async (t) => {
+    const { store, metadata, reopen, dir } = await setup(t)
+    await store.writeAt('p', pattern(5000), 0)
+    await store.releaseMemory('p')
+    await metadata.deleteFileBlock('p/0')
+    const again = await reopen()
+    assert.equal(again.recovery?.orphansDeleted, 1)
+    assert.deepEqual(await walkBlocks(dir), { bytes: 0, files: 0 })
+    assert.equal(again.stats().diskUsed, 0)
+  })
+
+  it('turns a Dirty row whose file exists into Local with the bytes on disk', async (t) => {
+    const { store, metadata, reopen } = await setup(t)
+    await store.writeAt('p', pattern(5000), 0)
+    await store.releaseMemory('p')
+    const again = await reopen()
+    assert.equal(again.recovery?.dirtyPromoted, 1)
+    const r = await metadata.getFileBlock('p/0')
+    assert.equal(r.state, BlockState.Local)
+    assert.equal(r.dataSize, 5000)
+    assert.deepEqual(await readLocal(again, 'p', 0, 5000), pattern(5000))
+    assert.equal(again.stats().diskUsed, 5000)
+  })
+
+  it('reverts an interrupted upload from Syncing to Local', async (t) => {
+    const { store, metadata, reopen } = await setup(t)
+    await store.writeAt('p', pattern(100), 0)
+    await store.flush('p')
+    const local = await metadata.getFileBlock('p/0')
+    await metadata.compareAndPutFileBlock({ ...local, state: BlockState.Syncing }, local.version)
+    const again = await reopen()
+    assert.equal(again.recovery?.revertedSyncing, 1)
+    assert.equal((await metadata.getFileBlock('p/0')).state, BlockState.Local)
+  })
+
+  it('drops a cached remote copy whose size does not match its row', async (t) => {
+    const { store, metadata, reopen, layout } = await setup(t)
+    await store.writeAt('p', pattern(100), 0)
+    await store.flush('p')
+    await syncBlock({ store, metadata }, undefined, 'p', 0)
+    await appendFile(layout.blockPath('p', 0), 'torn')
+    const again = await reopen()
+    assert.equal(again.recovery?.orphansDeleted, 1)
+    assert.equal((await metadata.getFileBlock('p/0')).localPath, '')
+    const r = await again.readAt('p', new Uint8Array(100), 0)
+    assert.deepEqual(r.remoteBlocks, [0])
+  })
+
+  it('removes a Dirty row whose bytes never reached disk; the block reads as a hole', async (t) => {
+    const { store, metadata, reopen } = await setup(t)
+    await store.writeAt('p', pattern(100), 0)
+    await store.flush('p')
+    await store.writeAt('p', pattern(100), 2 * 8388608)
+    const again = await reopen()
+    assert.equal(again.recovery?.staleRowsFixed, 1)
+    assert.deepEqual(
+      (await metadata.listFileBlocks('p')).map((r) => r.id),
+      ['p/0'],
+    )
+    assert.equal(await again.getFileSize('p'), 100)
+  })
+
+  it('removes a payload directory without a trustworthy id file', async (t) => {
+    const { reopen, layout } = await setup(t)
+    const bogus = join(layout.blocksDir, 'ab', 'ab'.repeat(32))
+    await mkdir(bogus, { recursive: true })
+    await writeFile(join(bogus, '0.blk'), 'x')
+    await writeFile(join(bogus, 'id'), 'not-the-hashed-id')
+    const again = await reopen()
+    assert.equal(again.recovery?.orphansDeleted, 1)
+    assert.deepEqual(await readdir(join(layout.blocksDir, 'ab')), [])
+  })
+
+  it('reports a Local row whose file vanished as lost and never reads it as zeros', async (t) => {
+    const { store, reopen, layout } = await setup(t)
+    await store.writeAt('p', pattern(100), 0)
+    await store.flush('p')
+    await unlink(layout.blockPath('p', 0))
+    const again = await reopen()
+    assert.deepEqual(again.recovery?.lostBlocks, ['p/0'])
+    await assert.rejects(again.readAt('p', new Uint8Array(10), 0), (e) =>
+      isBlockStoreError(e, 'BS_INTEGRITY_CHECK_FAILED'),
+    )
+  })
+
+  it('with an empty directory, sizes come from the metadata store and synced blocks are remote', async (t) => {
+    const { store, metadata, reopen } = await setup(t)
+    await store.writeAt('p', pattern(3000), 0)
+    await store.flush('p')
+    await syncBlock({ store, metadata }, undefined, 'p', 0)
+    const fresh = await reopen(metadata, await tempDir(t))
+    assert.equal(await fresh.getFileSize('p'), 3000)
+    const r = await fresh.readAt('p', new Uint8Array(3000), 0)
+    assert.deepEqual(r, { exists: true, length: 3000, remoteBlocks: [0] })
+    assert.equal((await row({ store: fresh, metadata }, 'p', 0)).state, BlockState.Remote)
+  })
+
+  it('rebuilds disk accounting from the files', async (t) => {
+    const { store, reopen, dir } = await setup(t)
+    await store.writeAt('a', pattern(9_000_000), 0)
+    await store.writeAt('b', pattern(1234), 0)
+    await store.flush('a')
+    await store.flush('b')
+    const again = await reopen()
+    const walked = await walkBlocks(dir)
+    assert.equal(again.stats().diskUsed, walked.bytes)
+    assert.equal(again.recovery?.bytes, walked.bytes)
+    assert.equal(again.recovery?.files, 3)
+    assert.equal((await stat(dir)).isDirectory(), true)
+  })
+})

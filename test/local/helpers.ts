@@ -1,0 +1,42 @@
+/** Shared helpers of the local store tests: temp directories and opened fs stores. */
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { TestContext } from 'node:test'
+import type { LocalStoreFixture } from '../../src/conformance/local-store.js'
+import { FsLocalStore, type FsLocalStoreOptions } from '../../src/local/fs/fs-local-store.js'
+import { MemoryMetadataStore } from '../../src/meta/memory/memory-metadata-store.js'
+
+/** A temp directory removed after the test. */
+export async function tempDir(t: TestContext, prefix = 'ditto-local-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** An fs store over a memory metadata store, closed after the test. */
+export async function openFs(
+  t: TestContext,
+  options: Partial<FsLocalStoreOptions> = {},
+): Promise<LocalStoreFixture & { store: FsLocalStore; dir: string }> {
+  const dir = options.dir ?? (await tempDir(t))
+  const metadata = options.metadata ?? (await MemoryMetadataStore.open())
+  const store = await FsLocalStore.open({ ...options, dir, metadata })
+  t.after(async () => {
+    await store.close().catch(() => {})
+    await metadata.close()
+  })
+  return { store, metadata, dir }
+}
+
+/** Sum of the sizes of every `.blk` file under `dir`, and their count. */
+export async function walkBlocks(dir: string): Promise<{ bytes: number; files: number }> {
+  let bytes = 0
+  let files = 0
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.blk')) continue
+    bytes += (await stat(join(entry.parentPath ?? entry.path, entry.name))).size
+    files++
+  }
+  return { bytes, files }
+}
