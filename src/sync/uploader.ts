@@ -194,6 +194,11 @@ export class Uploader {
           this.#counters.superseded++
           return { outcome: 'superseded', bytes: 0 }
         }
+        if (await this.#ensureObject(key, data, done, options)) {
+          this.#counters.uploaded++
+          this.#counters.bytesUploaded += data.length
+          return { outcome: 'uploaded', bytes: data.length }
+        }
         if (deduplicated) {
           this.#counters.deduplicated++
           return { outcome: 'deduplicated', bytes: 0 }
@@ -219,6 +224,30 @@ export class Uploader {
       backingOff: this.#backoff.size,
       lastError: this.#lastError,
       lastErrorAt: this.#lastErrorAt,
+    }
+  }
+
+  /**
+   * After committing a row that references `key`: garbage collection may have deleted the
+   * object between our stat (or upload) and the commit. From the commit on, our row keeps GC
+   * from deleting it again (docs/gc.md), so one check, and one re-upload of the bytes we still
+   * hold, closes the race. On failure the row goes back to Local so it is retried.
+   * Resolves `true` when the bytes were uploaded again.
+   */
+  async #ensureObject(
+    key: string,
+    data: Uint8Array,
+    committed: FileBlock,
+    options: AbortOptions,
+  ): Promise<boolean> {
+    try {
+      if ((await this.#remote.statBlock(key, options))?.size === data.length) return false
+      log('object %s of %s vanished before its commit; uploading it again', key, committed.id)
+      await this.#remote.writeBlock(key, data, options)
+      return true
+    } catch (err) {
+      await this.#revert(committed)
+      throw err
     }
   }
 
