@@ -16,12 +16,12 @@ import { HookedRemoteStore } from './hooked-remote-store.js'
 const later = (): number => Date.now() + 2 * 3_600_000
 const gcOptions = { now: later }
 
-async function open(): Promise<{
+async function open(given?: MemoryMetadataStore): Promise<{
   engine: Engine
   remote: HookedRemoteStore
   metadata: MemoryMetadataStore
 }> {
-  const metadata = await MemoryMetadataStore.open()
+  const metadata = given ?? (await MemoryMetadataStore.open())
   const remote = new HookedRemoteStore(new MemoryRemoteStore())
   const engine = await openBlockStore({
     local: { kind: 'memory' },
@@ -104,28 +104,45 @@ describe('GC and deduplication', () => {
   })
 
   it('refuses an upload commit while GC holds the fence, then uploads after the deletion', async () => {
-    const { engine, remote, metadata } = await open()
+    const metadata = await MemoryMetadataStore.open()
+    let refused!: () => void
+    const refusedOnce = new Promise<void>((r) => (refused = r))
+    // Observes (never alters) the commits: resolves once one was refused with BS_BUSY.
+    const observed = new Proxy(metadata, {
+      get(t, p) {
+        const v = Reflect.get(t, p, t)
+        if (p !== 'compareAndPutFileBlock' || typeof v !== 'function') {
+          return typeof v === 'function' ? v.bind(t) : v
+        }
+        return async (...args: Parameters<MemoryMetadataStore['compareAndPutFileBlock']>) => {
+          try {
+            return await t.compareAndPutFileBlock(...args)
+          } catch (err) {
+            if (isBlockStoreError(err, 'BS_BUSY')) refused()
+            throw err
+          }
+        }
+      },
+    })
+    const { engine, remote } = await open(observed)
     await using _ = engine
     const data = payloadBytes(3)
     const key = formatContentKey(hashBlock(data))
     await put(engine, 'A', data)
     await engine.delete('A')
-    let refused: unknown
+    let flushing: Promise<unknown> | undefined
     remote.hooks.beforeDelete = async (k) => {
       if (k !== key) return
       remote.hooks.beforeDelete = undefined
       // GC fenced the key and is about to delete it: B uploads the same bytes and commits.
       await engine.writeAt('B', data, 0)
-      refused = await engine.flush('B').then(
-        () => undefined,
-        (err: unknown) => err,
-      )
+      flushing = engine.flush('B')
+      await refusedOnce
     }
     const r = await engine.collectGarbage(gcOptions)
     assert.equal(r.deleted, 1)
-    assert.ok(isBlockStoreError(refused, 'BS_BUSY'), `expected BS_BUSY, got ${String(refused)}`)
-    assert.equal((await metadata.getFileBlock('B/0')).state, BlockState.Local)
-    await engine.flush('B')
+    // The refused commit is retried once the fence is lifted: the object is uploaded again.
+    await flushing
     await assertRemoteHolds(metadata, remote, 'B', data)
     assert.equal((await engine.collectGarbage(gcOptions)).deleted, 0)
   })
