@@ -49,12 +49,18 @@ const workload: Workload = {
     for (const n of sizes) {
       ctx.log(`populating ${n} objects`)
       const { metadata, remote, orphans } = await populate(n)
+      global.gc?.()
+      const listRssBefore = process.memoryUsage.rss()
+      let listPeakDelta = 0
       const listMs = await medianOf(ctx.repetitions, async () => {
+        const rss = trackPeakRss(5)
         const t0 = performance.now()
         let count = 0
         for await (const _ of remote.listObjects('')) count++
         if (count !== n) throw new Error(`listed ${count}`)
-        return performance.now() - t0
+        const ms = performance.now() - t0
+        listPeakDelta = Math.max(listPeakDelta, rss.stop() - listRssBefore)
+        return ms
       })
       global.gc?.()
       const rssBefore = process.memoryUsage.rss()
@@ -85,6 +91,7 @@ const workload: Workload = {
         baseline: listMs,
         notes: {
           peakRssGrowthMiB: Math.round(peakDelta / MiB),
+          listingPeakRssGrowthMiB: Math.round(listPeakDelta / MiB),
           rssBeforeMiB: Math.round(rssBefore / MiB),
           usPerObject: Math.round((gcMs * 1000) / n),
         },
