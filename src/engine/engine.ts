@@ -14,6 +14,7 @@ import type {
 } from '../core/block-store.js'
 import { BlockSize, MaxPayloadSize } from '../core/constants.js'
 import { BlockStoreError, isBlockStoreError } from '../core/errors.js'
+import type { GarbageCollectionOptions, GarbageCollectionResult } from '../core/gc.js'
 import type { HealthReport } from '../core/health.js'
 import { parseBlockId } from '../core/keys.js'
 import type { LocalStore } from '../core/local-store.js'
@@ -25,6 +26,7 @@ import type {
 } from '../core/metadata-store.js'
 import { assertPayloadId } from '../core/payload-id.js'
 import type { RemoteStore } from '../core/remote-store.js'
+import { collectGarbage } from '../gc/collect-garbage.js'
 import type { Prefetcher } from '../readbuffer/prefetcher.js'
 import type { ReadBuffer } from '../readbuffer/read-buffer.js'
 import type { Syncer } from '../sync/syncer.js'
@@ -287,6 +289,16 @@ export class Engine implements BlockStore {
         }
       }
       return { readBufferEntriesCleared, localBlocksEvicted, bytesFreed }
+    })
+  }
+
+  collectGarbage(options: GarbageCollectionOptions = {}): Promise<GarbageCollectionResult> {
+    return this.#gate('collectGarbage', options, async () => {
+      const remote = this.#p.remote?.store
+      if (remote === undefined) {
+        throw new BlockStoreError('BS_NOT_SUPPORTED', 'garbage collection needs a remote store')
+      }
+      return collectGarbage({ ...options, metadata: this.#p.metadata.store, remote })
     })
   }
 
