@@ -9,7 +9,7 @@ import { debuglog } from 'node:util'
 import type { AbortOptions } from '../core/abort.js'
 import { BlockState, type FileBlock } from '../core/block.js'
 import { BlockStoreError, isBlockStoreError } from '../core/errors.js'
-import type { ContentHash } from '../core/hash.js'
+import { ContentHash } from '../core/hash.js'
 import { formatContentKey, parseBlockId } from '../core/keys.js'
 import type { LocalStore } from '../core/local-store.js'
 import type { MetadataStore } from '../core/metadata-store.js'
@@ -161,6 +161,8 @@ export class Uploader {
         options,
       )
       if (claimed === undefined) return { outcome: 'skipped', bytes: 0 } // someone else moved it
+      // The latest version this upload wrote: what a failure must revert.
+      let current = claimed
       try {
         const snapshot = await this.#local.readBlockSnapshot(
           address.payloadId,
@@ -174,20 +176,28 @@ export class Uploader {
         }
         const data = snapshot.data
         const hash = await hashBlockAsync(data)
-        const { done, key, deduplicated } = await this.#commit(claimed, data, hash, options)
+        const { done: pinned, key, deduplicated } = await this.#commit(claimed, data, hash, options)
         this.#backoff.delete(row.id)
-        if (done === undefined) {
+        if (pinned === undefined) {
           // Written while uploading: the object stays unreferenced for GC; the new bytes are
           // uploaded by a later pass.
           this.#counters.superseded++
           return { outcome: 'superseded', bytes: 0 }
         }
-        if (await this.#ensureObject(key, data, done, options)) {
-          this.#counters.uploaded++
-          this.#counters.bytesUploaded += data.length
-          return { outcome: 'uploaded', bytes: data.length }
+        current = pinned
+        // The row now references the key (GC can no longer delete it) but is still Syncing (so
+        // nothing can evict the local copy): make sure the object exists, then go Remote.
+        const reuploaded = await this.#ensureObject(key, data, pinned, options)
+        const done = await this.#metadata.compareAndPutFileBlock(
+          { ...pinned, state: BlockState.Remote },
+          pinned.version,
+          options,
+        )
+        if (done === undefined) {
+          this.#counters.superseded++
+          return { outcome: 'superseded', bytes: 0 }
         }
-        if (deduplicated) {
+        if (deduplicated && !reuploaded) {
           this.#counters.deduplicated++
           return { outcome: 'deduplicated', bytes: 0 }
         }
@@ -196,7 +206,7 @@ export class Uploader {
         log('uploaded %s (%d bytes) as %s', row.id, data.length, key)
         return { outcome: 'uploaded', bytes: data.length }
       } catch (err) {
-        await this.#revert(claimed)
+        await this.#revert(current)
         throw this.#fail(row.id, err)
       }
     } finally {
@@ -216,7 +226,8 @@ export class Uploader {
   }
 
   /**
-   * Dedup or upload, then the Syncing→Remote compare-and-set. A commit refused because GC has
+   * Dedup or upload, then a compare-and-set that records the hash and key on the still-Syncing
+   * row (a reference GC honours). A commit refused because GC has
    * fenced the key (BS_BUSY: it is deleting that very object) is retried after a short wait:
    * the fence lasts one deletion, after which the stat finds the object gone and we upload.
    */
@@ -238,7 +249,8 @@ export class Uploader {
         const done = await this.#metadata.compareAndPutFileBlock(
           {
             ...claimed,
-            state: BlockState.Remote,
+            // Still Syncing: referenced (protected from GC) but not evictable until verified.
+            state: BlockState.Syncing,
             hash,
             blockStoreKey: key,
             dataSize: data.length,
@@ -258,7 +270,7 @@ export class Uploader {
    * After committing a row that references `key`: garbage collection may have deleted the
    * object between our stat (or upload) and the commit. From the commit on, our row keeps GC
    * from deleting it again (docs/gc.md), so one check, and one re-upload of the bytes we still
-   * hold, closes the race. On failure the row goes back to Local so it is retried.
+   * hold, closes the race; the caller reverts the row to Local if this fails.
    * Resolves `true` when the bytes were uploaded again.
    */
   async #ensureObject(
@@ -267,22 +279,20 @@ export class Uploader {
     committed: FileBlock,
     options: AbortOptions,
   ): Promise<boolean> {
-    try {
-      if ((await this.#remote.statBlock(key, options))?.size === data.length) return false
-      log('object %s of %s vanished before its commit; uploading it again', key, committed.id)
-      await this.#remote.writeBlock(key, data, options)
-      return true
-    } catch (err) {
-      await this.#revert(committed)
-      throw err
-    }
+    if ((await this.#remote.statBlock(key, options))?.size === data.length) return false
+    log('object %s of %s vanished before its commit; uploading it again', key, committed.id)
+    await this.#remote.writeBlock(key, data, options)
+    return true
   }
 
-  /** Puts a claimed row back to Local so a later pass retries it (only if still claimed). */
+  /**
+   * Puts a claimed row back to Local so a later pass retries it (only if still claimed). Any
+   * hash and key recorded by the claim are cleared: they were never confirmed.
+   */
   async #revert(claimed: FileBlock): Promise<void> {
     try {
       await this.#metadata.compareAndPutFileBlock(
-        { ...claimed, state: BlockState.Local },
+        { ...claimed, state: BlockState.Local, hash: ContentHash.ZERO, blockStoreKey: '' },
         claimed.version,
       )
     } catch (err) {
