@@ -193,8 +193,11 @@ export class Engine implements BlockStore {
   flush(pid: string, o?: AbortOptions): Promise<FlushResult> {
     return this.#gate('flush', o, async () => {
       assertPayloadId(pid)
-      await this.#size(pid, o)
+      const size = await this.#size(pid, o)
+      // Taken before the flush: a write that lands meanwhile makes the buffer drop our fill.
+      const generation = this.#p.buffer.generation(pid)
       await this.#p.local.store.flush(pid, o)
+      await this.#promoteSmall(pid, size, generation)
       const needRemote =
         this.#p.durability === 'remote' || !this.#p.local.store.capabilities.durable
       if (this.hasRemote && needRemote) await this.#p.syncer.syncPayload(pid, o)
@@ -239,7 +242,8 @@ export class Engine implements BlockStore {
   }
 
   healthcheck(o?: AbortOptions): Promise<HealthReport> {
-    return this.#gate('healthcheck', o, async () => {
+    // A cancelled check reports "unknown" (spec §5.14) instead of rejecting in the gate.
+    return this.#gate('healthcheck', undefined, async () => {
       const t0 = performance.now()
       const at = (status: HealthReport['status'], message?: string): HealthReport => ({
         status,
@@ -353,6 +357,22 @@ export class Engine implements BlockStore {
       })
     }
     return size
+  }
+
+  /**
+   * Auto-promote on flush (spec §5.10), for single-block payloads only: the bytes were just
+   * written, so the copy is cheap, and a large payload would evict more useful entries.
+   */
+  async #promoteSmall(pid: string, size: number, generation: number): Promise<void> {
+    const buffer = this.#p.buffer
+    if (!buffer.enabled || size === 0 || size > BlockSize || size > buffer.maxBytes) return
+    if (buffer.contains(pid, 0)) return
+    try {
+      buffer.put(pid, 0, await this.#p.local.store.getBlockData(pid, 0), { generation })
+    } catch (err) {
+      // A hole, or evicted meanwhile: nothing to promote.
+      if (!isBlockStoreError(err, 'BS_BLOCK_NOT_FOUND')) throw err
+    }
   }
 
   #markDirty(pid: string): void {
