@@ -31,6 +31,7 @@ import type { Prefetcher } from '../readbuffer/prefetcher.js'
 import type { ReadBuffer } from '../readbuffer/read-buffer.js'
 import type { Syncer } from '../sync/syncer.js'
 import type { AccessPattern } from './access-pattern.js'
+import type { BackgroundTasks } from './background.js'
 import { copyPayload, readWithCowSource } from './copy.js'
 import type { Part } from './parts.js'
 import { type ReadContext, readPayload } from './read-path.js'
@@ -47,6 +48,7 @@ export interface EngineParts {
   readonly durability: 'local' | 'remote'
   readonly rangedReadThreshold: number
   readonly pattern: AccessPattern
+  readonly background: BackgroundTasks
 }
 
 /** The engine; open it with `openBlockStore`. */
@@ -69,6 +71,7 @@ export class Engine implements BlockStore {
       buffer: parts.buffer,
       rangedReadThreshold: parts.rangedReadThreshold,
       pattern: parts.pattern,
+      background: parts.background,
     }
   }
 
@@ -201,9 +204,19 @@ export class Engine implements BlockStore {
       const generation = this.#p.buffer.generation(pid)
       await this.#p.local.store.flush(pid, o)
       await this.#promoteSmall(pid, size, generation)
-      const needRemote =
-        this.#p.durability === 'remote' || !this.#p.local.store.capabilities.durable
-      if (this.hasRemote && needRemote) await this.#p.syncer.syncPayload(pid, o)
+      const needRemote = this.#p.durability === 'remote' || !this.localDurable
+      if (this.hasRemote && needRemote) {
+        const uploaded = await this.#p.syncer.syncPayload(pid, o)
+        if (!uploaded && !this.localDurable) {
+          // Never acknowledge bytes that are durable nowhere: a block was written again during
+          // this flush, so its latest bytes are only in memory.
+          throw new BlockStoreError(
+            'BS_CONCURRENT_MODIFICATION',
+            `payload ${pid} was written during its flush; flush it again`,
+            { op: 'flush', payloadId: pid },
+          )
+        }
+      }
       const rows = await this.#p.metadata.store.listFileBlocks(pid, o)
       const finalized = this.hasRemote && rows.every((r) => r.state === BlockState.Remote)
       if (finalized) this.#dirtySince.delete(pid)
@@ -330,6 +343,8 @@ export class Engine implements BlockStore {
       }
     }
     await step(() => this.#p.prefetcher.close())
+    // Local caching of fetched blocks must finish before the local store closes.
+    await step(() => this.#p.background.close())
     await step(() => this.#p.buffer.close())
     await step(() => this.#p.syncer.close())
     for (const part of [this.#p.local, this.#p.remote, this.#p.metadata]) {

@@ -12,6 +12,7 @@ import { createPrefetcher } from '../readbuffer/prefetcher.js'
 import { createReadBuffer } from '../readbuffer/read-buffer.js'
 import { Syncer } from '../sync/syncer.js'
 import { AccessPattern } from './access-pattern.js'
+import { BackgroundTasks } from './background.js'
 import { Engine } from './engine.js'
 import type { BlockStoreOptions } from './options.js'
 import { openLocal, openMetadata, openRemote, type Part } from './parts.js'
@@ -102,6 +103,7 @@ export async function openBlockStore(options: BlockStoreOptions): Promise<Engine
       buffer,
       rangedReadThreshold: options.rangedReadThreshold ?? 1024 * 1024,
       pattern: new AccessPattern(),
+      background: new BackgroundTasks(),
     }
     const prefetcher = createPrefetcher({
       buffer,
@@ -121,6 +123,7 @@ export async function openBlockStore(options: BlockStoreOptions): Promise<Engine
       durability,
       rangedReadThreshold: readContext.rangedReadThreshold,
       pattern: readContext.pattern,
+      background: readContext.background,
     })
   } catch (err) {
     for (const part of opened.reverse()) {

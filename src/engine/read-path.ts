@@ -15,6 +15,7 @@ import type { RemoteStore } from '../core/remote-store.js'
 import type { ReadBuffer } from '../readbuffer/read-buffer.js'
 import type { Fetcher } from '../sync/fetcher.js'
 import type { AccessPattern } from './access-pattern.js'
+import type { BackgroundTasks } from './background.js'
 
 /** What the read path needs from the engine. */
 export interface ReadContext {
@@ -30,6 +31,8 @@ export interface ReadContext {
   readonly rangedReadThreshold: number
   /** Which reads continue the previous one. */
   readonly pattern: AccessPattern
+  /** Owner of the background local caching of fetched blocks. */
+  readonly background: BackgroundTasks
 }
 
 /** Reads `dest` at `offset` of a payload of known `size`; returns the bytes read. */
@@ -44,13 +47,14 @@ export async function readPayload(
   if (offset >= size || dest.length === 0) return 0
   const length = Math.min(dest.length, size - offset)
   const view = dest.subarray(0, length)
+  // Recorded before any fast path, so buffer hits keep a sequential stream recognised.
+  const sequential = ctx.pattern.record(payloadId, offset, length)
   if (readFromBuffer(ctx.buffer, payloadId, view, offset)) {
     ctx.buffer.notifyRead(payloadId, offset, length)
     return length
   }
   // Taken before reading: a write that lands meanwhile makes the buffer drop our fill.
   const generation = ctx.buffer.generation(payloadId)
-  const sequential = ctx.pattern.record(payloadId, offset, length)
   // A block can change state between the local read and the fetch (written, truncated):
   // re-reading settles it; three rounds cover any plausible interleaving.
   for (let attempt = 0; ; attempt++) {
@@ -172,7 +176,7 @@ async function fetchOne(
     } else {
       const data = await fetcher.fetchBlock(row, options)
       view.set(data.subarray(inBlock, inBlock + avail), from - offset)
-      await cacheFetched(ctx, payloadId, idx, data, generation, options)
+      cacheFetched(ctx, payloadId, idx, data, generation)
     }
   }
   // Past the block's valid bytes (inside the payload) is a hole.
@@ -180,22 +184,37 @@ async function fetchOne(
   return true
 }
 
-/** Keeps a fetched block locally (within the disk cap) and in the read buffer. */
-async function cacheFetched(
+/**
+ * Keeps a fetched block in the read buffer at once and on local disk (within the cap) in the
+ * background: the reader already has its bytes and need not wait for an 8 MiB disk write.
+ */
+function cacheFetched(
   ctx: ReadContext,
   payloadId: string,
   idx: number,
   data: Uint8Array,
   generation: number,
-  options: AbortOptions,
-): Promise<void> {
-  try {
-    await ctx.local.writeFromRemote(payloadId, idx, data, options)
-  } catch (err) {
-    // A full local disk must not fail a read that already has its bytes.
-    if (!isBlockStoreError(err, 'BS_STORAGE_FULL')) throw err
-  }
+): void {
   ctx.buffer.put(payloadId, idx, data, { generation })
+  cacheLocally(ctx, payloadId, idx, data)
+}
+
+/** Writes a verified remote block into the local store in the background. */
+function cacheLocally(ctx: ReadContext, payloadId: string, idx: number, data: Uint8Array): void {
+  ctx.background.run(`caching ${payloadId}/${idx}`, async () => {
+    try {
+      // Re-checked under the block lock: a block written meanwhile is not overwritten.
+      await ctx.local.writeFromRemote(payloadId, idx, data)
+    } catch (err) {
+      // A full local disk (or a store closing) only means the block stays remote-only.
+      if (
+        !isBlockStoreError(err, 'BS_STORAGE_FULL') &&
+        !isBlockStoreError(err, 'BS_STORE_CLOSED')
+      ) {
+        throw err
+      }
+    }
+  })
 }
 
 /**
@@ -255,13 +274,13 @@ export async function loadBlock(
   idx: number,
   signal: AbortSignal,
 ): Promise<Uint8Array | undefined> {
-  const generationless = { signal }
+  const opts = { signal }
   try {
-    return await ctx.local.getBlockData(payloadId, idx, generationless)
+    return await ctx.local.getBlockData(payloadId, idx, opts)
   } catch (err) {
     if (!isBlockStoreError(err, 'BS_BLOCK_NOT_FOUND')) throw err
   }
-  const row = await rowOf(ctx.metadata, payloadId, idx, generationless)
+  const row = await rowOf(ctx.metadata, payloadId, idx, opts)
   if (
     row === undefined ||
     !isRemote(row) ||
@@ -270,11 +289,7 @@ export async function loadBlock(
   ) {
     return undefined
   }
-  const data = await ctx.fetcher.fetchBlock(row, generationless)
-  try {
-    await ctx.local.writeFromRemote(payloadId, idx, data, generationless)
-  } catch (err) {
-    if (!isBlockStoreError(err, 'BS_STORAGE_FULL')) throw err
-  }
+  const data = await ctx.fetcher.fetchBlock(row, opts)
+  cacheLocally(ctx, payloadId, idx, data)
   return data
 }

@@ -38,6 +38,8 @@ export interface SyncerOptions {
   readonly uploadDelayMs?: number | undefined
   /** Time budget of a demand fetch (default 60 s). */
   readonly fetchBudgetMs?: number | undefined
+  /** How long a remote-durable flush waits for uploads in flight elsewhere (default 5 min). */
+  readonly syncBudgetMs?: number | undefined
   /** Health monitor knobs (the probe is the remote's healthcheck). */
   readonly health?: Omit<HealthMonitorOptions, 'probe'> | undefined
   /** Upload retry backoff knobs. */
@@ -61,6 +63,8 @@ export class Syncer {
   readonly #fetcher: Fetcher | undefined
   readonly #interval: number
   readonly #delay: number
+  /** How long a remote-durable flush may wait for uploads held by the background pass. */
+  readonly #syncBudgetMs: number
   readonly #stop = new AbortController()
   #loop: Promise<void> | undefined
 
@@ -69,6 +73,7 @@ export class Syncer {
     this.#metadata = options.metadata
     this.#interval = options.uploadIntervalMs ?? 1_000
     this.#delay = options.uploadDelayMs ?? 2_000
+    this.#syncBudgetMs = options.syncBudgetMs ?? 300_000
     this.health = new HealthMonitor({
       ...options.health,
       probe:
@@ -162,22 +167,30 @@ export class Syncer {
     const uploader = this.#uploader
     if (uploader === undefined) return false
     this.#assertHealthy(`upload ${payloadId}`)
-    for (let round = 0; round < 100; round++) {
+    const deadline = Date.now() + this.#syncBudgetMs
+    for (;;) {
       const rows = await this.#metadata.listFileBlocks(payloadId, options)
       const pending = rows.filter((r) => r.state !== BlockState.Remote)
       if (pending.length === 0) return true
+      // Dirty rows were written after the local flush: this flush cannot finalize them.
+      if (pending.some((r) => r.state === BlockState.Dirty)) return false
       const local = pending.filter((r) => r.state === BlockState.Local)
-      if (local.length === 0) {
-        // Dirty (written after the flush) or Syncing (a background pass has it): not yet final.
-        if (pending.every((r) => r.state === BlockState.Dirty)) return false
-        await sleep(10, undefined, options)
-        continue
-      }
       const report = await uploader.pass(0, { ...options, ignoreBackoff: true, rows: local })
       const first = report.failed[0]
       if (first !== undefined) throw first.error
+      const progressed = report.uploaded + report.deduplicated + report.superseded > 0
+      if (!progressed) {
+        // The blocks are in a background pass's hands (Syncing, or Local and in flight).
+        if (Date.now() > deadline) {
+          throw new BlockStoreError(
+            'BS_UNAVAILABLE',
+            `uploading ${payloadId} did not finish within ${this.#syncBudgetMs} ms`,
+            { op: 'flush', payloadId },
+          )
+        }
+        await sleep(10, undefined, options)
+      }
     }
-    return false
   }
 
   /** Counters. */

@@ -167,6 +167,25 @@ describe('engine syncer', () => {
     assert.equal((await t.engine.stats()).bytesDownloaded - before, 4096)
   })
 
+  it('waits for an upload held by another pass before acknowledging a non-durable flush', async () => {
+    await using t = await openTestEngine({ local: 'memory', prefetchWorkers: 0 })
+    let release: () => void = () => {}
+    const gate = new Promise<void>((r) => (release = r))
+    t.remote.beforeWrite = () => gate
+    await t.engine.writeAt('held', pattern(4096, 18), 0)
+    // Memory local tier: this flush uploads; hold that upload, then flush again meanwhile.
+    const first = t.engine.flush('held')
+    await waitFor(() => t.remote.calls.writeBlock === 1)
+    let settled = false
+    const second = t.engine.flush('held').finally(() => (settled = true))
+    // Longer than any fixed retry budget: the flush must keep waiting, not give up and return.
+    await new Promise((r) => setTimeout(r, 1500))
+    assert.equal(settled, false, 'the second flush must not return while the upload is held')
+    release()
+    assert.equal((await first).finalized, true)
+    assert.equal((await second).finalized, true)
+  })
+
   it('uploads identical blocks drained together once, the second referencing the first', async () => {
     await using t = await openTestEngine({ prefetchWorkers: 0 })
     const data = pattern(BlockSize, 17)
