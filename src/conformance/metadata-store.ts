@@ -8,6 +8,7 @@ import { nodeTestHarness, type SuiteOptions } from './harness.js'
 import { blockCases } from './metadata-store/block-cases.js'
 import { casCases } from './metadata-store/cas-cases.js'
 import type { SuiteContext } from './metadata-store/context.js'
+import { gcCases } from './metadata-store/gc-cases.js'
 import { hashCases } from './metadata-store/hash-cases.js'
 import { lifecycleCases } from './metadata-store/lifecycle-cases.js'
 import { listingCases } from './metadata-store/listing-cases.js'
@@ -79,5 +80,6 @@ export function describeMetadataStore<S extends MetadataStore>(
     payloadCases(h, ctx)
     scaleCases(h, ctx)
     lifecycleCases(h, ctx)
+    gcCases(h, ctx)
   })
 }

@@ -6,6 +6,7 @@
  */
 import type { AbortOptions } from './abort.js'
 import type { FlushResult } from './block.js'
+import type { GarbageCollectionOptions, GarbageCollectionResult } from './gc.js'
 import type { HealthReport } from './health.js'
 import type { ListPayloadsOptions, PayloadPage, PayloadRecord } from './metadata-store.js'
 
@@ -158,6 +159,13 @@ export interface BlockStore extends AsyncDisposable {
   healthcheck(options?: AbortOptions): Promise<HealthReport>
   /** Frees memory and local disk without ever dropping data that is not safely remote. */
   evict(options?: EvictOptions): Promise<EvictReport>
+  /**
+   * Deletes remote objects no row references and older than the grace period (mark and
+   * sweep over every payload of the metadata store, all nodes included; docs/gc.md).
+   * @throws {BlockStoreError} BS_BUSY (another run holds the lock), BS_NOT_SUPPORTED (no
+   * remote store), BS_INVALID_CONFIG (bad options), the mark's error (nothing deleted).
+   */
+  collectGarbage(options?: GarbageCollectionOptions): Promise<GarbageCollectionResult>
   /** True when a remote store is configured. */
   readonly hasRemote: boolean
   /**

@@ -80,6 +80,7 @@ const SMB_IO = smb('STATUS_UNEXPECTED_IO_ERROR', 0xc00000e9)
 const SMB_FILE_CLOSED = smb('STATUS_FILE_CLOSED', 0xc0000128)
 const SMB_ACCESS_DENIED = smb('STATUS_ACCESS_DENIED', 0xc0000022)
 const SMB_SHARING = smb('STATUS_SHARING_VIOLATION', 0xc0000043)
+const SMB_INTERNAL = smb('STATUS_INTERNAL_ERROR', 0xc00000e5)
 
 /**
  * Every code the engine can raise. The first eighteen are the Go reference's sentinels
@@ -291,6 +292,18 @@ export const ERROR_CODES = {
     nfs3: NFS3_INVAL,
     nfs4: NFS4_INVAL,
     smb: SMB_INVALID_PARAMETER,
+    transient: false,
+  },
+  /**
+   * A failure that is not a BlockStoreError (a bug): reported without details or stack, so
+   * clients still get a code and nothing internal leaks.
+   */
+  BS_INTERNAL: {
+    message: 'internal error',
+    http: 500,
+    nfs3: NFS3_IO,
+    nfs4: NFS4_IO,
+    smb: SMB_INTERNAL,
     transient: false,
   },
 } as const satisfies Record<string, ProtocolMapping>

@@ -42,6 +42,26 @@ export interface PayloadPage {
   readonly nextCursor?: string | undefined
 }
 
+/**
+ * The store-wide garbage collection lock, held by one run at a time across every process and
+ * node sharing the store. Deletion fences can only be placed by the holder.
+ */
+export interface GcLock {
+  /**
+   * Atomically: when no row references `key`, records a deletion fence on it and resolves
+   * `true`; otherwise resolves `false` and changes nothing. While a key is fenced, every
+   * put of a row carrying it rejects with BS_BUSY, so no new reference can appear.
+   * @throws {BlockStoreError} BS_UNAVAILABLE when the lock was lost or the store failed.
+   */
+  fenceUnreferenced(key: string, options?: AbortOptions): Promise<boolean>
+  /** Removes a fence; a missing fence is not an error. */
+  unfence(key: string, options?: AbortOptions): Promise<void>
+  /** Keys fenced now: leftovers of a run that died between fence and unfence. */
+  fencedKeys(options?: AbortOptions): Promise<string[]>
+  /** Releases the lock (idempotent). Fences stay until removed. */
+  release(): Promise<void>
+}
+
 /** Options of {@link MetadataStore.deleteFileBlock}. */
 export interface DeleteFileBlockOptions extends AbortOptions {
   /**
@@ -61,7 +81,9 @@ export interface DeleteFileBlockOptions extends AbortOptions {
  * - reference counts never go below 0;
  * - block IDs are `"{payloadId}/{idx}"` with payload IDs that may contain `/`;
  * - all backends store and return byte-identical rows (hash persisted whenever non-zero,
- *   independent of state).
+ *   independent of state);
+ * - a put (plain or compare-and-set) of a row whose `blockStoreKey` is fenced by garbage
+ *   collection ({@link GcLock.fenceUnreferenced}) rejects with BS_BUSY and changes nothing.
  */
 export interface MetadataStore extends AsyncDisposable {
   readonly capabilities: MetadataStoreCapabilities
@@ -73,12 +95,14 @@ export interface MetadataStore extends AsyncDisposable {
   /**
    * Upserts a row unconditionally (every column) and returns the stored copy (new version).
    * Prefer {@link compareAndPutFileBlock} for state transitions.
+   * @throws {BlockStoreError} BS_BUSY when the row's remote key is fenced for deletion.
    */
   putFileBlock(block: FileBlock, options?: AbortOptions): Promise<FileBlock>
   /**
    * Stores `block` only if the current row's version equals `expectedVersion` (0: the row must
    * not exist). Returns the stored copy, or `undefined` when the precondition failed, in
    * which case nothing changed (the caller lost a race).
+   * @throws {BlockStoreError} BS_BUSY when the row's remote key is fenced for deletion.
    */
   compareAndPutFileBlock(
     block: FileBlock,
@@ -122,6 +146,11 @@ export interface MetadataStore extends AsyncDisposable {
    * is thrown, never swallowed.
    */
   referencedRemoteKeys(options?: AbortOptions): AsyncIterable<string>
+  /**
+   * Takes the garbage collection lock without waiting; `undefined` when another run (in this
+   * or another process or node) holds it. A holder that dies releases it.
+   */
+  tryAcquireGcLock(options?: AbortOptions): Promise<GcLock | undefined>
 
   /** A payload's record, or `undefined`. */
   getPayload(id: string, options?: AbortOptions): Promise<PayloadRecord | undefined>

@@ -4,11 +4,47 @@
  * downloaded again, traps 24 and 59) and copies the bytes of the others.
  */
 import type { AbortOptions } from '../core/abort.js'
-import { BlockState, isRemote, newFileBlock } from '../core/block.js'
+import { BlockState, type FileBlock, isRemote, newFileBlock } from '../core/block.js'
 import { BlockSize } from '../core/constants.js'
-import { BlockStoreError } from '../core/errors.js'
+import { BlockStoreError, isBlockStoreError } from '../core/errors.js'
 import { formatBlockId, parseBlockId } from '../core/keys.js'
 import { type ReadContext, readPayload, rowOf } from './read-path.js'
+
+/**
+ * Places a row for `dstId` referencing `row`'s object. Garbage collection may be deleting that
+ * object (its source row gone meanwhile): a fenced key rejects BS_BUSY, and an object missing
+ * after the commit means GC won; either way the reference is withdrawn and `false` returned so
+ * the caller copies bytes instead (docs/gc.md).
+ */
+async function shareRemoteBlock(
+  ctx: ReadContext,
+  row: FileBlock,
+  dstId: string,
+  blockLen: number,
+  options?: AbortOptions,
+): Promise<boolean> {
+  let shared: FileBlock | undefined
+  try {
+    shared = await ctx.metadata.compareAndPutFileBlock(
+      {
+        ...newFileBlock(dstId, ''),
+        state: BlockState.Remote,
+        hash: row.hash,
+        blockStoreKey: row.blockStoreKey,
+        dataSize: Math.min(row.dataSize, blockLen),
+      },
+      0,
+      options,
+    )
+  } catch (err) {
+    if (isBlockStoreError(err, 'BS_BUSY')) return false
+    throw err
+  }
+  if (shared === undefined) return false
+  if ((await ctx.remote?.statBlock(row.blockStoreKey, options)) !== undefined) return true
+  await ctx.metadata.deleteFileBlock(dstId, { ...options, ifVersion: shared.version })
+  return false
+}
 
 /**
  * Replaces `dst` with a copy of `src` (of `size` bytes) and flushes it; returns the number of
@@ -36,18 +72,7 @@ export async function copyPayload(
     const row = rows.get(idx)
     const blockLen = Math.min(BlockSize, size - idx * BlockSize)
     if (row !== undefined && isRemote(row) && row.blockStoreKey !== '') {
-      const shared = await ctx.metadata.compareAndPutFileBlock(
-        {
-          ...newFileBlock(formatBlockId(dst, idx), ''),
-          state: BlockState.Remote,
-          hash: row.hash,
-          blockStoreKey: row.blockStoreKey,
-          dataSize: Math.min(row.dataSize, blockLen),
-        },
-        0,
-        options,
-      )
-      if (shared !== undefined) {
+      if (await shareRemoteBlock(ctx, row, formatBlockId(dst, idx), blockLen, options)) {
         copied++
         continue
       }

@@ -14,6 +14,7 @@ import type {
 } from '../core/block-store.js'
 import { BlockSize, MaxPayloadSize } from '../core/constants.js'
 import { BlockStoreError, isBlockStoreError } from '../core/errors.js'
+import type { GarbageCollectionOptions, GarbageCollectionResult } from '../core/gc.js'
 import type { HealthReport } from '../core/health.js'
 import { parseBlockId } from '../core/keys.js'
 import type { LocalStore } from '../core/local-store.js'
@@ -25,6 +26,7 @@ import type {
 } from '../core/metadata-store.js'
 import { assertPayloadId } from '../core/payload-id.js'
 import type { RemoteStore } from '../core/remote-store.js'
+import { collectGarbage } from '../gc/collect-garbage.js'
 import type { Prefetcher } from '../readbuffer/prefetcher.js'
 import type { ReadBuffer } from '../readbuffer/read-buffer.js'
 import type { Syncer } from '../sync/syncer.js'
@@ -191,8 +193,11 @@ export class Engine implements BlockStore {
   flush(pid: string, o?: AbortOptions): Promise<FlushResult> {
     return this.#gate('flush', o, async () => {
       assertPayloadId(pid)
-      await this.#size(pid, o)
+      const size = await this.#size(pid, o)
+      // Taken before the flush: a write that lands meanwhile makes the buffer drop our fill.
+      const generation = this.#p.buffer.generation(pid)
       await this.#p.local.store.flush(pid, o)
+      await this.#promoteSmall(pid, size, generation)
       const needRemote =
         this.#p.durability === 'remote' || !this.#p.local.store.capabilities.durable
       if (this.hasRemote && needRemote) await this.#p.syncer.syncPayload(pid, o)
@@ -237,7 +242,8 @@ export class Engine implements BlockStore {
   }
 
   healthcheck(o?: AbortOptions): Promise<HealthReport> {
-    return this.#gate('healthcheck', o, async () => {
+    // A cancelled check reports "unknown" (spec §5.14) instead of rejecting in the gate.
+    return this.#gate('healthcheck', undefined, async () => {
       const t0 = performance.now()
       const at = (status: HealthReport['status'], message?: string): HealthReport => ({
         status,
@@ -287,6 +293,16 @@ export class Engine implements BlockStore {
         }
       }
       return { readBufferEntriesCleared, localBlocksEvicted, bytesFreed }
+    })
+  }
+
+  collectGarbage(options: GarbageCollectionOptions = {}): Promise<GarbageCollectionResult> {
+    return this.#gate('collectGarbage', options, async () => {
+      const remote = this.#p.remote?.store
+      if (remote === undefined) {
+        throw new BlockStoreError('BS_NOT_SUPPORTED', 'garbage collection needs a remote store')
+      }
+      return collectGarbage({ ...options, metadata: this.#p.metadata.store, remote })
     })
   }
 
@@ -341,6 +357,22 @@ export class Engine implements BlockStore {
       })
     }
     return size
+  }
+
+  /**
+   * Auto-promote on flush (spec §5.10), for single-block payloads only: the bytes were just
+   * written, so the copy is cheap, and a large payload would evict more useful entries.
+   */
+  async #promoteSmall(pid: string, size: number, generation: number): Promise<void> {
+    const buffer = this.#p.buffer
+    if (!buffer.enabled || size === 0 || size > BlockSize || size > buffer.maxBytes) return
+    if (buffer.contains(pid, 0)) return
+    try {
+      buffer.put(pid, 0, await this.#p.local.store.getBlockData(pid, 0), { generation })
+    } catch (err) {
+      // A hole, or evicted meanwhile: nothing to promote.
+      if (!isBlockStoreError(err, 'BS_BLOCK_NOT_FOUND')) throw err
+    }
   }
 
   #markDirty(pid: string): void {

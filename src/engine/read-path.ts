@@ -151,7 +151,9 @@ async function fetchOne(
       ctx.rangedReadThreshold > 0 &&
       avail <= ctx.rangedReadThreshold &&
       avail < row.dataSize &&
-      ctx.remote?.capabilities.rangeReads === true
+      ctx.remote?.capabilities.rangeReads === true &&
+      // A prefetch already fetching the whole block is cheaper to join than a new request.
+      !fetcher.isFetching(row.blockStoreKey)
     if (ranged) {
       view.set(await fetcher.fetchRange(row, inBlock, avail, options), from - offset)
     } else {

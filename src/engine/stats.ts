@@ -20,25 +20,29 @@ export async function collectStats(
   const counts = { dirty: 0, local: 0, remote: 0, cached: 0 }
   let oldest = Number.POSITIVE_INFINITY
   for (const at of dirtySince.values()) oldest = Math.min(oldest, at)
-  let payloads = 0
+  // Payloads with a stored record, plus those written but never flushed (no record yet, but
+  // Dirty rows): the local store tracks those.
+  const ids = new Set<string>()
   let cursor: string | undefined
   do {
     const page = await p.metadata.store.listPayloads({ ...options, cursor, limit: 1000 })
-    for (const record of page.items) {
-      payloads++
-      for (const row of await p.metadata.store.listFileBlocks(record.id, options)) {
-        if (row.state === BlockState.Remote) {
-          counts.remote++
-          if (row.localPath !== '') counts.cached++
-          continue
-        }
-        if (row.state === BlockState.Dirty) counts.dirty++
-        else counts.local++
-        oldest = Math.min(oldest, row.lastAccess)
-      }
-    }
+    for (const record of page.items) ids.add(record.id)
     cursor = page.nextCursor
   } while (cursor !== undefined)
+  const payloads = ids.size
+  for (const id of p.local.store.listFiles()) ids.add(id)
+  for (const id of ids) {
+    for (const row of await p.metadata.store.listFileBlocks(id, options)) {
+      if (row.state === BlockState.Remote) {
+        counts.remote++
+        if (row.localPath !== '') counts.cached++
+        continue
+      }
+      if (row.state === BlockState.Dirty) counts.dirty++
+      else counts.local++
+      oldest = Math.min(oldest, row.lastAccess)
+    }
+  }
   const contentCount = Math.max(payloads, local.fileCount)
   const usedSize = local.diskUsed
   const totalSize = local.maxDisk

@@ -117,6 +117,11 @@ export class Fetcher {
     return data
   }
 
+  /** True while a whole-block fetch of `key` is in flight (a reader can join it). */
+  isFetching(key: string): boolean {
+    return this.#inFlight.has(key)
+  }
+
   /** Counters. */
   stats(): FetcherStats {
     return { ...this.#stats }

@@ -4,10 +4,12 @@
  * block written during its upload is never marked Remote with stale bytes (trap 47), and
  * per-block exponential backoff so a permanently failing block never spins.
  */
+import { setTimeout as sleep } from 'node:timers/promises'
 import { debuglog } from 'node:util'
 import type { AbortOptions } from '../core/abort.js'
 import { BlockState, type FileBlock } from '../core/block.js'
 import { BlockStoreError, isBlockStoreError } from '../core/errors.js'
+import { ContentHash } from '../core/hash.js'
 import { formatContentKey, parseBlockId } from '../core/keys.js'
 import type { LocalStore } from '../core/local-store.js'
 import type { MetadataStore } from '../core/metadata-store.js'
@@ -16,6 +18,9 @@ import { hashBlockAsync } from '../platform/hash-block.js'
 import { runPool } from './pool.js'
 
 const log = debuglog('blockstore:sync')
+/** Commits retried while GC holds a fence on the key, waiting 20, 40, ... 1280 ms. */
+const FENCE_RETRIES = 7
+const FENCE_WAIT_MS = 20
 
 /** Options of an {@link Uploader}. */
 export interface UploaderOptions {
@@ -156,6 +161,8 @@ export class Uploader {
         options,
       )
       if (claimed === undefined) return { outcome: 'skipped', bytes: 0 } // someone else moved it
+      // The latest version this upload wrote: what a failure must revert.
+      let current = claimed
       try {
         const snapshot = await this.#local.readBlockSnapshot(
           address.payloadId,
@@ -169,32 +176,28 @@ export class Uploader {
         }
         const data = snapshot.data
         const hash = await hashBlockAsync(data)
-        const donor = await this.#metadata.findFileBlockByHash(hash, options)
-        const key = donor?.blockStoreKey || formatContentKey(hash)
-        // A donor row whose object is gone must never be trusted (trap 44): uploading to the
-        // same content key then heals the donor as well.
-        const deduplicated =
-          donor !== undefined && (await this.#remote.statBlock(key, options))?.size === data.length
-        if (!deduplicated) await this.#remote.writeBlock(key, data, options)
-        const done = await this.#metadata.compareAndPutFileBlock(
-          {
-            ...claimed,
-            state: BlockState.Remote,
-            hash,
-            blockStoreKey: key,
-            dataSize: data.length,
-          },
-          claimed.version,
-          options,
-        )
+        const { done: pinned, key, deduplicated } = await this.#commit(claimed, data, hash, options)
         this.#backoff.delete(row.id)
-        if (done === undefined) {
+        if (pinned === undefined) {
           // Written while uploading: the object stays unreferenced for GC; the new bytes are
           // uploaded by a later pass.
           this.#counters.superseded++
           return { outcome: 'superseded', bytes: 0 }
         }
-        if (deduplicated) {
+        current = pinned
+        // The row now references the key (GC can no longer delete it) but is still Syncing (so
+        // nothing can evict the local copy): make sure the object exists, then go Remote.
+        const reuploaded = await this.#ensureObject(key, data, pinned, options)
+        const done = await this.#metadata.compareAndPutFileBlock(
+          { ...pinned, state: BlockState.Remote },
+          pinned.version,
+          options,
+        )
+        if (done === undefined) {
+          this.#counters.superseded++
+          return { outcome: 'superseded', bytes: 0 }
+        }
+        if (deduplicated && !reuploaded) {
           this.#counters.deduplicated++
           return { outcome: 'deduplicated', bytes: 0 }
         }
@@ -203,7 +206,7 @@ export class Uploader {
         log('uploaded %s (%d bytes) as %s', row.id, data.length, key)
         return { outcome: 'uploaded', bytes: data.length }
       } catch (err) {
-        await this.#revert(claimed)
+        await this.#revert(current)
         throw this.#fail(row.id, err)
       }
     } finally {
@@ -222,11 +225,74 @@ export class Uploader {
     }
   }
 
-  /** Puts a claimed row back to Local so a later pass retries it (only if still claimed). */
+  /**
+   * Dedup or upload, then a compare-and-set that records the hash and key on the still-Syncing
+   * row (a reference GC honours). A commit refused because GC has
+   * fenced the key (BS_BUSY: it is deleting that very object) is retried after a short wait:
+   * the fence lasts one deletion, after which the stat finds the object gone and we upload.
+   */
+  async #commit(
+    claimed: FileBlock,
+    data: Uint8Array,
+    hash: ContentHash,
+    options: AbortOptions,
+  ): Promise<{ done: FileBlock | undefined; key: string; deduplicated: boolean }> {
+    for (let attempt = 0; ; attempt++) {
+      const donor = await this.#metadata.findFileBlockByHash(hash, options)
+      const key = donor?.blockStoreKey || formatContentKey(hash)
+      // A donor row whose object is gone must never be trusted (trap 44): uploading to the
+      // same content key then heals the donor as well.
+      const deduplicated =
+        donor !== undefined && (await this.#remote.statBlock(key, options))?.size === data.length
+      if (!deduplicated) await this.#remote.writeBlock(key, data, options)
+      try {
+        const done = await this.#metadata.compareAndPutFileBlock(
+          {
+            ...claimed,
+            // Still Syncing: referenced (protected from GC) but not evictable until verified.
+            state: BlockState.Syncing,
+            hash,
+            blockStoreKey: key,
+            dataSize: data.length,
+          },
+          claimed.version,
+          options,
+        )
+        return { done, key, deduplicated }
+      } catch (err) {
+        if (!isBlockStoreError(err, 'BS_BUSY') || attempt >= FENCE_RETRIES) throw err
+        await sleep(FENCE_WAIT_MS * 2 ** attempt, undefined, options)
+      }
+    }
+  }
+
+  /**
+   * After committing a row that references `key`: garbage collection may have deleted the
+   * object between our stat (or upload) and the commit. From the commit on, our row keeps GC
+   * from deleting it again (docs/gc.md), so one check, and one re-upload of the bytes we still
+   * hold, closes the race; the caller reverts the row to Local if this fails.
+   * Resolves `true` when the bytes were uploaded again.
+   */
+  async #ensureObject(
+    key: string,
+    data: Uint8Array,
+    committed: FileBlock,
+    options: AbortOptions,
+  ): Promise<boolean> {
+    if ((await this.#remote.statBlock(key, options))?.size === data.length) return false
+    log('object %s of %s vanished before its commit; uploading it again', key, committed.id)
+    await this.#remote.writeBlock(key, data, options)
+    return true
+  }
+
+  /**
+   * Puts a claimed row back to Local so a later pass retries it (only if still claimed). Any
+   * hash and key recorded by the claim are cleared: they were never confirmed.
+   */
   async #revert(claimed: FileBlock): Promise<void> {
     try {
       await this.#metadata.compareAndPutFileBlock(
-        { ...claimed, state: BlockState.Local },
+        { ...claimed, state: BlockState.Local, hash: ContentHash.ZERO, blockStoreKey: '' },
         claimed.version,
       )
     } catch (err) {

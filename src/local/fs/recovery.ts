@@ -8,6 +8,7 @@ import { readdir, readFile, rm, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BlockState, type FileBlock, isRemote } from '../../core/block.js'
 import { BlockSize } from '../../core/constants.js'
+import { ContentHash } from '../../core/hash.js'
 import { formatBlockId, parseBlockId, parseIndex } from '../../core/keys.js'
 import type { RecoveryReport } from '../../core/local-store.js'
 import { payloadIdProblem } from '../../core/payload-id.js'
@@ -59,6 +60,8 @@ async function recoverFile(
   }
   const asLocal = (r: FileBlock): FileBlock => ({
     ...r,
+    // An interrupted upload may have recorded a hash and key it never confirmed.
+    ...(r.state === BlockState.Syncing ? { hash: ContentHash.ZERO, blockStoreKey: '' } : {}),
     state: BlockState.Local,
     localPath: path,
     dataSize: size,

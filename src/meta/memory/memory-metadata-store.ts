@@ -4,9 +4,11 @@
  */
 import type { AbortOptions } from '../../core/abort.js'
 import { BlockState, cloneFileBlock, type FileBlock, isRemote } from '../../core/block.js'
+import { BlockStoreError } from '../../core/errors.js'
 import type { ContentHash } from '../../core/hash.js'
 import type {
   DeleteFileBlockOptions,
+  GcLock,
   ListPayloadsOptions,
   MetadataStore,
   MetadataStoreCapabilities,
@@ -51,6 +53,11 @@ export class MemoryMetadataStore implements MetadataStore {
   /** hash hex -> IDs of rows whose CURRENT hash is that (entries removed when a hash changes). */
   readonly #byHash = new Map<string, Set<string>>()
   readonly #payloads = new Map<string, PayloadRecord>()
+  /** remote key -> number of rows carrying it (the "is it referenced?" index of GC). */
+  readonly #keyRefs = new Map<string, number>()
+  /** Remote keys fenced for deletion by the garbage collection lock holder. */
+  readonly #fences = new Set<string>()
+  #gcLocked = false
   #closed = false
 
   /** Opens an empty store. */
@@ -69,6 +76,7 @@ export class MemoryMetadataStore implements MetadataStore {
   async putFileBlock(block: FileBlock, options?: AbortOptions): Promise<FileBlock> {
     this.#enter(options)
     assertFileBlock(block)
+    this.#assertNotFenced(block)
     return this.#store(block, this.#rows.get(block.id)?.version ?? 0)
   }
 
@@ -81,6 +89,7 @@ export class MemoryMetadataStore implements MetadataStore {
     this.#enter(options)
     assertFileBlock(block)
     assertVersion(expectedVersion, block.id)
+    this.#assertNotFenced(block)
     const current = this.#rows.get(block.id)?.version ?? 0
     return current === expectedVersion ? this.#store(block, current) : undefined
   }
@@ -201,6 +210,41 @@ export class MemoryMetadataStore implements MetadataStore {
     yield* page
   }
 
+  /** The in-process garbage collection lock of this store instance. */
+  async tryAcquireGcLock(options?: AbortOptions): Promise<GcLock | undefined> {
+    this.#enter(options)
+    if (this.#gcLocked) return undefined
+    this.#gcLocked = true
+    let held = true
+    const check = (o?: AbortOptions): void => {
+      this.#enter(o)
+      if (!held)
+        throw new BlockStoreError('BS_UNAVAILABLE', 'gc lock released', { backend: BACKEND })
+    }
+    return {
+      fenceUnreferenced: async (key, o) => {
+        check(o)
+        // Synchronous check-and-fence: atomic against every put (single thread).
+        if (this.#keyRefs.has(key)) return false
+        this.#fences.add(key)
+        return true
+      },
+      unfence: async (key, o) => {
+        check(o)
+        this.#fences.delete(key)
+      },
+      fencedKeys: async (o) => {
+        check(o)
+        return [...this.#fences]
+      },
+      release: async () => {
+        if (!held) return
+        held = false
+        this.#gcLocked = false
+      },
+    }
+  }
+
   /** A payload's record, or `undefined`. */
   async getPayload(id: string, options?: AbortOptions): Promise<PayloadRecord | undefined> {
     this.#enter(options)
@@ -245,6 +289,8 @@ export class MemoryMetadataStore implements MetadataStore {
     this.#byPayload.clear()
     this.#byHash.clear()
     this.#payloads.clear()
+    this.#fences.clear()
+    this.#keyRefs.clear()
   }
 
   /** Same as {@link close}. */
@@ -254,6 +300,15 @@ export class MemoryMetadataStore implements MetadataStore {
 
   #enter(options?: AbortOptions): void {
     assertOpen(this.#closed, BACKEND, options)
+  }
+
+  #assertNotFenced(block: FileBlock): void {
+    if (block.blockStoreKey !== '' && this.#fences.has(block.blockStoreKey)) {
+      throw new BlockStoreError('BS_BUSY', `remote key ${block.blockStoreKey} is being deleted`, {
+        backend: BACKEND,
+        key: block.blockStoreKey,
+      })
+    }
   }
 
   #require(id: string): FileBlock {
@@ -275,6 +330,8 @@ export class MemoryMetadataStore implements MetadataStore {
     const { payloadId, blockIdx } = assertBlockId(row.id)
     const blocks = this.#byPayload.get(payloadId) ?? new Map<number, string>()
     this.#byPayload.set(payloadId, blocks.set(blockIdx, row.id))
+    const key = row.blockStoreKey
+    if (key !== '') this.#keyRefs.set(key, (this.#keyRefs.get(key) ?? 0) + 1)
     if (row.hash.isZero()) return
     const hex = row.hash.toString()
     this.#byHash.set(hex, (this.#byHash.get(hex) ?? new Set<string>()).add(row.id))
@@ -285,6 +342,11 @@ export class MemoryMetadataStore implements MetadataStore {
     const blocks = this.#byPayload.get(payloadId)
     blocks?.delete(blockIdx)
     if (blocks?.size === 0) this.#byPayload.delete(payloadId)
+    const refs = this.#keyRefs.get(row.blockStoreKey)
+    if (refs !== undefined) {
+      if (refs > 1) this.#keyRefs.set(row.blockStoreKey, refs - 1)
+      else this.#keyRefs.delete(row.blockStoreKey)
+    }
     if (row.hash.isZero()) return
     const hex = row.hash.toString()
     const ids = this.#byHash.get(hex)

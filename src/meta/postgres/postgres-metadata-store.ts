@@ -9,6 +9,7 @@ import { BlockStoreError } from '../../core/errors.js'
 import type { ContentHash } from '../../core/hash.js'
 import type {
   DeleteFileBlockOptions,
+  GcLock,
   ListPayloadsOptions,
   MetadataStore,
   MetadataStoreCapabilities,
@@ -36,6 +37,7 @@ import {
   toPayloadPage,
 } from '../validate.js'
 import { postgresError } from './postgres-error.js'
+import { tryAcquirePostgresGcLock, withUnfencedKey } from './postgres-gc-lock.js'
 import { migratePostgres, quoteSchema } from './schema.js'
 import { buildPostgresStatements, type PostgresStatements } from './statements.js'
 
@@ -67,12 +69,14 @@ export class PostgresMetadataStore implements MetadataStore {
   readonly #pool: pg.Pool
   readonly #ownsPool: boolean
   readonly #sql: PostgresStatements
+  readonly #schema: string
   #closed = false
 
-  private constructor(pool: pg.Pool, ownsPool: boolean, sql: PostgresStatements) {
+  private constructor(pool: pg.Pool, ownsPool: boolean, sql: PostgresStatements, schema: string) {
     this.#pool = pool
     this.#ownsPool = ownsPool
     this.#sql = sql
+    this.#schema = schema
   }
 
   /**
@@ -118,7 +122,7 @@ export class PostgresMetadataStore implements MetadataStore {
       if (owns) await pool.end()
       throw postgresError(err, 'open')
     }
-    return new PostgresMetadataStore(pool, owns, buildPostgresStatements(quoted))
+    return new PostgresMetadataStore(pool, owns, buildPostgresStatements(quoted), schema)
   }
 
   /** @throws {BlockStoreError} BS_FILE_BLOCK_NOT_FOUND when absent. */
@@ -134,7 +138,7 @@ export class PostgresMetadataStore implements MetadataStore {
   async putFileBlock(block: FileBlock, options?: AbortOptions): Promise<FileBlock> {
     this.#enter(options)
     assertFileBlock(block)
-    const row = await this.#one<BlockRow>('putFileBlock', this.#sql.upsert, this.#params(block))
+    const row = await this.#put('putFileBlock', block, this.#sql.upsert, this.#params(block))
     return fromBlockRow(row!, BACKEND)
   }
 
@@ -147,14 +151,19 @@ export class PostgresMetadataStore implements MetadataStore {
     this.#enter(options)
     assertFileBlock(block)
     assertVersion(expectedVersion, block.id)
+    const op = 'compareAndPutFileBlock'
     const params = this.#params(block)
-    const row =
-      expectedVersion === 0
-        ? await this.#one<BlockRow>('compareAndPutFileBlock', this.#sql.insertNew, params)
-        : await this.#one<BlockRow>('compareAndPutFileBlock', this.#sql.updateIfVersion, [
-            ...params,
-            expectedVersion,
-          ])
+    let row: BlockRow | undefined
+    if (expectedVersion === 0) {
+      row = await this.#put(op, block, this.#sql.insertNew, params)
+    } else {
+      const update = [...params, expectedVersion]
+      // A row that keeps its key adds no reference: no fence check is needed.
+      if (block.blockStoreKey !== '') {
+        row = await this.#one<BlockRow>(op, this.#sql.updateIfVersionSameKey, update)
+      }
+      row ??= await this.#put(op, block, this.#sql.updateIfVersion, update)
+    }
     return row === undefined ? undefined : fromBlockRow(row, BACKEND)
   }
 
@@ -262,6 +271,37 @@ export class PostgresMetadataStore implements MetadataStore {
       for (const row of page) yield row.block_store_key
       if (page.length < KEY_PAGE) return
       after = page[page.length - 1]!.id
+    }
+  }
+
+  /** Session advisory lock on the schema, held by a dedicated pooled connection. */
+  async tryAcquireGcLock(options?: AbortOptions): Promise<GcLock | undefined> {
+    this.#enter(options)
+    try {
+      return await tryAcquirePostgresGcLock(this.#pool, this.#schema, this.#sql)
+    } catch (err) {
+      throw postgresError(err, 'tryAcquireGcLock')
+    }
+  }
+
+  /** A put; when the row carries a remote key, inside the key's shared lock after a fence check. */
+  async #put(
+    op: string,
+    block: FileBlock,
+    sql: string,
+    params: unknown[],
+  ): Promise<BlockRow | undefined> {
+    if (block.blockStoreKey === '') return this.#one<BlockRow>(op, sql, params)
+    try {
+      return await withUnfencedKey(
+        this.#pool,
+        this.#schema,
+        this.#sql,
+        block.blockStoreKey,
+        async (c) => (await c.query<BlockRow>(sql, params)).rows[0],
+      )
+    } catch (err) {
+      throw postgresError(err, op)
     }
   }
 

@@ -57,6 +57,15 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     modified_at bigint NOT NULL
   );
   `,
+  // 2: garbage collection: "is this key referenced?" index and deletion fences.
+  `
+  CREATE INDEX file_blocks_store_key ON $S.file_blocks (block_store_key)
+    WHERE block_store_key <> '';
+  CREATE TABLE $S.gc_fences (
+    key text COLLATE "C" PRIMARY KEY,
+    fenced_at bigint NOT NULL
+  );
+  `,
 ]
 
 /** The format version this code writes and reads. */

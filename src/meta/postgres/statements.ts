@@ -24,6 +24,9 @@ export function buildPostgresStatements(s: string) {
     // payload_id and block_idx derive from id (unchanged); set so every parameter is typed.
     updateIfVersion: `UPDATE ${t} SET ${set}, payload_id = $2, block_idx = $3, version = version + 1
       WHERE id = $1 AND version = $12 ${returning}`,
+    // Fast path of a compare-and-set that keeps the row's remote key (no new reference).
+    updateIfVersionSameKey: `UPDATE ${t} SET ${set}, payload_id = $2, block_idx = $3,
+      version = version + 1 WHERE id = $1 AND version = $12 AND block_store_key = $7 ${returning}`,
     // Deletes when ifVersion ($2) is null or matches; `existed` tells "absent" from "lost".
     delete: `WITH d AS (DELETE FROM ${t} WHERE id = $1 AND ($2::bigint IS NULL OR version = $2)
       RETURNING id) SELECT EXISTS (SELECT 1 FROM d) AS deleted,
@@ -53,5 +56,10 @@ export function buildPostgresStatements(s: string) {
     deletePayload: `DELETE FROM ${s}.payloads WHERE id = $1`,
     listPayloads: `SELECT id, size, created_at, modified_at FROM ${s}.payloads
       WHERE id > $1 AND id >= $2 ORDER BY id LIMIT $3`,
+    fenced: `SELECT 1 AS one FROM ${s}.gc_fences WHERE key = $1`,
+    keyReferenced: `SELECT EXISTS (SELECT 1 FROM ${t} WHERE block_store_key = $1) AS referenced`,
+    addFence: `INSERT INTO ${s}.gc_fences (key, fenced_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,
+    removeFence: `DELETE FROM ${s}.gc_fences WHERE key = $1`,
+    fences: `SELECT key FROM ${s}.gc_fences ORDER BY key`,
   }
 }

@@ -39,6 +39,15 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     modified_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 2: garbage collection: "is this key referenced?" index and deletion fences.
+  `
+  CREATE INDEX file_blocks_store_key ON file_blocks (block_store_key)
+    WHERE block_store_key <> '';
+  CREATE TABLE gc_fences (
+    key TEXT PRIMARY KEY,
+    fenced_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ]
 
 /** The format version this code writes and reads. */

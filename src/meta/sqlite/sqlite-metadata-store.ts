@@ -9,6 +9,7 @@ import { BlockStoreError } from '../../core/errors.js'
 import type { ContentHash } from '../../core/hash.js'
 import type {
   DeleteFileBlockOptions,
+  GcLock,
   ListPayloadsOptions,
   MetadataStore,
   MetadataStoreCapabilities,
@@ -35,6 +36,7 @@ import {
 } from '../validate.js'
 import { migrateSqlite } from './schema.js'
 import { sqliteError } from './sqlite-error.js'
+import { tryAcquireSqliteGcLock } from './sqlite-gc-lock.js'
 import { buildStatements, type SqliteStatements } from './statements.js'
 
 const BACKEND = 'sqlite'
@@ -60,11 +62,13 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly capabilities: MetadataStoreCapabilities = { persistent: true, shared: true }
   readonly #db: Database
   readonly #sql: SqliteStatements
+  readonly #path: string
   #closed = false
 
-  private constructor(db: Database, sql: SqliteStatements) {
+  private constructor(db: Database, sql: SqliteStatements, path: string) {
     this.#db = db
     this.#sql = sql
+    this.#path = path
   }
 
   /**
@@ -84,7 +88,7 @@ export class SqliteMetadataStore implements MetadataStore {
       db.pragma('journal_mode = WAL')
       db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`)
       migrateSqlite(db)
-      return new SqliteMetadataStore(db, buildStatements(db))
+      return new SqliteMetadataStore(db, buildStatements(db), options.path)
     } catch (err) {
       db?.close()
       throw sqliteError(err, 'open')
@@ -103,7 +107,7 @@ export class SqliteMetadataStore implements MetadataStore {
   async putFileBlock(block: FileBlock, options?: AbortOptions): Promise<FileBlock> {
     return this.#run('putFileBlock', options, () => {
       assertFileBlock(block)
-      return this.#row(this.#sql.upsert.get(this.#params(block)))!
+      return this.#unfenced(block, () => this.#row(this.#sql.upsert.get(this.#params(block)))!)
     })
   }
 
@@ -118,7 +122,7 @@ export class SqliteMetadataStore implements MetadataStore {
       assertVersion(expectedVersion, block.id)
       const params = { ...this.#params(block), expected: expectedVersion }
       const stmt = expectedVersion === 0 ? this.#sql.insertNew : this.#sql.updateIfVersion
-      return this.#row(stmt.get(params))
+      return this.#unfenced(block, () => this.#row(stmt.get(params)))
     })
   }
 
@@ -227,6 +231,18 @@ export class SqliteMetadataStore implements MetadataStore {
     }
   }
 
+  /** Exclusive lock on `<path>.gc-lock` (per handle for an in-memory database). */
+  async tryAcquireGcLock(options?: AbortOptions): Promise<GcLock | undefined> {
+    return this.#run('tryAcquireGcLock', options, () =>
+      tryAcquireSqliteGcLock({
+        path: this.#path,
+        db: this.#db,
+        sql: this.#sql,
+        run: (op, o, fn) => this.#run(op, o, fn),
+      }),
+    )
+  }
+
   /** A payload's record, or `undefined`. */
   async getPayload(id: string, options?: AbortOptions): Promise<PayloadRecord | undefined> {
     return this.#run('getPayload', options, () => {
@@ -288,6 +304,26 @@ export class SqliteMetadataStore implements MetadataStore {
     } catch (err) {
       throw sqliteError(err, op)
     }
+  }
+
+  /** Runs a put; when the row carries a remote key, atomically with a check of its fence. */
+  #unfenced<T>(block: FileBlock, put: () => T): T {
+    if (block.blockStoreKey === '') return put()
+    return this.#db
+      .transaction(() => {
+        if (this.#sql.fenced.get(block.blockStoreKey) !== undefined) {
+          throw new BlockStoreError(
+            'BS_BUSY',
+            `remote key ${block.blockStoreKey} is being deleted`,
+            {
+              backend: BACKEND,
+              key: block.blockStoreKey,
+            },
+          )
+        }
+        return put()
+      })
+      .immediate()
   }
 
   #require(id: string): FileBlock {

@@ -27,6 +27,11 @@ export interface SqliteStatements {
   readonly putPayload: Statement
   readonly deletePayload: Statement
   readonly listPayloads: Statement
+  readonly fenced: Statement
+  readonly keyReferenced: Statement
+  readonly addFence: Statement
+  readonly removeFence: Statement
+  readonly fences: Statement
 }
 
 const INSERT = `INSERT INTO file_blocks (id, payload_id, block_idx, hash, data_size, local_path,
@@ -95,5 +100,12 @@ export function buildStatements(db: Database): SqliteStatements {
       `SELECT id, size, created_at, modified_at FROM payloads
        WHERE id > @after AND id >= @prefix ORDER BY id LIMIT @limit`,
     ),
+    fenced: p('SELECT 1 AS one FROM gc_fences WHERE key = ?'),
+    keyReferenced: p('SELECT 1 AS one FROM file_blocks WHERE block_store_key = ? LIMIT 1'),
+    addFence: p(
+      'INSERT INTO gc_fences (key, fenced_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING',
+    ),
+    removeFence: p('DELETE FROM gc_fences WHERE key = ?'),
+    fences: p('SELECT key FROM gc_fences ORDER BY key'),
   }
 }

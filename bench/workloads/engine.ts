@@ -1,0 +1,246 @@
+/**
+ * Engine end to end: sequential ingest vs raw fs, upload drain and cold sequential read vs raw
+ * S3 calls (same client, same concurrency), random 4 KiB cold-read amplification, dedup
+ * ratio, and event-loop delay during ingest vs idle. 1 GiB (64 MiB under --quick).
+ */
+import { mkdir, open, readdir, rm, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
+import { inParallel } from '../../src/conformance/remote-store-assert.js'
+import { BlockSize } from '../../src/core/constants.js'
+import { blockBytes, openBenchEngine, seedBlock, writePayload } from '../engine/engine-setup.js'
+import { startS3Target } from '../engine/s3-target.js'
+import { type BenchContext, type Comparison, mibPerSecond, type Workload } from '../harness.js'
+
+const MiB = 1024 * 1024
+
+async function ingestVsRawFs(
+  ctx: BenchContext,
+  blocks: number,
+  seed: Uint8Array,
+): Promise<Comparison> {
+  const dir = join(ctx.scratchDir, 'ingest')
+  const engine = await openBenchEngine(dir, undefined)
+  let t0 = performance.now()
+  await writePayload(engine, 'bench/seq', blocks, seed)
+  await engine.flush('bench/seq')
+  const ms = performance.now() - t0
+  await engine.close()
+  await rm(dir, { recursive: true, force: true })
+  const rawDir = join(ctx.scratchDir, 'raw-fs')
+  await rm(rawDir, { recursive: true, force: true })
+  await mkdir(rawDir)
+  t0 = performance.now()
+  for (let b = 0; b < blocks; b++) {
+    const data = blockBytes(b, seed)
+    const fh = await open(join(rawDir, `${b}.blk`), 'w')
+    for (let at = 0; at < BlockSize; at += MiB) await fh.write(data, at, MiB, at)
+    await fh.sync()
+    await fh.close()
+  }
+  const rawMs = performance.now() - t0
+  await rm(rawDir, { recursive: true, force: true })
+  const bytes = blocks * BlockSize
+  ctx.log(
+    `ingest: engine ${mibPerSecond(bytes, ms).toFixed(0)} MiB/s, raw ${mibPerSecond(bytes, rawMs).toFixed(0)} MiB/s`,
+  )
+  return {
+    name: `sequential write ${bytes / MiB} MiB + flush (fs local + fs remote + SQLite)`,
+    unit: 'MiB/s',
+    higherIsBetter: true,
+    value: mibPerSecond(bytes, ms),
+    baselineName: 'raw fs writes, one fsync per 8 MiB file',
+    baseline: mibPerSecond(bytes, rawMs),
+    goal: 0.7,
+  }
+}
+
+async function s3Figures(
+  ctx: BenchContext,
+  blocks: number,
+  seed: Uint8Array,
+): Promise<Comparison[]> {
+  const target = await startS3Target()
+  const out: Comparison[] = []
+  try {
+    const { store, client } = await target.open()
+    const dir = join(ctx.scratchDir, 's3-engine')
+    const engine = await openBenchEngine(dir, store)
+    const bytes = blocks * BlockSize
+    await writePayload(engine, 'bench/s3', blocks, seed)
+    await engine.flush('bench/s3')
+    let t0 = performance.now()
+    const report = await engine.drainAllUploads()
+    const drainMs = performance.now() - t0
+    if (report.failed.length > 0) throw new Error(`drain failed: ${report.failed[0]?.message}`)
+    const indexes = Array.from({ length: blocks }, (_, i) => i)
+    t0 = performance.now()
+    await inParallel(indexes, 8, async (i) => {
+      await client.send(
+        new PutObjectCommand({ Bucket: target.bucket, Key: `raw/${i}`, Body: blockBytes(i, seed) }),
+      )
+    })
+    const putMs = performance.now() - t0
+    ctx.log(
+      `drain ${mibPerSecond(bytes, drainMs).toFixed(0)} MiB/s vs raw put ${mibPerSecond(bytes, putMs).toFixed(0)} MiB/s`,
+    )
+    out.push({
+      name: `upload drain ${bytes / MiB} MiB to ${target.server.name}`,
+      unit: 'MiB/s',
+      higherIsBetter: true,
+      value: mibPerSecond(bytes, drainMs),
+      baselineName: 'raw PutObject of the same blocks, same client, 8 in flight',
+      baseline: mibPerSecond(bytes, putMs),
+      goal: 0.9,
+      notes: { uploaded: report.uploaded },
+    })
+    // Cold sequential read: no local copy, empty read buffer.
+    await engine.evict()
+    const dest = new Uint8Array(BlockSize)
+    t0 = performance.now()
+    for (let b = 0; b < blocks; b++) await engine.readAt('bench/s3', dest, b * BlockSize)
+    const readMs = performance.now() - t0
+    // The raw objects written above hold the same bytes.
+    t0 = performance.now()
+    await inParallel(indexes, 8, async (i) => {
+      const o = await client.send(new GetObjectCommand({ Bucket: target.bucket, Key: `raw/${i}` }))
+      await o.Body?.transformToByteArray()
+    })
+    const getMs = performance.now() - t0
+    ctx.log(
+      `cold read ${mibPerSecond(bytes, readMs).toFixed(0)} MiB/s vs raw get ${mibPerSecond(bytes, getMs).toFixed(0)} MiB/s`,
+    )
+    out.push({
+      name: `cold sequential read ${bytes / MiB} MiB from ${target.server.name} (8 MiB reads)`,
+      unit: 'MiB/s',
+      higherIsBetter: true,
+      value: mibPerSecond(bytes, readMs),
+      baselineName: 'raw GetObject of the same objects, same client, 8 in flight',
+      baseline: mibPerSecond(bytes, getMs),
+      goal: 0.9,
+    })
+    // Random 4 KiB cold reads: bytes fetched per byte read.
+    await engine.evict()
+    const before = (await engine.stats()).bytesDownloaded
+    const reads = 256
+    const small = new Uint8Array(4096)
+    let x = 12345
+    for (let i = 0; i < reads; i++) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0
+      await engine.readAt('bench/s3', small, (x % (bytes / 4096)) * 4096)
+    }
+    const fetched = (await engine.stats()).bytesDownloaded - before
+    ctx.log(`random 4 KiB: ${(fetched / (reads * 4096)).toFixed(2)} bytes fetched per byte read`)
+    out.push({
+      name: `random 4 KiB cold reads x${reads}: bytes fetched per byte read`,
+      unit: 'bytes/byte',
+      higherIsBetter: false,
+      value: fetched / (reads * 4096),
+      baselineName: 'ideal (1)',
+      baseline: 1,
+      goal: 0.5,
+    })
+    await engine.close()
+    await store.deleteByPrefix('')
+    await store.close()
+    client.destroy()
+  } finally {
+    await target.stop()
+  }
+  return out
+}
+
+async function dedupRatio(ctx: BenchContext, seed: Uint8Array): Promise<Comparison> {
+  const dir = join(ctx.scratchDir, 'dedup')
+  const engine = await openBenchEngine(dir, undefined)
+  const files = ctx.quick ? 4 : 16
+  const blocksPerFile = 2
+  for (let f = 0; f < files; f++) {
+    // Every distinct file appears twice: files 2k and 2k+1 are identical.
+    const content = Math.floor(f / 2)
+    for (let b = 0; b < blocksPerFile; b++) {
+      await engine.writeAt(
+        `bench/dup/${f}`,
+        blockBytes(content * blocksPerFile + b, seed),
+        b * BlockSize,
+      )
+    }
+    await engine.flush(`bench/dup/${f}`)
+  }
+  const report = await engine.drainAllUploads()
+  const logical = files * blocksPerFile * BlockSize
+  await engine.close()
+  const stored = await duBytes(join(dir, 'remote'))
+  await rm(dir, { recursive: true, force: true })
+  ctx.log(
+    `dedup: stored ${stored / MiB} MiB of ${logical / MiB} MiB (uploaded ${report.bytesUploaded / MiB} MiB)`,
+  )
+  return {
+    name: `dedup ingest of ${files} files (each distinct file twice): stored / logical bytes`,
+    unit: 'ratio',
+    higherIsBetter: false,
+    value: stored / logical,
+    baselineName: 'no dedup (1.0)',
+    baseline: 1,
+    notes: {
+      deduplicated: report.deduplicated,
+      uploaded: report.uploaded,
+      uploadedMiB: report.bytesUploaded / MiB,
+    },
+  }
+}
+
+/** Bytes of the files under `dir` (the fs remote's stored objects). */
+async function duBytes(dir: string): Promise<number> {
+  let total = 0
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size
+  }
+  return total
+}
+
+async function loopDelay(ctx: BenchContext, blocks: number, seed: Uint8Array): Promise<Comparison> {
+  const idle = monitorEventLoopDelay({ resolution: 1 })
+  idle.enable()
+  await new Promise((r) => setTimeout(r, 2000))
+  idle.disable()
+  const dir = join(ctx.scratchDir, 'loop')
+  const engine = await openBenchEngine(dir, undefined)
+  const busy = monitorEventLoopDelay({ resolution: 1 })
+  busy.enable()
+  await writePayload(engine, 'bench/loop', blocks, seed)
+  await engine.flush('bench/loop')
+  await engine.drainAllUploads()
+  busy.disable()
+  await engine.close()
+  await rm(dir, { recursive: true, force: true })
+  const p99 = busy.percentile(99) / 1e6
+  const idleP99 = idle.percentile(99) / 1e6
+  ctx.log(`event-loop delay p99: ingest ${p99.toFixed(1)} ms, idle ${idleP99.toFixed(1)} ms`)
+  return {
+    name: `event-loop delay p99 during ${(blocks * BlockSize) / MiB} MiB ingest (write + flush + drain with hashing)`,
+    unit: 'ms',
+    higherIsBetter: false,
+    value: p99,
+    baselineName: 'idle process',
+    baseline: idleP99,
+    notes: { maxMs: busy.max / 1e6 },
+  }
+}
+
+const workload: Workload = {
+  name: 'engine',
+  description: 'engine ingest, upload drain, cold reads, read amplification, dedup, loop delay',
+  async run(ctx): Promise<Comparison[]> {
+    const blocks = (ctx.quick ? 64 : 1024) / 8
+    const seed = seedBlock()
+    const out: Comparison[] = []
+    out.push(await ingestVsRawFs(ctx, blocks, seed))
+    out.push(...(await s3Figures(ctx, blocks, seed)))
+    out.push(await dedupRatio(ctx, seed))
+    out.push(await loopDelay(ctx, blocks, seed))
+    return out
+  },
+}
+export default workload

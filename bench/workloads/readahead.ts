@@ -1,0 +1,141 @@
+/**
+ * Sequential read-ahead: a cold sequential read of 512 MiB (64 MiB under --quick) from the
+ * real S3 server through a 127.0.0.1 proxy adding 20 ms per request, with prefetch on and
+ * off, against raw sequential GetObject of the same blocks through the same proxy; and a warm
+ * re-read from the read buffer against a plain Buffer.copy of the same bytes.
+ */
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
+import { inParallel } from '../../src/conformance/remote-store-assert.js'
+import { BlockSize } from '../../src/core/constants.js'
+import type { Engine } from '../../src/engine/engine.js'
+import { blockBytes, openBenchEngine, seedBlock, writePayload } from '../engine/engine-setup.js'
+import { startLatencyProxy } from '../engine/latency-proxy.js'
+import { startS3Target } from '../engine/s3-target.js'
+import { type Comparison, mibPerSecond, type Workload } from '../harness.js'
+
+const MiB = 1024 * 1024
+const LATENCY_MS = 20
+const PID = 'bench/readahead'
+
+async function readSequential(engine: Engine, bytes: number, chunk: number): Promise<number> {
+  const dest = new Uint8Array(chunk)
+  const t0 = performance.now()
+  for (let at = 0; at < bytes; at += chunk) {
+    const n = await engine.readAt(PID, dest, at)
+    if (n !== Math.min(chunk, bytes - at)) throw new Error(`short read at ${at}`)
+  }
+  return performance.now() - t0
+}
+
+const workload: Workload = {
+  name: 'readahead',
+  description:
+    'cold sequential S3 read with 20 ms latency, prefetch on/off vs raw GETs; warm re-read',
+  async run(ctx): Promise<Comparison[]> {
+    const blocks = (ctx.quick ? 64 : 512) / 8
+    const bytes = blocks * BlockSize
+    const seed = seedBlock()
+    const target = await startS3Target()
+    const url = new URL(target.server.endpoint)
+    const proxy = await startLatencyProxy(url.hostname, Number(url.port), LATENCY_MS)
+    const out: Comparison[] = []
+    try {
+      const dir = join(ctx.scratchDir, 'readahead')
+      // Upload directly (the proxy delays every chunk, which only suits GETs).
+      const direct = await target.open()
+      let engine = await openBenchEngine(dir, direct.store)
+      await writePayload(engine, PID, blocks, seed)
+      await engine.flush(PID)
+      const report = await engine.drainAllUploads()
+      if (report.failed.length > 0) throw new Error(`drain failed: ${report.failed[0]?.message}`)
+      await inParallel(
+        Array.from({ length: blocks }, (_, i) => i),
+        8,
+        async (i) => {
+          await direct.client.send(
+            new PutObjectCommand({
+              Bucket: target.bucket,
+              Key: `raw/${i}`,
+              Body: blockBytes(i, seed),
+            }),
+          )
+        },
+      )
+      await engine.close()
+      const slow = await target.open(proxy.endpoint)
+      const chunk = MiB
+      const run = async (prefetchWorkers: number): Promise<number> => {
+        await rm(join(dir, 'local'), { recursive: true, force: true })
+        engine = await openBenchEngine(dir, slow.store, {
+          prefetchWorkers,
+          readBufferBytes: bytes + 64 * MiB,
+        })
+        return readSequential(engine, bytes, chunk)
+      }
+      const offMs = await run(0)
+      await engine.close()
+      const onMs = await run(4)
+      // Warm re-read from the buffer (the engine with prefetch on holds every block now).
+      const warmMs = await readSequential(engine, bytes, chunk)
+      const stats = await engine.stats()
+      await engine.close()
+      const t0 = performance.now()
+      for (let i = 0; i < blocks; i++) {
+        const o = await slow.client.send(
+          new GetObjectCommand({ Bucket: target.bucket, Key: `raw/${i}` }),
+        )
+        await o.Body?.transformToByteArray()
+      }
+      const rawMs = performance.now() - t0
+      const source = Array.from({ length: blocks }, (_, i) => Buffer.from(blockBytes(i, seed)))
+      const dest = Buffer.allocUnsafe(chunk)
+      const c0 = performance.now()
+      for (const block of source)
+        for (let at = 0; at < BlockSize; at += chunk) block.copy(dest, 0, at, at + chunk)
+      const copyMs = performance.now() - c0
+      ctx.log(
+        `prefetch on ${mibPerSecond(bytes, onMs).toFixed(0)}, off ${mibPerSecond(bytes, offMs).toFixed(0)}, raw ${mibPerSecond(bytes, rawMs).toFixed(0)} MiB/s; warm ${mibPerSecond(bytes, warmMs).toFixed(0)} vs copy ${mibPerSecond(bytes, copyMs).toFixed(0)} MiB/s`,
+      )
+      const name = `cold sequential read ${bytes / MiB} MiB in 1 MiB reads from ${target.server.name} +${LATENCY_MS} ms/request`
+      out.push({
+        name: `${name}, prefetch on vs off`,
+        unit: 'MiB/s',
+        higherIsBetter: true,
+        value: mibPerSecond(bytes, onMs),
+        baselineName: 'same engine, prefetch off',
+        baseline: mibPerSecond(bytes, offMs),
+        goal: 3,
+        notes: { prefetchHits: stats.prefetchHits },
+      })
+      out.push({
+        name: `${name}, prefetch on vs raw`,
+        unit: 'MiB/s',
+        higherIsBetter: true,
+        value: mibPerSecond(bytes, onMs),
+        baselineName: 'raw sequential GetObject of the same blocks, same latency',
+        baseline: mibPerSecond(bytes, rawMs),
+        goal: 1,
+      })
+      out.push({
+        name: `warm sequential re-read ${bytes / MiB} MiB from the read buffer (1 MiB reads)`,
+        unit: 'MiB/s',
+        higherIsBetter: true,
+        value: mibPerSecond(bytes, warmMs),
+        baselineName: 'plain Buffer.copy of the same bytes',
+        baseline: mibPerSecond(bytes, copyMs),
+        notes: { readBufferEntries: stats.readBufferEntries },
+      })
+      for (const s of [slow, direct]) {
+        s.client.destroy()
+        await s.store.close()
+      }
+    } finally {
+      await proxy.close()
+      await target.stop()
+    }
+    return out
+  },
+}
+export default workload

@@ -1,0 +1,69 @@
+/** The CLI on a data directory: the engine runs in this process. */
+import { Readable, type Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { BlockStoreError } from '../core/errors.js'
+import type { ResolvedConfig } from '../server/config.js'
+import { openConfiguredEngine } from '../server/configured-engine.js'
+import { readToStream, writeFromStream } from '../server/payload-stream.js'
+import type { CliTarget, OnProgress, PutResult } from './target.js'
+
+/**
+ * Opens the configured engine (taking the data directory's lock).
+ * @throws {BlockStoreError} BS_BUSY when a server holds the directory.
+ */
+export async function openDirectTarget(resolved: ResolvedConfig): Promise<CliTarget> {
+  const opened = await openConfiguredEngine(resolved)
+  const engine = opened.engine
+  const target: CliTarget = {
+    async put(id, source, onProgress): Promise<PutResult> {
+      await engine.truncate(id, 0)
+      const size = await writeFromStream(engine, id, source, {
+        ...(onProgress === undefined ? {} : { onProgress }),
+      })
+      const { finalized } = await engine.flush(id)
+      return { id, size, finalized }
+    },
+    async get(id, sink: Writable, onSize, onProgress?: OnProgress): Promise<number> {
+      const size = await engine.getSize(id)
+      onSize?.(size)
+      let done = 0
+      async function* counted(): AsyncGenerator<Uint8Array> {
+        for await (const chunk of readToStream(engine, id, 0, size)) {
+          done += chunk.byteLength
+          onProgress?.(done)
+          yield chunk
+        }
+      }
+      await pipeline(Readable.from(counted()), sink, { end: sink !== process.stdout })
+      return done
+    },
+    stat: (id) => engine.stat(id),
+    list: (prefix, cursor, limit) =>
+      engine.listPayloads({
+        ...(prefix === undefined ? {} : { prefix }),
+        ...(cursor === undefined ? {} : { cursor }),
+        limit,
+      }),
+    remove: (id) => engine.delete(id),
+    async truncate(id, size) {
+      await engine.truncate(id, size)
+      await engine.flush(id)
+    },
+    async copy(src, dst) {
+      const n = await engine.copyPayload(src, dst)
+      await engine.flush(dst)
+      return n
+    },
+    flush: (id) => engine.flush(id),
+    drain: () => engine.drainAllUploads(),
+    gc: async () => {
+      throw new BlockStoreError('BS_NOT_SUPPORTED', 'garbage collection is not available yet')
+    },
+    stats: () => engine.stats(),
+    health: () => engine.healthcheck(),
+    evict: (options) => engine.evict(options),
+    close: () => opened.close(),
+    [Symbol.asyncDispose]: () => opened.close(),
+  }
+  return target
+}

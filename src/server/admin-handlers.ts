@@ -1,0 +1,112 @@
+/**
+ * Endpoints over the whole store: listing, stats, health, drain, garbage collection,
+ * eviction and the Prometheus exposition.
+ */
+import { BlockStoreError } from '../core/errors.js'
+import { assertPayloadId } from '../core/payload-id.js'
+import { queryBoolean, queryInteger, sendJson } from './http-io.js'
+import type { RequestContext } from './request-context.js'
+import type { Route } from './router.js'
+import { parseDuration } from './units.js'
+
+/** Largest page of `GET /v1/payloads`. */
+export const MaxListLimit = 10_000
+
+async function list(ctx: RequestContext): Promise<void> {
+  const limit = queryInteger(ctx.query, 'limit', 'BS_INVALID_ARGUMENT', false)
+  if (limit !== undefined && (limit < 1 || limit > MaxListLimit)) {
+    throw new BlockStoreError('BS_INVALID_ARGUMENT', `limit must be between 1 and ${MaxListLimit}`)
+  }
+  const prefix = ctx.query.get('prefix') ?? undefined
+  const cursor = ctx.query.get('cursor') ?? undefined
+  const page = await ctx.engine.listPayloads({
+    ...(prefix === undefined ? {} : { prefix }),
+    ...(cursor === undefined || cursor === '' ? {} : { cursor }),
+    ...(limit === undefined ? {} : { limit }),
+    signal: ctx.signal,
+  })
+  sendJson(ctx.res, 200, page)
+}
+
+/** Signal of the request, cut short by an optional `?timeout=30s`. */
+function withTimeout(ctx: RequestContext): AbortSignal {
+  const text = ctx.query.get('timeout')
+  if (text === null) return ctx.signal
+  let ms: number
+  try {
+    ms = parseDuration(text, 'timeout')
+  } catch {
+    throw new BlockStoreError('BS_INVALID_ARGUMENT', `timeout "${text}" is not a duration`)
+  }
+  return AbortSignal.any([ctx.signal, AbortSignal.timeout(Math.max(1, ms))])
+}
+
+async function drain(ctx: RequestContext): Promise<void> {
+  const signal = withTimeout(ctx)
+  try {
+    sendJson(ctx.res, 200, await ctx.engine.drainAllUploads({ signal }))
+  } catch (err) {
+    if (signal.aborted && !ctx.signal.aborted) {
+      throw new BlockStoreError('BS_UNAVAILABLE', 'drain did not finish within the timeout', {
+        cause: err,
+      })
+    }
+    throw err
+  }
+}
+
+async function evict(ctx: RequestContext): Promise<void> {
+  const payloadId = ctx.query.get('payload') ?? undefined
+  if (payloadId !== undefined) assertPayloadId(payloadId)
+  const readBuffer = queryBoolean(ctx.query, 'readBuffer')
+  const local = queryBoolean(ctx.query, 'local')
+  const report = await ctx.engine.evict({
+    ...(readBuffer === undefined ? {} : { readBuffer }),
+    ...(local === undefined ? {} : { local }),
+    ...(payloadId === undefined ? {} : { payloadId }),
+    signal: ctx.signal,
+  })
+  sendJson(ctx.res, 200, report)
+}
+
+async function gc(ctx: RequestContext): Promise<void> {
+  if (ctx.gc === undefined) {
+    throw new BlockStoreError(
+      'BS_NOT_SUPPORTED',
+      'garbage collection is not available in this engine',
+    )
+  }
+  const dryRun = queryBoolean(ctx.query, 'dryRun') ?? false
+  sendJson(ctx.res, 200, await ctx.gc({ dryRun, signal: withTimeout(ctx) }))
+}
+
+/** Serves an endpoint that is not about one payload. */
+export async function handleAdmin(
+  ctx: RequestContext,
+  kind: Exclude<Route['kind'], 'payload' | 'action'>,
+): Promise<void> {
+  const { engine, res, signal } = ctx
+  switch (kind) {
+    case 'list':
+      return list(ctx)
+    case 'stats':
+      return sendJson(res, 200, await engine.stats({ signal }))
+    case 'health': {
+      const report = await engine.healthcheck({ signal })
+      const ok = report.status === 'healthy' || report.status === 'degraded'
+      return sendJson(res, ok ? 200 : 503, report)
+    }
+    case 'drain':
+      return drain(ctx)
+    case 'gc':
+      return gc(ctx)
+    case 'evict':
+      return evict(ctx)
+    case 'metrics': {
+      const text = await ctx.metrics.render(engine)
+      res.writeHead(200, { 'Content-Type': ctx.metrics.contentType, 'Cache-Control': 'no-store' })
+      res.end(text)
+      return
+    }
+  }
+}

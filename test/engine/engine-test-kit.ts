@@ -1,0 +1,143 @@
+/**
+ * Engines for the engine tests: fs local store in a temp dir (or memory), memory metadata,
+ * a real memory remote behind a scriptable fault wrapper that counts and can delay, fail or
+ * hang calls (fakes only inject faults; the bytes always go to a real store).
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { FaultInjectingRemoteStore } from '../../src/conformance/index.js'
+import type { AbortOptions } from '../../src/core/abort.js'
+import type { LocalStore } from '../../src/core/local-store.js'
+import type { MetadataStore } from '../../src/core/metadata-store.js'
+import type { Engine } from '../../src/engine/engine.js'
+import { openBlockStore } from '../../src/engine/index.js'
+import type { BlockStoreOptions, SyncerConfig } from '../../src/engine/options.js'
+import { FsLocalStore } from '../../src/local/fs/fs-local-store.js'
+import { MemoryLocalStore } from '../../src/local/memory/memory-local-store.js'
+import { MemoryMetadataStore } from '../../src/meta/memory/memory-metadata-store.js'
+import { MemoryRemoteStore } from '../../src/remote/memory/index.js'
+import { fastSyncer } from '../support/engine.js'
+
+/** A hook run before a remote call; it may delay, throw or never settle. */
+export type RemoteHook = (key: string, signal: AbortSignal | undefined) => Promise<void>
+
+/** Counts remote calls and runs optional hooks before writes and reads. */
+export class ScriptedRemote extends FaultInjectingRemoteStore {
+  readonly calls = { writeBlock: 0, readBlock: 0, readBlockRange: 0 }
+  /** Most writeBlock calls in flight at once. */
+  maxWritesInFlight = 0
+  #writing = 0
+  beforeWrite: RemoteHook | undefined
+  beforeRead: RemoteHook | undefined
+
+  override async writeBlock(key: string, data: Uint8Array, o?: AbortOptions): Promise<void> {
+    this.calls.writeBlock++
+    this.#writing++
+    this.maxWritesInFlight = Math.max(this.maxWritesInFlight, this.#writing)
+    try {
+      await this.beforeWrite?.(key, o?.signal)
+      return await super.writeBlock(key, data, o)
+    } finally {
+      this.#writing--
+    }
+  }
+
+  override async readBlock(key: string, o?: AbortOptions): Promise<Uint8Array> {
+    this.calls.readBlock++
+    await this.beforeRead?.(key, o?.signal)
+    return super.readBlock(key, o)
+  }
+
+  override async readBlockRange(
+    key: string,
+    offset: number,
+    length: number,
+    o?: AbortOptions,
+  ): Promise<Uint8Array> {
+    this.calls.readBlockRange++
+    await this.beforeRead?.(key, o?.signal)
+    return super.readBlockRange(key, offset, length, o)
+  }
+}
+
+/** An engine under test and its parts. */
+export interface TestEngine extends AsyncDisposable {
+  readonly engine: Engine
+  readonly remote: ScriptedRemote
+  readonly metadata: MetadataStore
+  readonly local: LocalStore
+}
+
+/** Options of {@link openTestEngine}. */
+export interface TestEngineOptions {
+  readonly local?: 'fs' | 'memory'
+  readonly readBufferBytes?: number
+  readonly prefetchWorkers?: number
+  readonly syncer?: SyncerConfig
+  readonly remote?: ScriptedRemote
+  readonly rangedReadThreshold?: number
+  readonly durability?: BlockStoreOptions['durability']
+}
+
+/**
+ * Opens an engine (background uploads off unless `syncer` turns them on, so tests decide
+ * when blocks upload); disposing closes it and removes its directory.
+ */
+export async function openTestEngine(options: TestEngineOptions = {}): Promise<TestEngine> {
+  const dir = await mkdtemp(join(tmpdir(), 'engine-test-'))
+  const metadata = await MemoryMetadataStore.open()
+  const remote = options.remote ?? new ScriptedRemote(new MemoryRemoteStore())
+  let local: LocalStore | undefined
+  const engine = await openBlockStore({
+    local: async (hooks) => {
+      local =
+        options.local === 'memory'
+          ? await MemoryLocalStore.open({ metadata, ...hooks })
+          : await FsLocalStore.open({ metadata, ...hooks, dir, maxDisk: 0 })
+      return local
+    },
+    remote,
+    metadata,
+    readBufferBytes: options.readBufferBytes ?? 64 * 1024 * 1024,
+    prefetchWorkers: options.prefetchWorkers ?? 4,
+    syncer: { ...fastSyncer, uploadIntervalMs: 3_600_000, ...options.syncer },
+    ...(options.rangedReadThreshold === undefined
+      ? {}
+      : { rangedReadThreshold: options.rangedReadThreshold }),
+    ...(options.durability === undefined ? {} : { durability: options.durability }),
+  })
+  if (local === undefined) throw new Error('local store not opened')
+  const opened = local
+  return {
+    engine,
+    remote,
+    metadata,
+    local: opened,
+    async [Symbol.asyncDispose]() {
+      await engine.close().catch(() => undefined)
+      await metadata.close()
+      await remote.close()
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Writes, flushes, uploads and drops the local copies: the payload is then remote-only. */
+export async function makeRemoteOnly(t: TestEngine, pid: string, data: Uint8Array): Promise<void> {
+  await t.engine.writeAt(pid, data, 0)
+  await t.engine.flush(pid)
+  const report = await t.engine.drainAllUploads()
+  if (report.failed.length > 0) throw new Error(`drain failed: ${report.failed[0]?.message}`)
+  await t.engine.evict({ payloadId: pid })
+}
+
+/** Waits for the health monitor to see the remote go down or come back. */
+export async function setOutage(t: TestEngine, down: boolean): Promise<void> {
+  t.remote.down = down
+  const deadline = Date.now() + 5000
+  while ((await t.engine.stats()).remoteHealthy === down) {
+    if (Date.now() > deadline) throw new Error('health monitor did not notice')
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
