@@ -59,7 +59,9 @@ function nextOp(): CrashOp {
   const r = rng.next()
   const p = rng.pick(names)
   if (r < 0.3 && live.length > 0) return { op: 'flush', p: rng.pick(live) }
-  if (r < 0.36) return { op: 'truncate', p, size: unitBelow(MAX_SIZE) }
+  // Garbage collection with no grace period: only the row fences protect live objects.
+  if (r < 0.33) return { op: 'gc' }
+  if (r < 0.38) return { op: 'truncate', p, size: unitBelow(MAX_SIZE) }
   if (r < 0.39 && live.length > 0) return { op: 'delete', p: rng.pick(live) }
   if (r < 0.44 && live.length > 0) {
     const src = rng.pick(live)
@@ -109,6 +111,9 @@ for (;;) {
     case 'copy':
       await store.copyPayload(o.src, o.dst)
       sizes.set(o.dst, sizes.get(o.src) ?? 0)
+      break
+    case 'gc':
+      await store.collectGarbage({ gracePeriodMs: 0, allowShortGrace: true })
       break
     case 'flush':
       await store.flush(o.p)

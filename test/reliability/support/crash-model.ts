@@ -24,6 +24,7 @@ export type CrashOp =
   | { readonly op: 'delete'; readonly p: string }
   | { readonly op: 'copy'; readonly src: string; readonly dst: string }
   | { readonly op: 'flush'; readonly p: string }
+  | { readonly op: 'gc' }
 
 interface PayloadModel {
   exists: boolean
@@ -91,7 +92,7 @@ export class CrashModel {
   /** Applies an announced operation (it may or may not have happened before a kill). */
   apply(o: CrashOp): void {
     this.opsSeen++
-    if (o.op === 'flush') return
+    if (o.op === 'flush' || o.op === 'gc') return
     if (o.op === 'copy') {
       const next = clone(this.#cur(o.src))
       const old = this.#cur(o.dst)
