@@ -27,7 +27,10 @@ before(async () => {
   await store.flush('base')
   await store.writeAt('dir/other', patternBytes(2, 0, 4096), 0)
 })
-after(() => e[Symbol.asyncDispose]())
+after(async () => {
+  console.log(JSON.stringify({ badInputsTried: tried.inputs }))
+  await e[Symbol.asyncDispose]()
+})
 
 /** Payloads with their sizes and content digests, and block counts. */
 async function snapshot(): Promise<string> {

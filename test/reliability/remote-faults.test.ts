@@ -66,6 +66,7 @@ before(async () => {
 })
 
 after(async () => {
+  console.log(JSON.stringify({ remoteFaultsInjected: proxy?.injected }))
   await store?.close()
   await remote?.close()
   await metadata?.close()
