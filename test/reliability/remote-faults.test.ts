@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { after, before, beforeEach, describe, it } from 'node:test'
 import { rejectsCode } from '../../src/conformance/remote-store-assert.js'
 import { BlockSize } from '../../src/core/constants.js'
 import { isBlockStoreError } from '../../src/core/errors.js'
@@ -41,8 +41,8 @@ before(async () => {
     forcePathStyle: true,
     credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
     maxAttempts: 2,
-    requestTimeoutMs: 400,
-    operationTimeoutMs: 1500,
+    requestTimeoutMs: 3000,
+    operationTimeoutMs: 6000,
     retryBaseDelayMs: 5,
     retryMaxDelayMs: 20,
   })
@@ -55,7 +55,7 @@ before(async () => {
     prefetchWorkers: 0,
     // Whole, verified blocks: a ranged GET cannot be checked against the block's hash.
     rangedReadThreshold: 0,
-    syncer: { ...fastSyncer, probeTimeoutMs: 300 },
+    syncer: fastSyncer,
   })
   const cold = patternBytes(11, 0, 2 * BlockSize + 4096)
   await store.writeAt('cold', cold, 0)
@@ -86,6 +86,12 @@ async function health(): Promise<string> {
 }
 
 describe('remote faults through a proxy in front of s3rver', () => {
+  // Each case starts from a healthy remote (a slow probe while s3rver is busy can flap it).
+  beforeEach(async () => {
+    proxy.set({ kind: 'none' })
+    await waitFor(async () => (await health()) === 'healthy', 5000, 'healthy before the fault')
+  })
+
   it('corrupted bodies are rejected with BS_INTEGRITY_CHECK_FAILED and never served', async () => {
     proxy.set({ kind: 'corrupt' }, 'GET', '/blocks/')
     const dest = new Uint8Array(4096)
