@@ -41,6 +41,15 @@ async function shareRemoteBlock(
     throw err
   }
   if (shared === undefined) return false
+  // If the source row is unchanged, it referenced the object continuously from our listing
+  // until after our row was committed, and GC never deletes a referenced object: the object
+  // exists, and no remote I/O is needed (so copies work during an outage too).
+  const source = await ctx.metadata.getFileBlock(row.id, options).catch((err: unknown) => {
+    if (isBlockStoreError(err, 'BS_FILE_BLOCK_NOT_FOUND')) return undefined
+    throw err
+  })
+  if (source?.version === row.version) return true
+  // The source changed meanwhile: GC may have deleted the object before our commit.
   if ((await ctx.remote?.statBlock(row.blockStoreKey, options)) !== undefined) return true
   await ctx.metadata.deleteFileBlock(dstId, { ...options, ifVersion: shared.version })
   return false

@@ -30,6 +30,7 @@ import { collectGarbage } from '../gc/collect-garbage.js'
 import type { Prefetcher } from '../readbuffer/prefetcher.js'
 import type { ReadBuffer } from '../readbuffer/read-buffer.js'
 import type { Syncer } from '../sync/syncer.js'
+import type { AccessPattern } from './access-pattern.js'
 import { copyPayload, readWithCowSource } from './copy.js'
 import type { Part } from './parts.js'
 import { type ReadContext, readPayload } from './read-path.js'
@@ -45,6 +46,7 @@ export interface EngineParts {
   readonly prefetcher: Prefetcher
   readonly durability: 'local' | 'remote'
   readonly rangedReadThreshold: number
+  readonly pattern: AccessPattern
 }
 
 /** The engine; open it with `openBlockStore`. */
@@ -66,6 +68,7 @@ export class Engine implements BlockStore {
       fetcher: parts.syncer.fetcher,
       buffer: parts.buffer,
       rangedReadThreshold: parts.rangedReadThreshold,
+      pattern: parts.pattern,
     }
   }
 

@@ -11,6 +11,7 @@ import { createSystemDetector } from '../platform/system-detector.js'
 import { createPrefetcher } from '../readbuffer/prefetcher.js'
 import { createReadBuffer } from '../readbuffer/read-buffer.js'
 import { Syncer } from '../sync/syncer.js'
+import { AccessPattern } from './access-pattern.js'
 import { Engine } from './engine.js'
 import type { BlockStoreOptions } from './options.js'
 import { openLocal, openMetadata, openRemote, type Part } from './parts.js'
@@ -100,6 +101,7 @@ export async function openBlockStore(options: BlockStoreOptions): Promise<Engine
       fetcher: liveSyncer.fetcher,
       buffer,
       rangedReadThreshold: options.rangedReadThreshold ?? 1024 * 1024,
+      pattern: new AccessPattern(),
     }
     const prefetcher = createPrefetcher({
       buffer,
@@ -118,6 +120,7 @@ export async function openBlockStore(options: BlockStoreOptions): Promise<Engine
       prefetcher,
       durability,
       rangedReadThreshold: readContext.rangedReadThreshold,
+      pattern: readContext.pattern,
     })
   } catch (err) {
     for (const part of opened.reverse()) {

@@ -14,6 +14,7 @@ import type { MetadataStore } from '../core/metadata-store.js'
 import type { RemoteStore } from '../core/remote-store.js'
 import type { ReadBuffer } from '../readbuffer/read-buffer.js'
 import type { Fetcher } from '../sync/fetcher.js'
+import type { AccessPattern } from './access-pattern.js'
 
 /** What the read path needs from the engine. */
 export interface ReadContext {
@@ -22,8 +23,13 @@ export interface ReadContext {
   readonly remote: RemoteStore | undefined
   readonly fetcher: Fetcher | undefined
   readonly buffer: ReadBuffer
-  /** Reads needing at most this many bytes of a remote block use a ranged GET (0: never). */
+  /**
+   * Random (non-sequential) reads needing at most this many bytes of a remote block use a
+   * ranged GET (0: never).
+   */
   readonly rangedReadThreshold: number
+  /** Which reads continue the previous one. */
+  readonly pattern: AccessPattern
 }
 
 /** Reads `dest` at `offset` of a payload of known `size`; returns the bytes read. */
@@ -44,6 +50,7 @@ export async function readPayload(
   }
   // Taken before reading: a write that lands meanwhile makes the buffer drop our fill.
   const generation = ctx.buffer.generation(payloadId)
+  const sequential = ctx.pattern.record(payloadId, offset, length)
   // A block can change state between the local read and the fetch (written, truncated):
   // re-reading settles it; three rounds cover any plausible interleaving.
   for (let attempt = 0; ; attempt++) {
@@ -61,6 +68,7 @@ export async function readPayload(
       offset,
       result.remoteBlocks,
       generation,
+      sequential,
       options,
     )
     if (!unsettled || attempt >= 2) {
@@ -112,11 +120,14 @@ async function fetchRemoteBlocks(
   offset: number,
   blocks: readonly number[],
   generation: number,
+  sequential: boolean,
   options: AbortOptions,
 ): Promise<boolean> {
   if (blocks.length === 0) return false
   const outcomes = await Promise.all(
-    blocks.map((idx) => fetchOne(ctx, payloadId, idx, view, offset, generation, options)),
+    blocks.map((idx) =>
+      fetchOne(ctx, payloadId, idx, view, offset, generation, sequential, options),
+    ),
   )
   return outcomes.some((settled) => !settled)
 }
@@ -129,6 +140,7 @@ async function fetchOne(
   view: Uint8Array,
   offset: number,
   generation: number,
+  sequential: boolean,
   options: AbortOptions,
 ): Promise<boolean> {
   const row = await rowOf(ctx.metadata, payloadId, idx, options)
@@ -148,6 +160,7 @@ async function fetchOne(
   }
   if (avail > 0) {
     const ranged =
+      !sequential &&
       ctx.rangedReadThreshold > 0 &&
       avail <= ctx.rangedReadThreshold &&
       avail < row.dataSize &&

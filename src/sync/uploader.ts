@@ -90,6 +90,8 @@ export class Uploader {
   readonly #backoff = new Map<string, Backoff>()
   /** Blocks being uploaded now: two passes never upload the same block at once. */
   readonly #inFlight = new Set<string>()
+  /** Remote keys being written now, so identical blocks wait instead of uploading twice. */
+  readonly #uploading = new Map<string, Promise<void>>()
   #counters = { uploaded: 0, deduplicated: 0, superseded: 0, failed: 0, bytesUploaded: 0 }
   #lastError: string | undefined
   #lastErrorAt = 0
@@ -214,6 +216,17 @@ export class Uploader {
     }
   }
 
+  /** Writes one object, letting blocks with the same content key wait for it. */
+  async #upload(key: string, data: Uint8Array, options: AbortOptions): Promise<void> {
+    const write = this.#remote.writeBlock(key, data, options)
+    this.#uploading.set(key, write)
+    try {
+      await write
+    } finally {
+      if (this.#uploading.get(key) === write) this.#uploading.delete(key)
+    }
+  }
+
   /** Counters. */
   stats(): UploaderStats {
     return {
@@ -240,11 +253,17 @@ export class Uploader {
     for (let attempt = 0; ; attempt++) {
       const donor = await this.#metadata.findFileBlockByHash(hash, options)
       const key = donor?.blockStoreKey || formatContentKey(hash)
+      // The same content being uploaded for another block right now: wait and reference it
+      // instead of sending the same bytes twice.
+      const sameContent = this.#uploading.get(key)
+      if (sameContent !== undefined) await sameContent.catch(() => {})
       // A donor row whose object is gone must never be trusted (trap 44): uploading to the
-      // same content key then heals the donor as well.
+      // same content key then heals the donor as well. A content key always holds the same
+      // bytes, so an existing object of the right size is the content.
       const deduplicated =
-        donor !== undefined && (await this.#remote.statBlock(key, options))?.size === data.length
-      if (!deduplicated) await this.#remote.writeBlock(key, data, options)
+        (donor !== undefined || sameContent !== undefined) &&
+        (await this.#remote.statBlock(key, options))?.size === data.length
+      if (!deduplicated) await this.#upload(key, data, options)
       try {
         const done = await this.#metadata.compareAndPutFileBlock(
           {

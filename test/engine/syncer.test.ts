@@ -167,6 +167,52 @@ describe('engine syncer', () => {
     assert.equal((await t.engine.stats()).bytesDownloaded - before, 4096)
   })
 
+  it('uploads identical blocks drained together once, the second referencing the first', async () => {
+    await using t = await openTestEngine({ prefetchWorkers: 0 })
+    const data = pattern(BlockSize, 17)
+    let release: () => void = () => {}
+    const gate = new Promise<void>((r) => (release = r))
+    t.remote.beforeWrite = () => gate
+    for (const id of ['same-1', 'same-2', 'same-3']) {
+      await t.engine.writeAt(id, data, 0)
+      await t.engine.flush(id)
+    }
+    const drain = t.engine.drainAllUploads()
+    await waitFor(() => t.remote.calls.writeBlock >= 1)
+    release()
+    const report = await drain
+    assert.deepEqual(report.failed, [])
+    assert.equal(t.remote.calls.writeBlock, 1, 'the same bytes are sent once')
+    assert.equal((await t.engine.stats()).dedupHits, 2)
+    for (const id of ['same-1', 'same-2', 'same-3'])
+      assert.equal((await t.engine.flush(id)).finalized, true)
+  })
+
+  it('fetches whole blocks for sequential small reads, serving the rest of the block from memory', async () => {
+    await using t = await openTestEngine({ prefetchWorkers: 0 })
+    const data = pattern(BlockSize, 15)
+    await makeRemoteOnly(t, 'seq', data)
+    const chunk = 1024 * 1024
+    const out = new Uint8Array(chunk)
+    for (let at = 0; at < BlockSize; at += chunk) {
+      assert.equal(await t.engine.readAt('seq', out, at), chunk)
+      assert.deepEqual(out, data.subarray(at, at + chunk))
+    }
+    assert.equal(t.remote.calls.readBlockRange, 0, 'no ranged GETs for a sequential reader')
+    assert.equal(t.remote.calls.readBlock, 1, 'one verified whole-block fetch')
+  })
+
+  it('uses ranged GETs again for a small read that jumps away from a sequential stream', async () => {
+    await using t = await openTestEngine({ prefetchWorkers: 0 })
+    const data = pattern(2 * BlockSize, 16)
+    await makeRemoteOnly(t, 'jump', data)
+    const out = new Uint8Array(4096)
+    await t.engine.readAt('jump', out, 0)
+    await t.engine.readAt('jump', out, BlockSize + 12_345)
+    assert.deepEqual(out, data.subarray(BlockSize + 12_345, BlockSize + 12_345 + 4096))
+    assert.equal(t.remote.calls.readBlockRange, 1)
+  })
+
   it('joins a whole-block fetch in flight instead of issuing a ranged GET for a small read', async () => {
     await using t = await openTestEngine({ prefetchWorkers: 0 })
     const data = pattern(BlockSize, 14)
