@@ -220,8 +220,12 @@ async function readBack(
       const u = (off + i) / UNIT
       const tag = identify(buf.subarray(i, i + UNIT), off + i, acked.tags[u] ?? 0, a.extra.get(u))
       if (tag === undefined) {
+        const unit = buf.subarray(i, i + UNIT)
+        const source = matchesTag(unit, 0, off + i)
+          ? 'zeros'
+          : `tag ${allTags.find((t) => matchesTag(unit, t, off + i)) ?? 'unknown'}`
         say(
-          `64 bytes at ${off + i} are foreign (acked tag ${acked.tags[u]}, later ${[...(a.extra.get(u) ?? [])].join(',')})`,
+          `64 bytes at ${off + i} are foreign: ${source} (acked tag ${acked.tags[u]}, later ${[...(a.extra.get(u) ?? [])].join(',')})`,
         )
         observed.tags[u] = 0xffffffff
       } else {
