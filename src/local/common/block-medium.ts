@@ -13,7 +13,11 @@ export interface BlockMedium {
   readonly durable: boolean
   /** The `localPath` recorded in rows for this block. */
   localPath(payloadId: string, blockIdx: number): string
-  /** Reads `length` bytes at `blockOffset` into `dest[destOffset...]` (within the stored size). */
+  /**
+   * Reads `length` bytes at `blockOffset` into `dest[destOffset...]`, zero-filling past the
+   * end of the copy. Returns how many bytes the copy really had (0 when it is missing), so the
+   * tier can tell a copy damaged behind its back from a sparse tail.
+   */
   read(
     payloadId: string,
     blockIdx: number,
@@ -21,7 +25,7 @@ export interface BlockMedium {
     destOffset: number,
     blockOffset: number,
     length: number,
-  ): Promise<void>
+  ): Promise<number>
   /** Writes `data` at `blockOffset`, creating the copy when absent (gaps read as zeros). */
   write(payloadId: string, blockIdx: number, data: Uint8Array, blockOffset: number): Promise<void>
   /** Replaces the whole copy with `data`. */

@@ -8,6 +8,7 @@ import { BlockSize } from '../../core/constants.js'
 import { BlockStoreError } from '../../core/errors.js'
 import type { BlockSnapshot } from '../../core/local-store.js'
 import { withPayload } from './payloads.js'
+import { readMedium } from './read.js'
 import { casRow, getRow } from './rows.js'
 import { evictLocked, reserveDisk, settle } from './space.js'
 import { type BlockEntry, isResident, type TierState, touch } from './tier-state.js'
@@ -20,11 +21,16 @@ function notLocal(e: BlockEntry): BlockStoreError {
   })
 }
 
-/** A copy of a resident block's valid bytes (the block lock is held). */
-async function copyOf(s: TierState, e: BlockEntry): Promise<Uint8Array> {
+/**
+ * A copy of a resident block's valid bytes (the block lock is held). A damaged copy of a
+ * Remote block is dropped and reported as not local (callers fall back to the remote).
+ */
+async function copyOf(s: TierState, e: BlockEntry, options?: AbortOptions): Promise<Uint8Array> {
   const out = new Uint8Array(e.dataSize)
   if (e.buf !== null) out.set(e.buf.subarray(0, e.dataSize))
-  else if (e.dataSize > 0) await s.medium.read(e.payloadId, e.idx, out, 0, 0, e.dataSize)
+  else if (e.dataSize > 0 && (await readMedium(s, e, out, 0, 0, e.dataSize, options))) {
+    throw notLocal(e)
+  }
   touch(s, e)
   return out
 }
@@ -64,7 +70,7 @@ export function getBlockData(
     },
     async (e) => {
       if (!isResident(e)) throw notLocal(e)
-      return copyOf(s, e)
+      return copyOf(s, e, options)
     },
     options,
   )
@@ -87,7 +93,7 @@ export function readBlockSnapshot(
     async (e) => {
       const row = await getRow(s.metadata, e.id, options)
       if (!isResident(e) || row === undefined) throw notLocal(e)
-      return { data: await copyOf(s, e), row }
+      return { data: await copyOf(s, e, options), row }
     },
     options,
   )

@@ -10,6 +10,7 @@ import { BlockStoreError } from '../../core/errors.js'
 import type { LocalReadResult } from '../../core/local-store.js'
 import { withPayload } from './payloads.js'
 import { getRow } from './rows.js'
+import { evictLocked } from './space.js'
 import {
   type BlockEntry,
   isResident,
@@ -19,7 +20,37 @@ import {
 } from './tier-state.js'
 import { withBlock } from './write.js'
 
-/** Copies `length` bytes at `blockOffset` of a resident block; zeroes past its valid size. */
+/**
+ * Reads from a block's medium copy (block lock held). A copy missing or shorter than the
+ * tier wrote was damaged behind its back: when the row is Remote the copy is dropped and
+ * `true` returned (the caller fetches the verified remote copy, which re-caches it);
+ * otherwise those bytes exist nowhere else and the read fails rather than serve zeros.
+ * @throws {BlockStoreError} BS_INTEGRITY_CHECK_FAILED for a damaged copy with no remote copy.
+ */
+export async function readMedium(
+  s: TierState,
+  e: BlockEntry,
+  dest: Uint8Array,
+  destOffset: number,
+  blockOffset: number,
+  length: number,
+  options?: AbortOptions,
+): Promise<boolean> {
+  const got = await s.medium.read(e.payloadId, e.idx, dest, destOffset, blockOffset, length)
+  if (got >= Math.min(length, e.mediumSize - blockOffset)) return false
+  const size = e.mediumSize
+  if ((await evictLocked(s, e, options)) > 0) return true
+  throw new BlockStoreError(
+    'BS_INTEGRITY_CHECK_FAILED',
+    `local copy of block ${e.id} holds ${blockOffset + got} of its ${size} bytes and no remote copy exists`,
+    { op: 'readAt', payloadId: e.payloadId, blockIdx: e.idx },
+  )
+}
+
+/**
+ * Copies `length` bytes at `blockOffset` of a resident block; zeroes past its valid size.
+ * Returns true when the copy was found damaged and dropped (see {@link readMedium}).
+ */
 export async function copyResident(
   s: TierState,
   e: BlockEntry,
@@ -27,14 +58,16 @@ export async function copyResident(
   destOffset: number,
   blockOffset: number,
   length: number,
-): Promise<void> {
+  options?: AbortOptions,
+): Promise<boolean> {
   const avail = Math.max(0, Math.min(length, e.dataSize - blockOffset))
   if (avail > 0) {
     if (e.buf !== null) dest.set(e.buf.subarray(blockOffset, blockOffset + avail), destOffset)
-    else await s.medium.read(e.payloadId, e.idx, dest, destOffset, blockOffset, avail)
+    else if (await readMedium(s, e, dest, destOffset, blockOffset, avail, options)) return true
   }
   dest.fill(0, destOffset + avail, destOffset + length)
   touch(s, e)
+  return false
 }
 
 /** Fills one piece; true when the block must come from the remote. */
@@ -50,8 +83,7 @@ async function readPiece(
 ): Promise<boolean> {
   return withBlock(s, p, idx, async (e) => {
     if (isResident(e)) {
-      await copyResident(s, e, dest, destOffset, blockOffset, length)
-      return false
+      return copyResident(s, e, dest, destOffset, blockOffset, length, options)
     }
     const row = await getRow(s.metadata, e.id, options)
     if (row !== undefined && row.dataSize > blockOffset) {

@@ -85,24 +85,31 @@ export class FsBlockMedium implements BlockMedium {
     destOffset: number,
     blockOffset: number,
     length: number,
-  ): Promise<void> {
-    await this.#pool.use(this.localPath(payloadId, blockIdx), false, async (fh) => {
-      let done = 0
-      while (done < length) {
-        const { bytesRead } = await fh.read(
-          dest,
-          destOffset + done,
-          length - done,
-          blockOffset + done,
-        )
-        // A short file reads as zeros past its end (a sparse tail never written).
-        if (bytesRead === 0) {
-          dest.fill(0, destOffset + done, destOffset + length)
-          return
+  ): Promise<number> {
+    try {
+      return await this.#pool.use(this.localPath(payloadId, blockIdx), false, async (fh) => {
+        let done = 0
+        while (done < length) {
+          const { bytesRead } = await fh.read(
+            dest,
+            destOffset + done,
+            length - done,
+            blockOffset + done,
+          )
+          // A short file reads as zeros past its end (a sparse tail, or damage: the tier
+          // compares the count with the size it wrote).
+          if (bytesRead === 0) break
+          done += bytesRead
         }
-        done += bytesRead
-      }
-    })
+        dest.fill(0, destOffset + done, destOffset + length)
+        return done
+      })
+    } catch (err) {
+      // Deleted behind our back: report no bytes, the tier decides what that means.
+      if (!isEnoent(err)) throw err
+      dest.fill(0, destOffset, destOffset + length)
+      return 0
+    }
   }
 
   async #writeAll(path: string, data: Uint8Array, offset: number, cut: boolean): Promise<void> {

@@ -22,13 +22,14 @@ export class MemoryBlockMedium implements BlockMedium {
     destOffset: number,
     blockOffset: number,
     length: number,
-  ): Promise<void> {
+  ): Promise<number> {
     const b = this.#blocks.get(formatBlockId(payloadId, blockIdx))
     const avail = b === undefined ? 0 : Math.max(0, Math.min(length, b.size - blockOffset))
     if (b !== undefined && avail > 0) {
       dest.set(b.bytes.subarray(blockOffset, blockOffset + avail), destOffset)
     }
     dest.fill(0, destOffset + avail, destOffset + length)
+    return avail
   }
 
   async write(

@@ -1,0 +1,167 @@
+/**
+ * Local faults: block files deleted or truncated behind the engine's back, the disk cap
+ * reached with nothing evictable, the metadata database failing. Each is detected (never
+ * zeros or stale bytes served), healed from the remote copy where one exists, and leaves no
+ * partial state.
+ */
+import assert from 'node:assert/strict'
+import { mkdtemp, rm, truncate, unlink } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { FaultInjectingRemoteStore } from '../../src/conformance/index.js'
+import { rejectsCode } from '../../src/conformance/remote-store-assert.js'
+import { BlockState } from '../../src/core/block.js'
+import { BlockSize } from '../../src/core/constants.js'
+import { isBlockStoreError } from '../../src/core/errors.js'
+import { SqliteMetadataStore } from '../../src/meta/sqlite/index.js'
+import { FsRemoteStore } from '../../src/remote/fs/index.js'
+import { fastSyncer } from '../support/engine.js'
+import { assertSameBytes } from './support/assert-bytes.js'
+import { failingMetadata } from './support/failing-metadata.js'
+import { openFsEngine } from './support/fs-engine.js'
+import { patternBytes } from './support/pattern.js'
+import { waitFor } from './support/wait-for.js'
+
+const temps: string[] = []
+after(async () => {
+  for (const d of temps) await rm(d, { recursive: true, force: true })
+})
+
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'rel-local-'))
+  temps.push(d)
+  return d
+}
+
+async function readAll(
+  store: { readAt(p: string, d: Uint8Array, o: number): Promise<number> },
+  p: string,
+  size: number,
+): Promise<Uint8Array> {
+  const out = new Uint8Array(size)
+  assert.equal(await store.readAt(p, out, 0), size)
+  return out
+}
+
+describe('block files damaged behind the engine', () => {
+  for (const damage of ['deleted', 'truncated'] as const) {
+    it(`a remote block whose local copy was ${damage} is fetched again, verified and re-cached`, async () => {
+      await using e = await openFsEngine()
+      const data = patternBytes(1, 0, BlockSize + 4096)
+      await e.store.writeAt('f', data, 0)
+      await e.store.flush('f')
+      assert.deepEqual((await e.store.drainAllUploads()).failed, [])
+      const row = await e.row('f', 0)
+      assert.equal(row.state, BlockState.Remote)
+      assert.notEqual(row.localPath, '')
+      // Reopened so no pooled handle keeps the old file alive.
+      await e.reopen()
+      if (damage === 'deleted') await unlink(row.localPath)
+      else await truncate(row.localPath, 1000)
+      assertSameBytes(await readAll(e.store, 'f', data.length), data)
+      const small = new Uint8Array(64)
+      await e.store.readAt('f', small, 5000)
+      assertSameBytes(small, data.subarray(5000, 5064))
+      const healed = await e.row('f', 0)
+      assert.equal(healed.state, BlockState.Remote)
+      assert.notEqual(healed.localPath, '', 'the fetched copy was cached again')
+    })
+
+    it(`a block not yet uploaded whose file was ${damage} reads as BS_INTEGRITY_CHECK_FAILED, never zeros`, async () => {
+      await using e = await openFsEngine({ remote: undefined })
+      const data = patternBytes(2, 0, BlockSize)
+      await e.store.writeAt('g', data, 0)
+      await e.store.flush('g')
+      const row = await e.row('g', 0)
+      assert.equal(row.state, BlockState.Local)
+      await e.reopen({ remote: undefined })
+      if (damage === 'deleted') await unlink(row.localPath)
+      else await truncate(row.localPath, 1000)
+      await rejectsCode(readAll(e.store, 'g', data.length), 'BS_INTEGRITY_CHECK_FAILED')
+    })
+
+    it(`a flushed block whose file was ${damage} before its upload is never uploaded`, async () => {
+      const idle = { ...fastSyncer, uploadIntervalMs: 60_000, uploadDelayMs: 60_000 }
+      await using e = await openFsEngine({ syncer: idle })
+      await e.store.writeAt('u', patternBytes(3, 0, BlockSize), 0)
+      await e.store.flush('u')
+      const row = await e.row('u', 0)
+      await e.reopen({ syncer: idle })
+      if (damage === 'deleted') await unlink(row.localPath)
+      else await truncate(row.localPath, 1000)
+      const report = await e.store.drainAllUploads()
+      assert.deepEqual(
+        report.failed.map((f) => f.code),
+        ['BS_INTEGRITY_CHECK_FAILED'],
+      )
+      assert.equal(report.uploaded, 0)
+      assert.equal((await e.row('u', 0)).state, BlockState.Local)
+    })
+  }
+})
+
+describe('disk cap reached with nothing evictable', () => {
+  it('writes fail with BS_STORAGE_FULL, flushed data stays intact, and writes resume after a drain', async () => {
+    const remote = new FaultInjectingRemoteStore(
+      await FsRemoteStore.open({ root: await tempDir() }),
+    )
+    await using e = await openFsEngine({ remote, maxDiskBytes: 2 * BlockSize, readBufferBytes: 0 })
+    const a = patternBytes(4, 0, 2 * BlockSize)
+    remote.down = true
+    await waitFor(async () => (await e.store.healthcheck()).status === 'degraded')
+    await e.store.writeAt('a', a, 0)
+    await e.store.flush('a')
+    const b = patternBytes(5, 0, BlockSize)
+    await rejectsCode(
+      (async () => {
+        await e.store.writeAt('b', b, 0)
+        await e.store.flush('b')
+      })(),
+      'BS_STORAGE_FULL',
+    )
+    assertSameBytes(await readAll(e.store, 'a', a.length), a, 'a while full')
+    remote.down = false
+    await waitFor(async () => (await e.store.healthcheck()).status === 'healthy')
+    assert.deepEqual((await e.store.drainAllUploads()).failed, [])
+    await e.store.writeAt('b', b, 0)
+    await e.store.flush('b')
+    assertSameBytes(await readAll(e.store, 'b', b.length), b, 'b after drain')
+    assertSameBytes(await readAll(e.store, 'a', a.length), a, 'a after drain')
+  })
+})
+
+describe('metadata database unavailable', () => {
+  it('calls fail with a clear BlockStoreError and leave no partial state behind', async () => {
+    const inner = await SqliteMetadataStore.open({ path: join(await tempDir(), 'm.db') })
+    const meta = failingMetadata(inner)
+    await using e = await openFsEngine({ metadata: meta.store })
+    const before = patternBytes(6, 0, BlockSize + 128)
+    await e.store.writeAt('m', before, 0)
+    await e.store.flush('m')
+    meta.down = true
+    const after = patternBytes(7, 4096, BlockSize)
+    const err = await e.store
+      .writeAt('m', after, 4096)
+      .then(() => e.store.flush('m'))
+      .then(
+        () => undefined,
+        (x: unknown) => x,
+      )
+    assert.ok(isBlockStoreError(err), `a BlockStoreError, got ${String(err)}`)
+    assert.match(err.message, /metadata/i)
+    meta.down = false
+    // The failed call either applied the write or not; a flush now settles it, and every byte
+    // is the old or the new one, never a mix of anything else.
+    await e.store.flush('m')
+    const got = await readAll(e.store, 'm', await e.store.getSize('m'))
+    const whole = new Uint8Array(Math.max(before.length, 4096 + after.length))
+    whole.set(before)
+    whole.set(after, 4096)
+    const isOld = Buffer.from(got.subarray(0, before.length)).equals(before)
+    if (!isOld) assertSameBytes(got, whole, 'the new bytes')
+    await e.reopen({ metadata: meta.store })
+    assertSameBytes(await readAll(e.store, 'm', got.length), got, 'after a restart')
+    await inner.close()
+  })
+})

@@ -1,0 +1,65 @@
+/**
+ * The two engine configurations the campaigns run against: fs local + fs remote + SQLite, and
+ * fs local + S3 (s3rver on 127.0.0.1) + PostgreSQL (127.0.0.1:5432, a throwaway schema).
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { dropSchema, PG_URL, pgSkipReason, randomSchema } from '../../meta/postgres/pg-test-env.js'
+import { type S3TestServer, startS3rver } from '../../support/s3-servers.js'
+import type { CrashTarget } from './crash-campaign.js'
+
+/** A target and how to remove everything it created. */
+export interface OpenedTarget {
+  readonly target: CrashTarget
+  dispose(): Promise<void>
+}
+
+const MAX_DISK = 40 * 1024 * 1024
+
+/** fs local + fs remote + SQLite in a temp dir. */
+export async function fsSqliteTarget(): Promise<OpenedTarget> {
+  const dir = await mkdtemp(join(tmpdir(), 'rel-fs-'))
+  return {
+    target: {
+      name: 'fs local + fs remote + SQLite',
+      dir,
+      remote: { kind: 'fs', dir: join(dir, 'remote') },
+      metadata: { kind: 'sqlite', path: join(dir, 'meta.db') },
+      maxDiskBytes: MAX_DISK,
+    },
+    dispose: () => rm(dir, { recursive: true, force: true }),
+  }
+}
+
+/** fs local + S3 (its own s3rver) + PostgreSQL; `undefined` with a reason when PG is absent. */
+export async function s3PostgresTarget(): Promise<OpenedTarget | string> {
+  const skip = await pgSkipReason()
+  if (skip !== undefined) return skip
+  const dir = await mkdtemp(join(tmpdir(), 'rel-s3-'))
+  const server: S3TestServer = await startS3rver()
+  const bucket = await server.createBucket()
+  const schema = randomSchema()
+  return {
+    target: {
+      name: 'fs local + S3 (s3rver) + PostgreSQL',
+      dir,
+      remote: {
+        kind: 's3',
+        bucket,
+        endpoint: server.endpoint,
+        region: server.region,
+        forcePathStyle: true,
+        accessKeyId: server.accessKeyId,
+        secretAccessKey: server.secretAccessKey,
+      },
+      metadata: { kind: 'postgres', url: PG_URL, schema },
+      maxDiskBytes: MAX_DISK,
+    },
+    async dispose() {
+      await server.stop()
+      await dropSchema(schema)
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
