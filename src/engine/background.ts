@@ -27,9 +27,14 @@ export class BackgroundTasks {
     return this.#running.size
   }
 
+  /** Waits for the tasks running now (new ones may start meanwhile). */
+  async idle(): Promise<void> {
+    while (this.#running.size > 0) await Promise.all([...this.#running])
+  }
+
   /** Refuses new tasks and waits for the running ones. */
   async close(): Promise<void> {
     this.#closed = true
-    while (this.#running.size > 0) await Promise.all([...this.#running])
+    await this.idle()
   }
 }

@@ -296,6 +296,8 @@ export class Engine implements BlockStore {
       let localBlocksEvicted = 0
       let bytesFreed = 0
       if (options.local !== false) {
+        // Fetched blocks still being cached locally would land after the eviction.
+        await this.#p.background.idle()
         const rows = await this.#p.metadata.store.listRemoteBlocks(0, options)
         for (const row of rows) {
           const at = parseBlockId(row.id)

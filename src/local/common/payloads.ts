@@ -5,6 +5,7 @@
  */
 import type { AbortOptions } from '../../core/abort.js'
 import { newPayloadState, type PayloadState, type TierState } from './tier-state.js'
+import { purgeLeftovers } from './truncate.js'
 
 /** The payload's state, loaded from its record when not in memory; created when asked. */
 export async function loadPayload(
@@ -38,6 +39,16 @@ export async function loadPayload(
   if (existing !== undefined) return existing
   const p = newPayloadState(payloadId, 0)
   s.payloads.set(payloadId, p)
+  // A payload without a record has no acknowledged state, but rows of an earlier life may
+  // remain (a crash before its first flush, or during its delete): purge them before anyone
+  // uses the new payload, or its holes would read old bytes. Taken before any await, the
+  // write lock queues every other user of `p` behind the purge.
+  const release = await p.lock.write()
+  try {
+    await purgeLeftovers(s, p, options)
+  } finally {
+    release()
+  }
   return p
 }
 

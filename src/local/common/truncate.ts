@@ -28,6 +28,21 @@ async function knownBlocks(
   return [...idxs].sort((a, b) => a - b)
 }
 
+/**
+ * Deletes the rows and local copies a payload without a record left behind (a crash before
+ * its first flush, or during its delete). The caller holds the payload's exclusive lock.
+ */
+export async function purgeLeftovers(
+  s: TierState,
+  p: PayloadState,
+  options?: AbortOptions,
+): Promise<number> {
+  const idxs = await knownBlocks(s, p, options)
+  for (const idx of idxs) await dropBlock(s, p, idx, options)
+  if (idxs.length > 0) await s.medium.removePayload(p.id)
+  return idxs.length
+}
+
 /** Deletes a row, reporting each remote key it held before the row goes. */
 async function dropRow(s: TierState, id: string, options?: AbortOptions): Promise<void> {
   let reported = ''
@@ -138,11 +153,17 @@ export function deletePayload(
     true,
     async (p) => {
       if (p === undefined) return
-      for (const idx of await knownBlocks(s, p, options)) await dropBlock(s, p, idx, options)
+      // The record goes first: it is the commit point. A crash after it leaves only
+      // leftovers of a payload that no longer exists, which recovery and re-creation purge;
+      // a crash before it leaves the payload whole.
       await s.metadata.deletePayload(p.id, options)
-      await s.medium.removePayload(p.id)
-      p.gone = true
-      s.payloads.delete(p.id)
+      try {
+        for (const idx of await knownBlocks(s, p, options)) await dropBlock(s, p, idx, options)
+        await s.medium.removePayload(p.id)
+      } finally {
+        p.gone = true
+        s.payloads.delete(p.id)
+      }
     },
     options,
   )

@@ -14,6 +14,7 @@ import type { RecoveryReport } from '../../core/local-store.js'
 import { payloadIdProblem } from '../../core/payload-id.js'
 import { casRow, deleteRow, getRow } from '../common/rows.js'
 import { blockEntry, newPayloadState, type TierState } from '../common/tier-state.js'
+import { purgeLeftovers } from '../common/truncate.js'
 import type { FsBlockMedium } from './fs-block-medium.js'
 import { BLOCK_EXT, FsLayout, ID_FILE } from './layout.js'
 
@@ -170,6 +171,14 @@ export async function recover(
   for (const pid of walked) {
     const p = s.payloads.get(pid)
     const record = await s.metadata.getPayload(pid)
+    if (p !== undefined && record === undefined) {
+      // Never flushed, or caught mid-delete (the record goes first): nothing of it was
+      // acknowledged, so its files and rows are leftovers, not a payload.
+      t.orphansDeleted += await purgeLeftovers(s, p)
+      p.gone = true
+      s.payloads.delete(pid)
+      continue
+    }
     if (p !== undefined && record !== undefined) {
       p.size = Math.max(p.size, record.size)
       p.createdAt = record.createdAt

@@ -3,12 +3,14 @@ import { appendFile, mkdir, readdir, stat, unlink, writeFile } from 'node:fs/pro
 import { join } from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import { pattern, readLocal, row, syncBlock } from '../../../src/conformance/local-store/fixture.js'
-import { BlockState } from '../../../src/core/block.js'
+import { BlockState, newFileBlock } from '../../../src/core/block.js'
+import { BlockSize } from '../../../src/core/constants.js'
 import { isBlockStoreError } from '../../../src/core/errors.js'
 import type { MetadataStore } from '../../../src/core/metadata-store.js'
 import { FsLocalStore } from '../../../src/local/fs/fs-local-store.js'
 import { FsLayout } from '../../../src/local/fs/layout.js'
 import { MemoryMetadataStore } from '../../../src/meta/memory/memory-metadata-store.js'
+import { hashBlock } from '../../../src/platform/hash-block.js'
 import { tempDir, walkBlocks } from '../helpers.js'
 
 /** Opens a store; the returned `crash` abandons it without close (as a kill would). */
@@ -39,6 +41,9 @@ describe('FsLocalStore crash recovery', () => {
 
   it('turns a Dirty row whose file exists into Local with the bytes on disk', async (t) => {
     const { store, metadata, reopen } = await setup(t)
+    // The payload exists (flushed once, empty); the write after that was never flushed.
+    await store.truncate('p', 0)
+    await store.flush('p')
     await store.writeAt('p', pattern(5000), 0)
     await store.releaseMemory('p')
     const again = await reopen()
@@ -48,6 +53,52 @@ describe('FsLocalStore crash recovery', () => {
     assert.equal(r.dataSize, 5000)
     assert.deepEqual(await readLocal(again, 'p', 0, 5000), pattern(5000))
     assert.equal(again.stats().diskUsed, 5000)
+  })
+
+  it('purges a payload that was never flushed: it has no acknowledged state', async (t) => {
+    const { store, metadata, reopen } = await setup(t)
+    await store.writeAt('never', pattern(5000), 0)
+    await store.releaseMemory('never')
+    const again = await reopen()
+    assert.equal(again.recovery?.orphansDeleted, 1)
+    assert.equal(await again.getFileSize('never'), undefined)
+    assert.deepEqual(await metadata.listFileBlocks('never'), [])
+    assert.equal(again.stats().diskUsed, 0)
+  })
+
+  it('purges the leftovers of an interrupted delete, so a re-created payload reads zeros', async (t) => {
+    const { store, metadata, reopen } = await setup(t)
+    await store.writeAt('reused', pattern(3 * 4096, 7), 0)
+    await store.flush('reused')
+    // Interrupted delete: the record (the commit point) is gone, rows and files are left.
+    await metadata.deletePayload('reused')
+    const again = await reopen()
+    assert.equal(await again.getFileSize('reused'), undefined, 'the payload is gone')
+    assert.deepEqual(await metadata.listFileBlocks('reused'), [])
+    await again.truncate('reused', 3 * 4096)
+    const out = new Uint8Array(3 * 4096)
+    assert.equal((await again.readAt('reused', out, 0)).length, 3 * 4096)
+    assert.ok(
+      out.every((b) => b === 0),
+      'no byte of the deleted payload comes back',
+    )
+  })
+
+  it('purges a stale remote-only row when a payload without a record is created', async (t) => {
+    const { store, metadata } = await setup(t)
+    // A row left by an interrupted delete whose block was only remote (no local file).
+    await metadata.putFileBlock({
+      ...newFileBlock('ghost/0', ''),
+      state: BlockState.Remote,
+      hash: hashBlock(pattern(4096, 9)),
+      blockStoreKey: 'blocks/aa/stale',
+      dataSize: 4096,
+    })
+    await store.writeAt('ghost', pattern(10, 10), BlockSize)
+    const out = new Uint8Array(4096)
+    const r = await store.readAt('ghost', out, 0)
+    assert.deepEqual(r.remoteBlocks, [], 'the stale row is gone, block 0 is a hole')
+    assert.ok(out.every((b) => b === 0))
   })
 
   it('reverts an interrupted upload from Syncing to Local', async (t) => {
