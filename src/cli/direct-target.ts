@@ -1,7 +1,6 @@
 /** The CLI on a data directory: the engine runs in this process. */
 import { Readable, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { BlockStoreError } from '../core/errors.js'
 import type { ResolvedConfig } from '../server/config.js'
 import { openConfiguredEngine } from '../server/configured-engine.js'
 import { readToStream, writeFromStream } from '../server/payload-stream.js'
@@ -56,9 +55,7 @@ export async function openDirectTarget(resolved: ResolvedConfig): Promise<CliTar
     },
     flush: (id) => engine.flush(id),
     drain: () => engine.drainAllUploads(),
-    gc: async () => {
-      throw new BlockStoreError('BS_NOT_SUPPORTED', 'garbage collection is not available yet')
-    },
+    gc: (dryRun) => engine.collectGarbage({ dryRun }),
     stats: () => engine.stats(),
     health: () => engine.healthcheck(),
     evict: (options) => engine.evict(options),

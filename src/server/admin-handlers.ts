@@ -70,14 +70,15 @@ async function evict(ctx: RequestContext): Promise<void> {
 }
 
 async function gc(ctx: RequestContext): Promise<void> {
-  if (ctx.gc === undefined) {
-    throw new BlockStoreError(
-      'BS_NOT_SUPPORTED',
-      'garbage collection is not available in this engine',
-    )
-  }
   const dryRun = queryBoolean(ctx.query, 'dryRun') ?? false
-  sendJson(ctx.res, 200, await ctx.gc({ dryRun, signal: withTimeout(ctx) }))
+  const signal = withTimeout(ctx)
+  // The engine collects itself unless the server was given another runner; a local-only
+  // engine answers BS_NOT_SUPPORTED (501): it has no remote objects.
+  const report =
+    ctx.gc === undefined
+      ? await ctx.engine.collectGarbage({ dryRun, signal })
+      : await ctx.gc({ dryRun, signal })
+  sendJson(ctx.res, 200, report)
 }
 
 /** Serves an endpoint that is not about one payload. */
