@@ -16,7 +16,6 @@ import { BlockSize, MaxPayloadSize } from '../core/constants.js'
 import { BlockStoreError, isBlockStoreError } from '../core/errors.js'
 import type { GarbageCollectionOptions, GarbageCollectionResult } from '../core/gc.js'
 import type { HealthReport } from '../core/health.js'
-import { parseBlockId } from '../core/keys.js'
 import type { LocalStore } from '../core/local-store.js'
 import type {
   ListPayloadsOptions,
@@ -31,6 +30,7 @@ import type { Prefetcher } from '../readbuffer/prefetcher.js'
 import type { ReadBuffer } from '../readbuffer/read-buffer.js'
 import type { Syncer } from '../sync/syncer.js'
 import type { AccessPattern } from './access-pattern.js'
+import { checkHealth, evict } from './admin.js'
 import type { BackgroundTasks } from './background.js'
 import { copyPayload, readWithCowSource } from './copy.js'
 import type { Part } from './parts.js'
@@ -259,59 +259,11 @@ export class Engine implements BlockStore {
 
   healthcheck(o?: AbortOptions): Promise<HealthReport> {
     // A cancelled check reports "unknown" (spec §5.14) instead of rejecting in the gate.
-    return this.#gate('healthcheck', undefined, async () => {
-      const t0 = performance.now()
-      const at = (status: HealthReport['status'], message?: string): HealthReport => ({
-        status,
-        ...(message === undefined ? {} : { message }),
-        checkedAt: Date.now(),
-        latencyMs: performance.now() - t0,
-      })
-      if (o?.signal?.aborted) return at('unknown', 'health check cancelled')
-      const local = await this.#p.local.store.healthcheck(o)
-      if (local.status === 'unknown') return at('unknown', local.message)
-      if (local.status !== 'healthy')
-        return at('unhealthy', `local: ${local.message ?? local.status}`)
-      if (this.hasRemote && !this.#p.syncer.isRemoteHealthy()) {
-        const why = this.#p.syncer.health.state().lastError ?? 'probe failing'
-        return at('degraded', `remote unreachable: ${why}`)
-      }
-      return at('healthy')
-    })
+    return this.#gate('healthcheck', undefined, () => checkHealth(this.#p, o))
   }
 
   evict(options: EvictOptions = {}): Promise<EvictReport> {
-    return this.#gate('evict', options, async () => {
-      if (options.payloadId !== undefined) assertPayloadId(options.payloadId)
-      let readBufferEntriesCleared = 0
-      if (options.readBuffer !== false) {
-        const pid = options.payloadId
-        if (pid === undefined) readBufferEntriesCleared = this.#p.buffer.clear()
-        else {
-          const before = this.#p.buffer.stats().entries
-          this.#p.buffer.invalidateAndReset(pid)
-          readBufferEntriesCleared = before - this.#p.buffer.stats().entries
-        }
-      }
-      let localBlocksEvicted = 0
-      let bytesFreed = 0
-      if (options.local !== false) {
-        // Fetched blocks still being cached locally would land after the eviction.
-        await this.#p.background.idle()
-        const rows = await this.#p.metadata.store.listRemoteBlocks(0, options)
-        for (const row of rows) {
-          const at = parseBlockId(row.id)
-          if (at === undefined) continue
-          if (options.payloadId !== undefined && at.payloadId !== options.payloadId) continue
-          // evictBlock re-checks under the block lock that the row is Remote with a key.
-          if (await this.#p.local.store.evictBlock(at.payloadId, at.blockIdx, options)) {
-            localBlocksEvicted++
-            bytesFreed += row.dataSize
-          }
-        }
-      }
-      return { readBufferEntriesCleared, localBlocksEvicted, bytesFreed }
-    })
+    return this.#gate('evict', options, () => evict(this.#p, options))
   }
 
   collectGarbage(options: GarbageCollectionOptions = {}): Promise<GarbageCollectionResult> {

@@ -1,0 +1,64 @@
+/**
+ * Administrative operations of the engine: the health report (healthy, degraded while the
+ * remote is down, unhealthy when the local tier is) and eviction of synced local copies.
+ */
+import type { AbortOptions } from '../core/abort.js'
+import type { EvictOptions, EvictReport } from '../core/block-store.js'
+import type { HealthReport } from '../core/health.js'
+import { parseBlockId } from '../core/keys.js'
+import { assertPayloadId } from '../core/payload-id.js'
+import type { EngineParts } from './engine.js'
+
+/** The engine's health: local first (unhealthy), then the remote (degraded). */
+export async function checkHealth(p: EngineParts, o?: AbortOptions): Promise<HealthReport> {
+  const t0 = performance.now()
+  const at = (status: HealthReport['status'], message?: string): HealthReport => ({
+    status,
+    ...(message === undefined ? {} : { message }),
+    checkedAt: Date.now(),
+    latencyMs: performance.now() - t0,
+  })
+  if (o?.signal?.aborted) return at('unknown', 'health check cancelled')
+  const local = await p.local.store.healthcheck(o)
+  if (local.status === 'unknown') return at('unknown', local.message)
+  if (local.status !== 'healthy') return at('unhealthy', `local: ${local.message ?? local.status}`)
+  if (p.remote !== undefined && !p.syncer.isRemoteHealthy()) {
+    const why = p.syncer.health.state().lastError ?? 'probe failing'
+    return at('degraded', `remote unreachable: ${why}`)
+  }
+  return at('healthy')
+}
+
+/**
+ * Clears the read buffer and drops local copies of blocks that are safely remote (never
+ * anything else: the local store re-checks each row under the block lock).
+ */
+export async function evict(p: EngineParts, options: EvictOptions): Promise<EvictReport> {
+  if (options.payloadId !== undefined) assertPayloadId(options.payloadId)
+  let readBufferEntriesCleared = 0
+  if (options.readBuffer !== false) {
+    const pid = options.payloadId
+    if (pid === undefined) readBufferEntriesCleared = p.buffer.clear()
+    else {
+      const before = p.buffer.stats().entries
+      p.buffer.invalidateAndReset(pid)
+      readBufferEntriesCleared = before - p.buffer.stats().entries
+    }
+  }
+  let localBlocksEvicted = 0
+  let bytesFreed = 0
+  if (options.local !== false) {
+    // Fetched blocks still being cached locally would land after the eviction.
+    await p.background.idle()
+    for (const row of await p.metadata.store.listRemoteBlocks(0, options)) {
+      const at = parseBlockId(row.id)
+      if (at === undefined) continue
+      if (options.payloadId !== undefined && at.payloadId !== options.payloadId) continue
+      if (await p.local.store.evictBlock(at.payloadId, at.blockIdx, options)) {
+        localBlocksEvicted++
+        bytesFreed += row.dataSize
+      }
+    }
+  }
+  return { readBufferEntriesCleared, localBlocksEvicted, bytesFreed }
+}
