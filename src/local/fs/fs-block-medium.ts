@@ -2,7 +2,8 @@
  * Block files on disk (the fs local store's medium): pooled handles, positional I/O, and
  * fsync of files and of the directories whose entries changed.
  */
-import { mkdir, open, readdir, rm, unlink, writeFile } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { mkdir, open, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { AbortOptions } from '../../core/abort.js'
 import type { BlockMedium } from '../common/block-medium.js'
@@ -112,14 +113,13 @@ export class FsBlockMedium implements BlockMedium {
     }
   }
 
-  async #writeAll(path: string, data: Uint8Array, offset: number, cut: boolean): Promise<void> {
+  async #writeAll(path: string, data: Uint8Array, offset: number): Promise<void> {
     await this.#pool.use(path, true, async (fh) => {
       let done = 0
       while (done < data.length) {
         const { bytesWritten } = await fh.write(data, done, data.length - done, offset + done)
         done += bytesWritten
       }
-      if (cut) await fh.truncate(data.length)
     })
   }
 
@@ -131,13 +131,29 @@ export class FsBlockMedium implements BlockMedium {
   ): Promise<void> {
     await this.#ensureDir(payloadId)
     this.#markEntry(payloadId)
-    await this.#writeAll(this.localPath(payloadId, blockIdx), data, offset, false)
+    await this.#writeAll(this.localPath(payloadId, blockIdx), data, offset)
   }
 
+  /**
+   * Replaces a block file atomically: a temporary file renamed over it. Writing in place and
+   * then truncating would leave, after a kill between the two, the new bytes followed by the
+   * old tail, which recovery would take for block content (stale bytes, wrong size).
+   */
   async replace(payloadId: string, blockIdx: number, data: Uint8Array): Promise<void> {
     await this.#ensureDir(payloadId)
     this.#markEntry(payloadId)
-    await this.#writeAll(this.localPath(payloadId, blockIdx), data, 0, true)
+    const path = this.localPath(payloadId, blockIdx)
+    // Not a .blk name: recovery deletes a leftover of a kill before the rename.
+    const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`
+    try {
+      await writeFile(tmp, data)
+      // Pooled handles point at the inode being replaced.
+      await this.#pool.close(path)
+      await rename(tmp, path)
+    } catch (err) {
+      await unlink(tmp).catch(() => {})
+      throw err
+    }
   }
 
   /** A file may be created: its directory entry needs the next fsync. */
