@@ -6,8 +6,9 @@
 import type { AbortOptions } from '../core/abort.js'
 import { BlockState, type FileBlock, isRemote, newFileBlock } from '../core/block.js'
 import { BlockSize } from '../core/constants.js'
-import { BlockStoreError, isBlockStoreError } from '../core/errors.js'
+import { isBlockStoreError } from '../core/errors.js'
 import { formatBlockId, parseBlockId } from '../core/keys.js'
+import { findFileBlock } from '../core/rows.js'
 import { type ReadContext, readPayload, rowOf } from './read-path.js'
 
 /**
@@ -44,10 +45,7 @@ async function shareRemoteBlock(
   // If the source row is unchanged, it referenced the object continuously from our listing
   // until after our row was committed, and GC never deletes a referenced object: the object
   // exists, and no remote I/O is needed (so copies work during an outage too).
-  const source = await ctx.metadata.getFileBlock(row.id, options).catch((err: unknown) => {
-    if (isBlockStoreError(err, 'BS_FILE_BLOCK_NOT_FOUND')) return undefined
-    throw err
-  })
+  const source = await findFileBlock(ctx.metadata, row.id, options)
   if (source?.version === row.version) return true
   // The source changed meanwhile: GC may have deleted the object before our commit.
   if ((await ctx.remote?.statBlock(row.blockStoreKey, options)) !== undefined) return true
@@ -99,7 +97,7 @@ export async function copyPayload(
 }
 
 /**
- * Reads `dest` at `offset` of `payloadId`, taking each block the primary does not own (no row
+ * Reads `dest` at `offset` of `payloadId` (of `size` bytes), taking each block the primary does not own (no row
  * and no local bytes) from `source`. Source bytes are served, never written into the primary,
  * so a concurrent write to the primary can never be overwritten with stale data (trap 58).
  */
@@ -109,12 +107,9 @@ export async function readWithCowSource(
   source: string,
   dest: Uint8Array,
   offset: number,
+  size: number,
   options?: AbortOptions,
 ): Promise<number> {
-  const size = await ctx.local.getFileSize(payloadId, options)
-  if (size === undefined) {
-    throw new BlockStoreError('BS_CONTENT_NOT_FOUND', `payload ${payloadId} does not exist`)
-  }
   if (offset >= size || dest.length === 0) return 0
   const length = Math.min(dest.length, size - offset)
   const sourceSize = (await ctx.local.getFileSize(source, options)) ?? 0

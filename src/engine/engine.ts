@@ -103,7 +103,15 @@ export class Engine implements BlockStore {
       assertPayloadId(pid)
       assertPayloadId(cowSource)
       checkOffset(offset)
-      return readWithCowSource(this.#read, pid, cowSource, dest, offset, o)
+      return readWithCowSource(
+        this.#read,
+        pid,
+        cowSource,
+        dest,
+        offset,
+        await this.#size(pid, o),
+        o,
+      )
     })
   }
 

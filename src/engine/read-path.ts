@@ -12,6 +12,7 @@ import { formatBlockId } from '../core/keys.js'
 import type { LocalStore } from '../core/local-store.js'
 import type { MetadataStore } from '../core/metadata-store.js'
 import type { RemoteStore } from '../core/remote-store.js'
+import { findFileBlock } from '../core/rows.js'
 import type { ReadBuffer } from '../readbuffer/read-buffer.js'
 import type { Fetcher } from '../sync/fetcher.js'
 import type { AccessPattern } from './access-pattern.js'
@@ -250,18 +251,13 @@ async function promoteSmallBlocks(
 }
 
 /** The row of a block, or `undefined` when there is none. */
-export async function rowOf(
+export function rowOf(
   metadata: MetadataStore,
   payloadId: string,
   idx: number,
   options?: AbortOptions,
 ): Promise<FileBlock | undefined> {
-  try {
-    return await metadata.getFileBlock(formatBlockId(payloadId, idx), options)
-  } catch (err) {
-    if (isBlockStoreError(err, 'BS_FILE_BLOCK_NOT_FOUND')) return undefined
-    throw err
-  }
+  return findFileBlock(metadata, formatBlockId(payloadId, idx), options)
 }
 
 /**

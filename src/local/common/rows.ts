@@ -6,23 +6,13 @@ import type { AbortOptions } from '../../core/abort.js'
 import type { FileBlock } from '../../core/block.js'
 import { BlockStoreError, isBlockStoreError } from '../../core/errors.js'
 import type { MetadataStore } from '../../core/metadata-store.js'
+import { findFileBlock } from '../../core/rows.js'
 import type { TierState } from './tier-state.js'
 
 const MAX_CAS_ATTEMPTS = 64
 
 /** The row of a block, or `undefined` when it has none. */
-export async function getRow(
-  metadata: MetadataStore,
-  id: string,
-  options?: AbortOptions,
-): Promise<FileBlock | undefined> {
-  try {
-    return await metadata.getFileBlock(id, options)
-  } catch (err) {
-    if (isBlockStoreError(err, 'BS_FILE_BLOCK_NOT_FOUND')) return undefined
-    throw err
-  }
-}
+export const getRow = findFileBlock
 
 /**
  * Applies `change` to the current row (or `undefined` when absent) and stores the result by
