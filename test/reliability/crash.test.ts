@@ -12,7 +12,7 @@ const seed = Number(process.env.CRASH_SEED ?? Date.now() % 1e9)
 
 async function campaign(opened: OpenedTarget, rounds: number): Promise<CrashFigures> {
   try {
-    const f = await runCrashCampaign(opened.target, { rounds, seed, maxKillMs: 800 })
+    const f = await runCrashCampaign(opened.target, { rounds, seed, maxKillMs: 800, minAcks: 1 })
     console.log(`${JSON.stringify({ ...f, recoveryMs: f.recoveryMs.map(Math.round) })}`)
     return f
   } finally {

@@ -42,7 +42,17 @@ export interface CrashFigures {
 /** Runs rounds until `rounds` are done or `deadline` (ms since epoch) passes. */
 export async function runCrashCampaign(
   target: CrashTarget,
-  limits: { rounds?: number; deadline?: number; seed: number; maxKillMs?: number },
+  limits: {
+    rounds?: number
+    deadline?: number
+    seed: number
+    maxKillMs?: number
+    /**
+     * Keep going past `rounds` (up to five times as many) until this many flushes were
+     * acknowledged: a short campaign whose kills all land early would otherwise prove nothing.
+     */
+    minAcks?: number
+  },
 ): Promise<CrashFigures> {
   const rng = new Rng(limits.seed)
   const payloads = ['p0', 'p1', 'p2', 'p3', 'dir/p4', 'p5']
@@ -67,7 +77,10 @@ export async function runCrashCampaign(
       metadata: target.metadata,
       readBufferBytes: 0,
     })
-  while (f.rounds < (limits.rounds ?? Number.POSITIVE_INFINITY)) {
+  const rounds = limits.rounds ?? Number.POSITIVE_INFINITY
+  const enough = (): boolean =>
+    f.rounds >= rounds && (model.acksSeen >= (limits.minAcks ?? 0) || f.rounds >= rounds * 5)
+  while (!enough()) {
     if (limits.deadline !== undefined && Date.now() >= limits.deadline) break
     const state: Record<string, number> = {}
     for (const p of payloads) {

@@ -1,12 +1,12 @@
 /**
  * The two engine configurations the campaigns run against: fs local + fs remote + SQLite, and
- * fs local + S3 (s3rver on 127.0.0.1) + PostgreSQL (127.0.0.1:5432, a throwaway schema).
+ * fs local + S3 (Ceph RGW when installed, else s3rver, on 127.0.0.1) + PostgreSQL (127.0.0.1:5432, a throwaway schema).
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { dropSchema, PG_URL, pgSkipReason, randomSchema } from '../../meta/postgres/pg-test-env.js'
-import { type S3TestServer, startS3rver } from '../../support/s3-servers.js'
+import { type S3TestServer, startConcurrencySafeS3 } from '../../support/s3-servers.js'
 import type { CrashTarget } from './crash-campaign.js'
 
 /** A target and how to remove everything it created. */
@@ -32,17 +32,17 @@ export async function fsSqliteTarget(): Promise<OpenedTarget> {
   }
 }
 
-/** fs local + S3 (its own s3rver) + PostgreSQL; `undefined` with a reason when PG is absent. */
+/** fs local + S3 (Ceph RGW, else its own s3rver) + PostgreSQL; `undefined` with a reason when PG is absent. */
 export async function s3PostgresTarget(): Promise<OpenedTarget | string> {
   const skip = await pgSkipReason()
   if (skip !== undefined) return skip
   const dir = await mkdtemp(join(tmpdir(), 'rel-s3-'))
-  const server: S3TestServer = await startS3rver()
+  const server: S3TestServer = await startConcurrencySafeS3()
   const bucket = await server.createBucket()
   const schema = randomSchema()
   return {
     target: {
-      name: 'fs local + S3 (s3rver) + PostgreSQL',
+      name: `fs local + S3 (${server.name}) + PostgreSQL`,
       dir,
       remote: {
         kind: 's3',
