@@ -348,7 +348,10 @@ export class Engine implements BlockStore {
     if (!buffer.enabled || size === 0 || size > BlockSize || size > buffer.maxBytes) return
     if (buffer.contains(pid, 0)) return
     try {
-      buffer.put(pid, 0, await this.#p.local.store.getBlockData(pid, 0), { generation })
+      buffer.put(pid, 0, await this.#p.local.store.getBlockData(pid, 0), {
+        generation,
+        adopt: true,
+      })
     } catch (err) {
       // A hole, or evicted meanwhile: nothing to promote.
       if (!isBlockStoreError(err, 'BS_BLOCK_NOT_FOUND')) throw err

@@ -196,7 +196,8 @@ function cacheFetched(
   data: Uint8Array,
   generation: number,
 ): void {
-  ctx.buffer.put(payloadId, idx, data, { generation })
+  // Fetched bytes are read-only (shared by the fetcher): the buffer may keep them as they are.
+  ctx.buffer.put(payloadId, idx, data, { generation, adopt: true })
   cacheLocally(ctx, payloadId, idx, data)
 }
 
@@ -242,7 +243,7 @@ async function promoteSmallBlocks(
     if (covered < blockLen && covered < BlockSize / 4) continue
     try {
       const data = await ctx.local.getBlockData(payloadId, idx)
-      ctx.buffer.put(payloadId, idx, data, { generation })
+      ctx.buffer.put(payloadId, idx, data, { generation, adopt: true })
     } catch (err) {
       // Not held locally (a hole, or evicted meanwhile): nothing to promote.
       if (!isBlockStoreError(err, 'BS_BLOCK_NOT_FOUND')) throw err

@@ -85,9 +85,8 @@ export class LruReadBuffer implements ReadBuffer {
       this.#stalePuts++
       return false
     }
-    // Unpooled: a small block must not pin a shared 8 KiB pool slab the budget cannot see.
-    const copy = Buffer.allocUnsafeSlow(data.length)
-    copy.set(data)
+    const copy =
+      options?.adopt === true && ownsWholeAllocation(data) ? asBuffer(data) : copyOf(data)
     const prefetched = options?.prefetched ?? false
     let blocks = this.#byPayload.get(payloadId)
     const existing = blocks?.get(blockIdx)
@@ -287,4 +286,22 @@ export class LruReadBuffer implements ReadBuffer {
     this.#entries--
     this.#bytes -= entry.data.length
   }
+}
+
+/** True when `data` spans its whole ArrayBuffer (keeping it pins nothing else). */
+function ownsWholeAllocation(data: Uint8Array): boolean {
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
+}
+
+/** A Buffer view of `data` (no copy). */
+function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+}
+
+/** A private copy of `data`. */
+function copyOf(data: Uint8Array): Buffer {
+  // Unpooled: a small block must not pin a shared 8 KiB pool slab the budget cannot see.
+  const copy = Buffer.allocUnsafeSlow(data.length)
+  copy.set(data)
+  return copy
 }

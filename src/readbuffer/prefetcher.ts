@@ -8,7 +8,10 @@ import { assertIndex } from './block-range.js'
 import type { ReadBuffer, ReadObserver } from './read-buffer.js'
 import { SequentialDetector, type SequentialTracker } from './sequential-detector.js'
 
-/** Loads one whole block (local data, else a remote fetch); undefined when it has none. */
+/**
+ * Loads one whole block (local data, else a remote fetch); undefined when it has none. The
+ * returned bytes are handed to the buffer without a copy: nobody may modify them afterwards.
+ */
 export type PrefetchLoader = (
   payloadId: string,
   blockIdx: number,
@@ -264,7 +267,9 @@ export class PoolPrefetcher implements Prefetcher {
     if (signal.aborted) return
     const data = await this.#load(payloadId, blockIdx, signal)
     if (signal.aborted || data === undefined) return
-    if (this.#buffer.put(payloadId, blockIdx, data, { generation, prefetched: true })) {
+    if (
+      this.#buffer.put(payloadId, blockIdx, data, { generation, prefetched: true, adopt: true })
+    ) {
       this.#counts.loaded++
     } else {
       this.#counts.rejected++

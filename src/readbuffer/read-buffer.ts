@@ -36,6 +36,13 @@ export interface ReadBufferPutOptions {
   readonly generation?: number | undefined
   /** True when the prefetcher inserts the block (for {@link ReadBufferStats.prefetchHits}). */
   readonly prefetched?: boolean | undefined
+  /**
+   * True when the caller hands `data` over: nobody modifies it afterwards, so the buffer may
+   * keep it instead of a copy (an 8 MiB copy into fresh memory costs about as much as
+   * hashing the block). A view into a larger allocation is still copied, so an entry never
+   * pins memory the budget does not count.
+   */
+  readonly adopt?: boolean | undefined
 }
 
 /** Reads one whole block for {@link ReadBuffer.fillFromStore}; undefined when it has no data. */
