@@ -113,6 +113,11 @@ export interface RecoveryReport {
   readonly dirtyPromoted: number
   /** Rows fixed because their local file was missing or stale (local path cleared or row removed). */
   readonly staleRowsFixed: number
+  /**
+   * Payloads whose recorded size was raised to cover block rows or files past it (a write
+   * that reached the block before its size reached the record).
+   */
+  readonly sizesExtended: number
   /** Block IDs whose row says Local but whose file is gone and not remote: lost bytes. */
   readonly lostBlocks: readonly string[]
   readonly durationMs: number

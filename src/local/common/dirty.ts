@@ -112,11 +112,15 @@ async function prepare(
 ): Promise<FileBlock | undefined> {
   const row = await getRow(s.metadata, e.id, options)
   if (row === undefined || isResident(e) || row.dataSize === 0) return row
-  if (coversAll(range, row.dataSize)) return row
   if (row.blockStoreKey !== '') {
+    // Even a write covering the whole block loads the old bytes first: the Dirty row drops the
+    // remote reference, so a kill before the new bytes reach the medium would otherwise leave
+    // a row with no bytes anywhere, which recovery must treat as a hole: the acknowledged old
+    // content would read as zeros.
     await materialize(s, e, row, options)
     return row
   }
+  if (coversAll(range, row.dataSize)) return row
   // A Dirty row without local bytes is a never-acknowledged leftover of a crash: a hole.
   if (row.state === BlockState.Dirty) return row
   throw new BlockStoreError(

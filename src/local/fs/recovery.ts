@@ -12,6 +12,7 @@ import { ContentHash } from '../../core/hash.js'
 import { formatBlockId, parseBlockId, parseIndex } from '../../core/keys.js'
 import type { RecoveryReport } from '../../core/local-store.js'
 import { payloadIdProblem } from '../../core/payload-id.js'
+import { persistPayload } from '../common/payloads.js'
 import { casRow, deleteRow, getRow } from '../common/rows.js'
 import { blockEntry, newPayloadState, type TierState } from '../common/tier-state.js'
 import { purgeLeftovers } from '../common/truncate.js'
@@ -25,6 +26,7 @@ interface Tally {
   revertedSyncing: number
   dirtyPromoted: number
   staleRowsFixed: number
+  sizesExtended: number
   lostBlocks: string[]
 }
 
@@ -89,28 +91,43 @@ async function recoverFile(
   return true
 }
 
-/** Fixes rows of a walked payload that promise local bytes no file holds. */
+/**
+ * Fixes rows of a walked payload that promise local bytes no file holds, and makes the
+ * payload's size cover every block that keeps bytes. A block row is committed (and may be
+ * uploaded and evicted) before the payload record learns the size its write reached; if the
+ * record's smaller size won, the block's bytes past it would stay hidden until a later
+ * extension (a truncate up, or a write merging into the block) exposed them where zeros were
+ * acknowledged. Covering them instead shows an unacknowledged write whole, which a crash
+ * before its flush allows.
+ */
 async function recoverRows(s: TierState, t: Tally, pid: string): Promise<void> {
   const p = s.payloads.get(pid)
+  if (p === undefined) return
   for (const row of await s.metadata.listFileBlocks(pid)) {
     const at = parseBlockId(row.id)
-    if (at === undefined || p?.blocks.get(at.blockIdx)?.onMedium) continue
-    await fixRowWithoutFile(s, t, row)
+    if (at === undefined) continue
+    const kept =
+      p.blocks.get(at.blockIdx)?.onMedium === true || (await fixRowWithoutFile(s, t, row))
+    if (kept) p.size = Math.max(p.size, at.blockIdx * BlockSize + row.dataSize)
   }
 }
 
-async function fixRowWithoutFile(s: TierState, t: Tally, row: FileBlock): Promise<void> {
+/** Fixes a row whose block has no local file; true when the row (and its bytes) remain. */
+async function fixRowWithoutFile(s: TierState, t: Tally, row: FileBlock): Promise<boolean> {
   if (isRemote(row)) {
-    if (row.localPath === '') return
+    if (row.localPath === '') return true
     await casRow(s.metadata, row.id, (r) => (r ? { ...r, localPath: '' } : r))
     t.staleRowsFixed++
-  } else if (row.state === BlockState.Dirty) {
+    return true
+  }
+  if (row.state === BlockState.Dirty) {
     // Never acknowledged: the bytes did not reach disk before the crash.
     await deleteRow(s.metadata, row.id)
     t.staleRowsFixed++
-  } else if (row.dataSize > 0) {
-    t.lostBlocks.push(row.id)
+    return false
   }
+  if (row.dataSize > 0) t.lostBlocks.push(row.id)
+  return false
 }
 
 /** Walks the store directory and rebuilds state and rows; returns the report. */
@@ -127,6 +144,7 @@ export async function recover(
     revertedSyncing: 0,
     dirtyPromoted: 0,
     staleRowsFixed: 0,
+    sizesExtended: 0,
     lostBlocks: [],
   }
   const walked = new Set<string>()
@@ -185,6 +203,11 @@ export async function recover(
       p.modifiedAt = record.modifiedAt
     }
     await recoverRows(s, t, pid)
+    // Recorded at once: the size never shrinks below bytes that are kept.
+    if (p !== undefined && record !== undefined && p.size > record.size) {
+      await persistPayload(s, p)
+      t.sizesExtended++
+    }
   }
   // Rows of payloads with no directory left that still point into this store.
   const rows = [

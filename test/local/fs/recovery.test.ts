@@ -2,7 +2,13 @@ import assert from 'node:assert/strict'
 import { appendFile, mkdir, readdir, stat, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
-import { pattern, readLocal, row, syncBlock } from '../../../src/conformance/local-store/fixture.js'
+import {
+  FakeRemote,
+  pattern,
+  readLocal,
+  row,
+  syncBlock,
+} from '../../../src/conformance/local-store/fixture.js'
 import { BlockState, newFileBlock } from '../../../src/core/block.js'
 import { BlockSize } from '../../../src/core/constants.js'
 import { isBlockStoreError } from '../../../src/core/errors.js'
@@ -110,6 +116,67 @@ describe('FsLocalStore crash recovery', () => {
     const again = await reopen()
     assert.equal(again.recovery?.revertedSyncing, 1)
     assert.equal((await metadata.getFileBlock('p/0')).state, BlockState.Local)
+  })
+
+  it('raises a recorded size that a kept block row reaches past, so the block never resurfaces where zeros were read', async (t) => {
+    const { store, metadata, reopen, layout } = await setup(t)
+    await store.writeAt('p', pattern(100), 0)
+    await store.flush('p')
+    // A later, never flushed write of a whole block 2: its row is committed, uploaded and the
+    // local copy evicted, while the record still says 100 bytes (a kill before the flush).
+    await store.writeAt('p', pattern(BlockSize, 3), 2 * BlockSize)
+    await store.releaseMemory('p')
+    await syncBlock({ store, metadata }, undefined, 'p', 2)
+    await unlink(layout.blockPath('p', 2))
+    assert.equal((await metadata.getPayload('p'))?.size, 100)
+    const again = await reopen()
+    assert.equal(again.recovery?.sizesExtended, 1)
+    assert.equal(await again.getFileSize('p'), 3 * BlockSize)
+    assert.equal((await metadata.getPayload('p'))?.size, 3 * BlockSize, 'recorded at once')
+    const r = await again.readAt('p', new Uint8Array(4096), 2 * BlockSize)
+    assert.deepEqual(r.remoteBlocks, [2], 'block 2 keeps its bytes (in the remote store)')
+  })
+
+  it('keeps the old bytes of a remote-only block when a kill follows the Dirty commit of a whole-block overwrite', async (t) => {
+    const dir = await tempDir(t)
+    const metadata = await MemoryMetadataStore.open()
+    t.after(() => metadata.close())
+    const remote = new FakeRemote()
+    const store = await FsLocalStore.open({ dir, metadata, ...remote.hooks })
+    const old = pattern(BlockSize, 4)
+    await store.writeAt('p', old, 0)
+    await store.flush('p')
+    await syncBlock({ store, metadata }, remote, 'p', 0)
+    await unlink(new FsLayout(dir).blockPath('p', 0)) // evicted: the bytes are only remote
+    await metadata.compareAndPutFileBlock(
+      { ...(await metadata.getFileBlock('p/0')), localPath: '' },
+      (await metadata.getFileBlock('p/0')).version,
+    )
+    // The process dies right after the row turns Dirty, before the new bytes reach the disk.
+    const dying = new Proxy(metadata, {
+      get(target, prop) {
+        if (prop !== 'compareAndPutFileBlock') {
+          const v = Reflect.get(target, prop)
+          // Methods of a class with private fields must run on the real instance.
+          return typeof v === 'function' ? v.bind(target) : v
+        }
+        return async (...args: Parameters<MetadataStore['compareAndPutFileBlock']>) => {
+          const stored = await target.compareAndPutFileBlock(...args)
+          if (args[0].state === BlockState.Dirty) throw new Error('killed')
+          return stored
+        }
+      },
+    })
+    const doomed = await FsLocalStore.open({ dir, metadata: dying, ...remote.hooks })
+    await assert.rejects(doomed.writeAt('p', pattern(BlockSize, 5), 0), /killed/)
+    const again = await FsLocalStore.open({ dir, metadata, ...remote.hooks })
+    t.after(() => again.close())
+    const out = new Uint8Array(BlockSize)
+    const r = await again.readAt('p', out, 0)
+    if (r.remoteBlocks.length === 0)
+      assert.ok(Buffer.from(out).equals(Buffer.from(old)), 'old bytes')
+    else assert.deepEqual(r.remoteBlocks, [0], 'still the old remote block')
+    assert.deepEqual(again.recovery?.lostBlocks, [])
   })
 
   it('drops a cached remote copy whose size does not match its row', async (t) => {

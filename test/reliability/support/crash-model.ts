@@ -76,6 +76,19 @@ export class CrashModel {
   /** Every write tag announced (to name the source of foreign bytes). */
   readonly allTags: number[] = []
   acksSeen = 0
+  /** The last operations and acknowledgements, oldest first (printed with violations). */
+  readonly #history: string[] = []
+  #round = 0
+
+  #remember(line: string): void {
+    this.#history.push(`r${this.#round} ${line}`)
+    if (this.#history.length > 200) this.#history.shift()
+  }
+
+  /** The remembered history lines that mention `p` (or every payload, for GC). */
+  history(p: string): string[] {
+    return this.#history.filter((l) => l.includes(`"${p}"`) || l.includes('"gc"'))
+  }
 
   constructor(payloads: readonly string[]) {
     this.payloads = payloads
@@ -95,6 +108,7 @@ export class CrashModel {
   /** Applies an announced operation (it may or may not have happened before a kill). */
   apply(o: CrashOp): void {
     this.opsSeen++
+    this.#remember(JSON.stringify(o))
     if (o.op === 'flush' || o.op === 'gc') return
     if (o.op === 'copy') {
       const next = clone(this.#cur(o.src))
@@ -147,6 +161,7 @@ export class CrashModel {
   /** A returned flush made the payload's current state durable. */
   ack(p: string): void {
     this.acksSeen++
+    this.#remember(`ack "${p}"`)
     const m = clone(this.#cur(p))
     this.#acked.set(p, m)
     this.#allowed.set(p, freshAllowed(m))
@@ -167,7 +182,12 @@ export class CrashModel {
     for (const p of this.payloads) {
       const acked = this.#acked.get(p) ?? empty()
       const a = this.#allowedOf(p)
+      const before = v.violations.length
       const observed = await readBack(reader, p, acked, a, v, this.allTags)
+      if (v.violations.length > before) {
+        v.violations.push(`${p}: history: ${this.history(p).join(' | ')}`)
+      }
+      this.#remember(`verified "${p}" exists=${observed.exists} size=${observed.size}`)
       // Acknowledged units no later operation touched must read back exactly.
       if (acked.exists) {
         for (let u = 0; u < acked.size / UNIT; u++) {
@@ -178,6 +198,7 @@ export class CrashModel {
       this.#acked.set(p, clone(observed))
       this.#allowed.set(p, freshAllowed(observed))
     }
+    this.#round++
     return v
   }
 }
