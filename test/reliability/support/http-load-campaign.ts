@@ -9,7 +9,13 @@
 import { readdir, readlink } from 'node:fs/promises'
 import { Agent } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { type HttpAnswer, type ScratchServer, send, startScratchServer } from './http-client.js'
+import {
+  encodeId,
+  type HttpAnswer,
+  type ScratchServer,
+  send,
+  startScratchServer,
+} from './http-client.js'
 import { patternBytes } from './pattern.js'
 import { Rng } from './rng.js'
 
@@ -94,7 +100,7 @@ async function client(
   try {
     while (performance.now() < until) {
       const id = rng.pick(ids)
-      const path = `/v1/payloads/${id.split('/').map(encodeURIComponent).join('/')}`
+      const path = `/v1/payloads/${encodeId(id)}`
       const have = model.get(id)
       const roll = rng.next()
       if (roll < 0.15) {
@@ -158,7 +164,7 @@ async function client(
       }
     }
     for (const [id, bytes] of model) {
-      const a = await req('GET', `/v1/payloads/${id.split('/').map(encodeURIComponent).join('/')}`)
+      const a = await req('GET', `/v1/payloads/${encodeId(id)}`)
       if (!expect(a, 200, `final GET ${id}`) || !a.body.equals(bytes))
         fail(`client ${c} final ${id} differs`)
       tally('finalGet', a.body.length)
@@ -207,7 +213,7 @@ export async function runHttpLoad(
     const peak = await fdTargets(pid)
     // Deleting closes the pooled handles of the payloads' block files (see FdTolerance).
     for (const id of models.flatMap((m) => [...m.keys()])) {
-      const path = `/v1/payloads/${id.split('/').map(encodeURIComponent).join('/')}`
+      const path = `/v1/payloads/${encodeId(id)}`
       const a = await send(s.port, { method: 'DELETE', path, headers: s.auth })
       if (a.status !== 204) errors.push(`final DELETE ${id}: ${a.status}`)
     }
