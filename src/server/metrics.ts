@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { BlockStore, BlockStoreStats } from '../core/block-store.js'
+import { EventLoopDelay } from './event-loop-delay.js'
 
 type Snapshot = () => BlockStoreStats | undefined
 
@@ -63,6 +64,8 @@ export class ServerMetrics {
   readonly #requests: Counter<'route' | 'method' | 'status'>
   readonly #duration: Histogram<'route' | 'method'>
   readonly #bodyBytes: Counter<'direction'>
+  /** Sampled while the server listens (see {@link EventLoopDelay}). */
+  readonly eventLoopDelay: EventLoopDelay
 
   constructor() {
     const r = this.registry
@@ -224,6 +227,7 @@ export class ServerMetrics {
       labelNames: ['direction'],
       registers: [r],
     })
+    this.eventLoopDelay = new EventLoopDelay(r)
   }
 
   /** Records one finished request. */

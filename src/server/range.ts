@@ -42,19 +42,23 @@ export function evaluateRange(header: string | undefined, size: number): RangeDe
   const satisfiable: ByteRange[] = []
   for (const spec of specs) {
     const m = SPEC.exec(spec)
-    if (m === null || (m[1] === '' && m[2] === '')) return FULL
-    if (m[1] === '') {
-      const suffix = Number(m[2])
-      if (!Number.isSafeInteger(suffix)) return FULL
+    const [firstText, lastText] = [m?.[1] ?? '', m?.[2] ?? '']
+    if (m === null || (firstText === '' && lastText === '')) return FULL
+    if (firstText === '') {
+      // Beyond 2^53 the number is imprecise (or Infinity), but any such suffix is longer than
+      // every payload (sizes are safe integers), so it still means "everything".
+      const suffix = Number(lastText)
       // A zero-length suffix is unsatisfiable; a longer one than the size means everything.
       if (suffix > 0 && size > 0)
         satisfiable.push({ start: Math.max(0, size - suffix), end: size - 1 })
       continue
     }
-    const first = Number(m[1])
-    const last = m[2] === '' ? Number.POSITIVE_INFINITY : Number(m[2])
-    if (!Number.isSafeInteger(first) || (m[2] !== '' && !Number.isSafeInteger(last))) return FULL
-    if (last < first) return FULL
+    // Compared as digit strings: two huge positions may round to the same double.
+    if (lastText !== '' && compareDigits(lastText, firstText) < 0) return FULL
+    // A first-pos beyond 2^53 is past every payload's end (unsatisfiable), a last-pos beyond it
+    // is clamped like any other last-pos past the end (RFC 9110 §14.1.2).
+    const first = Number(firstText)
+    const last = lastText === '' ? Number.POSITIVE_INFINITY : Number(lastText)
     if (first < size) satisfiable.push({ start: first, end: Math.min(last, size - 1) })
   }
   if (satisfiable.length === 0) {
@@ -62,6 +66,14 @@ export function evaluateRange(header: string | undefined, size: number): RangeDe
     return size === 0 && specs.some((x) => /^-\d*[1-9]/.test(x)) ? FULL : { kind: 'unsatisfiable' }
   }
   return { kind: 'partial', ranges: coalesce(satisfiable) }
+}
+
+/** Compares two decimal digit strings by value, exactly, whatever their length. */
+function compareDigits(a: string, b: string): number {
+  const x = a.replace(/^0+(?=\d)/, '')
+  const y = b.replace(/^0+(?=\d)/, '')
+  if (x.length !== y.length) return x.length - y.length
+  return x < y ? -1 : x > y ? 1 : 0
 }
 
 /** Sorts ranges and merges those that overlap or touch. */

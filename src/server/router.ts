@@ -58,15 +58,40 @@ export function decodePayloadId(raw: string): string {
   return id
 }
 
+function formDecode(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '))
+  } catch {
+    throw new BlockStoreError('BS_INVALID_ARGUMENT', 'query is not valid percent-encoded UTF-8')
+  }
+}
+
+/**
+ * Parses a form-encoded query strictly. `URLSearchParams` turns malformed percent-encoding
+ * into U+FFFD, so `?to=%FF` and `?to=%FE` would both name the payload "\uFFFD".
+ * @throws {BlockStoreError} BS_INVALID_ARGUMENT on malformed percent-encoding or UTF-8.
+ */
+export function parseQuery(raw: string): URLSearchParams {
+  const query = new URLSearchParams()
+  for (const pair of raw.split('&')) {
+    if (pair === '') continue
+    const eq = pair.indexOf('=')
+    const name = eq < 0 ? pair : pair.slice(0, eq)
+    query.append(formDecode(name), eq < 0 ? '' : formDecode(pair.slice(eq + 1)))
+  }
+  return query
+}
+
 /**
  * Matches a request. HEAD is accepted wherever GET is.
  * @throws {BlockStoreError} BS_CONTENT_NOT_FOUND (no such endpoint), BS_NOT_SUPPORTED (method
- * not allowed; the error carries an `allow` property), BS_INVALID_PAYLOAD_ID.
+ * not allowed; the error carries an `allow` property), BS_INVALID_PAYLOAD_ID,
+ * BS_INVALID_ARGUMENT (malformed query).
  */
 export function matchRoute(method: string, url: string): RouteMatch {
   const q = url.indexOf('?')
   const path = q < 0 ? url : url.slice(0, q)
-  const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1))
+  const query = parseQuery(q < 0 ? '' : url.slice(q + 1))
   const fixed = FIXED[path === '/v1/payloads/' ? '/v1/payloads' : path]
   if (fixed !== undefined) {
     const [allowed, kind] = fixed

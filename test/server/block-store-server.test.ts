@@ -14,6 +14,7 @@ import {
 } from '../../src/core/errors.js'
 import { openBlockStore } from '../../src/engine/open.js'
 import { BlockStoreServer } from '../../src/server/block-store-server.js'
+import { rawExchange, rawHead } from '../support/raw-http.js'
 
 let engine: BlockStore
 let server: BlockStoreServer
@@ -117,6 +118,68 @@ describe('BlockStoreServer in-process', () => {
       assert.equal(await stuck, 'aborted')
     } finally {
       await own.close()
+    }
+  })
+
+  it('reports the event-loop delay of the window since the previous scrape in /metrics', async () => {
+    const delay = async (): Promise<Record<string, number>> => {
+      const text = await (await fetch(`${server.url}/metrics`)).text()
+      const out: Record<string, number> = {}
+      for (const m of text.matchAll(/^ditto_event_loop_delay_seconds\{stat="(\w+)"\} (\S+)$/gm))
+        out[m[1]!] = Number(m[2])
+      return out
+    }
+    await delay()
+    // The server runs in this process: blocking our loop blocks its loop.
+    const until = performance.now() + 60
+    while (performance.now() < until);
+    // The sampler records a stall when its next tick runs: let one pass before scraping.
+    await new Promise((r) => setTimeout(r, 20))
+    const stalled = await delay()
+    assert.deepEqual(Object.keys(stalled).sort(), ['max', 'p50', 'p99'])
+    assert.ok(stalled.max! >= 0.05, `max ${stalled.max} s after a 60 ms stall`)
+    const next = await delay()
+    assert.ok(next.max! < stalled.max!, `the stall aged out: ${next.max} then ${stalled.max}`)
+  })
+})
+
+describe('BlockStoreServer with a token, in-process', () => {
+  it('closes the connection after refusing a request whose body it did not read', async () => {
+    const engine = await openBlockStore({ local: { kind: 'memory' }, metadata: { kind: 'memory' } })
+    const s = await BlockStoreServer.listen({ engine, port: 0, token: 'secret' })
+    try {
+      // Announces 64 MiB and keeps the connection open: before the fix the server answered
+      // 401 with keep-alive, then went on reading (and discarding) whatever the client sent.
+      const head = rawHead('PUT', '/v1/payloads/x', ['Content-Length: 67108864'])
+      const refused = await rawExchange(s.address.port, head, new Uint8Array(1000), {
+        end: false,
+      })
+      assert.equal(refused.status, 401)
+      assert.equal(refused.json?.code, 'BS_UNAUTHORIZED')
+      assert.ok(refused.closedByServer, 'connection closed by the server')
+      const bad = await rawExchange(
+        s.address.port,
+        rawHead('PUT', '/v1/payloads/a/%2e%2e', [
+          'Authorization: Bearer secret',
+          'Content-Length: 10',
+        ]),
+        new Uint8Array(4),
+        { end: false },
+      )
+      assert.equal(bad.status, 400)
+      assert.equal(bad.json?.code, 'BS_INVALID_PAYLOAD_ID')
+      assert.ok(bad.closedByServer)
+      // A bodiless request keeps its connection.
+      const get = await rawExchange(s.address.port, rawHead('GET', '/v1/stats'), undefined, {
+        end: false,
+        waitMs: 300,
+      })
+      assert.equal(get.status, 401)
+      assert.ok(!get.closedByServer)
+      assert.equal(await engine.exists('x'), false)
+    } finally {
+      await s.close()
+      await engine.close()
     }
   })
 })

@@ -24,6 +24,24 @@ describe('Range evaluation (RFC 9110 §14)', () => {
     assert.deepEqual(evaluateRange('bytes=-20000', 10000), partial([0, 9999]))
   })
 
+  it('treats positions beyond 2^53 as past the end: last-pos and suffix clamped, first-pos unsatisfiable', () => {
+    const huge = '99999999999999999999'
+    assert.deepEqual(evaluateRange(`bytes=0-${huge}`, 10000), partial([0, 9999]))
+    assert.deepEqual(evaluateRange(`bytes=-${huge}`, 10000), partial([0, 9999]))
+    assert.deepEqual(evaluateRange(`bytes=-${'9'.repeat(400)}`, 10000), partial([0, 9999]))
+    assert.deepEqual(evaluateRange(`bytes=${huge}-`, 10000), { kind: 'unsatisfiable' })
+    assert.deepEqual(evaluateRange(`bytes=9007199254740993-${huge}`, 10), { kind: 'unsatisfiable' })
+    assert.deepEqual(evaluateRange(`bytes=${huge}-,5-6`, 10000), partial([5, 6]))
+  })
+
+  it('detects reversed positions beyond 2^53 exactly, though they round to one double', () => {
+    assert.deepEqual(evaluateRange('bytes=99999999999999999999-99999999999999999998', 10), {
+      kind: 'full',
+    })
+    assert.deepEqual(evaluateRange('bytes=0005-00004', 10), { kind: 'full' })
+    assert.deepEqual(evaluateRange('bytes=0005-0000000007', 10), partial([5, 7]))
+  })
+
   it('answers unsatisfiable when no range starts inside the representation', () => {
     assert.deepEqual(evaluateRange('bytes=10000-', 10000), { kind: 'unsatisfiable' })
     assert.deepEqual(evaluateRange('bytes=10000-10005,20000-', 10000), { kind: 'unsatisfiable' })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { isBlockStoreError } from '../../src/core/errors.js'
-import { matchRoute } from '../../src/server/router.js'
+import { matchRoute, parseQuery } from '../../src/server/router.js'
 
 describe('router', () => {
   it('takes the whole decoded rest of the path as the ID for non-POST methods', () => {
@@ -85,5 +85,35 @@ describe('router', () => {
       () => matchRoute('OPTIONS', '/v1/payloads/x'),
       (e) => isBlockStoreError(e, 'BS_NOT_SUPPORTED'),
     )
+  })
+
+  it('decodes query values as form-encoded UTF-8 and refuses malformed percent-encoding', () => {
+    const q = parseQuery('to=a+b%2Bc%2Fd&flag&empty=&to=%C3%A9&&x=1=2')
+    assert.deepEqual(
+      [...q],
+      [
+        ['to', 'a b+c/d'],
+        ['flag', ''],
+        ['empty', ''],
+        ['to', 'é'],
+        ['x', '1=2'],
+      ],
+    )
+    // URLSearchParams maps each of these to U+FFFD: two different targets became one payload.
+    for (const raw of [
+      'to=%FF',
+      'to=%FE',
+      'to=%C3%28',
+      'to=%ED%A0%80',
+      'to=%',
+      'to=%2',
+      'p%FF=1',
+    ]) {
+      assert.throws(
+        () => matchRoute('POST', `/v1/payloads/a/copy?${raw}`),
+        (err) => isBlockStoreError(err, 'BS_INVALID_ARGUMENT'),
+        raw,
+      )
+    }
   })
 })

@@ -1,5 +1,6 @@
 /** Renders the torture run's figures as the Markdown of docs/reliability.md. */
 import type { CrashFigures } from '../reliability/support/crash-campaign.js'
+import type { HttpLoadFigures } from '../reliability/support/http-load-campaign.js'
 import type { LoadFigures } from '../reliability/support/load-campaign.js'
 
 /** One test file run by the torture runner. */
@@ -19,6 +20,7 @@ export interface TortureRun {
   readonly startedAt: Date
   readonly crash: readonly CrashFigures[]
   readonly load: LoadFigures
+  readonly httpLoad: HttpLoadFigures
   readonly suites: readonly SuiteRun[]
 }
 
@@ -29,6 +31,21 @@ function percentile(values: readonly number[], p: number): number {
 }
 
 const mib = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`
+
+function httpLoadLine(h: HttpLoadFigures): string {
+  const total = Object.values(h.requests).reduce((a, b) => a + b, 0)
+  const kinds = Object.entries(h.requests)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ')
+  return (
+    `${h.clients} clients for ${(h.durationMs / 1000).toFixed(0)} s: ${total} requests (${kinds}), ` +
+    `${mib(h.bytesVerified)} verified, ${h.errors.length} errors; server peak RSS ` +
+    `${mib(h.serverPeakRssBytes)}; server event-loop delay p99 ${h.eventLoopDelayP99Ms.toFixed(1)} ms, ` +
+    `max ${h.eventLoopDelayMaxMs.toFixed(1)} ms; server fds ${h.fdsBefore} after warm-up, ` +
+    `${h.fdsAfter} after (${h.blockFdsAtPeak} pooled block files open at peak, ` +
+    `${h.deletedFdsAtPeak} on deleted files).`
+  )
+}
 
 /** The report. */
 export function renderReport(r: TortureRun): string {
@@ -52,6 +69,11 @@ export function renderReport(r: TortureRun): string {
     '',
     `${r.load.clients} clients for ${(r.load.durationMs / 1000).toFixed(0)} s: ${r.load.reads} verified reads, ${r.load.writes} writes, ${mib(r.load.bytesVerified)} verified, ${r.load.errors.length} errors; max RSS ${mib(r.load.maxRssBytes)}; event-loop delay p99 ${r.load.eventLoopDelayP99Ms.toFixed(1)} ms, max ${r.load.eventLoopDelayMaxMs.toFixed(1)} ms; open fds ${r.load.fdsBefore} before, ${r.load.fdsAfter} after.`,
     ...r.load.errors.map((e) => `- ${e}`),
+    '',
+    '## Load over HTTP (spawned server, fs + fs + SQLite, bearer token)',
+    '',
+    httpLoadLine(r.httpLoad),
+    ...r.httpLoad.errors.map((e) => `- ${e}`),
     '',
     '## Fault and bad-input campaigns',
     '',

@@ -1,7 +1,7 @@
 /**
  * The long form of the reliability campaigns: `npm run torture -- --minutes N` (default 5).
  * Splits the time between the crash campaigns (fs+fs+SQLite, fs+S3+PostgreSQL), the load
- * run, and scaled-up runs of the fault and bad-input test files; writes the figures to
+ * runs (in-process and over HTTP against the spawned server), and scaled-up runs of the fault and bad-input test files; writes the figures to
  * docs/reliability.md (or --out FILE) and exits non-zero if anything was lost or failed.
  */
 import { spawn } from 'node:child_process'
@@ -10,6 +10,11 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { type CrashFigures, runCrashCampaign } from '../reliability/support/crash-campaign.js'
+import {
+  FdTolerance,
+  type HttpLoadFigures,
+  runHttpLoad,
+} from '../reliability/support/http-load-campaign.js'
 import { type LoadFigures, runLoad } from '../reliability/support/load-campaign.js'
 import { fsSqliteTarget, s3PostgresTarget } from '../reliability/support/targets.js'
 import { renderReport, type SuiteRun } from './report.js'
@@ -70,16 +75,33 @@ else {
   }
 }
 const load: LoadFigures = await runLoad(64, Math.max(5_000, budget * 0.1), seed)
+const httpLoad: HttpLoadFigures = await runHttpLoad(64, Math.max(5_000, budget * 0.05), seed)
 const scale = Math.max(1, Math.round(minutes))
 const suites = [
   await runSuite('test/reliability/bad-input.test.ts', { BAD_INPUT_RUNS: String(150 * scale) }),
+  await runSuite('test/reliability/http-bad-input.test.ts', {
+    BAD_INPUT_RUNS: String(150 * scale),
+  }),
   await runSuite('test/reliability/remote-faults.test.ts', {}),
   await runSuite('test/reliability/local-faults.test.ts', {}),
 ]
-const report = renderReport({ minutes, seed, startedAt: new Date(started), crash, load, suites })
+const report = renderReport({
+  minutes,
+  seed,
+  startedAt: new Date(started),
+  crash,
+  load,
+  httpLoad,
+  suites,
+})
 await writeFile(values.out, report)
 console.log(report)
 const lost = crash.reduce((n, c) => n + c.bytesLost + c.violations.length, 0)
 const failed =
-  suites.some((s) => !s.ok) || load.errors.length > 0 || load.fdsAfter !== load.fdsBefore
+  suites.some((s) => !s.ok) ||
+  load.errors.length > 0 ||
+  load.fdsAfter !== load.fdsBefore ||
+  httpLoad.errors.length > 0 ||
+  httpLoad.fdsAfter > httpLoad.fdsBefore + FdTolerance ||
+  httpLoad.deletedFdsAtPeak > 0
 process.exitCode = lost > 0 || failed ? 1 : 0
