@@ -51,14 +51,6 @@ export interface ShutdownReport {
   readonly flushFailures: readonly { id: string; code: string; message: string }[]
 }
 
-/** True when the request announced a body that has not been read to its end. */
-function hasUnreadBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length']
-  const announced =
-    req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
-  return announced && !req.complete
-}
-
 /** An HTTP server serving one engine. */
 export class BlockStoreServer implements AsyncDisposable {
   readonly #server: Server
@@ -165,9 +157,9 @@ export class BlockStoreServer implements AsyncDisposable {
       if (!isBlockStoreError(err) && !signal.aborted) {
         this.#logger?.error(`${req.method} ${routeName} failed`, err)
       }
-      // Node would otherwise read and discard the unread rest of the body to keep the
-      // connection alive: an unauthenticated client could stream to us without end.
-      if (hasUnreadBody(req) && !res.headersSent) res.setHeader('Connection', 'close')
+      // The unread rest of a refused body is drained by Node (bounded by the server's request
+      // timeout). Closing at once made clients that stream bodies (fetch) see EPIPE instead of
+      // the error; a bounded linger-then-close is the open follow-up.
       if (!res.destroyed) sendError(res, err)
     } finally {
       this.metrics.observeRequest(
