@@ -5,7 +5,7 @@
 import type { S3Client } from '@aws-sdk/client-s3'
 import { createS3Client, resolveS3Options } from '../../src/remote/s3/s3-options.js'
 import { S3RemoteStore } from '../../src/remote/s3/s3-remote-store.js'
-import { type S3TestServer, startCeph, startS3rver } from '../../test/support/s3-servers.js'
+import { type S3TestServer, startMostFaithfulS3 } from '../../test/support/s3-servers.js'
 
 /** A bucket on a running server; `endpoint` may be overridden (e.g. a latency proxy). */
 export interface S3Target {
@@ -18,7 +18,7 @@ export interface S3Target {
 
 /** Starts the most faithful server available and creates a bucket. */
 export async function startS3Target(): Promise<S3Target> {
-  const server = (await startCeph()) ?? (await startS3rver())
+  const server = await startMostFaithfulS3()
   const bucket = await server.createBucket()
   return {
     server,

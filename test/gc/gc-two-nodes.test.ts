@@ -12,7 +12,7 @@ import { type Engine, openBlockStore } from '../../src/engine/index.js'
 import { PostgresMetadataStore } from '../../src/meta/postgres/index.js'
 import { S3RemoteStore } from '../../src/remote/s3/index.js'
 import { dropSchema, PG_URL, pgSkipReason, randomSchema } from '../meta/postgres/pg-test-env.js'
-import { type S3TestServer, startConcurrencySafeS3 } from '../support/s3-servers.js'
+import { type S3TestServer, startMostFaithfulS3 } from '../support/s3-servers.js'
 
 const skip = await pgSkipReason()
 
@@ -25,7 +25,7 @@ function content(variant: number, size: number): Uint8Array {
 describe('GC on one node while another writes (PostgreSQL + S3)', { skip }, () => {
   let server: S3TestServer
   before(async () => {
-    server = await startConcurrencySafeS3()
+    server = await startMostFaithfulS3()
   })
   after(async () => {
     await server?.stop()

@@ -81,20 +81,20 @@ export async function availableS3Servers(): Promise<S3TestServer[]> {
 }
 
 /**
- * The most faithful server available for tests that delete and write objects of one prefix
- * concurrently (GC beside a writer): Ceph RGW when installed, else s3rver with a loud line.
- * s3rver crashes on that pattern: deleting the last object of a "directory" removes it while a
- * PUT into it is opening its file, and the unhandled ENOENT kills the server process (seen as
- * ECONNREFUSED in the test), a fault of the test server, not of the code under test.
+ * The most faithful server available: Ceph RGW when installed, else s3rver with a loud line.
+ * Benchmarks want it for realistic figures, and tests that delete and write objects of one
+ * prefix concurrently (GC beside a writer) need it: s3rver crashes on that pattern (deleting the
+ * last object of a "directory" removes it while a PUT into it is opening its file, and the
+ * unhandled ENOENT kills the server, seen as ECONNREFUSED), a fault of the test server.
  */
-export async function startConcurrencySafeS3(): Promise<S3TestServer> {
+export async function startMostFaithfulS3(): Promise<S3TestServer> {
   if (wanted('ceph')) {
     const ceph = await startCeph()
     if (ceph !== undefined) return ceph
   }
   console.log(
-    '!!!!! using s3rver for a concurrent delete/write test: s3rver may crash on it (ENOENT on ' +
-      'a removed directory); install Ceph RGW for a reliable run !!!!!',
+    '!!!!! using s3rver: it may crash when one prefix is deleted and written concurrently ' +
+      '(ENOENT on a removed directory); install Ceph RGW for a faithful run !!!!!',
   )
   return startS3rver()
 }
@@ -155,26 +155,8 @@ export async function startS3rver(): Promise<S3TestServer> {
     { stdio: ['ignore', 'pipe', 'pipe'] },
   )
   live.add(child)
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = ''
-    const timer = setTimeout(() => reject(new Error(`s3rver did not start: ${out}`)), 15_000)
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString()
-      const m = /listening on [\d.]+:(\d+)/.exec(out)
-      if (m !== null) {
-        clearTimeout(timer)
-        resolve(Number(m[1]))
-      }
-    })
-    child.stderr?.on('data', (chunk: Buffer) => {
-      out += chunk.toString()
-    })
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`s3rver exited with ${code}: ${out}`))
-    })
-  })
-  // A server that dies under a test must say why: keep the tail of its output and print it.
+  // One tail of the server's output: the startup error shows it, and so does a death under a
+  // test (a server that dies must say why).
   let tail = ''
   let stopping = false
   const keep = (chunk: Buffer): void => {
@@ -182,8 +164,22 @@ export async function startS3rver(): Promise<S3TestServer> {
   }
   child.stdout?.on('data', keep)
   child.stderr?.on('data', keep)
-  child.once('exit', (code, signal) => {
-    if (!stopping) console.error(`s3rver died (code ${code}, signal ${signal}):\n${tail}`)
+  let started = false
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`s3rver did not start: ${tail}`)), 15_000)
+    child.stdout?.on('data', function listening() {
+      const m = /listening on [\d.]+:(\d+)/.exec(tail)
+      if (m === null) return
+      started = true
+      clearTimeout(timer)
+      child.stdout?.off('data', listening)
+      resolve(Number(m[1]))
+    })
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer)
+      if (!started) reject(new Error(`s3rver exited with ${code ?? signal}: ${tail}`))
+      else if (!stopping) console.error(`s3rver died (code ${code}, signal ${signal}):\n${tail}`)
+    })
   })
   const base = {
     name: 's3rver',

@@ -113,19 +113,15 @@ async function prepare(
   const row = await getRow(s.metadata, e.id, options)
   if (row === undefined || isResident(e) || row.dataSize === 0) return row
   if (row.blockStoreKey !== '') {
-    if (!coversAll(range, row.dataSize)) {
-      await materialize(s, e, row, options)
-      return row
-    }
     // Even a write covering the whole block loads the old bytes first when it can: the Dirty
     // row drops the remote reference, so a kill before the new bytes reach the medium would
-    // otherwise leave a row with no bytes anywhere (a hole where acknowledged data was). While
-    // the remote cannot serve them the write still proceeds: writes never wait on an outage,
-    // and only a kill inside that window during the outage is exposed.
+    // otherwise leave a row with no bytes anywhere (a hole where acknowledged data was). When
+    // the remote cannot serve them such a write still proceeds (writes never wait on an
+    // outage); only a kill inside that window during the outage is exposed.
     try {
       await materialize(s, e, row, options)
     } catch (err) {
-      if (options?.signal?.aborted === true) throw err
+      if (!coversAll(range, row.dataSize) || options?.signal?.aborted === true) throw err
     }
     return row
   }

@@ -148,10 +148,8 @@ describe('FsLocalStore crash recovery', () => {
     await store.flush('p')
     await syncBlock({ store, metadata }, remote, 'p', 0)
     await unlink(new FsLayout(dir).blockPath('p', 0)) // evicted: the bytes are only remote
-    await metadata.compareAndPutFileBlock(
-      { ...(await metadata.getFileBlock('p/0')), localPath: '' },
-      (await metadata.getFileBlock('p/0')).version,
-    )
+    const synced = await metadata.getFileBlock('p/0')
+    await metadata.compareAndPutFileBlock({ ...synced, localPath: '' }, synced.version)
     // The process dies right after the row turns Dirty, before the new bytes reach the disk.
     const dying = new Proxy(metadata, {
       get(target, prop) {

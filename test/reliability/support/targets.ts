@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { dropSchema, PG_URL, pgSkipReason, randomSchema } from '../../meta/postgres/pg-test-env.js'
-import { type S3TestServer, startConcurrencySafeS3 } from '../../support/s3-servers.js'
+import { type S3TestServer, startMostFaithfulS3 } from '../../support/s3-servers.js'
 import type { CrashTarget } from './crash-campaign.js'
 
 /** A target and how to remove everything it created. */
@@ -37,7 +37,7 @@ export async function s3PostgresTarget(): Promise<OpenedTarget | string> {
   const skip = await pgSkipReason()
   if (skip !== undefined) return skip
   const dir = await mkdtemp(join(tmpdir(), 'rel-s3-'))
-  const server: S3TestServer = await startConcurrencySafeS3()
+  const server: S3TestServer = await startMostFaithfulS3()
   const bucket = await server.createBucket()
   const schema = randomSchema()
   return {
