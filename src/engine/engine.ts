@@ -156,10 +156,14 @@ export class Engine implements BlockStore {
         })
       }
       if (data.length === 0) return
-      await this.#p.local.store.writeAt(pid, data, offset, o)
-      this.#markDirty(pid)
-      // After the bytes are readable from the local store, so no fill can re-cache old ones.
-      this.#p.buffer.invalidateRange(pid, offset, data.length)
+      try {
+        await this.#p.local.store.writeAt(pid, data, offset, o)
+        this.#markDirty(pid)
+      } finally {
+        // After the bytes are readable from the local store, so no fill can re-cache old ones;
+        // also when the write failed partway (pieces before the failing block landed).
+        this.#p.buffer.invalidateRange(pid, offset, data.length)
+      }
     })
   }
 
@@ -170,11 +174,16 @@ export class Engine implements BlockStore {
         throw new BlockStoreError('BS_INVALID_SIZE', `invalid size ${size}`, { op: 'truncate' })
       }
       if (size > MaxPayloadSize) throw new BlockStoreError('BS_TOO_LARGE', `size ${size} too large`)
-      await this.#p.local.store.truncate(pid, size, o)
-      this.#markDirty(pid)
-      this.#p.buffer.invalidateAboveSize(pid, size)
-      // The boundary block's tail was zeroed: drop it too.
-      if (size % BlockSize !== 0) this.#p.buffer.invalidate(pid, Math.floor(size / BlockSize))
+      try {
+        await this.#p.local.store.truncate(pid, size, o)
+        this.#markDirty(pid)
+      } finally {
+        // Also when the truncate failed partway: the blocks past the end may be gone already
+        // (a boundary block it could not load during an outage fails it after them).
+        this.#p.buffer.invalidateAboveSize(pid, size)
+        // The boundary block's tail was zeroed: drop it too.
+        if (size % BlockSize !== 0) this.#p.buffer.invalidate(pid, Math.floor(size / BlockSize))
+      }
     })
   }
 
@@ -184,9 +193,13 @@ export class Engine implements BlockStore {
       await this.#size(pid, o)
       // Remote objects are content-addressed and may be shared: garbage collection removes
       // them once no row references them.
-      await this.#p.local.store.delete(pid, o)
-      this.#dirtySince.delete(pid)
-      this.#p.buffer.invalidateAndReset(pid)
+      try {
+        await this.#p.local.store.delete(pid, o)
+        this.#dirtySince.delete(pid)
+      } finally {
+        // Also when the delete failed partway: some rows may be gone already.
+        this.#p.buffer.invalidateAndReset(pid)
+      }
     })
   }
 

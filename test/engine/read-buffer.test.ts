@@ -3,7 +3,8 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { pattern, waitFor } from '../../src/conformance/block-store/fixture.js'
 import { BlockSize } from '../../src/core/constants.js'
-import { makeRemoteOnly, openTestEngine, type TestEngine } from './engine-test-kit.js'
+import { isBlockStoreError } from '../../src/core/errors.js'
+import { makeRemoteOnly, openTestEngine, setOutage, type TestEngine } from './engine-test-kit.js'
 
 const enc = new TextEncoder()
 
@@ -75,6 +76,20 @@ describe('engine read buffer', () => {
     const back = await read(t, 'f', 0, 100)
     assert.deepEqual(back.subarray(0, 50), pattern(100).subarray(0, 50))
     assert.deepEqual(back.subarray(50), new Uint8Array(50))
+  })
+
+  it('drops the blocks a truncate removed even when it then fails on a remote-only boundary block during an outage', async () => {
+    await using t = await openTestEngine({ prefetchWorkers: 0 })
+    // Block 0 remote-only; block 1 written after the eviction and buffered by a read.
+    await makeRemoteOnly(t, 'f', pattern(BlockSize, 21))
+    await t.engine.writeAt('f', pattern(4096, 22), BlockSize)
+    await read(t, 'f', BlockSize, 4096)
+    await setOutage(t, true)
+    // Block 1 goes first; cutting block 0 needs its remote bytes, so the truncate fails.
+    await assert.rejects(t.engine.truncate('f', 100), (err) =>
+      isBlockStoreError(err, 'BS_REMOTE_UNAVAILABLE'),
+    )
+    assert.deepEqual(await read(t, 'f', BlockSize, 4096), new Uint8Array(4096), 'no stale bytes')
   })
 
   it('drops every block of a deleted payload (Delete_InvalidatesFile)', async () => {
