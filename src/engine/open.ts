@@ -101,7 +101,7 @@ export async function openBlockStore(options: BlockStoreOptions): Promise<Engine
       remote: remote?.store,
       fetcher: liveSyncer.fetcher,
       buffer,
-      rangedReadThreshold: options.rangedReadThreshold ?? 1024 * 1024,
+      rangedReadThreshold: options.rangedReadThreshold ?? 0,
       pattern: new AccessPattern(),
       background: new BackgroundTasks(),
     }

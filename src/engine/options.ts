@@ -95,8 +95,11 @@ export interface BlockStoreOptions {
   /** Prefetch workers (default 4; 0 disables prefetch). */
   readonly prefetchWorkers?: number | undefined
   /**
-   * Reads that need at most this many bytes of a remote-only block use a ranged GET instead of
-   * fetching the whole block (default 1 MiB; 0 always fetches whole, verified blocks).
+   * Opt-in: random reads that need at most this many bytes of a remote-only block use a ranged
+   * GET instead of fetching the whole block. Ranged bytes cannot be checked against the block's
+   * SHA-256 (only their length is), so a corrupting remote or path could serve wrong bytes; set
+   * it only where the transport and the store guarantee integrity (HTTPS to S3). Default 0:
+   * every remote read fetches a whole block and verifies it before serving a byte.
    */
   readonly rangedReadThreshold?: number | undefined
   readonly syncer?: SyncerConfig | undefined

@@ -154,8 +154,19 @@ describe('engine syncer', () => {
     assert.ok(performance.now() - t0 < 2000)
   })
 
-  it('reads a small piece of a cold block with a ranged GET, not the whole block', async () => {
+  it('by default fetches and verifies the whole block even for a small cold read (no unverifiable ranged GET)', async () => {
     await using t = await openTestEngine({ prefetchWorkers: 0 })
+    const data = pattern(BlockSize, 12)
+    await makeRemoteOnly(t, 'whole', data)
+    const out = new Uint8Array(4096)
+    await t.engine.readAt('whole', out, 1_000_000)
+    assert.deepEqual(out, data.subarray(1_000_000, 1_004_096))
+    assert.equal(t.remote.calls.readBlockRange, 0)
+    assert.equal(t.remote.calls.readBlock, 1)
+  })
+
+  it('with rangedReadThreshold set, reads a small piece of a cold block with a ranged GET, not the whole block', async () => {
+    await using t = await openTestEngine({ prefetchWorkers: 0, rangedReadThreshold: 1024 * 1024 })
     const data = pattern(BlockSize, 13)
     await makeRemoteOnly(t, 'ranged', data)
     const before = (await t.engine.stats()).bytesDownloaded
@@ -222,7 +233,7 @@ describe('engine syncer', () => {
   })
 
   it('uses ranged GETs again for a small read that jumps away from a sequential stream', async () => {
-    await using t = await openTestEngine({ prefetchWorkers: 0 })
+    await using t = await openTestEngine({ prefetchWorkers: 0, rangedReadThreshold: 1024 * 1024 })
     const data = pattern(2 * BlockSize, 16)
     await makeRemoteOnly(t, 'jump', data)
     const out = new Uint8Array(4096)
@@ -233,7 +244,7 @@ describe('engine syncer', () => {
   })
 
   it('joins a whole-block fetch in flight instead of issuing a ranged GET for a small read', async () => {
-    await using t = await openTestEngine({ prefetchWorkers: 0 })
+    await using t = await openTestEngine({ prefetchWorkers: 0, rangedReadThreshold: 1024 * 1024 })
     const data = pattern(BlockSize, 14)
     await makeRemoteOnly(t, 'join', data)
     t.remote.beforeRead = () => new Promise((r) => setTimeout(r, 50))

@@ -53,8 +53,8 @@ before(async () => {
     metadata,
     readBufferBytes: 0,
     prefetchWorkers: 0,
-    // Whole, verified blocks: a ranged GET cannot be checked against the block's hash.
-    rangedReadThreshold: 0,
+    // rangedReadThreshold left at its default: whole, verified blocks, so corrupt bytes are
+    // never served.
     syncer: fastSyncer,
   })
   const cold = patternBytes(11, 0, 2 * BlockSize + 4096)
