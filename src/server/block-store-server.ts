@@ -11,6 +11,7 @@ import { handleAdmin } from './admin-handlers.js'
 import { BearerAuth, isLoopbackHost } from './auth.js'
 import { DefaultMaxBody, DefaultPort } from './config.js'
 import { sendError } from './http-io.js'
+import { lingerThenClose } from './linger.js'
 import { ServerMetrics } from './metrics.js'
 import { handleAction, handlePayload } from './payload-handlers.js'
 import type { GcRunner, RequestContext } from './request-context.js'
@@ -157,10 +158,12 @@ export class BlockStoreServer implements AsyncDisposable {
       if (!isBlockStoreError(err) && !signal.aborted) {
         this.#logger?.error(`${req.method} ${routeName} failed`, err)
       }
-      // The unread rest of a refused body is drained by Node (bounded by the server's request
-      // timeout). Closing at once made clients that stream bodies (fetch) see EPIPE instead of
-      // the error; a bounded linger-then-close is the open follow-up.
-      if (!res.destroyed) sendError(res, err)
+      if (!res.destroyed) {
+        sendError(res, err)
+        // The unread rest of a refused body is read for a bounded time and size, then the
+        // connection closes: the client can read the error, but cannot stream to us forever.
+        lingerThenClose(req, res)
+      }
     } finally {
       this.metrics.observeRequest(
         routeName,

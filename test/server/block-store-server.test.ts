@@ -3,7 +3,9 @@
  * wrapper to check that every error code of the core table reaches the client with its
  * status and a `{ code, message }` body.
  */
+
 import assert from 'node:assert/strict'
+import { Readable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import type { BlockStore } from '../../src/core/block-store.js'
 import {
@@ -144,9 +146,28 @@ describe('BlockStoreServer in-process', () => {
 })
 
 describe('BlockStoreServer with a token, in-process', () => {
-  it('closes the connection after refusing a request whose body it did not read', {
-    todo: 'closing at once broke streaming clients (the CLI saw EPIPE, not 401): needs a bounded linger',
-  }, async () => {
+  it('lets a client that streams its body read the refusal (401, not a broken pipe)', async () => {
+    const engine = await openBlockStore({ local: { kind: 'memory' }, metadata: { kind: 'memory' } })
+    const s = await BlockStoreServer.listen({ engine, port: 0, token: 'secret' })
+    try {
+      for (const size of [1, 1024 * 1024 + 3, 4 * 1024 * 1024]) {
+        const body = Readable.from([new Uint8Array(size)])
+        const res = await fetch(`${s.url}/v1/payloads/streamed`, {
+          method: 'PUT',
+          body,
+          duplex: 'half',
+        } as RequestInit)
+        assert.equal(res.status, 401, `${size} bytes`)
+        assert.equal(((await res.json()) as { code: string }).code, 'BS_UNAUTHORIZED')
+      }
+      assert.equal(await engine.exists('streamed'), false)
+    } finally {
+      await s.close()
+      await engine.close()
+    }
+  })
+
+  it('closes the connection after refusing a request whose body it did not read', async () => {
     const engine = await openBlockStore({ local: { kind: 'memory' }, metadata: { kind: 'memory' } })
     const s = await BlockStoreServer.listen({ engine, port: 0, token: 'secret' })
     try {
