@@ -10,7 +10,7 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import { inParallel, pattern } from '../../src/conformance/remote-store-assert.js'
 import { BlockSize } from '../../src/core/constants.js'
 import type { RemoteStore } from '../../src/core/remote-store.js'
-import { syncDir } from '../../src/remote/fs/fs-io.js'
+import { fsyncPath } from '../../src/platform/fsync.js'
 import { FsRemoteStore } from '../../src/remote/fs/fs-remote-store.js'
 import { createS3Client, resolveS3Options } from '../../src/remote/s3/s3-options.js'
 import { S3RemoteStore } from '../../src/remote/s3/s3-remote-store.js'
@@ -127,7 +127,7 @@ function fsPair(store: FsRemoteStore, rawDir: string): Pair {
       await fh.sync()
       await fh.close()
       await rename(tmp, rawPath(i))
-      await syncDir(rawDir)
+      await fsyncPath(rawDir)
     },
     storeRead: (i) => store.readBlock(`engine/block-${i}`),
     rawRead: (i) => readFile(rawPath(i)),

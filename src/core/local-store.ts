@@ -118,6 +118,11 @@ export interface RecoveryReport {
    * that reached the block before its size reached the record).
    */
   readonly sizesExtended: number
+  /**
+   * Staged whole-block overwrites whose Dirty row was committed before the kill, moved into
+   * place (their blocks then count in `dirtyPromoted` too).
+   */
+  readonly stagedPromoted: number
   /** Block IDs whose row says Local but whose file is gone and not remote: lost bytes. */
   readonly lostBlocks: readonly string[]
   readonly durationMs: number

@@ -30,6 +30,22 @@ export interface BlockMedium {
   write(payloadId: string, blockIdx: number, data: Uint8Array, blockOffset: number): Promise<void>
   /** Replaces the whole copy with `data`. */
   replace(payloadId: string, blockIdx: number, data: Uint8Array): Promise<void>
+  /**
+   * Durable media only: writes `data` as the block's next content beside its copy and makes it
+   * durable (file and directory entry); returns the path to record in the block's Dirty row.
+   * Recovery promotes it when that row is Dirty and names it (a kill between the row commit
+   * and {@link BlockMedium.commitStaged}); any other staged file is a leftover.
+   */
+  stage?(
+    payloadId: string,
+    blockIdx: number,
+    data: Uint8Array,
+    options?: AbortOptions,
+  ): Promise<string>
+  /** Moves the staged content over the block's copy (an atomic rename). */
+  commitStaged?(payloadId: string, blockIdx: number): Promise<void>
+  /** Removes a staged content (missing is fine). */
+  discardStaged?(payloadId: string, blockIdx: number): Promise<void>
   /** Cuts the copy to `size` bytes. */
   truncate(payloadId: string, blockIdx: number, size: number): Promise<void>
   /** Removes the copy (missing is fine); open handles are closed first. */

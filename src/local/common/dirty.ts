@@ -9,12 +9,15 @@ import { BlockStoreError } from '../../core/errors.js'
 import { ContentHash } from '../../core/hash.js'
 import { casRow, getRow, reportDropped } from './rows.js'
 import { reserveDisk, settle } from './space.js'
+import { landStaged, type Staged, settleFailedCommit, stageOverwrite } from './staged.js'
 import { type BlockEntry, isResident, type TierState } from './tier-state.js'
 
-/** The byte range a write will cover inside the block; `undefined` for a truncate cut. */
+/** The bytes a write will put into the block; `undefined` for a truncate cut. */
 export interface WriteRange {
   readonly offset: number
   readonly length: number
+  /** The bytes themselves (staged durably when they replace a block the remote cannot serve). */
+  readonly data?: Uint8Array
 }
 
 function coversAll(range: WriteRange | undefined, dataSize: number): boolean {
@@ -64,7 +67,8 @@ async function materialize(
 }
 
 /**
- * Makes the block's row Dirty (a no-op when it already is). Must hold the block lock.
+ * Makes the block's row Dirty (a no-op when it already is). Must hold the block lock. Returns
+ * true when the write's bytes already landed on the medium (staged, see `stageOverwrite`).
  * @throws {BlockStoreError} BS_REMOTE_UNAVAILABLE when remote bytes are needed and cannot be
  * loaded (nothing changed); BS_INTEGRITY_CHECK_FAILED when the row promises lost local bytes.
  */
@@ -73,61 +77,81 @@ export async function ensureDirty(
   e: BlockEntry,
   range: WriteRange | undefined,
   options?: AbortOptions,
-): Promise<void> {
-  if (e.dirtyRow !== undefined) return
-  const localPath = s.medium.localPath(e.payloadId, e.idx)
-  const { stored, previous } = await casRow(
-    s.metadata,
-    e.id,
-    (row) => {
-      const now = s.now()
-      if (row === undefined) return { ...newFileBlock(e.id, localPath, now), dataSize: e.dataSize }
-      return {
-        ...row,
-        state: BlockState.Dirty,
-        hash: ContentHash.ZERO,
-        blockStoreKey: '',
-        localPath,
-        dataSize: e.dataSize,
-        lastAccess: now,
-      }
-    },
-    options,
-    { row: await prepare(s, e, range, options) },
-  )
+): Promise<boolean> {
+  if (e.dirtyRow !== undefined) return false
+  const prepared = await prepare(s, e, range, options)
+  const staged = prepared.staged
+  // A staged overwrite names its file in the row: recovery promotes exactly that file.
+  const localPath = staged?.path ?? s.medium.localPath(e.payloadId, e.idx)
+  const dataSize = staged?.data.length ?? e.dataSize
+  let result: Awaited<ReturnType<typeof casRow>>
+  try {
+    result = await casRow(
+      s.metadata,
+      e.id,
+      (row) => {
+        const now = s.now()
+        if (row === undefined) return { ...newFileBlock(e.id, localPath, now), dataSize }
+        return {
+          ...row,
+          state: BlockState.Dirty,
+          hash: ContentHash.ZERO,
+          blockStoreKey: '',
+          localPath,
+          dataSize,
+          lastAccess: now,
+        }
+      },
+      options,
+      { row: prepared.row },
+    )
+  } catch (err) {
+    if (staged === undefined) throw err
+    // The commit may have happened all the same (a connection lost after it).
+    const committed = await settleFailedCommit(s, e, staged)
+    if (committed === undefined) throw err
+    result = { stored: committed, previous: prepared.row }
+  }
+  const { stored, previous } = result
   if (stored === undefined) throw new Error(`unreachable: no Dirty row stored for ${e.id}`)
   e.dirtyRow = stored
+  if (staged !== undefined) await landStaged(s, e, staged)
   await reportDropped(s, previous)
+  return staged !== undefined
 }
 
 /**
  * Reads the row and brings the block's bytes local when the write needs them. Returns the
- * row read (so the first CAS needs no second read).
+ * row read (so the first CAS needs no second read), and the write's bytes when they were staged.
  */
 async function prepare(
   s: TierState,
   e: BlockEntry,
   range: WriteRange | undefined,
   options?: AbortOptions,
-): Promise<FileBlock | undefined> {
+): Promise<{ row: FileBlock | undefined; staged?: Staged | undefined }> {
   const row = await getRow(s.metadata, e.id, options)
-  if (row === undefined || isResident(e) || row.dataSize === 0) return row
+  if (row === undefined || isResident(e) || row.dataSize === 0) return { row }
   if (row.blockStoreKey !== '') {
     // Even a write covering the whole block loads the old bytes first when it can: the Dirty
     // row drops the remote reference, so a kill before the new bytes reach the medium would
-    // otherwise leave a row with no bytes anywhere (a hole where acknowledged data was). When
-    // the remote cannot serve them such a write still proceeds (writes never wait on an
-    // outage); only a kill inside that window during the outage is exposed.
+    // otherwise leave a row with no bytes anywhere (a hole where acknowledged data was).
     try {
       await materialize(s, e, row, options)
+      return { row }
     } catch (err) {
       if (!coversAll(range, row.dataSize) || options?.signal?.aborted === true) throw err
     }
-    return row
+    // The remote cannot serve them: stage the new bytes instead.
+    const data = range?.data
+    return {
+      row,
+      staged: data === undefined ? undefined : await stageOverwrite(s, e, data, options),
+    }
   }
-  if (coversAll(range, row.dataSize)) return row
+  if (coversAll(range, row.dataSize)) return { row }
   // A Dirty row without local bytes is a never-acknowledged leftover of a crash: a hole.
-  if (row.state === BlockState.Dirty) return row
+  if (row.state === BlockState.Dirty) return { row }
   throw new BlockStoreError(
     'BS_INTEGRITY_CHECK_FAILED',
     `block ${e.id} is ${row.state === BlockState.Local ? 'Local' : 'Syncing'} but its local copy is gone`,

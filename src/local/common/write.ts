@@ -71,13 +71,16 @@ async function writePiece(
   options?: AbortOptions,
 ): Promise<void> {
   await withBlock(s, p, idx, async (e) => {
-    await ensureDirty(s, e, { offset, length: data.length }, options)
-    if (e.buf === null && !e.onMedium && s.buffered) {
-      await reserveMemory(s, e, options)
-      allocBuffer(s, e)
+    // True when the bytes were staged and moved into place by ensureDirty already.
+    const landed = await ensureDirty(s, e, { offset, length: data.length, data }, options)
+    if (!landed) {
+      if (e.buf === null && !e.onMedium && s.buffered) {
+        await reserveMemory(s, e, options)
+        allocBuffer(s, e)
+      }
+      if (e.buf !== null) e.buf.set(data, offset)
+      else await writeMedium(s, e, data, offset, options)
     }
-    if (e.buf !== null) e.buf.set(data, offset)
-    else await writeMedium(s, e, data, offset, options)
     const completes = e.dataSize < BlockSize && offset + data.length === BlockSize
     e.dataSize = Math.max(e.dataSize, offset + data.length)
     touch(s, e)

@@ -3,9 +3,10 @@
  * fsync of files and of the directories whose entries changed.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdir, open, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { AbortOptions } from '../../core/abort.js'
+import { fsyncPath } from '../../platform/fsync.js'
 import type { BlockMedium } from '../common/block-medium.js'
 import { FdPool } from './fd-pool.js'
 import { type FsLayout, ID_FILE } from './layout.js'
@@ -14,16 +15,6 @@ const SYNC_PARALLEL = 8
 
 function isEnoent(err: unknown): boolean {
   return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT'
-}
-
-/** Fsyncs a directory (its entries). */
-export async function syncDir(path: string): Promise<void> {
-  const fh = await open(path, 'r')
-  try {
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
 }
 
 /** A {@link BlockMedium} of `.blk` files under a {@link FsLayout}. */
@@ -58,14 +49,7 @@ export class FsBlockMedium implements BlockMedium {
     const created = await mkdir(dir, { recursive: true })
     const idFile = `${dir}/${ID_FILE}`
     await writeFile(idFile, payloadId, 'utf8')
-    if (this.durable) {
-      const fh = await open(idFile, 'r')
-      try {
-        await fh.sync()
-      } finally {
-        await fh.close()
-      }
-    }
+    if (this.durable) await fsyncPath(idFile)
     const dirs = this.#dirtyDirs.get(payloadId) ?? new Set<string>()
     dirs.add(dir)
     // mkdir returns the first directory it created: every parent from there needs an fsync.
@@ -156,6 +140,43 @@ export class FsBlockMedium implements BlockMedium {
     }
   }
 
+  async stage(
+    payloadId: string,
+    blockIdx: number,
+    data: Uint8Array,
+    options?: AbortOptions,
+  ): Promise<string> {
+    await this.#ensureDir(payloadId)
+    const path = this.layout.stagedPath(payloadId, blockIdx)
+    try {
+      await writeFile(path, data, options?.signal ? { signal: options.signal } : {})
+      await fsyncPath(path)
+      // The entry too: the Dirty row that names it is the only record of the block's bytes.
+      this.#markEntry(payloadId)
+      await this.sync(payloadId, [], options)
+    } catch (err) {
+      await unlink(path).catch(() => {})
+      throw err
+    }
+    return path
+  }
+
+  async commitStaged(payloadId: string, blockIdx: number): Promise<void> {
+    const path = this.localPath(payloadId, blockIdx)
+    // Pooled handles point at the inode being replaced.
+    await this.#pool.close(path)
+    await rename(this.layout.stagedPath(payloadId, blockIdx), path)
+    this.#markEntry(payloadId)
+  }
+
+  async discardStaged(payloadId: string, blockIdx: number): Promise<void> {
+    try {
+      await unlink(this.layout.stagedPath(payloadId, blockIdx))
+    } catch (err) {
+      if (!isEnoent(err)) throw err
+    }
+  }
+
   /** A file may be created: its directory entry needs the next fsync. */
   #markEntry(payloadId: string): void {
     const dirs = this.#dirtyDirs.get(payloadId) ?? new Set<string>()
@@ -202,7 +223,7 @@ export class FsBlockMedium implements BlockMedium {
     try {
       // Deepest first is not required for correctness; every changed entry gets its fsync.
       for (const dir of dirs)
-        await syncDir(dir).catch((err: unknown) => {
+        await fsyncPath(dir).catch((err: unknown) => {
           if (!isEnoent(err)) throw err
         })
     } catch (err) {

@@ -6,6 +6,8 @@
  *   <dir>/FORMAT                              {"format":"ditto-local","version":1}
  *   <dir>/blocks/<h[0:2]>/<h>/id              the payload ID (UTF-8), h = sha256(id) hex
  *   <dir>/blocks/<h[0:2]>/<h>/<blockIdx>.blk  raw block bytes [0, dataSize)
+ *   <dir>/blocks/<h[0:2]>/<h>/<blockIdx>.next the new bytes of a whole-block overwrite, staged
+ *                                             while its Dirty row is committed (recovery.ts)
  */
 import { createHash } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
@@ -20,6 +22,8 @@ const FORMAT_NAME = 'ditto-local'
 export const ID_FILE = 'id'
 /** Extension of block files. */
 export const BLOCK_EXT = '.blk'
+/** Extension of staged block files (the next content of a block, see `stagedPath`). */
+export const STAGED_EXT = '.next'
 
 /** Paths of one store directory. */
 export class FsLayout {
@@ -53,6 +57,11 @@ export class FsLayout {
   /** A block's file. */
   blockPath(payloadId: string, blockIdx: number): string {
     return join(this.payloadDir(payloadId), `${blockIdx}${BLOCK_EXT}`)
+  }
+
+  /** Where the next content of a block is staged before its row turns Dirty. */
+  stagedPath(payloadId: string, blockIdx: number): string {
+    return join(this.payloadDir(payloadId), `${blockIdx}${STAGED_EXT}`)
   }
 
   /** Forgets a cached payload directory (after delete). */

@@ -4,7 +4,7 @@
  * acknowledged leftover and is deleted; a Dirty or Syncing row whose file exists turns Local;
  * accounting is rebuilt from the files themselves.
  */
-import { readdir, readFile, rm, stat, unlink } from 'node:fs/promises'
+import { readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BlockState, type FileBlock, isRemote } from '../../core/block.js'
 import { BlockSize } from '../../core/constants.js'
@@ -12,12 +12,13 @@ import { ContentHash } from '../../core/hash.js'
 import { formatBlockId, parseBlockId, parseIndex } from '../../core/keys.js'
 import type { RecoveryReport } from '../../core/local-store.js'
 import { payloadIdProblem } from '../../core/payload-id.js'
+import { fsyncPath } from '../../platform/fsync.js'
 import { persistPayload } from '../common/payloads.js'
 import { casRow, deleteRow, getRow } from '../common/rows.js'
 import { blockEntry, newPayloadState, type TierState } from '../common/tier-state.js'
 import { purgeLeftovers } from '../common/truncate.js'
 import type { FsBlockMedium } from './fs-block-medium.js'
-import { BLOCK_EXT, FsLayout, ID_FILE } from './layout.js'
+import { BLOCK_EXT, FsLayout, ID_FILE, STAGED_EXT } from './layout.js'
 
 interface Tally {
   files: number
@@ -27,6 +28,7 @@ interface Tally {
   dirtyPromoted: number
   staleRowsFixed: number
   sizesExtended: number
+  stagedPromoted: number
   lostBlocks: string[]
 }
 
@@ -130,6 +132,41 @@ async function fixRowWithoutFile(s: TierState, t: Tally, row: FileBlock): Promis
   return false
 }
 
+/**
+ * Settles the staged files of a payload directory (see `stageOverwrite` in dirty.ts): one whose
+ * block row is Dirty and names it holds the bytes of a whole-block overwrite committed before
+ * the kill, and replaces the block file; any other is a leftover of a write that never
+ * committed. Returns the directory's names as they are afterwards.
+ */
+async function promoteStaged(
+  s: TierState,
+  t: Tally,
+  pid: string,
+  dir: string,
+  names: readonly string[],
+): Promise<string[]> {
+  const left = new Set(names)
+  for (const file of names) {
+    if (!file.endsWith(STAGED_EXT)) continue
+    left.delete(file)
+    const path = join(dir, file)
+    const idx = parseIndex(file.slice(0, -STAGED_EXT.length))
+    const row = idx === undefined ? undefined : await getRow(s.metadata, formatBlockId(pid, idx))
+    if (idx === undefined || row?.state !== BlockState.Dirty || row.localPath !== path) {
+      t.orphansDeleted++
+      await unlink(path)
+      continue
+    }
+    const blockFile = `${idx}${BLOCK_EXT}`
+    await rename(path, join(dir, blockFile))
+    // Before the row turns Local: a Local row must never name a file a power loss could undo.
+    await fsyncPath(dir)
+    left.add(blockFile)
+    t.stagedPromoted++
+  }
+  return [...left]
+}
+
 /** Walks the store directory and rebuilds state and rows; returns the report. */
 export async function recover(
   s: TierState,
@@ -145,6 +182,7 @@ export async function recover(
     dirtyPromoted: 0,
     staleRowsFixed: 0,
     sizesExtended: 0,
+    stagedPromoted: 0,
     lostBlocks: [],
   }
   const walked = new Set<string>()
@@ -163,7 +201,7 @@ export async function recover(
       const p = s.payloads.get(pid) ?? newPayloadState(pid, 0)
       s.payloads.set(pid, p)
       medium.adoptPayload(pid)
-      for (const file of names) {
+      for (const file of await promoteStaged(s, t, pid, dir, names)) {
         if (file === ID_FILE) continue
         const path = join(dir, file)
         const idx = file.endsWith(BLOCK_EXT)

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { copyFile, mkdir, open, rename, rmdir, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { BlockStoreError, type ErrorCode, isBlockStoreError } from '../../core/errors.js'
+import { fsyncPath } from '../../platform/fsync.js'
 
 const BACKEND = 'fs'
 
@@ -37,16 +38,6 @@ export function fsError(err: unknown, op: string, key: string): unknown {
   })
 }
 
-/** fsyncs a directory so a rename or unlink inside it survives a crash. */
-export async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r')
-  try {
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
-}
-
 /**
  * Runs `fill(tmpPath)` to write and fsync a fresh temporary file next to `path`, renames it over
  * `path` and fsyncs the directory. Retries when a concurrent prune removed the directory.
@@ -74,7 +65,7 @@ export async function atomicReplace(
     await unlink(tmp).catch(() => undefined)
     throw err
   }
-  await syncDir(dir)
+  await fsyncPath(dir)
 }
 
 /** Writes `data` to a new file at `tmp` and fsyncs it. */

@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict'
+import { readdir, unlink } from 'node:fs/promises'
+import { describe, it, type TestContext } from 'node:test'
+import { FakeRemote, pattern, syncBlock } from '../../../src/conformance/local-store/fixture.js'
+import { BlockState } from '../../../src/core/block.js'
+import { BlockSize } from '../../../src/core/constants.js'
+import type { MetadataStore } from '../../../src/core/metadata-store.js'
+import { FsLocalStore } from '../../../src/local/fs/fs-local-store.js'
+import { FsLayout } from '../../../src/local/fs/layout.js'
+import { MemoryMetadataStore } from '../../../src/meta/memory/memory-metadata-store.js'
+import { tempDir } from '../helpers.js'
+
+const OLD = pattern(BlockSize, 4)
+const NEW = pattern(BlockSize, 5)
+
+/** A store whose payload `p` has one acknowledged block held only by the remote. */
+async function remoteOnlyBlock(t: TestContext) {
+  const dir = await tempDir(t)
+  const metadata = await MemoryMetadataStore.open()
+  t.after(() => metadata.close())
+  const remote = new FakeRemote()
+  const store = await FsLocalStore.open({ dir, metadata, ...remote.hooks })
+  await store.writeAt('p', OLD, 0)
+  await store.flush('p')
+  await syncBlock({ store, metadata }, remote, 'p', 0)
+  const layout = new FsLayout(dir)
+  await unlink(layout.blockPath('p', 0)) // evicted: the bytes are only remote
+  const synced = await metadata.getFileBlock('p/0')
+  await metadata.compareAndPutFileBlock({ ...synced, localPath: '' }, synced.version)
+  const reopen = async (): Promise<FsLocalStore> => {
+    const again = await FsLocalStore.open({ dir, metadata, ...remote.hooks })
+    t.after(() => again.close())
+    return again
+  }
+  return { dir, metadata, remote, layout, reopen }
+}
+
+type Interception = 'hang-before' | 'hang-after' | 'throw-after'
+
+/**
+ * The metadata store as a process sees it that dies at the block's Dirty commit: it never
+ * answers (hang: the process is killed there), or the commit lands and the answer is lost.
+ * `reached` resolves when the commit is attempted.
+ */
+function dyingAtDirtyCommit(metadata: MetadataStore, how: Interception) {
+  let reached!: () => void
+  const attempted = new Promise<void>((resolve) => (reached = resolve))
+  const proxy = new Proxy(metadata, {
+    get(target, prop) {
+      const v = Reflect.get(target, prop)
+      // Methods of a class with private fields must run on the real instance.
+      if (prop !== 'compareAndPutFileBlock') return typeof v === 'function' ? v.bind(target) : v
+      return async (...args: Parameters<MetadataStore['compareAndPutFileBlock']>) => {
+        if (args[0].state !== BlockState.Dirty) return target.compareAndPutFileBlock(...args)
+        reached()
+        if (how === 'hang-before') return new Promise(() => {})
+        await target.compareAndPutFileBlock(...args)
+        if (how === 'hang-after') return new Promise(() => {})
+        throw new Error('connection lost after commit')
+      }
+    },
+  })
+  return { proxy, attempted }
+}
+
+async function readBlock(store: FsLocalStore) {
+  const out = new Uint8Array(BlockSize)
+  const r = await store.readAt('p', out, 0)
+  return { out: Buffer.from(out), remote: r.remoteBlocks }
+}
+
+describe('whole-block overwrite of a remote-only block', () => {
+  it('keeps the old bytes when a kill follows the Dirty commit while the remote can serve them', async (t) => {
+    const { metadata, remote, dir, reopen } = await remoteOnlyBlock(t)
+    const { proxy, attempted } = dyingAtDirtyCommit(metadata, 'hang-after')
+    const doomed = await FsLocalStore.open({ dir, metadata: proxy, ...remote.hooks })
+    void doomed.writeAt('p', NEW, 0) // never settles: the process dies inside it
+    await attempted
+    const again = await reopen()
+    const { out, remote: fromRemote } = await readBlock(again)
+    // The old bytes were loaded and made durable before the commit.
+    assert.deepEqual(fromRemote, [], 'served locally')
+    assert.ok(out.equals(Buffer.from(OLD)), 'old bytes')
+    assert.deepEqual(again.recovery?.lostBlocks, [])
+  })
+
+  it('stages the new bytes during an outage, so a kill after the Dirty commit finds them whole', async (t) => {
+    const { metadata, remote, dir, reopen, layout } = await remoteOnlyBlock(t)
+    remote.objects.clear() // the remote cannot serve the old bytes
+    const { proxy, attempted } = dyingAtDirtyCommit(metadata, 'hang-after')
+    const doomed = await FsLocalStore.open({ dir, metadata: proxy, ...remote.hooks })
+    void doomed.writeAt('p', NEW, 0)
+    await attempted
+    const again = await reopen()
+    assert.equal(again.recovery?.stagedPromoted, 1)
+    assert.deepEqual(again.recovery?.lostBlocks, [])
+    const row = await metadata.getFileBlock('p/0')
+    assert.equal(row.state, BlockState.Local)
+    assert.equal(row.localPath, layout.blockPath('p', 0))
+    const { out, remote: fromRemote } = await readBlock(again)
+    assert.deepEqual(fromRemote, [])
+    assert.ok(out.equals(Buffer.from(NEW)), 'the whole new block, never a hole')
+  })
+
+  it('discards staged bytes whose Dirty commit never happened: the block stays the old remote one', async (t) => {
+    const { metadata, remote, dir, reopen, layout } = await remoteOnlyBlock(t)
+    remote.objects.clear()
+    const { proxy, attempted } = dyingAtDirtyCommit(metadata, 'hang-before')
+    const doomed = await FsLocalStore.open({ dir, metadata: proxy, ...remote.hooks })
+    void doomed.writeAt('p', NEW, 0)
+    await attempted
+    const again = await reopen()
+    assert.equal(again.recovery?.stagedPromoted, 0)
+    assert.equal(again.recovery?.orphansDeleted, 1, 'the staged file')
+    assert.deepEqual(await readdir(layout.payloadDir('p')), ['id'])
+    const row = await metadata.getFileBlock('p/0')
+    assert.equal(row.state, BlockState.Remote, 'still references the old object')
+    assert.notEqual(row.blockStoreKey, '')
+  })
+
+  it('completes the write when the Dirty commit landed but its answer was lost', async (t) => {
+    const { metadata, remote, dir, reopen, layout } = await remoteOnlyBlock(t)
+    remote.objects.clear()
+    const { proxy } = dyingAtDirtyCommit(metadata, 'throw-after')
+    const store = await FsLocalStore.open({ dir, metadata: proxy, ...remote.hooks })
+    await store.writeAt('p', NEW, 0)
+    await store.flush('p')
+    await store.close()
+    assert.deepEqual(await readdir(layout.payloadDir('p')), ['0.blk', 'id'].sort())
+    const { out } = await readBlock(await reopen())
+    assert.ok(out.equals(Buffer.from(NEW)))
+  })
+
+  it('removes the staged file when the Dirty commit is refused', async (t) => {
+    const { metadata, remote, dir, layout } = await remoteOnlyBlock(t)
+    remote.objects.clear()
+    const store = await FsLocalStore.open({ dir, metadata, ...remote.hooks })
+    t.after(() => store.close())
+    const refusing = new Proxy(metadata, {
+      get(target, prop) {
+        const v = Reflect.get(target, prop)
+        if (prop !== 'compareAndPutFileBlock') return typeof v === 'function' ? v.bind(target) : v
+        return async () => {
+          throw new Error('metadata refused the commit')
+        }
+      },
+    })
+    const refused = await FsLocalStore.open({ dir, metadata: refusing, ...remote.hooks })
+    t.after(() => refused.close().catch(() => {}))
+    await assert.rejects(refused.writeAt('p', NEW, 0), /refused/)
+    assert.deepEqual(await readdir(layout.payloadDir('p')), ['id'])
+    assert.equal(refused.stats().diskUsed, 0, 'the reservation was released')
+    assert.equal((await metadata.getFileBlock('p/0')).state, BlockState.Remote)
+  })
+})
