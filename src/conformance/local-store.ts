@@ -11,6 +11,7 @@ import {
   type LocalStoreFixtureHooks,
 } from './local-store/fixture.js'
 import { registerOwnershipCases } from './local-store/ownership-cases.js'
+import { registerReplaceCases } from './local-store/replace-cases.js'
 import { registerSafetyCases } from './local-store/safety-cases.js'
 
 export type { LocalStoreFixture, LocalStoreFixtureHooks } from './local-store/fixture.js'
@@ -56,6 +57,7 @@ export function describeLocalStore(options: LocalStoreSuiteOptions): void {
   h.describe(`${options.name} (LocalStore conformance)`, () => {
     registerBasicCases(h, withFixture)
     registerOwnershipCases(h, withFixture)
+    registerReplaceCases(h, withFixture)
     registerSafetyCases(h, withFixture)
     registerConcurrencyCases(h, withFixture)
   })

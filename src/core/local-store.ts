@@ -12,6 +12,7 @@
  */
 import type { AbortOptions } from './abort.js'
 import type { FileBlock } from './block.js'
+import type { ContentHash } from './hash.js'
 import type { HealthReport } from './health.js'
 import type { RetentionPolicy } from './retention.js'
 
@@ -128,6 +129,13 @@ export interface RecoveryReport {
   readonly durationMs: number
 }
 
+/** A remote object a block can reference: its content hash, key and size. */
+export interface RemoteBlockRef {
+  readonly hash: ContentHash
+  readonly blockStoreKey: string
+  readonly dataSize: number
+}
+
 /**
  * The local tier of one share. Payload IDs are checked on every call.
  * Every method rejects with BS_STORE_CLOSED after `close()` and with `signal.reason` when
@@ -210,6 +218,35 @@ export interface LocalStore extends AsyncDisposable {
    * for any other block.
    */
   evictBlock(payloadId: string, blockIdx: number, options?: AbortOptions): Promise<boolean>
+  /**
+   * Makes a block of an existing payload reference a remote object in one row commit,
+   * whatever it held before (the copy of a safely remote block: nothing is transferred). Its
+   * local bytes are dropped after the commit; the payload grows to cover the block. Returns
+   * the Remote row stored.
+   * @throws {BlockStoreError} BS_CONTENT_NOT_FOUND when the payload does not exist; BS_BUSY
+   * when garbage collection is deleting that object (nothing changed).
+   */
+  shareRemoteBlock(
+    payloadId: string,
+    blockIdx: number,
+    source: RemoteBlockRef,
+    options?: AbortOptions,
+  ): Promise<FileBlock>
+
+  /**
+   * Replaces a block of an existing payload with exactly `data` (empty: a hole), whatever it
+   * held, in one atomic step: after a kill the block is either as it was or `data`, never a
+   * mix or a hole in between. The old bytes are never loaded (no remote I/O). Not durable
+   * until the next flush; the payload grows to cover the block.
+   * @throws {BlockStoreError} BS_CONTENT_NOT_FOUND when the payload does not exist;
+   * BS_STORAGE_FULL when no space can be made.
+   */
+  replaceBlock(
+    payloadId: string,
+    blockIdx: number,
+    data: Uint8Array,
+    options?: AbortOptions,
+  ): Promise<void>
 
   /** Payload IDs tracked in memory. */
   listFiles(): string[]

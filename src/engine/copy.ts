@@ -4,44 +4,44 @@
  * downloaded again, traps 24 and 59) and copies the bytes of the others.
  */
 import type { AbortOptions } from '../core/abort.js'
-import { BlockState, type FileBlock, isRemote, newFileBlock } from '../core/block.js'
+import { type FileBlock, isRemote } from '../core/block.js'
 import { BlockSize } from '../core/constants.js'
 import { isBlockStoreError } from '../core/errors.js'
-import { formatBlockId, parseBlockId } from '../core/keys.js'
+import { parseBlockId } from '../core/keys.js'
 import { findFileBlock } from '../core/rows.js'
 import { type ReadContext, readPayload, rowOf } from './read-path.js'
 
 /**
- * Places a row for `dstId` referencing `row`'s object. Garbage collection may be deleting that
+ * Makes block `idx` of `dst` reference `row`'s object. Garbage collection may be deleting that
  * object (its source row gone meanwhile): a fenced key rejects BS_BUSY, and an object missing
- * after the commit means GC won; either way the reference is withdrawn and `false` returned so
- * the caller copies bytes instead (docs/gc.md).
+ * after the commit means GC won; either way `false` is returned so the caller copies bytes
+ * instead, over the reference (docs/gc.md). A new destination's reference is withdrawn first.
  */
-async function shareRemoteBlock(
+async function shareBlock(
   ctx: ReadContext,
   row: FileBlock,
-  dstId: string,
+  dst: string,
+  idx: number,
   blockLen: number,
+  fresh: boolean,
   options?: AbortOptions,
 ): Promise<boolean> {
-  let shared: FileBlock | undefined
+  let shared: FileBlock
   try {
-    shared = await ctx.metadata.compareAndPutFileBlock(
+    shared = await ctx.local.shareRemoteBlock(
+      dst,
+      idx,
       {
-        ...newFileBlock(dstId, ''),
-        state: BlockState.Remote,
         hash: row.hash,
         blockStoreKey: row.blockStoreKey,
         dataSize: Math.min(row.dataSize, blockLen),
       },
-      0,
       options,
     )
   } catch (err) {
     if (isBlockStoreError(err, 'BS_BUSY')) return false
     throw err
   }
-  if (shared === undefined) return false
   // If the source row is unchanged, it referenced the object continuously from our listing
   // until after our row was committed, and GC never deletes a referenced object: the object
   // exists, and no remote I/O is needed (so copies work during an outage too).
@@ -49,13 +49,18 @@ async function shareRemoteBlock(
   if (source?.version === row.version) return true
   // The source changed meanwhile: GC may have deleted the object before our commit.
   if ((await ctx.remote?.statBlock(row.blockStoreKey, options)) !== undefined) return true
-  await ctx.metadata.deleteFileBlock(dstId, { ...options, ifVersion: shared.version })
+  if (fresh)
+    await ctx.metadata.deleteFileBlock(shared.id, { ...options, ifVersion: shared.version })
   return false
 }
 
 /**
- * Replaces `dst` with a copy of `src` (of `size` bytes) and flushes it; returns the number of
- * blocks that hold data.
+ * Makes `dst` a copy of `src` (of `size` bytes) and flushes it; returns the number of blocks
+ * that hold data. An existing destination is replaced block by block, each in one atomic step
+ * (`shareRemoteBlock` or `replaceBlock` of the local store), and cut to
+ * size last: a kill part-way leaves every block either as it was or as copied, and the old
+ * content stays readable until the flush acknowledges the copy. (Deleting it first, as the
+ * reference does, left a kill with neither.)
  */
 export async function copyPayload(
   ctx: ReadContext,
@@ -64,10 +69,12 @@ export async function copyPayload(
   size: number,
   options?: AbortOptions,
 ): Promise<number> {
-  if ((await ctx.local.getFileSize(dst, options)) !== undefined) {
-    await ctx.local.delete(dst, options)
-  }
-  await ctx.local.truncate(dst, size, options)
+  const dstSize = await ctx.local.getFileSize(dst, options)
+  const fresh = dstSize === undefined
+  // A new destination has no record until the flush stores it, after its bytes are durable;
+  // an existing one that grows gets zeros past its old end first (the old content, as far as
+  // a kill can tell), so its size is never one between old and new.
+  if (fresh || size > dstSize) await ctx.local.truncate(dst, size, options)
   const rows = new Map<number, Awaited<ReturnType<typeof rowOf>>>()
   for (const row of await ctx.metadata.listFileBlocks(src, options)) {
     const at = parseBlockId(row.id)
@@ -77,23 +84,41 @@ export async function copyPayload(
   const blocks = Math.ceil(size / BlockSize)
   for (let idx = 0; idx < blocks; idx++) {
     const row = rows.get(idx)
-    const blockLen = Math.min(BlockSize, size - idx * BlockSize)
+    const at = idx * BlockSize
+    const blockLen = Math.min(BlockSize, size - at)
     if (row !== undefined && isRemote(row) && row.blockStoreKey !== '') {
-      if (await shareRemoteBlock(ctx, row, formatBlockId(dst, idx), blockLen, options)) {
+      if (await shareBlock(ctx, row, dst, idx, blockLen, fresh, options)) {
         copied++
         continue
       }
     }
     // Not safely remote (or the reference could not be placed): copy the bytes, holes included
     // only where the source has a row or local bytes.
-    if (row === undefined && !(await ctx.local.isBlockLocal(src, idx, options))) continue
-    const data = new Uint8Array(blockLen)
-    const n = await readPayload(ctx, src, data, idx * BlockSize, size, options)
-    await ctx.local.writeAt(dst, data.subarray(0, n), idx * BlockSize, options)
-    copied++
+    const hole = row === undefined && !(await ctx.local.isBlockLocal(src, idx, options))
+    if (hole && (fresh || at >= dstSize || !(await holdsBlock(ctx, dst, idx, options)))) continue
+    const data = new Uint8Array(hole ? 0 : blockLen)
+    const n = hole ? 0 : await readPayload(ctx, src, data, at, size, options)
+    // An existing block is replaced whole, never merged (no old bytes are loaded, so this
+    // works during an outage too); a hole in the source makes it a hole.
+    if (fresh) await ctx.local.writeAt(dst, data.subarray(0, n), at, options)
+    else await ctx.local.replaceBlock(dst, idx, data.subarray(0, n), options)
+    if (!hole) copied++
   }
+  if (!fresh && size < dstSize) await ctx.local.truncate(dst, size, options)
   await ctx.local.flush(dst, options)
   return copied
+}
+
+async function holdsBlock(
+  ctx: ReadContext,
+  pid: string,
+  idx: number,
+  options?: AbortOptions,
+): Promise<boolean> {
+  return (
+    (await rowOf(ctx.metadata, pid, idx, options)) !== undefined ||
+    (await ctx.local.isBlockLocal(pid, idx, options))
+  )
 }
 
 /**
@@ -119,10 +144,7 @@ export async function readWithCowSource(
     const idx = Math.floor(at / BlockSize)
     const n = Math.min((idx + 1) * BlockSize - at, length - done)
     const piece = dest.subarray(done, done + n)
-    const owned =
-      (await rowOf(ctx.metadata, payloadId, idx, options)) !== undefined ||
-      (await ctx.local.isBlockLocal(payloadId, idx, options))
-    if (owned || at >= sourceSize) {
+    if (at >= sourceSize || (await holdsBlock(ctx, payloadId, idx, options))) {
       await readPayload(ctx, payloadId, piece, at, size, options)
     } else {
       const got = await readPayload(ctx, source, piece, at, sourceSize, options)

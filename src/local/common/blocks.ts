@@ -11,7 +11,7 @@ import { withPayload } from './payloads.js'
 import { readMedium } from './read.js'
 import { casRow, getRow } from './rows.js'
 import { evictLocked, reserveDisk, settle } from './space.js'
-import { type BlockEntry, isResident, type TierState, touch } from './tier-state.js'
+import { type BlockEntry, changed, isResident, type TierState, touch } from './tier-state.js'
 import { withBlock } from './write.js'
 
 function notLocal(e: BlockEntry): BlockStoreError {
@@ -188,7 +188,7 @@ export function writeFromRemote(
           Object.assign(e, { onMedium: false, mediumSize: 0, dataSize: 0 })
           return false
         }
-        p.size = Math.max(p.size, idx * BlockSize + data.length)
+        if (idx * BlockSize + data.length > p.size) changed(s, p, idx * BlockSize + data.length)
         return true
       })
     },

@@ -3,6 +3,7 @@
  * {@link BlockMedium}. Adds the close gate, argument checks and counters.
  */
 import type { AbortOptions } from '../../core/abort.js'
+import type { FileBlock } from '../../core/block.js'
 import { BlockStoreError } from '../../core/errors.js'
 import type { HealthReport } from '../../core/health.js'
 import type {
@@ -13,6 +14,7 @@ import type {
   LocalStoreCapabilities,
   LocalStoreStats,
   RecoveryReport,
+  RemoteBlockRef,
 } from '../../core/local-store.js'
 import { assertPayloadId } from '../../core/payload-id.js'
 import { type RetentionPolicy, validateRetentionPolicy } from '../../core/retention.js'
@@ -20,9 +22,10 @@ import * as blocks from './blocks.js'
 import { flush, flushPayload, releaseMemory } from './flush.js'
 import { loadPayload } from './payloads.js'
 import { readAt } from './read.js'
+import { replaceBlock, shareRemoteBlock } from './replace.js'
 import type { TierState } from './tier-state.js'
 import { deletePayload, truncate } from './truncate.js'
-import { checkBlockIdx, checkOffset, checkSize } from './validate.js'
+import { checkBlockIdx, checkOffset, checkReplacement, checkSize, checkSource } from './validate.js'
 import { writeAt } from './write.js'
 
 /** The shared implementation of both local stores. */
@@ -166,6 +169,29 @@ export class LocalTier implements LocalStore {
     })
   }
 
+  shareRemoteBlock(
+    pid: string,
+    idx: number,
+    source: RemoteBlockRef,
+    o?: AbortOptions,
+  ): Promise<FileBlock> {
+    return this.#run('shareRemoteBlock', o, async () => {
+      assertPayloadId(pid)
+      checkBlockIdx(idx)
+      checkSource(source)
+      return shareRemoteBlock(this.#s, pid, idx, source, o)
+    })
+  }
+
+  replaceBlock(pid: string, idx: number, data: Uint8Array, o?: AbortOptions): Promise<void> {
+    return this.#run('replaceBlock', o, async () => {
+      assertPayloadId(pid)
+      checkBlockIdx(idx)
+      checkReplacement(data)
+      await replaceBlock(this.#s, pid, idx, data, o)
+    })
+  }
+
   listFiles(): string[] {
     return [...this.#s.payloads.keys()]
   }
@@ -230,7 +256,9 @@ export class LocalTier implements LocalStore {
     if (this.#active > 0) await new Promise<void>((resolve) => (this.#idle = resolve))
     let failure: unknown
     for (const p of this.#s.payloads.values()) {
-      const pending = [...p.blocks.values()].some((e) => e.dirtyRow !== undefined || e.buf !== null)
+      const pending =
+        p.record !== 'current' ||
+        [...p.blocks.values()].some((e) => e.dirtyRow !== undefined || e.buf !== null)
       if (!pending || !this.#s.medium.durable) continue
       try {
         await flushPayload(this.#s, p)

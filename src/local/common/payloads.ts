@@ -22,7 +22,7 @@ export async function loadPayload(
       try {
         const record = await s.metadata.getPayload(payloadId, options)
         if (record === undefined) return undefined
-        const p = s.payloads.get(payloadId) ?? newPayloadState(payloadId, record.size)
+        const p = s.payloads.get(payloadId) ?? newPayloadState(payloadId, record.size, 'current')
         p.createdAt = record.createdAt
         p.modifiedAt = record.modifiedAt
         s.payloads.set(payloadId, p)
@@ -37,7 +37,7 @@ export async function loadPayload(
   if (loaded !== undefined || !create) return loaded ?? s.payloads.get(payloadId)
   const existing = s.payloads.get(payloadId)
   if (existing !== undefined) return existing
-  const p = newPayloadState(payloadId, 0)
+  const p = newPayloadState(payloadId, 0, 'none')
   s.payloads.set(payloadId, p)
   // A payload without a record has no acknowledged state, but rows of an earlier life may
   // remain (a crash before its first flush, or during its delete): purge them before anyone
@@ -84,8 +84,12 @@ export async function persistPayload(
   p: PayloadState,
   options?: AbortOptions,
 ): Promise<void> {
+  const stored = { size: p.size, modifiedAt: p.modifiedAt }
   await s.metadata.putPayload(
     { id: p.id, size: p.size, createdAt: p.createdAt, modifiedAt: p.modifiedAt },
     options,
   )
+  // Unless it changed again meanwhile (a write racing this flush).
+  if (p.size === stored.size && p.modifiedAt === stored.modifiedAt) p.record = 'current'
+  else if (p.record === 'none') p.record = 'stale'
 }

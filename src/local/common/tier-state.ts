@@ -46,6 +46,11 @@ export interface PayloadState {
   size: number
   createdAt: number
   modifiedAt: number
+  /**
+   * The stored record: `none` (never flushed: the payload exists in this process only),
+   * `current`, or `stale` (size or times changed since it was stored; the next flush stores it).
+   */
+  record: 'none' | 'current' | 'stale'
   readonly blocks: Map<number, BlockEntry>
 }
 
@@ -148,7 +153,12 @@ export function newTierState(
 }
 
 /** A new payload state. */
-export function newPayloadState(id: string, size: number, now = Date.now()): PayloadState {
+export function newPayloadState(
+  id: string,
+  size: number,
+  record: PayloadState['record'],
+  now = Date.now(),
+): PayloadState {
   return {
     id,
     lock: new RwLock(),
@@ -156,8 +166,16 @@ export function newPayloadState(id: string, size: number, now = Date.now()): Pay
     size,
     createdAt: now,
     modifiedAt: now,
+    record,
     blocks: new Map(),
   }
+}
+
+/** Records that the payload's size or times changed in memory (its record is behind). */
+export function changed(s: TierState, p: PayloadState, size: number): void {
+  p.size = size
+  p.modifiedAt = s.now()
+  if (p.record === 'current') p.record = 'stale'
 }
 
 /** The entry of a block, created when absent. */

@@ -11,7 +11,7 @@ import { ensureDirty } from './dirty.js'
 import { persistPayload, withPayload } from './payloads.js'
 import { getRow } from './rows.js'
 import { settle } from './space.js'
-import { isResident, type PayloadState, type TierState } from './tier-state.js'
+import { changed, isResident, type PayloadState, type TierState } from './tier-state.js'
 import { withBlock } from './write.js'
 
 /** Block indexes of a payload: entries in memory and rows in the metadata store. */
@@ -126,15 +126,19 @@ export function truncate(
     true,
     async (p) => {
       if (p === undefined) return
+      // Stale from here: a truncate failing part-way has dropped blocks already.
+      if (p.record === 'current') p.record = 'stale'
       const keep = Math.ceil(size / BlockSize)
       for (const idx of await knownBlocks(s, p, options)) {
         if (idx >= keep) await dropBlock(s, p, idx, options)
       }
       const cut = size % BlockSize
       if (cut > 0) await cutBlock(s, p, keep - 1, cut, options)
-      p.size = size
-      p.modifiedAt = s.now()
-      await persistPayload(s, p, options)
+      changed(s, p, size)
+      // A payload never flushed gets its record from its first flush, once its bytes are
+      // durable: storing it here would make a kill before that flush leave the payload
+      // existing with holes where its unflushed bytes were.
+      if (p.record !== 'none') await persistPayload(s, p, options)
     },
     options,
   )

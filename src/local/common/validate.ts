@@ -1,8 +1,9 @@
 /**
  * Argument checks of the local store's public methods.
  */
-import { MaxBlockIndex, MaxPayloadSize } from '../../core/constants.js'
+import { BlockSize, MaxBlockIndex, MaxPayloadSize } from '../../core/constants.js'
 import { BlockStoreError } from '../../core/errors.js'
+import type { RemoteBlockRef } from '../../core/local-store.js'
 
 /** @throws {BlockStoreError} BS_INVALID_OFFSET unless a non-negative safe integer. */
 export function checkOffset(offset: number, length: number): void {
@@ -28,5 +29,23 @@ export function checkSize(size: number): void {
 export function checkBlockIdx(idx: number): void {
   if (!Number.isSafeInteger(idx) || idx < 0 || idx > MaxBlockIndex) {
     throw new BlockStoreError('BS_INVALID_OFFSET', `invalid block index ${idx}`)
+  }
+}
+
+/** @throws {BlockStoreError} BS_INVALID_ARGUMENT unless a key and a size of at most one block. */
+export function checkSource(source: RemoteBlockRef): void {
+  const { blockStoreKey, dataSize } = source
+  if (typeof blockStoreKey !== 'string' || blockStoreKey === '') {
+    throw new BlockStoreError('BS_INVALID_ARGUMENT', 'a shared block needs a remote key')
+  }
+  if (!Number.isSafeInteger(dataSize) || dataSize <= 0 || dataSize > BlockSize) {
+    throw new BlockStoreError('BS_INVALID_ARGUMENT', `invalid shared block size ${dataSize}`)
+  }
+}
+
+/** @throws {BlockStoreError} BS_INVALID_ARGUMENT unless at most one block of bytes. */
+export function checkReplacement(data: Uint8Array): void {
+  if (!(data instanceof Uint8Array) || data.length > BlockSize) {
+    throw new BlockStoreError('BS_INVALID_ARGUMENT', 'a block replacement is at most one block')
   }
 }

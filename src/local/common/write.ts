@@ -13,6 +13,7 @@ import { reserveDisk, settle } from './space.js'
 import {
   type BlockEntry,
   blockEntry,
+  changed,
   type PayloadState,
   type TierState,
   touch,
@@ -120,8 +121,7 @@ export async function writeAt(
           await spillOldest(s, undefined, options)
         }
       }
-      p.size = Math.max(p.size, offset + data.length)
-      p.modifiedAt = s.now()
+      changed(s, p, Math.max(p.size, offset + data.length))
     },
     options,
   )

@@ -2,7 +2,8 @@
  * Crash recovery of the fs local store, run by `open` before anything else. Rows are written
  * (Dirty) before a block file is first created, so a file without a row is a never
  * acknowledged leftover and is deleted; a Dirty or Syncing row whose file exists turns Local;
- * accounting is rebuilt from the files themselves.
+ * a Remote row keeps the file it names as a cached copy; accounting is rebuilt from the files
+ * themselves.
  */
 import { readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -72,12 +73,11 @@ async function recoverFile(
     dataSize: size,
   })
   if (isRemote(row)) {
-    // A cached copy of a remote block: keep it only when it is whole.
-    if (size === row.dataSize) {
-      if (row.localPath !== path)
-        await casRow(s.metadata, id, (r) => (r ? { ...r, localPath: path } : r))
-      return true
-    }
+    // A cached copy of a remote block: kept only when the row names it and it is whole. A
+    // file the row does not name may hold other bytes: the block's content before a copy
+    // shared an object into it (share.ts), or a cache the row never took up; dropping a
+    // cache costs a fetch, serving foreign bytes would be corruption.
+    if (size === row.dataSize && row.localPath === path) return true
     if (row.localPath !== '') {
       await casRow(s.metadata, id, (r) => (r ? { ...r, localPath: '' } : r))
       t.staleRowsFixed++
@@ -198,7 +198,7 @@ export async function recover(
         continue
       }
       walked.add(pid)
-      const p = s.payloads.get(pid) ?? newPayloadState(pid, 0)
+      const p = s.payloads.get(pid) ?? newPayloadState(pid, 0, 'none')
       s.payloads.set(pid, p)
       medium.adoptPayload(pid)
       for (const file of await promoteStaged(s, t, pid, dir, names)) {
@@ -239,6 +239,7 @@ export async function recover(
       p.size = Math.max(p.size, record.size)
       p.createdAt = record.createdAt
       p.modifiedAt = record.modifiedAt
+      p.record = 'current'
     }
     await recoverRows(s, t, pid)
     // Recorded at once: the size never shrinks below bytes that are kept.

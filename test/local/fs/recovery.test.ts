@@ -17,11 +17,16 @@ import { tempDir, walkBlocks } from '../helpers.js'
 async function setup(t: TestContext) {
   const dir = await tempDir(t)
   const metadata = await MemoryMetadataStore.open()
-  t.after(() => metadata.close())
+  const reopened: FsLocalStore[] = []
+  // Stores first: closing one flushes what it still holds into the metadata store.
+  t.after(async () => {
+    for (const again of reopened) await again.close()
+    await metadata.close()
+  })
   const store = await FsLocalStore.open({ dir, metadata })
   const reopen = async (m: MetadataStore = metadata, d = dir): Promise<FsLocalStore> => {
     const again = await FsLocalStore.open({ dir: d, metadata: m })
-    t.after(() => again.close())
+    reopened.push(again)
     return again
   }
   return { dir, metadata, store, reopen, layout: new FsLayout(dir) }

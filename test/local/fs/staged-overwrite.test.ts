@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { readdir, unlink } from 'node:fs/promises'
+import { readdir, unlink, writeFile } from 'node:fs/promises'
 import { describe, it, type TestContext } from 'node:test'
 import { FakeRemote, pattern, syncBlock } from '../../../src/conformance/local-store/fixture.js'
 import { BlockState } from '../../../src/core/block.js'
@@ -151,5 +151,62 @@ describe('whole-block overwrite of a remote-only block', () => {
     assert.deepEqual(await readdir(layout.payloadDir('p')), ['id'])
     assert.equal(refused.stats().diskUsed, 0, 'the reservation was released')
     assert.equal((await metadata.getFileBlock('p/0')).state, BlockState.Remote)
+  })
+})
+
+describe('whole-block replacement under a kill', () => {
+  for (const how of ['hang-before', 'hang-after'] as const) {
+    it(`replaceBlock of a local block leaves ${how === 'hang-before' ? 'the old' : 'the new'} bytes when the kill lands ${how === 'hang-before' ? 'before' : 'after'} its Dirty commit`, async (t) => {
+      const dir = await tempDir(t)
+      const metadata = await MemoryMetadataStore.open()
+      const store = await FsLocalStore.open({ dir, metadata })
+      await store.writeAt('p', OLD, 0)
+      await store.flush('p')
+      const { proxy, attempted } = dyingAtDirtyCommit(metadata, how)
+      const doomed = await FsLocalStore.open({ dir, metadata: proxy })
+      void doomed.replaceBlock('p', 0, NEW.subarray(0, 1000))
+      await attempted
+      const again = await FsLocalStore.open({ dir, metadata })
+      t.after(async () => {
+        await again.close()
+        await metadata.close()
+      })
+      const want = how === 'hang-before' ? OLD : NEW.subarray(0, 1000)
+      const out = new Uint8Array(want.length)
+      const r = await again.readAt('p', out, 0)
+      assert.deepEqual(r.remoteBlocks, [])
+      assert.ok(Buffer.from(out).equals(Buffer.from(want)))
+      assert.equal((await metadata.getFileBlock('p/0')).dataSize, want.length)
+      assert.equal(again.recovery?.stagedPromoted, how === 'hang-before' ? 0 : 1)
+    })
+  }
+
+  it('a file left behind by a kill after shareRemoteBlock committed is deleted, never served as the shared block', async (t) => {
+    const { metadata, remote, dir, reopen, layout } = await remoteOnlyBlock(t)
+    const store = await reopen()
+    await store.writeAt('q', NEW, 0)
+    await store.flush('q')
+    const shared = await metadata.getFileBlock('p/0')
+    await store.shareRemoteBlock('q', 0, shared)
+    await store.close()
+    // As if the kill came between the commit and the removal of q's old bytes.
+    await writeFile(layout.blockPath('q', 0), NEW)
+    const again = await FsLocalStore.open({ dir, metadata, ...remote.hooks })
+    t.after(() => again.close())
+    assert.equal(again.recovery?.orphansDeleted, 1)
+    const r = await again.readAt('q', new Uint8Array(10), 0)
+    assert.deepEqual(r.remoteBlocks, [0], 'read from the shared object')
+  })
+
+  it('a payload created by truncate has no record until its flush, and close stores it', async (t) => {
+    const dir = await tempDir(t)
+    const metadata = await MemoryMetadataStore.open()
+    t.after(() => metadata.close())
+    const store = await FsLocalStore.open({ dir, metadata })
+    await store.truncate('fresh', 3 * BlockSize)
+    await store.writeAt('fresh', pattern(100), 0)
+    assert.equal(await metadata.getPayload('fresh'), undefined, 'a kill now leaves no payload')
+    await store.close()
+    assert.equal((await metadata.getPayload('fresh'))?.size, 3 * BlockSize)
   })
 })

@@ -111,6 +111,8 @@ for (;;) {
     case 'copy':
       await store.copyPayload(o.src, o.dst)
       sizes.set(o.dst, sizes.get(o.src) ?? 0)
+      // A returned copy flushed its destination: acknowledged like a flush.
+      say({ ack: o.dst })
       break
     case 'gc':
       await store.collectGarbage({ gracePeriodMs: 0, allowShortGrace: true })

@@ -1,0 +1,187 @@
+/**
+ * Whole-block replacement (payload copies onto an existing destination): the block's new
+ * content never depends on its old one, and one row commit switches from old to new, so a
+ * kill leaves the block either as it was or as the copy, never between.
+ * - Sharing a remote object: the commit is a Remote row. Local bytes are dropped after it; a
+ *   kill in between leaves a file no row names, which recovery deletes (a Remote row keeps a
+ *   cached copy only when it names the file).
+ * - New bytes: staged durably first, then a Dirty row naming the staged file, then the rename
+ *   into place (see staged.ts).
+ * - A hole: the row's delete is the commit; a file left by a kill has no row and is deleted.
+ */
+import type { AbortOptions } from '../../core/abort.js'
+import { BlockState, type FileBlock, newFileBlock } from '../../core/block.js'
+import { BlockSize } from '../../core/constants.js'
+import { BlockStoreError } from '../../core/errors.js'
+import { ContentHash } from '../../core/hash.js'
+import type { RemoteBlockRef } from '../../core/local-store.js'
+import { freeBuffer } from './buffers.js'
+import { withPayload } from './payloads.js'
+import { casRow, deleteRow, reportDropped } from './rows.js'
+import { reserveDisk, settle } from './space.js'
+import { landStaged, settleFailedCommit, stageOverwrite } from './staged.js'
+import { type BlockEntry, changed, type PayloadState, type TierState, touch } from './tier-state.js'
+import { withBlock } from './write.js'
+
+/** Runs `fn` under the lock of a block of an existing payload, then extends the payload. */
+function onBlockOf<T>(
+  s: TierState,
+  payloadId: string,
+  idx: number,
+  fn: (e: BlockEntry, p: PayloadState) => Promise<{ result: T; end: number }>,
+  options?: AbortOptions,
+): Promise<T> {
+  return withPayload(
+    s,
+    payloadId,
+    'shared',
+    false,
+    async (p) => {
+      if (p === undefined) {
+        throw new BlockStoreError('BS_CONTENT_NOT_FOUND', `payload ${payloadId} does not exist`, {
+          payloadId,
+        })
+      }
+      return withBlock(s, p, idx, async (e) => {
+        const { result, end } = await fn(e, p)
+        touch(s, e)
+        e.lastWrite = e.lastAccess
+        changed(s, p, Math.max(p.size, idx * BlockSize + end))
+        return result
+      })
+    },
+    options,
+  )
+}
+
+/** Forgets the block's local bytes (buffer and medium copy): its row no longer names them. */
+async function dropLocalBytes(s: TierState, e: BlockEntry): Promise<void> {
+  freeBuffer(s, e)
+  if (e.onMedium) {
+    await s.medium.remove(e.payloadId, e.idx)
+    settle(s, 0, -e.mediumSize)
+  }
+  e.onMedium = false
+  e.mediumSize = 0
+  e.dataSize = 0
+  e.unsynced = false
+  e.dirtyRow = undefined
+}
+
+/** See `LocalStore.shareRemoteBlock`. */
+export function shareRemoteBlock(
+  s: TierState,
+  payloadId: string,
+  idx: number,
+  source: RemoteBlockRef,
+  options?: AbortOptions,
+): Promise<FileBlock> {
+  return onBlockOf(
+    s,
+    payloadId,
+    idx,
+    async (e) => {
+      const { stored, previous } = await casRow(
+        s.metadata,
+        e.id,
+        (row) => ({
+          ...(row ?? newFileBlock(e.id, '')),
+          state: BlockState.Remote,
+          hash: source.hash,
+          blockStoreKey: source.blockStoreKey,
+          dataSize: source.dataSize,
+          localPath: '',
+          lastAccess: s.now(),
+        }),
+        options,
+      )
+      if (stored === undefined) throw new Error(`unreachable: no row stored for ${e.id}`)
+      await dropLocalBytes(s, e)
+      if (previous?.blockStoreKey !== source.blockStoreKey) await reportDropped(s, previous)
+      return { result: stored, end: source.dataSize }
+    },
+    options,
+  )
+}
+
+/** See `LocalStore.replaceBlock`. */
+export function replaceBlock(
+  s: TierState,
+  payloadId: string,
+  idx: number,
+  data: Uint8Array,
+  options?: AbortOptions,
+): Promise<void> {
+  return onBlockOf(
+    s,
+    payloadId,
+    idx,
+    async (e) => {
+      if (data.length === 0) {
+        const previous = await deleteRow(s.metadata, e.id, options)
+        await dropLocalBytes(s, e)
+        await reportDropped(s, previous)
+      } else {
+        await replaceBytes(s, e, data, options)
+      }
+      return { result: undefined, end: data.length }
+    },
+    options,
+  )
+}
+
+async function replaceBytes(
+  s: TierState,
+  e: BlockEntry,
+  data: Uint8Array,
+  options?: AbortOptions,
+): Promise<void> {
+  const staged = await stageOverwrite(s, e, data, options)
+  const localPath = staged?.path ?? s.medium.localPath(e.payloadId, e.idx)
+  let committed: { stored: FileBlock | undefined; previous: FileBlock | undefined }
+  try {
+    committed = await casRow(
+      s.metadata,
+      e.id,
+      (row) => ({
+        ...(row ?? newFileBlock(e.id, localPath)),
+        state: BlockState.Dirty,
+        hash: ContentHash.ZERO,
+        blockStoreKey: '',
+        localPath,
+        dataSize: data.length,
+        lastAccess: s.now(),
+      }),
+      options,
+    )
+  } catch (err) {
+    const stored = staged === undefined ? undefined : await settleFailedCommit(s, e, staged)
+    if (stored === undefined) throw err
+    committed = { stored, previous: undefined }
+  }
+  const { stored, previous } = committed
+  if (stored === undefined) throw new Error(`unreachable: no row stored for ${e.id}`)
+  // The old bytes are replaced: a buffer is dropped, a medium copy replaced.
+  freeBuffer(s, e)
+  const old = e.onMedium ? e.mediumSize : 0
+  if (staged !== undefined) {
+    await landStaged(s, e, staged)
+    settle(s, 0, -old)
+  } else {
+    const reserved = await reserveDisk(s, Math.max(0, data.length - old), options)
+    try {
+      await s.medium.replace(e.payloadId, e.idx, data)
+    } catch (err) {
+      settle(s, reserved, 0)
+      throw err
+    }
+    settle(s, reserved, data.length - old)
+    e.onMedium = true
+    e.mediumSize = data.length
+    e.unsynced = true
+    e.writeGen++
+  }
+  e.dataSize = data.length
+  e.dirtyRow = stored
+  await reportDropped(s, previous)
+}
