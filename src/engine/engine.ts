@@ -12,6 +12,7 @@ import type {
   EvictOptions,
   EvictReport,
 } from '../core/block-store.js'
+import { CloseGate } from '../core/close-gate.js'
 import { BlockSize } from '../core/constants.js'
 import { BlockStoreError } from '../core/errors.js'
 import type { GarbageCollectionOptions, GarbageCollectionResult } from '../core/gc.js'
@@ -31,7 +32,6 @@ import type { Syncer } from '../sync/syncer.js'
 import type { AccessPattern } from './access-pattern.js'
 import { checkHealth, collectEngineGarbage, drainUploads, evict } from './admin.js'
 import type { BackgroundTasks } from './background.js'
-import { CloseGate } from './close-gate.js'
 import { closeParts } from './close-parts.js'
 import { copyPayload, readWithCowSource } from './copy.js'
 import { DirtyPayloads } from './dirty-payloads.js'
@@ -61,7 +61,7 @@ export class Engine implements BlockStore {
   readonly #p: EngineParts
   readonly #read: ReadContext
   readonly #dirty = new DirtyPayloads()
-  readonly #gate = new CloseGate()
+  readonly #gate = new CloseGate('block store')
 
   constructor(parts: EngineParts) {
     this.#p = parts
