@@ -7,8 +7,8 @@ import { mkdir, open, readdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
-import { inParallel } from '../../src/conformance/remote-store-assert.js'
 import { BlockSize } from '../../src/core/constants.js'
+import { forEachBounded } from '../../src/core/for-each-bounded.js'
 import { blockBytes, openBenchEngine, seedBlock, writePayload } from '../engine/engine-setup.js'
 import { startS3Target } from '../engine/s3-target.js'
 import { type BenchContext, type Comparison, mibPerSecond, type Workload } from '../harness.js'
@@ -76,7 +76,7 @@ async function s3Figures(
     if (report.failed.length > 0) throw new Error(`drain failed: ${report.failed[0]?.message}`)
     const indexes = Array.from({ length: blocks }, (_, i) => i)
     t0 = performance.now()
-    await inParallel(indexes, 8, async (i) => {
+    await forEachBounded(indexes, 8, async (i) => {
       await client.send(
         new PutObjectCommand({ Bucket: target.bucket, Key: `raw/${i}`, Body: blockBytes(i, seed) }),
       )
@@ -103,7 +103,7 @@ async function s3Figures(
     const readMs = performance.now() - t0
     // The raw objects written above hold the same bytes.
     t0 = performance.now()
-    await inParallel(indexes, 8, async (i) => {
+    await forEachBounded(indexes, 8, async (i) => {
       const o = await client.send(new GetObjectCommand({ Bucket: target.bucket, Key: `raw/${i}` }))
       await o.Body?.transformToByteArray()
     })

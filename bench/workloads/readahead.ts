@@ -8,8 +8,8 @@
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
-import { inParallel } from '../../src/conformance/remote-store-assert.js'
 import { BlockSize } from '../../src/core/constants.js'
+import { forEachBounded } from '../../src/core/for-each-bounded.js'
 import type { Engine } from '../../src/engine/engine.js'
 import { blockBytes, openBenchEngine, seedBlock, writePayload } from '../engine/engine-setup.js'
 import { startLatencyProxy } from '../engine/latency-proxy.js'
@@ -52,7 +52,7 @@ const workload: Workload = {
       await engine.flush(PID)
       const report = await engine.drainAllUploads()
       if (report.failed.length > 0) throw new Error(`drain failed: ${report.failed[0]?.message}`)
-      await inParallel(
+      await forEachBounded(
         Array.from({ length: blocks }, (_, i) => i),
         8,
         async (i) => {
@@ -91,13 +91,13 @@ const workload: Workload = {
       }
       const indexes = Array.from({ length: blocks }, (_, i) => i)
       const t0 = performance.now()
-      await inParallel(indexes, 1, getRaw)
+      await forEachBounded(indexes, 1, getRaw)
       const rawMs = performance.now() - t0
       // The ceiling: the same GETs, as many in flight as the prefetcher runs. On a small
       // machine that also hosts the server, its aggregate throughput (not the latency) bounds
       // what any read-ahead can reach, and so the on/off ratio.
       const p0 = performance.now()
-      await inParallel(indexes, PREFETCH_WORKERS, getRaw)
+      await forEachBounded(indexes, PREFETCH_WORKERS, getRaw)
       const ceilingMs = performance.now() - p0
       const source = Array.from({ length: blocks }, (_, i) => Buffer.from(blockBytes(i, seed)))
       const dest = Buffer.allocUnsafe(chunk)

@@ -7,8 +7,9 @@ import { randomUUID } from 'node:crypto'
 import { mkdir, open, readFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
-import { inParallel, pattern } from '../../src/conformance/remote-store-assert.js'
+import { pattern } from '../../src/conformance/remote-store-assert.js'
 import { BlockSize } from '../../src/core/constants.js'
+import { forEachBounded } from '../../src/core/for-each-bounded.js'
 import type { RemoteStore } from '../../src/core/remote-store.js'
 import { fsyncPath } from '../../src/platform/fsync.js'
 import { FsRemoteStore } from '../../src/remote/fs/fs-remote-store.js'
@@ -40,7 +41,7 @@ interface Pair {
 async function throughput(count: number, c: number, op: Op): Promise<number> {
   const indexes = Array.from({ length: count }, (_, i) => i)
   const t0 = performance.now()
-  await inParallel(indexes, c, (i) => op(i).then(() => undefined))
+  await forEachBounded(indexes, c, op)
   return mibPerSecond(count * BlockSize, performance.now() - t0)
 }
 

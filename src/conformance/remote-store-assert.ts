@@ -35,19 +35,3 @@ export function pattern(size: number, seed: number): Uint8Array {
   }
   return out
 }
-
-/** Runs `fn` over `items` with at most `limit` calls in flight. */
-export async function inParallel<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++
-      await fn(items[i]!, i)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-}

@@ -4,8 +4,9 @@
  */
 import assert from 'node:assert/strict'
 import { BlockSize } from '../core/constants.js'
+import { forEachBounded } from '../core/for-each-bounded.js'
 import type { RemoteSuiteContext } from './remote-store.js'
-import { bytes, collect, inParallel, pattern, rejectsCode } from './remote-store-assert.js'
+import { bytes, collect, pattern, rejectsCode } from './remote-store-assert.js'
 
 /** Keys every backend must store, list and return unchanged. */
 export const AWKWARD_KEYS: readonly string[] = [
@@ -76,7 +77,7 @@ export function registerEdgeCases(ctx: RemoteSuiteContext): void {
     const s = ctx.store()
     const keys = Array.from({ length: 100 }, (_, i) => `par/block-${i}`)
     await Promise.all(keys.map((k, i) => s.writeBlock(k, pattern(1000 + i, i))))
-    await inParallel(keys, 16, async (k, i) => {
+    await forEachBounded(keys, 16, async (k, i) => {
       assert.deepEqual(await s.readBlock(k), pattern(1000 + i, i))
     })
     assert.equal((await collect(s.listByPrefix('par/'))).length, 100)
@@ -111,7 +112,7 @@ export function registerEdgeCases(ctx: RemoteSuiteContext): void {
   it('listing pages through more than 1,000 keys in ascending order', async () => {
     const s = ctx.store()
     const keys = Array.from({ length: ctx.paginationKeys }, (_, i) => `many/block-${i}`)
-    await inParallel(keys, 32, (k) => s.writeBlock(k, bytes('.')))
+    await forEachBounded(keys, 32, (k) => s.writeBlock(k, bytes('.')))
     await s.writeBlock('manz/block-0', bytes('outside'))
     const listed = await collect(s.listByPrefix('many/'))
     assert.deepEqual(listed, [...keys].sort(byUtf8))

@@ -1,12 +1,16 @@
 /**
  * Administrative operations of the engine: the health report (healthy, degraded while the
- * remote is down, unhealthy when the local tier is) and eviction of synced local copies.
+ * remote is down, unhealthy when the local tier is), eviction of synced local copies, the
+ * upload drain report and garbage collection.
  */
 import type { AbortOptions } from '../core/abort.js'
-import type { EvictOptions, EvictReport } from '../core/block-store.js'
+import type { DrainReport, EvictOptions, EvictReport } from '../core/block-store.js'
+import { BlockStoreError, isBlockStoreError } from '../core/errors.js'
+import type { GarbageCollectionOptions, GarbageCollectionResult } from '../core/gc.js'
 import type { HealthReport } from '../core/health.js'
 import { parseBlockId } from '../core/keys.js'
 import { assertPayloadId } from '../core/payload-id.js'
+import { collectGarbage } from '../gc/collect-garbage.js'
 import type { EngineParts } from './engine.js'
 
 /** The engine's health: local first (unhealthy), then the remote (degraded). */
@@ -61,4 +65,37 @@ export async function evict(p: EngineParts, options: EvictOptions): Promise<Evic
     }
   }
   return { readBufferEntriesCleared, localBlocksEvicted, bytesFreed }
+}
+
+/** Uploads every Local block now; each failed block is reported with its error code. */
+export async function drainUploads(p: EngineParts, o?: AbortOptions): Promise<DrainReport> {
+  const t0 = performance.now()
+  const report = await p.syncer.drain(o)
+  const failed = report.failed.map((f) => ({
+    blockId: f.blockId,
+    code: isBlockStoreError(f.error) ? f.error.code : 'BS_UNAVAILABLE',
+    message: f.error.message,
+  }))
+  return {
+    uploaded: report.uploaded,
+    deduplicated: report.deduplicated,
+    bytesUploaded: report.bytesUploaded,
+    failed,
+    durationMs: performance.now() - t0,
+  }
+}
+
+/**
+ * Collects garbage in the engine's remote store against its metadata store.
+ * @throws {BlockStoreError} BS_NOT_SUPPORTED without a remote store.
+ */
+export async function collectEngineGarbage(
+  p: EngineParts,
+  options: GarbageCollectionOptions,
+): Promise<GarbageCollectionResult> {
+  const remote = p.remote?.store
+  if (remote === undefined) {
+    throw new BlockStoreError('BS_NOT_SUPPORTED', 'garbage collection needs a remote store')
+  }
+  return collectGarbage({ ...options, metadata: p.metadata.store, remote })
 }

@@ -10,7 +10,7 @@ import { BlockStoreError, isBlockStoreError } from '../core/errors.js'
 import type { RemoteStore } from '../core/remote-store.js'
 import { hashBlockAsync } from '../platform/hash-block.js'
 import type { HealthMonitor } from './health-monitor.js'
-import { Semaphore } from './pool.js'
+import { Semaphore } from './semaphore.js'
 
 /** Options of a {@link Fetcher}. */
 export interface FetcherOptions {

@@ -9,13 +9,13 @@ import { debuglog } from 'node:util'
 import type { AbortOptions } from '../core/abort.js'
 import { BlockState, type FileBlock } from '../core/block.js'
 import { BlockStoreError, isBlockStoreError } from '../core/errors.js'
+import { forEachBounded } from '../core/for-each-bounded.js'
 import { ContentHash } from '../core/hash.js'
 import { formatContentKey, parseBlockId } from '../core/keys.js'
 import type { LocalStore } from '../core/local-store.js'
 import type { MetadataStore } from '../core/metadata-store.js'
 import type { RemoteStore } from '../core/remote-store.js'
 import { hashBlockAsync } from '../platform/hash-block.js'
-import { runPool } from './pool.js'
 
 const log = debuglog('blockstore:sync')
 /** Commits retried while GC holds a fence on the key, waiting 20, 40, ... 1280 ms. */
@@ -126,19 +126,25 @@ export class Uploader {
     })
     const report = { uploaded: 0, deduplicated: 0, superseded: 0, bytesUploaded: 0 }
     const failed: BlockUploadError[] = []
-    await runPool(todo, this.#parallelism, async (row) => {
-      try {
-        const { outcome, bytes } = await this.uploadBlock(row, options)
-        if (outcome === 'uploaded') report.uploaded++
-        if (outcome === 'deduplicated') report.deduplicated++
-        if (outcome === 'superseded') report.superseded++
-        report.bytesUploaded += bytes
-      } catch (err) {
-        // An abort of the whole pass is not a block failure.
-        if (options.signal?.aborted) throw err
-        failed.push({ blockId: row.id, error: err as Error })
-      }
-    })
+    // After an abort no new block starts; the pass rejects once the in-flight ones settle.
+    await forEachBounded(
+      todo,
+      this.#parallelism,
+      async (row) => {
+        try {
+          const { outcome, bytes } = await this.uploadBlock(row, options)
+          if (outcome === 'uploaded') report.uploaded++
+          if (outcome === 'deduplicated') report.deduplicated++
+          if (outcome === 'superseded') report.superseded++
+          report.bytesUploaded += bytes
+        } catch (err) {
+          // An abort of the whole pass is not a block failure: it ends the pass.
+          if (options.signal?.aborted) throw err
+          failed.push({ blockId: row.id, error: err as Error })
+        }
+      },
+      options,
+    )
     return { ...report, failed }
   }
 

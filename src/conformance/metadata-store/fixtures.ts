@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict'
 import { BlockState, type FileBlock, newFileBlock } from '../../core/block.js'
 import { type ErrorCode, isBlockStoreError } from '../../core/errors.js'
+import { forEachBounded } from '../../core/for-each-bounded.js'
 import { ContentHash } from '../../core/hash.js'
 import type { MetadataStore } from '../../core/metadata-store.js'
 
@@ -41,11 +42,7 @@ export async function putAll(
   rows: readonly FileBlock[],
   parallel = 16,
 ): Promise<void> {
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < rows.length) await store.putFileBlock(rows[next++]!)
-  }
-  await Promise.all(Array.from({ length: Math.min(parallel, rows.length) }, worker))
+  await forEachBounded(rows, parallel, (row) => store.putFileBlock(row))
 }
 
 /** Asserts that `promise` rejects with a BlockStoreError of `code`. */
