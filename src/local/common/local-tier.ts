@@ -4,7 +4,7 @@
  */
 import type { AbortOptions } from '../../core/abort.js'
 import type { FileBlock } from '../../core/block.js'
-import { BlockStoreError } from '../../core/errors.js'
+import { CloseGate } from '../../core/close-gate.js'
 import type { HealthReport } from '../../core/health.js'
 import type {
   BlockSnapshot,
@@ -34,9 +34,7 @@ export class LocalTier implements LocalStore {
   readonly backend: string
   readonly #s: TierState
   #recovery: RecoveryReport | undefined
-  #closed = false
-  #active = 0
-  #idle: (() => void) | undefined
+  readonly #gate: CloseGate
 
   /** Wraps a prepared state (stores are built by their `open`). */
   constructor(state: TierState, capabilities: LocalStoreCapabilities, recovery?: RecoveryReport) {
@@ -44,6 +42,7 @@ export class LocalTier implements LocalStore {
     this.capabilities = capabilities
     this.backend = state.medium.backend
     this.#recovery = recovery
+    this.#gate = new CloseGate('local store', this.backend)
   }
 
   get recovery(): RecoveryReport | undefined {
@@ -52,24 +51,12 @@ export class LocalTier implements LocalStore {
 
   /** True once `close()` was called. */
   protected get closed(): boolean {
-    return this.#closed
+    return this.#gate.closed
   }
 
   /** Runs a public operation inside the close gate. */
-  async #run<T>(op: string, options: AbortOptions | undefined, fn: () => Promise<T>): Promise<T> {
-    if (this.#closed) {
-      throw new BlockStoreError('BS_STORE_CLOSED', `local store is closed (${op})`, {
-        op,
-        backend: this.backend,
-      })
-    }
-    options?.signal?.throwIfAborted()
-    this.#active++
-    try {
-      return await fn()
-    } finally {
-      if (--this.#active === 0) this.#idle?.()
-    }
+  #run<T>(op: string, options: AbortOptions | undefined, fn: () => Promise<T>): Promise<T> {
+    return this.#gate.run(op, options, fn)
   }
 
   readAt(
@@ -242,7 +229,7 @@ export class LocalTier implements LocalStore {
       latencyMs: performance.now() - started,
     })
     if (options?.signal?.aborted) return report('unknown', String(options.signal.reason))
-    if (this.#closed) return report('unhealthy', `${this.backend} local store is closed`)
+    if (this.#gate.closed) return report('unhealthy', `${this.backend} local store is closed`)
     return report('healthy')
   }
 
@@ -250,10 +237,11 @@ export class LocalTier implements LocalStore {
    * Rejects new calls, waits for calls in flight, flushes every payload that has unflushed
    * changes, then releases the medium. Idempotent.
    */
-  async close(): Promise<void> {
-    if (this.#closed) return
-    this.#closed = true
-    if (this.#active > 0) await new Promise<void>((resolve) => (this.#idle = resolve))
+  close(): Promise<void> {
+    return this.#gate.close(() => this.#closeAll())
+  }
+
+  async #closeAll(): Promise<void> {
     let failure: unknown
     for (const p of this.#s.payloads.values()) {
       const pending =

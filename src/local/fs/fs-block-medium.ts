@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { AbortOptions } from '../../core/abort.js'
+import { forEachBounded } from '../../core/for-each-bounded.js'
 import { fsyncPath } from '../../platform/fsync.js'
 import type { BlockMedium } from '../common/block-medium.js'
 import { FdPool } from './fd-pool.js'
@@ -204,19 +205,18 @@ export class FsBlockMedium implements BlockMedium {
     options?: AbortOptions,
   ): Promise<void> {
     if (!this.durable) return
-    const queue = [...blockIdxs]
-    const worker = async (): Promise<void> => {
-      for (let idx = queue.pop(); idx !== undefined; idx = queue.pop()) {
-        options?.signal?.throwIfAborted()
-        await this.#pool
+    await forEachBounded(
+      blockIdxs,
+      SYNC_PARALLEL,
+      (idx) =>
+        this.#pool
           .use(this.localPath(payloadId, idx), false, (fh) => fh.sync())
           .catch((err: unknown) => {
             // Removed meanwhile (truncate, eviction): nothing left to make durable.
             if (!isEnoent(err)) throw err
-          })
-      }
-    }
-    await Promise.all(Array.from({ length: Math.min(SYNC_PARALLEL, queue.length) }, worker))
+          }),
+      options,
+    )
     const dirs = this.#dirtyDirs.get(payloadId)
     if (dirs === undefined) return
     this.#dirtyDirs.delete(payloadId)
