@@ -11,7 +11,14 @@ import { withPayload } from './payloads.js'
 import { readMedium } from './read.js'
 import { casRow, getRow } from './rows.js'
 import { evictLocked, reserveDisk, settle } from './space.js'
-import { type BlockEntry, changed, isResident, type TierState, touch } from './tier-state.js'
+import {
+  type BlockEntry,
+  changed,
+  isResident,
+  type PayloadState,
+  type TierState,
+  touch,
+} from './tier-state.js'
 import { withBlock } from './write.js'
 
 function notLocal(e: BlockEntry): BlockStoreError {
@@ -35,13 +42,16 @@ async function copyOf(s: TierState, e: BlockEntry, options?: AbortOptions): Prom
   return out
 }
 
-/** Runs `fn` on a block of a known payload; `missing` is returned when the payload is unknown. */
-function onBlock<T>(
+/**
+ * Runs `fn` under the lock of a block of a known payload; `missing` is returned when the
+ * payload is unknown.
+ */
+export function onBlock<T>(
   s: TierState,
   payloadId: string,
   idx: number,
   missing: () => T,
-  fn: (e: BlockEntry) => Promise<T>,
+  fn: (e: BlockEntry, p: PayloadState) => Promise<T>,
   options?: AbortOptions,
 ): Promise<T> {
   return withPayload(
@@ -49,7 +59,7 @@ function onBlock<T>(
     payloadId,
     'shared',
     false,
-    async (p) => (p === undefined ? missing() : withBlock(s, p, idx, fn)),
+    async (p) => (p === undefined ? missing() : withBlock(s, p, idx, (e) => fn(e, p))),
     options,
   )
 }

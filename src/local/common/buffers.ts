@@ -31,6 +31,23 @@ export function freeBuffer(s: TierState, e: BlockEntry): void {
 }
 
 /**
+ * Forgets the block's local bytes (buffer and medium copy) once no row names them. Must hold
+ * the block lock.
+ */
+export async function dropLocalBytes(s: TierState, e: BlockEntry): Promise<void> {
+  freeBuffer(s, e)
+  if (e.onMedium) {
+    await s.medium.remove(e.payloadId, e.idx)
+    settle(s, 0, -e.mediumSize)
+  }
+  e.onMedium = false
+  e.mediumSize = 0
+  e.dataSize = 0
+  e.unsynced = false
+  e.dirtyRow = undefined
+}
+
+/**
  * Writes a block's buffer to the medium and frees it (no fsync; the row stays Dirty).
  * Must hold the block lock.
  * @throws {BlockStoreError} BS_STORAGE_FULL when the disk cap leaves no room.

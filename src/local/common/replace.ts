@@ -15,57 +15,40 @@ import { BlockSize } from '../../core/constants.js'
 import { BlockStoreError } from '../../core/errors.js'
 import { ContentHash } from '../../core/hash.js'
 import type { RemoteBlockRef } from '../../core/local-store.js'
-import { freeBuffer } from './buffers.js'
-import { withPayload } from './payloads.js'
+import { onBlock } from './blocks.js'
+import { dropLocalBytes, freeBuffer } from './buffers.js'
 import { casRow, deleteRow, reportDropped } from './rows.js'
 import { reserveDisk, settle } from './space.js'
 import { landStaged, settleFailedCommit, stageOverwrite } from './staged.js'
-import { type BlockEntry, changed, type PayloadState, type TierState, touch } from './tier-state.js'
-import { withBlock } from './write.js'
+import { type BlockEntry, changed, type TierState, touch } from './tier-state.js'
 
 /** Runs `fn` under the lock of a block of an existing payload, then extends the payload. */
 function onBlockOf<T>(
   s: TierState,
   payloadId: string,
   idx: number,
-  fn: (e: BlockEntry, p: PayloadState) => Promise<{ result: T; end: number }>,
+  fn: (e: BlockEntry) => Promise<{ result: T; end: number }>,
   options?: AbortOptions,
 ): Promise<T> {
-  return withPayload(
+  const missing = (): never => {
+    throw new BlockStoreError('BS_CONTENT_NOT_FOUND', `payload ${payloadId} does not exist`, {
+      payloadId,
+    })
+  }
+  return onBlock(
     s,
     payloadId,
-    'shared',
-    false,
-    async (p) => {
-      if (p === undefined) {
-        throw new BlockStoreError('BS_CONTENT_NOT_FOUND', `payload ${payloadId} does not exist`, {
-          payloadId,
-        })
-      }
-      return withBlock(s, p, idx, async (e) => {
-        const { result, end } = await fn(e, p)
-        touch(s, e)
-        e.lastWrite = e.lastAccess
-        changed(s, p, Math.max(p.size, idx * BlockSize + end))
-        return result
-      })
+    idx,
+    missing,
+    async (e, p) => {
+      const { result, end } = await fn(e)
+      touch(s, e)
+      e.lastWrite = e.lastAccess
+      changed(s, p, Math.max(p.size, idx * BlockSize + end))
+      return result
     },
     options,
   )
-}
-
-/** Forgets the block's local bytes (buffer and medium copy): its row no longer names them. */
-async function dropLocalBytes(s: TierState, e: BlockEntry): Promise<void> {
-  freeBuffer(s, e)
-  if (e.onMedium) {
-    await s.medium.remove(e.payloadId, e.idx)
-    settle(s, 0, -e.mediumSize)
-  }
-  e.onMedium = false
-  e.mediumSize = 0
-  e.dataSize = 0
-  e.unsynced = false
-  e.dirtyRow = undefined
 }
 
 /** See `LocalStore.shareRemoteBlock`. */

@@ -6,7 +6,7 @@ import type { AbortOptions } from '../../core/abort.js'
 import { BlockSize } from '../../core/constants.js'
 import { isBlockStoreError } from '../../core/errors.js'
 import { parseBlockId } from '../../core/keys.js'
-import { freeBuffer } from './buffers.js'
+import { dropLocalBytes } from './buffers.js'
 import { ensureDirty } from './dirty.js'
 import { persistPayload, withPayload } from './payloads.js'
 import { getRow } from './rows.js'
@@ -71,15 +71,7 @@ async function dropBlock(
 ): Promise<void> {
   await withBlock(s, p, idx, async (e) => {
     await dropRow(s, e.id, options)
-    freeBuffer(s, e)
-    if (e.onMedium) {
-      await s.medium.remove(p.id, idx)
-      settle(s, 0, -e.mediumSize)
-    }
-    e.onMedium = false
-    e.mediumSize = 0
-    e.dataSize = 0
-    e.dirtyRow = undefined
+    await dropLocalBytes(s, e)
     e.gone = true
     p.blocks.delete(idx)
   })
