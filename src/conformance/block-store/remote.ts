@@ -150,6 +150,36 @@ export function describeRemote(h: Harness, fx: () => BlockStoreFixture): void {
   })
 
   h.it(
+    'copies onto an existing remote-only destination during an outage, replacing it whole',
+    async () => {
+      const f = fx()
+      const old = pattern(BlockSize + 5000, 14)
+      const fresh = pattern(3000, 15)
+      await f.store.writeAt('dst', old, 0)
+      await f.store.flush('dst')
+      await f.store.drainAllUploads()
+      await f.store.evict({ payloadId: 'dst' })
+      // Not uploaded yet: its bytes are copied (an uploaded one would be shared by reference).
+      await f.store.writeAt('src', fresh, 0)
+      const remote = remoteOf(f)
+      remote.down = true
+      try {
+        assert.ok(await waitFor(async () => !(await f.store.stats()).remoteHealthy), 'outage seen')
+        // The old bytes are not needed: every block is replaced whole, never merged.
+        assert.equal(await f.store.copyPayload('src', 'dst'), 1)
+        assert.equal(await f.store.getSize('dst'), fresh.length)
+        assert.deepEqual(await readAll(f.store, 'dst'), fresh)
+      } finally {
+        remote.down = false
+      }
+      assert.ok(await waitFor(async () => (await f.store.stats()).remoteHealthy), 'recovered')
+      assert.deepEqual((await f.store.drainAllUploads()).failed, [])
+      await f.store.evict()
+      assert.deepEqual(await readAll(f.store, 'dst'), fresh)
+    },
+  )
+
+  h.it(
     'keeps cached reads and all writes working during an outage, failing remote-only reads fast',
     async () => {
       const f = fx()
