@@ -7,7 +7,6 @@ import { BlockSize } from '../../core/constants.js'
 import { reserveDisk, settle } from './space.js'
 import { type BlockEntry, type TierState, wakeMemoryWaiters } from './tier-state.js'
 
-const SPARE_BUFFERS = 4
 const MEMORY_POLL_MS = 50
 
 /** Gives a block a zeroed buffer (the caller made room with {@link reserveMemory}). */
@@ -26,8 +25,10 @@ export function allocBuffer(s: TierState, e: BlockEntry): Buffer {
 /** Releases a block's buffer. */
 export function freeBuffer(s: TierState, e: BlockEntry): void {
   if (e.buf === null) return
-  // Past `dataSize` the buffer is all zeros (see BlockEntry.buf).
-  if (s.spareBuffers.length < SPARE_BUFFERS) {
+  // Past `dataSize` the buffer is all zeros (see BlockEntry.buf). Spares fill the unused part
+  // of the memory budget: a fresh 8 MiB allocation costs a calloc and, through V8's external
+  // memory accounting, a full garbage collection every few allocations.
+  if (s.counters.memUsed + s.spareBuffers.length * BlockSize <= s.maxMemory) {
     s.spareBuffers.push({ buf: e.buf, dirtyBytes: e.dataSize })
   }
   e.buf = null
