@@ -1,14 +1,15 @@
 /**
  * The HTTP server against the engine called in-process, on the same fs + SQLite stores:
  * sequential PUT and GET throughput, and 4 KiB PUT+GET requests per second from a bounded
- * concurrent fetch loop on loopback.
+ * concurrent fetch loop on loopback with the event-loop delay p99 seen meanwhile.
  */
 import { join } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import type { BlockStore } from '../../src/core/block-store.js'
 import { openBlockStore } from '../../src/engine/open.js'
 import { BlockStoreServer } from '../../src/server/block-store-server.js'
 import { readToStream, writeFromStream } from '../../src/server/payload-stream.js'
-import { type Comparison, medianOf, mibPerSecond, type Workload } from '../harness.js'
+import { type Comparison, median, medianOf, mibPerSecond, type Workload } from '../harness.js'
 
 const MiB = 1024 * 1024
 
@@ -37,6 +38,18 @@ async function smallOps(
   }
   await Promise.all(Array.from({ length: concurrency }, worker))
   return next / ((performance.now() - t0) / 1000)
+}
+
+/** Runs `fn`, pushing the p99 event-loop delay (ms) seen meanwhile onto `delays`. */
+async function sampleLoopDelay<T>(delays: number[], fn: () => Promise<T>): Promise<T> {
+  const h = monitorEventLoopDelay({ resolution: 5 })
+  h.enable()
+  try {
+    return await fn()
+  } finally {
+    h.disable()
+    delays.push(h.percentile(99) / 1e6)
+  }
 }
 
 const workload: Workload = {
@@ -89,21 +102,28 @@ const workload: Workload = {
         return mibPerSecond(total, performance.now() - t0)
       })
       const payload = new Uint8Array(4096).fill(7)
+      // Client and server share this process: the delay covers both sides of each phase.
+      const httpDelays: number[] = []
+      const engineDelays: number[] = []
       const httpSmall = await medianOf(ctx.repetitions, () =>
-        smallOps(small, 16, 20_000, async (i) => {
-          const url = `${server.url}/v1/payloads/small/${seed}/${i}`
-          await (await fetch(url, { method: 'PUT', body: payload })).arrayBuffer()
-          await (await fetch(url)).arrayBuffer()
-        }),
+        sampleLoopDelay(httpDelays, () =>
+          smallOps(small, 16, 20_000, async (i) => {
+            const url = `${server.url}/v1/payloads/small/${seed}/${i}`
+            await (await fetch(url, { method: 'PUT', body: payload })).arrayBuffer()
+            await (await fetch(url)).arrayBuffer()
+          }),
+        ),
       )
       const engineSmall = await medianOf(ctx.repetitions, () =>
-        smallOps(small, 16, 20_000, async (i) => {
-          const id = `esmall/${seed}/${i}`
-          await engine.truncate(id, 0)
-          await engine.writeAt(id, payload, 0)
-          await engine.flush(id)
-          await engine.readAt(id, new Uint8Array(4096), 0)
-        }),
+        sampleLoopDelay(engineDelays, () =>
+          smallOps(small, 16, 20_000, async (i) => {
+            const id = `esmall/${seed}/${i}`
+            await engine.truncate(id, 0)
+            await engine.writeAt(id, payload, 0)
+            await engine.flush(id)
+            await engine.readAt(id, new Uint8Array(4096), 0)
+          }),
+        ),
       )
       ctx.log(
         `PUT ${httpPut.toFixed(0)} vs ${enginePut.toFixed(0)} MiB/s, GET ${httpGet.toFixed(0)} vs ${engineGet.toFixed(0)} MiB/s, 4 KiB ${httpSmall.toFixed(0)} vs ${engineSmall.toFixed(0)} ops/s`,
@@ -134,6 +154,14 @@ const workload: Workload = {
           baselineName: 'engine in-process write+flush+read',
           baseline: engineSmall,
           notes: { requests: small * 2 },
+        },
+        {
+          name: 'event-loop delay p99 during 4 KiB PUT+GET, 16 concurrent',
+          unit: 'ms',
+          higherIsBetter: false,
+          value: median(httpDelays),
+          baselineName: 'same during engine in-process write+flush+read',
+          baseline: median(engineDelays),
         },
       ]
     } finally {

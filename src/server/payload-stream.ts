@@ -9,6 +9,8 @@ import { BlockStoreError } from '../core/errors.js'
 
 /** Bytes gathered before one `writeAt` call. */
 export const WriteBatchBytes = 1024 * 1024
+/** Size of a body's first batch; each next one doubles up to {@link WriteBatchBytes}. */
+const FirstBatchBytes = 64 * 1024
 /** Bytes read per `readAt` call while streaming out. */
 export const ReadChunkBytes = 1024 * 1024
 
@@ -34,16 +36,21 @@ export async function writeFromStream(
 ): Promise<number> {
   const start = options.offset ?? 0
   const max = options.maxBytes ?? Number.MAX_SAFE_INTEGER
-  let batch = Buffer.allocUnsafe(WriteBatchBytes)
+  // Batches are allocated when a byte needs one, starting small and doubling: a fixed 1 MiB
+  // batch (plus the next one allocated after the last write) cost 2 MiB per request, and the
+  // garbage collections external memory triggers, for bodies that are mostly a few KiB.
+  let batch: Buffer | undefined
+  let nextSize = FirstBatchBytes
   let filled = 0
   let written = 0
   const flushBatch = async (): Promise<void> => {
-    if (filled === 0) return
+    if (batch === undefined || filled === 0) return
     await engine.writeAt(id, batch.subarray(0, filled), start + written, options)
     written += filled
     filled = 0
     // The engine may keep a reference to what it was given: never refill the same memory.
-    batch = Buffer.allocUnsafe(WriteBatchBytes)
+    nextSize = Math.min(WriteBatchBytes, 2 * batch.byteLength)
+    batch = undefined
     options.onProgress?.(written)
   }
   for await (const piece of source) {
@@ -55,11 +62,12 @@ export async function writeFromStream(
     }
     let pos = 0
     while (pos < chunk.byteLength) {
-      const n = Math.min(chunk.byteLength - pos, WriteBatchBytes - filled)
+      batch ??= Buffer.allocUnsafe(nextSize)
+      const n = Math.min(chunk.byteLength - pos, batch.byteLength - filled)
       batch.set(chunk.subarray(pos, pos + n), filled)
       filled += n
       pos += n
-      if (filled === WriteBatchBytes) await flushBatch()
+      if (filled === batch.byteLength) await flushBatch()
     }
   }
   await flushBatch()

@@ -52,6 +52,37 @@ export function registerSafetyCases(h: Harness, withFixture: WithFixture): void 
   )
 
   h.it(
+    'a sparse write into a block never reads bytes another block held before',
+    withFixture(async ({ store }) => {
+      // Write buffers are reused once freed (flush, truncate, delete): fill several blocks,
+      // free them in each way, then write sparsely into fresh blocks and check the gaps.
+      for (let i = 0; i < 6; i++) await store.writeAt(`old${i}`, pattern(BlockSize - 7, i), 0)
+      await store.flush('old0')
+      await store.flush('old1')
+      await store.truncate('old2', 10)
+      await store.truncate('old3', 0)
+      await store.delete('old4')
+      await store.writeAt('old5', pattern(3, 9), 1)
+      await store.truncate('old5', 2)
+      await store.truncate('old5', 0)
+      for (let i = 0; i < 6; i++) {
+        await store.writeAt(`new${i}`, pattern(5, 50 + i), 4096 * (i + 1))
+        await store.writeAt(`new${i}`, pattern(5, 60 + i), BlockSize - 5)
+        const back = await readLocal(store, `new${i}`, 0, BlockSize)
+        assert.ok(
+          back.subarray(0, 4096 * (i + 1)).every((b) => b === 0),
+          `head of new${i}`,
+        )
+        const gap = back.subarray(4096 * (i + 1) + 5, BlockSize - 5)
+        assert.ok(
+          gap.every((b) => b === 0),
+          `gap of new${i}`,
+        )
+      }
+    }),
+  )
+
+  h.it(
     'hostile payload IDs are rejected with BS_INVALID_PAYLOAD_ID and create nothing',
     withFixture(async (f) => {
       for (const id of HOSTILE_IDS) {

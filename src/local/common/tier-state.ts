@@ -19,7 +19,11 @@ export interface BlockEntry {
   readonly lock: Mutex
   /** Set when the block was dropped (truncate, delete); holders of a stale entry retry. */
   gone: boolean
-  /** Dirty write buffer (BlockSize bytes) holding every valid byte of the block. */
+  /**
+   * Dirty write buffer (BlockSize bytes) holding every valid byte of the block. Invariant:
+   * its bytes from `dataSize` on are zero (writes extend `dataSize`, cuts zero the tail), so
+   * a freed buffer needs zeroing only below the `dataSize` it had.
+   */
   buf: Buffer | null
   /** A copy exists on the medium. */
   onMedium: boolean
@@ -83,6 +87,12 @@ export interface TierCounters {
   storageFullErrors: number
 }
 
+/** A freed write buffer kept for reuse: only its first `dirtyBytes` may be non-zero. */
+export interface SpareBuffer {
+  readonly buf: Buffer
+  readonly dirtyBytes: number
+}
+
 /** Everything the tier's modules share. */
 export interface TierState {
   readonly metadata: MetadataStore
@@ -108,8 +118,8 @@ export interface TierState {
   accessSeq: number
   /** Entries holding a write buffer. */
   readonly withBuffer: Set<BlockEntry>
-  /** Zeroed-on-reuse spare buffers (bounded). */
-  readonly spareBuffers: Buffer[]
+  /** Spare buffers (bounded), zeroed below their `dirtyBytes` when reused. */
+  readonly spareBuffers: SpareBuffer[]
 }
 
 /** A fresh tier state. */

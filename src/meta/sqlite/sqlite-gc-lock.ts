@@ -17,6 +17,8 @@ export interface SqliteGcLockContext {
   readonly sql: SqliteStatements
   /** Runs `fn` with the store's open/abort checks and error mapping. */
   run<T>(op: string, options: AbortOptions | undefined, fn: () => T): T
+  /** Same as `run` for a mutation: resolves once its commit is durable. */
+  write<T>(op: string, options: AbortOptions | undefined, fn: () => T): Promise<T>
 }
 
 const inMemoryHeld = new WeakSet<Database>()
@@ -42,14 +44,20 @@ export function tryAcquireSqliteGcLock(c: SqliteGcLockContext): GcLock | undefin
     }
   }
   let held = true
-  const guard = <T>(op: string, o: AbortOptions | undefined, fn: () => T): T =>
-    c.run(op, o, () => {
+  const guarded =
+    <T>(fn: () => T, op: string): (() => T) =>
+    () => {
       if (!held) throw new BlockStoreError('BS_UNAVAILABLE', 'gc lock released', { op })
       return fn()
-    })
+    }
+  const guard = <T>(op: string, o: AbortOptions | undefined, fn: () => T): T =>
+    c.run(op, o, guarded(fn, op))
+  // A fence must be durable before the sweep deletes the object it protects.
+  const guardWrite = <T>(op: string, o: AbortOptions | undefined, fn: () => T): Promise<T> =>
+    c.write(op, o, guarded(fn, op))
   return {
     fenceUnreferenced: async (key, o) =>
-      guard('fenceUnreferenced', o, () =>
+      guardWrite('fenceUnreferenced', o, () =>
         // IMMEDIATE takes the write lock first: no put can commit between check and fence.
         c.db
           .transaction(() => {
@@ -60,7 +68,7 @@ export function tryAcquireSqliteGcLock(c: SqliteGcLockContext): GcLock | undefin
           .immediate(),
       ),
     unfence: async (key, o) => {
-      guard('unfence', o, () => c.sql.removeFence.run(key))
+      await guardWrite('unfence', o, () => c.sql.removeFence.run(key))
     },
     fencedKeys: async (o) =>
       guard('fencedKeys', o, () =>

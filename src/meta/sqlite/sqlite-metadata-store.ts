@@ -1,6 +1,6 @@
 /**
  * SqliteMetadataStore: block and payload records in one SQLite file through better-sqlite3,
- * in WAL mode with `synchronous = FULL` (every commit is fsynced before the call returns).
+ * in WAL mode; every mutating call returns only once its commit is fsynced (see WalSync).
  */
 import Sqlite, { type Database } from 'better-sqlite3'
 import type { AbortOptions } from '../../core/abort.js'
@@ -38,6 +38,7 @@ import { migrateSqlite } from './schema.js'
 import { sqliteError } from './sqlite-error.js'
 import { tryAcquireSqliteGcLock } from './sqlite-gc-lock.js'
 import { buildStatements, type SqliteStatements } from './statements.js'
+import { WalSync } from './wal-sync.js'
 
 const BACKEND = 'sqlite'
 const KEY_PAGE = 1000
@@ -49,7 +50,8 @@ export interface SqliteMetadataStoreOptions {
   /** How long a call waits for another process's lock before BS_UNAVAILABLE; default 5000. */
   readonly busyTimeoutMs?: number | undefined
   /**
-   * `"full"` (default): every commit is fsynced; a returned call survives a power loss.
+   * `"full"` (default): every commit is fsynced before its call returns (off the event loop,
+   * shared by concurrent commits); a returned call survives a power loss.
    * `"normal"`: a returned call survives a process kill but the last commits may be lost on
    * power loss; much faster for bulk loads and tests.
    */
@@ -63,12 +65,15 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly #db: Database
   readonly #sql: SqliteStatements
   readonly #path: string
+  /** Makes commits durable; `undefined` when they need no fsync (in-memory, `"normal"`). */
+  readonly #wal: WalSync | undefined
   #closed = false
 
-  private constructor(db: Database, sql: SqliteStatements, path: string) {
+  private constructor(db: Database, sql: SqliteStatements, path: string, wal: WalSync | undefined) {
     this.#db = db
     this.#sql = sql
     this.#path = path
+    this.#wal = wal
   }
 
   /**
@@ -83,12 +88,16 @@ export class SqliteMetadataStore implements MetadataStore {
     let db: Database | undefined
     try {
       db = new Sqlite(options.path, { timeout: busy })
-      // WAL: readers never block the writer. FULL: the WAL is fsynced at every commit, so a
-      // returned call survives a process kill AND a power loss (NORMAL would survive only kills).
-      db.pragma('journal_mode = WAL')
-      db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`)
+      // WAL: readers never block the writer. Commits run with NORMAL (no fsync inside the
+      // synchronous call, which blocked the event loop); for "full" each mutating call then
+      // awaits an fsync of the WAL covering its commit, so a returned call survives a power
+      // loss as under FULL. An in-memory database has no WAL and nothing to make durable.
+      const wal = db.pragma('journal_mode = WAL', { simple: true }) === 'wal'
+      db.pragma('synchronous = NORMAL')
       migrateSqlite(db)
-      return new SqliteMetadataStore(db, buildStatements(db), options.path)
+      const sync =
+        wal && options.durability !== 'normal' ? new WalSync(`${db.name}-wal`) : undefined
+      return new SqliteMetadataStore(db, buildStatements(db), options.path, sync)
     } catch (err) {
       db?.close()
       throw sqliteError(err, 'open')
@@ -105,7 +114,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   /** Upserts every column; stores and returns `version + 1`. */
   async putFileBlock(block: FileBlock, options?: AbortOptions): Promise<FileBlock> {
-    return this.#run('putFileBlock', options, () => {
+    return this.#write('putFileBlock', options, () => {
       assertFileBlock(block)
       return this.#unfenced(block, () => this.#row(this.#sql.upsert.get(this.#params(block)))!)
     })
@@ -117,7 +126,7 @@ export class SqliteMetadataStore implements MetadataStore {
     expectedVersion: number,
     options?: AbortOptions,
   ): Promise<FileBlock | undefined> {
-    return this.#run('compareAndPutFileBlock', options, () => {
+    return this.#write('compareAndPutFileBlock', options, () => {
       assertFileBlock(block)
       assertVersion(expectedVersion, block.id)
       const params = { ...this.#params(block), expected: expectedVersion }
@@ -128,7 +137,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   /** @throws {BlockStoreError} BS_FILE_BLOCK_NOT_FOUND when absent. */
   async deleteFileBlock(id: string, options?: DeleteFileBlockOptions): Promise<boolean> {
-    return this.#run('deleteFileBlock', options, () => {
+    return this.#write('deleteFileBlock', options, () => {
       assertBlockId(id)
       const ifVersion = options?.ifVersion
       if (ifVersion !== undefined) assertVersion(ifVersion, id)
@@ -146,7 +155,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   /** @throws {BlockStoreError} BS_FILE_BLOCK_NOT_FOUND when absent. */
   async incrementRefCount(id: string, options?: AbortOptions): Promise<number> {
-    return this.#run('incrementRefCount', options, () => {
+    return this.#write('incrementRefCount', options, () => {
       assertBlockId(id)
       const row = this.#sql.increment.get(id) as { ref_count: number } | undefined
       if (row === undefined) throw fileBlockNotFound(id, BACKEND)
@@ -159,7 +168,7 @@ export class SqliteMetadataStore implements MetadataStore {
    * @throws {BlockStoreError} BS_FILE_BLOCK_NOT_FOUND when absent.
    */
   async decrementRefCount(id: string, options?: AbortOptions): Promise<number> {
-    return this.#run('decrementRefCount', options, () => {
+    return this.#write('decrementRefCount', options, () => {
       assertBlockId(id)
       return this.#db
         .transaction(() => {
@@ -239,6 +248,7 @@ export class SqliteMetadataStore implements MetadataStore {
         db: this.#db,
         sql: this.#sql,
         run: (op, o, fn) => this.#run(op, o, fn),
+        write: (op, o, fn) => this.#write(op, o, fn),
       }),
     )
   }
@@ -254,7 +264,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   /** Upserts a payload's record. */
   async putPayload(record: PayloadRecord, options?: AbortOptions): Promise<void> {
-    this.#run('putPayload', options, () => {
+    await this.#write('putPayload', options, () => {
       assertPayloadRecord(record)
       const { id, size, createdAt, modifiedAt } = record
       this.#sql.putPayload.run({ id, size, createdAt, modifiedAt })
@@ -263,7 +273,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   /** Deletes a payload's record; `false` when there was none. */
   async deletePayload(id: string, options?: AbortOptions): Promise<boolean> {
-    return this.#run('deletePayload', options, () => {
+    return this.#write('deletePayload', options, () => {
       assertPayloadId(id)
       return this.#sql.deletePayload.run(id).changes > 0
     })
@@ -289,7 +299,11 @@ export class SqliteMetadataStore implements MetadataStore {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    this.#db.close()
+    try {
+      await this.#wal?.close()
+    } finally {
+      this.#db.close()
+    }
   }
 
   /** Same as {@link close}. */
@@ -300,10 +314,24 @@ export class SqliteMetadataStore implements MetadataStore {
   #run<T>(op: string, options: AbortOptions | undefined, fn: () => T): T {
     assertOpen(this.#closed, BACKEND, options)
     try {
+      this.#wal?.assertHealthy()
       return fn()
     } catch (err) {
       throw sqliteError(err, op)
     }
+  }
+
+  /**
+   * Runs a mutation and returns once its commit is durable. Not cancellable after the commit
+   * (an abort then would report a change that happened as failed). Reads do not wait: a row
+   * read may reflect a commit still being synced, but every irreversible step (unlinking a
+   * block file, deleting a remote object, acknowledging a flush) follows a mutation of the
+   * same caller, whose awaited sync covers every earlier commit in the append-only WAL.
+   */
+  async #write<T>(op: string, options: AbortOptions | undefined, fn: () => T): Promise<T> {
+    const out = this.#run(op, options, fn)
+    await this.#wal?.committed()
+    return out
   }
 
   /** Runs a put; when the row carries a remote key, atomically with a check of its fence. */

@@ -50,7 +50,7 @@ describe('SqliteMetadataStore', () => {
     assert.equal(row.blockStoreKey, 'killed/block-0')
   })
 
-  it('opens in WAL mode with synchronous FULL by default', async () => {
+  it('opens in WAL mode, tagged with its format version and application id', async () => {
     const path = fresh()
     await (await SqliteMetadataStore.open({ path })).close()
     const db = new Sqlite(path)

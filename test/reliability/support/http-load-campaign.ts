@@ -29,6 +29,7 @@ export interface HttpLoadFigures {
   readonly errors: string[]
   readonly serverPeakRssBytes: number
   /** Server event-loop delay over the load window (its /metrics). */
+  readonly eventLoopDelayP50Ms: number
   readonly eventLoopDelayP99Ms: number
   readonly eventLoopDelayMaxMs: number
   /** Server descriptors after warm-up and after the clients closed their connections. */
@@ -225,6 +226,7 @@ export async function runHttpLoad(
       bytesVerified,
       errors: errors.slice(0, 20),
       serverPeakRssBytes: await s.process.peakRss(),
+      eventLoopDelayP50Ms: delay.p50 ?? Number.NaN,
       eventLoopDelayP99Ms: delay.p99 ?? Number.NaN,
       eventLoopDelayMaxMs: delay.max ?? Number.NaN,
       fdsBefore,

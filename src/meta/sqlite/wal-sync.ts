@@ -1,0 +1,79 @@
+/**
+ * Group commit for the SQLite store: commits run with `synchronous = NORMAL` (no fsync inside
+ * the synchronous better-sqlite3 call, which blocked the event loop for ~2 ms per commit),
+ * and each mutating call returns only once an fdatasync of the WAL file, run on libuv's
+ * thread pool, has covered its commit. The WAL is append-only and one fsync makes every frame
+ * written before it durable, so commits that land while a sync is in flight share the next
+ * one. A returned call is then exactly as durable as under `synchronous = FULL`.
+ */
+import { type FileHandle, open } from 'node:fs/promises'
+import { BlockStoreError } from '../../core/errors.js'
+
+/** Makes the commits of one database connection durable by syncing its WAL file. */
+export class WalSync {
+  readonly #walPath: string
+  #handle: Promise<FileHandle> | undefined
+  /** Commits made so far, and how many of them are known durable. */
+  #committed = 0
+  #synced = 0
+  #inFlight: Promise<void> | undefined
+  #failure: BlockStoreError | undefined
+  #syncs = 0
+
+  /** `walPath`: the `-wal` file of a database in WAL mode (opened at the first sync). */
+  constructor(walPath: string) {
+    this.#walPath = walPath
+  }
+
+  /**
+   * Call right after a commit returned: resolves once that commit is durable.
+   * @throws {BlockStoreError} BS_UNAVAILABLE when the WAL could not be synced (then forever:
+   * after a failed fsync the page cache no longer says what is on disk).
+   */
+  async committed(): Promise<void> {
+    const seq = ++this.#committed
+    while (this.#synced < seq) {
+      if (this.#failure !== undefined) throw this.#failure
+      // A sync already running may have started before this commit: wait, then check again.
+      this.#inFlight ??= this.#sync()
+      await this.#inFlight
+    }
+  }
+
+  /** Syncs started so far (commits waiting together share one). */
+  get syncs(): number {
+    return this.#syncs
+  }
+
+  /** Throws the failure of an earlier sync, if any. */
+  assertHealthy(): void {
+    if (this.#failure !== undefined) throw this.#failure
+  }
+
+  async #sync(): Promise<void> {
+    const target = this.#committed
+    this.#syncs++
+    try {
+      this.#handle ??= open(this.#walPath, 'r')
+      await (await this.#handle).datasync()
+      this.#synced = Math.max(this.#synced, target)
+    } catch (err) {
+      this.#failure ??= new BlockStoreError(
+        'BS_UNAVAILABLE',
+        `sqlite: syncing ${this.#walPath} failed; reopen the store`,
+        { cause: err, op: 'commit', backend: 'sqlite' },
+      )
+    } finally {
+      this.#inFlight = undefined
+    }
+  }
+
+  /** Waits for the sync in flight (callers still waiting get their answer), then closes. */
+  async close(): Promise<void> {
+    while (this.#inFlight !== undefined) await this.#inFlight
+    const handle = this.#handle
+    this.#handle = undefined
+    // A handle that never opened has nothing to close (its failure was reported).
+    if (handle !== undefined) await (await handle.catch(() => undefined))?.close()
+  }
+}
