@@ -91,7 +91,8 @@ async function cutBlock(
       : ((await getRow(s.metadata, e.id, options))?.dataSize ?? 0)
     if (size <= cut) return
     await ensureDirty(s, e, undefined, options)
-    if (e.buf !== null) e.buf.fill(0, cut)
+    // Past dataSize a buffer is already zeros: filling to its end would touch every page.
+    if (e.buf !== null) e.buf.fill(0, cut, Math.max(cut, e.dataSize))
     else if (e.onMedium) {
       await s.medium.truncate(p.id, idx, cut)
       settle(s, 0, cut - e.mediumSize)

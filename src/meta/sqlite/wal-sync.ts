@@ -7,7 +7,9 @@
  * one. A returned call is then exactly as durable as under `synchronous = FULL`.
  */
 import { type FileHandle, open } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import { BlockStoreError } from '../../core/errors.js'
+import { fsyncPath } from '../../platform/fsync.js'
 
 /** Makes the commits of one database connection durable by syncing its WAL file. */
 export class WalSync {
@@ -54,7 +56,7 @@ export class WalSync {
     const target = this.#committed
     this.#syncs++
     try {
-      this.#handle ??= open(this.#walPath, 'r')
+      this.#handle ??= this.#open()
       await (await this.#handle).datasync()
       this.#synced = Math.max(this.#synced, target)
     } catch (err) {
@@ -66,6 +68,22 @@ export class WalSync {
     } finally {
       this.#inFlight = undefined
     }
+  }
+
+  /**
+   * Opens the WAL and makes its name durable: SQLite fsyncs the directory of a new WAL only
+   * at its own first sync of it, which under NORMAL waits for the first checkpoint, and a
+   * power loss before that could lose the file and every commit in it.
+   */
+  async #open(): Promise<FileHandle> {
+    const fh = await open(this.#walPath, 'r')
+    try {
+      await fsyncPath(dirname(this.#walPath))
+    } catch (err) {
+      await fh.close()
+      throw err
+    }
+    return fh
   }
 
   /** Waits for the sync in flight (callers still waiting get their answer), then closes. */
