@@ -1,7 +1,8 @@
 /**
  * Metadata stores: put, get, find-by-hash and CAS transitions per second on a populated table,
  * each against the raw driver doing the equivalent single statement in the same run; and
- * listFileBlocks of one large payload at two total table sizes (must not grow with the table).
+ * listFileBlocks of one large payload at two total table sizes (must not grow with the table);
+ * countBlocks (statistics) against a per-payload walk of the rows.
  */
 import { join } from 'node:path'
 import { BlockState, type FileBlock } from '../../src/core/block.js'
@@ -117,6 +118,39 @@ async function measureList(ctx: BenchContext, t: Target, total: number): Promise
   }
 }
 
+/**
+ * Block counts for statistics: one `countBlocks` against what stats did before it existed, a
+ * `listFileBlocks` per payload, decoding every row (both over the same table, same run).
+ */
+async function measureCounts(ctx: BenchContext, t: Target, total: number): Promise<Comparison> {
+  const payloads = Math.ceil(total / PAYLOAD_BLOCKS)
+  const value = await medianOf(ctx.repetitions, async () => {
+    const t0 = performance.now()
+    const c = await t.store.countBlocks()
+    // Bulk rows are Remote; the ops measurements added a few Local ones.
+    if (c.remote !== total) throw new Error(`counted ${JSON.stringify(c)}`)
+    return performance.now() - t0
+  })
+  const baseline = await medianOf(ctx.repetitions, async () => {
+    const t0 = performance.now()
+    let n = 0
+    for (let i = 0; i < payloads; i++) n += (await t.store.listFileBlocks(`bulk/${i}`)).length
+    if (n !== total) throw new Error(`walked ${n} rows`)
+    return performance.now() - t0
+  })
+  ctx.log(
+    `${t.name} countBlocks of ${total}: ${value.toFixed(1)} ms vs walk ${baseline.toFixed(1)} ms`,
+  )
+  return {
+    name: `${t.name} countBlocks of ${total} rows`,
+    unit: 'ms',
+    higherIsBetter: false,
+    value,
+    baselineName: `listFileBlocks of each of ${payloads} payloads (stats before countBlocks)`,
+    baseline,
+  }
+}
+
 async function runTarget(ctx: BenchContext, t: Target): Promise<Comparison[]> {
   const [small, large] = ctx.quick ? [10_000, 100_000] : [100_000, 1_000_000]
   ctx.log(`${t.name}: loading ${small} rows`)
@@ -128,6 +162,7 @@ async function runTarget(ctx: BenchContext, t: Target): Promise<Comparison[]> {
   const listLarge = await measureList(ctx, t, large)
   const growth = listLarge.value / listSmall.value
   results.push(listSmall, { ...listLarge, notes: { growthVsSmallTable: growth.toFixed(2) } })
+  results.push(await measureCounts(ctx, t, large))
   return results
 }
 

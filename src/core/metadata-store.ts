@@ -6,6 +6,20 @@ import type { AbortOptions } from './abort.js'
 import type { FileBlock } from './block.js'
 import type { ContentHash } from './hash.js'
 
+/** Block rows by state and payload records, as counted by `MetadataStore.countBlocks`. */
+export interface BlockCounts {
+  readonly dirty: number
+  /** Local and Syncing rows (bytes local, not yet confirmed remote). */
+  readonly local: number
+  readonly remote: number
+  /** Remote rows that also have a local copy. */
+  readonly remoteCached: number
+  /** Oldest `lastAccess` of a row not yet Remote; `undefined` when there is none. */
+  readonly oldestUnsyncedAccess: number | undefined
+  /** Payload records. */
+  readonly payloads: number
+}
+
 /** What a metadata store can do beyond the contract. */
 export interface MetadataStoreCapabilities {
   /** Rows survive close and reopen (and a process kill once a call has returned). */
@@ -151,6 +165,12 @@ export interface MetadataStore extends AsyncDisposable {
    * or another process or node) holds it. A holder that dies releases it.
    */
   tryAcquireGcLock(options?: AbortOptions): Promise<GcLock | undefined>
+
+  /**
+   * Counts block rows by state and payload records in one pass inside the store (for
+   * statistics and metrics: never a query per payload).
+   */
+  countBlocks(options?: AbortOptions): Promise<BlockCounts>
 
   /** A payload's record, or `undefined`. */
   getPayload(id: string, options?: AbortOptions): Promise<PayloadRecord | undefined>

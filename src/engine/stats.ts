@@ -3,11 +3,10 @@
  * uploads, remote traffic and the age of the oldest byte not yet safely remote.
  */
 import type { AbortOptions } from '../core/abort.js'
-import { BlockState } from '../core/block.js'
 import type { BlockStoreStats } from '../core/block-store.js'
 import type { EngineParts } from './engine.js'
 
-/** Gathers every statistic (walks the block rows of every payload: O(rows)). */
+/** Gathers every statistic (block counts come from one aggregate query of the metadata store). */
 export async function collectStats(
   p: EngineParts,
   dirtySince: ReadonlyMap<string, number>,
@@ -17,32 +16,10 @@ export async function collectStats(
   const sync = p.syncer.stats()
   const buffer = p.buffer.stats()
   const remote = p.remote?.store.stats()
-  const counts = { dirty: 0, local: 0, remote: 0, cached: 0 }
-  let oldest = Number.POSITIVE_INFINITY
+  const counts = await p.metadata.store.countBlocks(options)
+  let oldest = counts.oldestUnsyncedAccess ?? Number.POSITIVE_INFINITY
   for (const at of dirtySince.values()) oldest = Math.min(oldest, at)
-  // Payloads with a stored record, plus those written but never flushed (no record yet, but
-  // Dirty rows): the local store tracks those.
-  const ids = new Set<string>()
-  let cursor: string | undefined
-  do {
-    const page = await p.metadata.store.listPayloads({ ...options, cursor, limit: 1000 })
-    for (const record of page.items) ids.add(record.id)
-    cursor = page.nextCursor
-  } while (cursor !== undefined)
-  const payloads = ids.size
-  for (const id of p.local.store.listFiles()) ids.add(id)
-  for (const id of ids) {
-    for (const row of await p.metadata.store.listFileBlocks(id, options)) {
-      if (row.state === BlockState.Remote) {
-        counts.remote++
-        if (row.localPath !== '') counts.cached++
-        continue
-      }
-      if (row.state === BlockState.Dirty) counts.dirty++
-      else counts.local++
-      oldest = Math.min(oldest, row.lastAccess)
-    }
-  }
+  const payloads = counts.payloads
   const contentCount = Math.max(payloads, local.fileCount)
   const usedSize = local.diskUsed
   const totalSize = local.maxDisk
@@ -51,7 +28,7 @@ export async function collectStats(
     blocksDirty: counts.dirty,
     blocksLocal: counts.local,
     blocksRemote: counts.remote,
-    blocksRemoteCached: counts.cached,
+    blocksRemoteCached: counts.remoteCached,
     blocksTotal: counts.dirty + counts.local + counts.remote,
     localDiskUsed: local.diskUsed,
     localDiskMax: local.maxDisk,

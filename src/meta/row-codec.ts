@@ -4,10 +4,10 @@
  * independent of state), empty strings kept as empty strings, integers checked at the boundary.
  */
 import { Buffer } from 'node:buffer'
-import { type FileBlock, isBlockState } from '../core/block.js'
+import { BlockState, type FileBlock, isBlockState } from '../core/block.js'
 import { BlockStoreError } from '../core/errors.js'
 import { ContentHash, parseContentHash } from '../core/hash.js'
-import type { PayloadRecord } from '../core/metadata-store.js'
+import type { BlockCounts, PayloadRecord } from '../core/metadata-store.js'
 
 /** An integer column as a driver returns it: number, or string/bigint for 64-bit columns. */
 export type IntColumn = number | string | bigint
@@ -105,3 +105,30 @@ export function fromPayloadRow(row: PayloadRow, backend: string): PayloadRecord 
 /** Columns of a block row, in the order of {@link BLOCK_COLUMNS}. */
 export const BLOCK_COLUMNS =
   'id, hash, data_size, local_path, block_store_key, ref_count, last_access, created_at, state, version'
+
+/** One row of the `GROUP BY state` count of the SQL stores. */
+export interface StateCount {
+  readonly state: IntColumn
+  readonly n: IntColumn
+  readonly cached: IntColumn | null
+  readonly oldest: IntColumn | null
+}
+
+/** Folds the per-state counts of the SQL stores into {@link BlockCounts}. */
+export function blockCounts(rows: readonly StateCount[], payloads: number): BlockCounts {
+  const c = { dirty: 0, local: 0, remote: 0, remoteCached: 0 }
+  let oldest: number | undefined
+  for (const row of rows) {
+    const n = Number(row.n)
+    const state = Number(row.state)
+    if (state === BlockState.Remote) {
+      c.remote += n
+      c.remoteCached += Number(row.cached ?? 0)
+      continue
+    }
+    if (state === BlockState.Dirty) c.dirty += n
+    else c.local += n
+    if (row.oldest !== null) oldest = Math.min(oldest ?? Number(row.oldest), Number(row.oldest))
+  }
+  return { ...c, oldestUnsyncedAccess: oldest, payloads }
+}

@@ -1,12 +1,12 @@
 /**
  * Listing cases: the Go reference's 11 storetest cases plus the listing gaps (payload IDs
- * containing `/`, last-access ordering, `olderThanMs <= 0`, unreferenced rows).
+ * containing `/`, last-access ordering, `olderThanMs <= 0`, unreferenced rows) and counts.
  */
 import assert from 'node:assert/strict'
 import { BlockState } from '../../core/block.js'
 import type { Harness } from '../harness.js'
 import type { SuiteContext } from './context.js'
-import { block, content, HOUR, ids, putAll } from './fixtures.js'
+import { block, content, HOUR, ids, putAll, remoteBlock } from './fixtures.js'
 
 /** Registers the listing cases. */
 export function listingCases(h: Harness, ctx: SuiteContext): void {
@@ -198,5 +198,49 @@ export function listingCases(h: Harness, ctx: SuiteContext): void {
       assert.deepEqual(ids(await ctx.store.listUnreferenced(0)).sort(), ['u/0', 'u/1', 'u/2'])
       assert.equal((await ctx.store.listUnreferenced(2)).length, 2)
     })
+  })
+
+  h.describe('countBlocks', () => {
+    h.it('counts nothing in an empty store', async () => {
+      assert.deepEqual(await ctx.store.countBlocks(), {
+        dirty: 0,
+        local: 0,
+        remote: 0,
+        remoteCached: 0,
+        oldestUnsyncedAccess: undefined,
+        payloads: 0,
+      })
+    })
+
+    h.it(
+      'counts rows by state, cached remote rows, the oldest unsynced access and payloads',
+      async () => {
+        const now = Date.now()
+        await putAll(ctx.store, [
+          block('a/0', { state: BlockState.Dirty, lastAccess: now - 5 * HOUR }),
+          block('a/1', { state: BlockState.Local, lastAccess: now - HOUR }),
+          block('b/0', { state: BlockState.Syncing, lastAccess: now - 2 * HOUR }),
+          remoteBlock('c/0', 1, { lastAccess: now - 9 * HOUR }),
+          remoteBlock('c/1', 2, { localPath: '', lastAccess: now - 9 * HOUR }),
+          remoteBlock('c/2', 3, { localPath: '' }),
+        ])
+        for (const id of ['a', 'b']) {
+          await ctx.store.putPayload({ id, size: 1, createdAt: now, modifiedAt: now })
+        }
+        assert.deepEqual(await ctx.store.countBlocks(), {
+          dirty: 1,
+          local: 2,
+          remote: 3,
+          remoteCached: 1,
+          // Remote rows never count: their bytes are safe.
+          oldestUnsyncedAccess: now - 5 * HOUR,
+          payloads: 2,
+        })
+        await ctx.store.deleteFileBlock('a/0')
+        const after = await ctx.store.countBlocks()
+        assert.equal(after.dirty, 0)
+        assert.equal(after.oldestUnsyncedAccess, now - 2 * HOUR)
+      },
+    )
   })
 }

@@ -7,6 +7,7 @@ import { BlockState, cloneFileBlock, type FileBlock, isRemote } from '../../core
 import { BlockStoreError } from '../../core/errors.js'
 import type { ContentHash } from '../../core/hash.js'
 import type {
+  BlockCounts,
   DeleteFileBlockOptions,
   GcLock,
   ListPayloadsOptions,
@@ -194,6 +195,24 @@ export class MemoryMetadataStore implements MetadataStore {
     return [...blocks.entries()]
       .sort((a, b) => a[0] - b[0])
       .map(([, id]) => cloneFileBlock(this.#rows.get(id)!))
+  }
+
+  /** One pass over the rows. */
+  async countBlocks(options?: AbortOptions): Promise<BlockCounts> {
+    this.#enter(options)
+    const c = { dirty: 0, local: 0, remote: 0, remoteCached: 0 }
+    let oldest: number | undefined
+    for (const row of this.#rows.values()) {
+      if (row.state === BlockState.Remote) {
+        c.remote++
+        if (row.localPath !== '') c.remoteCached++
+        continue
+      }
+      if (row.state === BlockState.Dirty) c.dirty++
+      else c.local++
+      oldest = Math.min(oldest ?? row.lastAccess, row.lastAccess)
+    }
+    return { ...c, oldestUnsyncedAccess: oldest, payloads: this.#payloads.size }
   }
 
   /** Every non-empty remote key, in pages of a snapshot taken page by page. */

@@ -8,6 +8,7 @@ import type { FileBlock } from '../../core/block.js'
 import { BlockStoreError } from '../../core/errors.js'
 import type { ContentHash } from '../../core/hash.js'
 import type {
+  BlockCounts,
   DeleteFileBlockOptions,
   GcLock,
   ListPayloadsOptions,
@@ -19,11 +20,13 @@ import type {
 import { assertPayloadId } from '../../core/payload-id.js'
 import {
   type BlockRow,
+  blockCounts,
   fromBlockRow,
   fromPayloadRow,
   hashColumn,
   type IntColumn,
   type PayloadRow,
+  type StateCount,
   toSafeInt,
 } from '../row-codec.js'
 import {
@@ -256,6 +259,16 @@ export class PostgresMetadataStore implements MetadataStore {
     this.#enter(options)
     assertPayloadId(payloadId)
     return this.#blocks('listFileBlocks', this.#sql.byPayload, [payloadId])
+  }
+
+  /** One aggregate query per table (a scan on the server, nothing decoded per row). */
+  async countBlocks(options?: AbortOptions): Promise<BlockCounts> {
+    this.#enter(options)
+    const [states, payloads] = await Promise.all([
+      this.#all<StateCount>('countBlocks', this.#sql.countBlocks, []),
+      this.#one<{ n: string | number }>('countBlocks', this.#sql.countPayloads, []),
+    ])
+    return blockCounts(states, Number(payloads?.n ?? 0))
   }
 
   /** Every non-empty remote key, read in pages of 1000 rows by ID. */

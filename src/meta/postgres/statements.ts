@@ -47,6 +47,9 @@ export function buildPostgresStatements(s: string) {
     remote: `${select} WHERE state = 3 AND local_path <> '' ORDER BY last_access, id LIMIT $1`,
     unreferenced: `${select} WHERE ref_count = 0 ORDER BY id LIMIT $1`,
     byPayload: `${select} WHERE payload_id = $1 ORDER BY block_idx`,
+    countBlocks: `SELECT state, count(*) AS n, count(*) FILTER (WHERE local_path <> '') AS cached,
+      min(last_access) AS oldest FROM ${t} GROUP BY state`,
+    countPayloads: `SELECT count(*) AS n FROM ${s}.payloads`,
     keys: `SELECT id, block_store_key FROM ${t} WHERE id > $1 AND block_store_key <> ''
       ORDER BY id LIMIT $2`,
     getPayload: `SELECT id, size, created_at, modified_at FROM ${s}.payloads WHERE id = $1`,

@@ -8,6 +8,7 @@ import type { FileBlock } from '../../core/block.js'
 import { BlockStoreError } from '../../core/errors.js'
 import type { ContentHash } from '../../core/hash.js'
 import type {
+  BlockCounts,
   DeleteFileBlockOptions,
   GcLock,
   ListPayloadsOptions,
@@ -19,10 +20,12 @@ import type {
 import { assertPayloadId } from '../../core/payload-id.js'
 import {
   type BlockRow,
+  blockCounts,
   fromBlockRow,
   fromPayloadRow,
   hashColumn,
   type PayloadRow,
+  type StateCount,
 } from '../row-codec.js'
 import {
   assertBlockId,
@@ -225,6 +228,16 @@ export class SqliteMetadataStore implements MetadataStore {
       assertPayloadId(payloadId)
       return this.#rows(this.#sql.byPayload.all(payloadId))
     })
+  }
+
+  /** One aggregate query (a scan in SQLite, no row decoded in JavaScript). */
+  async countBlocks(options?: AbortOptions): Promise<BlockCounts> {
+    return this.#run('countBlocks', options, () =>
+      blockCounts(
+        this.#sql.countBlocks.all() as StateCount[],
+        (this.#sql.countPayloads.get() as { n: number }).n,
+      ),
+    )
   }
 
   /** Every non-empty remote key, read in pages of 1000 rows by ID. */

@@ -22,6 +22,8 @@ export interface SqliteStatements {
   readonly remote: Statement
   readonly unreferenced: Statement
   readonly byPayload: Statement
+  readonly countBlocks: Statement
+  readonly countPayloads: Statement
   readonly keys: Statement
   readonly getPayload: Statement
   readonly putPayload: Statement
@@ -85,6 +87,11 @@ export function buildStatements(db: Database): SqliteStatements {
     byPayload: p(
       `SELECT ${BLOCK_COLUMNS} FROM file_blocks WHERE payload_id = ? ORDER BY block_idx`,
     ),
+    countBlocks: p(
+      `SELECT state, count(*) AS n, sum(local_path <> '') AS cached, min(last_access) AS oldest
+       FROM file_blocks GROUP BY state`,
+    ),
+    countPayloads: p('SELECT count(*) AS n FROM payloads'),
     keys: p(
       `SELECT id, block_store_key FROM file_blocks WHERE id > ? AND block_store_key <> ''
        ORDER BY id LIMIT ?`,
