@@ -115,6 +115,11 @@ export class BlockStoreServer implements AsyncDisposable {
     return this.#url
   }
 
+  /** Requests being handled right now. */
+  get requestsInFlight(): number {
+    return this.#inflight.size
+  }
+
   #track(req: IncomingMessage, res: ServerResponse): void {
     const controller = new AbortController()
     res.once('close', () => {
