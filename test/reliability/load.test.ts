@@ -1,15 +1,43 @@
 /**
- * Load, short form: concurrent clients mixing verified reads and writes on one engine (fs +
- * fs + SQLite) for a few seconds: no errors, bounded event-loop delay, no leaked descriptors.
+ * Load, short form: concurrent clients mixing verified reads, writes, truncates, deletes and
+ * payload copies on one engine for a few seconds, with uploads, evictions and zero-grace GC
+ * running concurrently; then every payload verified cold from the remote. No errors, bounded
+ * event-loop delay, no leaked descriptors. LOAD_MS and LOAD_SEED scale and vary the runs.
  */
 import assert from 'node:assert/strict'
 import { it } from 'node:test'
-import { runLoad } from './support/load-campaign.js'
+import { type LoadFigures, runLoad } from './support/load-campaign.js'
+import { s3PostgresLoadEngine } from './support/load-engines.js'
+import { s3PostgresTarget } from './support/targets.js'
 
-it('32 concurrent clients for 4 s: no errors, every read verified, no file descriptor leaked', async () => {
-  const f = await runLoad(32, Number(process.env.LOAD_MS ?? 4000), 7)
+const ms = Number(process.env.LOAD_MS ?? 3000)
+const seed = Number(process.env.LOAD_SEED ?? 7)
+
+function check(f: LoadFigures): void {
   console.log(JSON.stringify(f))
   assert.deepEqual(f.errors, [])
-  assert.ok(f.reads > 0 && f.writes > 0)
+  assert.ok(f.reads > 0 && f.writes > 0 && f.copy.copies > 0)
+  assert.ok(f.copy.fresh > 0 && f.copy.grows + f.copy.shrinks + f.copy.sameSize > 0)
+  assert.ok(f.background.gcRuns > 0 && f.background.evictions > 0)
+  assert.ok(f.bytesVerifiedCold > 0)
   assert.equal(f.fdsAfter, f.fdsBefore, 'open descriptors before and after')
+}
+
+it('32 concurrent clients copying, writing and reading under GC and eviction: every byte verified cold', async () => {
+  check(await runLoad(32, ms, seed))
+})
+
+it('the same campaign on fs local + S3 + PostgreSQL: every byte verified cold', async (t) => {
+  const opened = await s3PostgresTarget()
+  if (typeof opened === 'string') return t.skip(opened)
+  try {
+    check(
+      await runLoad(8, Number(process.env.LOAD_S3_MS ?? 1500), seed + 1, {
+        engine: s3PostgresLoadEngine(opened),
+        target: opened.target.name,
+      }),
+    )
+  } finally {
+    await opened.dispose()
+  }
 })
