@@ -33,7 +33,7 @@ it('the same campaign on fs local + S3 + PostgreSQL: every byte verified cold', 
   if (typeof opened === 'string') return t.skip(opened)
   try {
     check(
-      await runLoad(8, Number(process.env.LOAD_S3_MS ?? 1500), seed + 1, {
+      await runLoad(4, Number(process.env.LOAD_S3_MS ?? 2000), seed + 1, {
         engine: s3PostgresLoadEngine(opened),
         target: opened.target.name,
       }),

@@ -8,6 +8,7 @@
  */
 import { readdir } from 'node:fs/promises'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { BlockSize } from '../../../src/core/constants.js'
 import type { Engine } from '../../../src/engine/index.js'
 import { type BackgroundFigures, startBackground } from './load-background.js'
@@ -61,6 +62,20 @@ const READ = 64 * UNIT
 
 async function openFds(): Promise<number> {
   return (await readdir('/proc/self/fd')).length
+}
+
+/**
+ * The count after closing: sockets of a destroyed S3 client and an ended PostgreSQL pool are
+ * closed by the event loop a little later, so the count may take a moment to settle (2 s at
+ * most, then whatever is still open is a leak).
+ */
+async function settledFds(target: number): Promise<number> {
+  let n = await openFds()
+  for (let i = 0; i < 40 && n > target; i++) {
+    await sleep(50)
+    n = await openFds()
+  }
+  return n
 }
 
 /** Checks a payload's existence, size and a read of [off, off+len) against its model. */
@@ -204,6 +219,6 @@ export async function runLoad(
     eventLoopDelayP99Ms: delay.percentile(99) / 1e6,
     eventLoopDelayMaxMs: delay.max / 1e6,
     fdsBefore,
-    fdsAfter: await openFds(),
+    fdsAfter: await settledFds(fdsBefore),
   }
 }
