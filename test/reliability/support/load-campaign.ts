@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { BlockSize } from '../../../src/core/constants.js'
 import type { Engine } from '../../../src/engine/index.js'
 import { type BackgroundFigures, startBackground } from './load-background.js'
-import { type CopyFigures, copyOp, newCopyFigures } from './load-copies.js'
+import { type CopyFigures, copyOp, newCopyFigures, racingCopyOp } from './load-copies.js'
 import { FS_SQLITE, type LoadEngineOpener, openFsLoadEngine } from './load-engines.js'
 import { PayloadModel } from './load-model.js'
 import { patternBytes, UNIT } from './pattern.js'
@@ -162,7 +162,10 @@ export async function runLoad(
             m.delete()
             n.deletes++
           } else if (r < 0.56 && m.exists) {
-            await copyOp(store, e.metadata, rng, m, rng.pick(mine.filter((d) => d !== m)), copy)
+            const dst = rng.pick(mine.filter((d) => d !== m))
+            if (rng.next() < 0.25) {
+              n.bytes += await racingCopyOp(store, rng, m, dst, ++tag, copy, errors)
+            } else await copyOp(store, e.metadata, rng, m, dst, copy)
           } else if (rng.next() < 0.4) {
             const off = rng.int((shared.size - READ) / UNIT) * UNIT
             n.bytes += await verifyRange(store, shared, off, READ, errors)

@@ -11,11 +11,14 @@ import { parseBlockId } from '../../../src/core/keys.js'
 import type { MetadataStore } from '../../../src/core/metadata-store.js'
 import type { Engine } from '../../../src/engine/index.js'
 import type { PayloadModel } from './load-model.js'
+import { patternBytes } from './pattern.js'
 import type { Rng } from './rng.js'
 
 /** Counts of copies by kind, and of source blocks by state when the copy started. */
 export interface CopyFigures {
   copies: number
+  /** Copies racing a whole-block write of their source (counted in `copies` too). */
+  racing: number
   /** Destination did not exist. */
   fresh: number
   /** Existing destination smaller than the source (grows), larger (shrinks), same size. */
@@ -41,6 +44,7 @@ export interface CopyFigures {
 export function newCopyFigures(): CopyFigures {
   return {
     copies: 0,
+    racing: 0,
     fresh: 0,
     grows: 0,
     shrinks: 0,
@@ -84,13 +88,11 @@ async function countSourceBlocks(
   f.srcBlocksNoRow += Math.ceil(src.size / BlockSize) - seen.size
 }
 
-/** Copies `src` onto `dst` (distinct, `src` existing) and applies it to the models. */
-export async function copyOp(
+/** Leaves the source as written, flushes it, or flushes it, lets it upload and evicts it. */
+async function prepareSource(
   store: Engine,
-  metadata: MetadataStore,
   rng: Rng,
   src: PayloadModel,
-  dst: PayloadModel,
   f: CopyFigures,
 ): Promise<void> {
   const prep = rng.int(3)
@@ -108,6 +110,18 @@ export async function copyOp(
       f.srcEvicted++
     }
   }
+}
+
+/** Copies `src` onto `dst` (distinct, `src` existing) and applies it to the models. */
+export async function copyOp(
+  store: Engine,
+  metadata: MetadataStore,
+  rng: Rng,
+  src: PayloadModel,
+  dst: PayloadModel,
+  f: CopyFigures,
+): Promise<void> {
+  await prepareSource(store, rng, src, f)
   await countSourceBlocks(metadata, src, f)
   if (!dst.exists) f.fresh++
   else {
@@ -120,4 +134,49 @@ export async function copyOp(
   await store.copyPayload(src.id, dst.id)
   dst.copyFrom(src)
   f.copies++
+}
+
+/**
+ * A copy racing a write of one whole block of its source: the source's reference to that
+ * block's object goes away mid-copy, so GC (no grace) may delete the object before or after
+ * the destination's shared reference commits (docs/gc.md). The copy is atomic per block, not
+ * per payload, so each destination block must be the source's block before or after the
+ * write (and the size either one), never anything else; the model takes whichever was read.
+ */
+export async function racingCopyOp(
+  store: Engine,
+  rng: Rng,
+  src: PayloadModel,
+  dst: PayloadModel,
+  tag: number,
+  f: CopyFigures,
+  errors: string[],
+): Promise<number> {
+  await prepareSource(store, rng, src, f)
+  const before = src.clone()
+  const idx = rng.int(Math.ceil(src.span / BlockSize))
+  const off = idx * BlockSize
+  const len = Math.min(BlockSize, src.span - off)
+  await Promise.all([
+    store.copyPayload(src.id, dst.id),
+    store.writeAt(src.id, patternBytes(tag, off, len), off),
+  ])
+  src.write(tag, off, len)
+  f.racing++
+  f.copies++
+  const size = await store.getSize(dst.id)
+  if (size !== before.size && size !== src.size) {
+    errors.push(`${dst.id}: size ${size} after racing copy, source ${before.size} -> ${src.size}`)
+  }
+  dst.copyFrom(size === src.size ? src : before)
+  let verified = 0
+  for (let at = 0; at < size; at += BlockSize) {
+    const got = new Uint8Array(Math.min(BlockSize, size - at))
+    verified += await store.readAt(dst.id, got, at)
+    const end = at + got.length
+    if (before.mismatch(got, at) === undefined) dst.copyRange(before, at, end)
+    else if (src.mismatch(got, at) === undefined) dst.copyRange(src, at, end)
+    else errors.push(`${dst.id}: block at ${at} is neither source state after a racing copy`)
+  }
+  return verified
 }

@@ -43,6 +43,24 @@ export class PayloadModel {
     this.exists = true
   }
 
+  /** Bytes this payload may span. */
+  get span(): number {
+    return this.#tags.length * UNIT
+  }
+
+  /** A snapshot of this model. */
+  clone(): PayloadModel {
+    const c = new PayloadModel(this.id, this.span)
+    c.copyFrom(this)
+    c.exists = this.exists
+    return c
+  }
+
+  /** Sets [from, to) to `src`'s units there (a block copied from one of two source states). */
+  copyRange(src: PayloadModel, from: number, to: number): void {
+    this.#tags.set(src.#tags.subarray(from / UNIT, to / UNIT), from / UNIT)
+  }
+
   /** True when every unit of [from, to) is zeros (a hole, or never written). */
   zeros(from: number, to: number): boolean {
     return this.#tags.subarray(from / UNIT, Math.ceil(to / UNIT)).every((t) => t === 0)
