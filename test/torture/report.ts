@@ -19,7 +19,7 @@ export interface TortureRun {
   readonly seed: number
   readonly startedAt: Date
   readonly crash: readonly CrashFigures[]
-  readonly load: LoadFigures
+  readonly load: readonly LoadFigures[]
   readonly httpLoad: HttpLoadFigures
   readonly suites: readonly SuiteRun[]
 }
@@ -47,6 +47,23 @@ function httpLoadLine(h: HttpLoadFigures): string {
   )
 }
 
+function loadLine(l: LoadFigures): string {
+  const c = l.copy
+  return (
+    `- ${l.target}: ${l.clients} clients for ${(l.durationMs / 1000).toFixed(0)} s: ${l.reads} verified reads, ` +
+    `${l.writes} writes, ${l.truncates} truncates, ${l.deletes} deletes, ${c.copies} copies ` +
+    `(${c.fresh} fresh, ${c.grows} growing, ${c.shrinks} shrinking, ${c.sameSize} same size, ` +
+    `${c.dstWithHoles} onto holes; source blocks ${c.srcBlocksRemoteOnly} remote-only, ` +
+    `${c.srcBlocksRemoteCached} cached, ${c.srcBlocksUnsynced} unsynced, ${c.srcBlocksDirty} dirty); ` +
+    `${l.background.gcRuns} GC runs (${l.background.gcDeleted} objects deleted, ${l.background.gcRaced} raced), ` +
+    `${l.background.blocksEvicted} blocks evicted; ${mib(l.bytesVerified)} verified during the run, ` +
+    `${l.payloadsVerifiedCold} payloads / ${mib(l.bytesVerifiedCold)} verified cold after; ` +
+    `${l.errorCount} errors; max RSS ${mib(l.maxRssBytes)}; event-loop delay p99 ` +
+    `${l.eventLoopDelayP99Ms.toFixed(1)} ms, max ${l.eventLoopDelayMaxMs.toFixed(1)} ms; open fds ` +
+    `${l.fdsBefore} before, ${l.fdsAfter} after.`
+  )
+}
+
 /** The report. */
 export function renderReport(r: TortureRun): string {
   const lines = [
@@ -65,10 +82,9 @@ export function renderReport(r: TortureRun): string {
     ),
     ...r.crash.flatMap((c) => c.violations.map((v) => `- ${c.target}: ${v}`)),
     '',
-    '## Load (in-process engine, fs + fs + SQLite)',
+    '## Load (in-process engine: copies, truncates, deletes under zero-grace GC and eviction)',
     '',
-    `${r.load.clients} clients for ${(r.load.durationMs / 1000).toFixed(0)} s: ${r.load.reads} verified reads, ${r.load.writes} writes, ${mib(r.load.bytesVerified)} verified, ${r.load.errors.length} errors; max RSS ${mib(r.load.maxRssBytes)}; event-loop delay p99 ${r.load.eventLoopDelayP99Ms.toFixed(1)} ms, max ${r.load.eventLoopDelayMaxMs.toFixed(1)} ms; open fds ${r.load.fdsBefore} before, ${r.load.fdsAfter} after.`,
-    ...r.load.errors.map((e) => `- ${e}`),
+    ...r.load.flatMap((l) => [loadLine(l), ...l.errors.map((e) => `- ${e}`)]),
     '',
     '## Load over HTTP (spawned server, fs + fs + SQLite, bearer token)',
     '',

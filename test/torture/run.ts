@@ -1,7 +1,7 @@
 /**
  * The long form of the reliability campaigns: `npm run torture -- --minutes N` (default 5).
  * Splits the time between the crash campaigns (fs+fs+SQLite, fs+S3+PostgreSQL), the load
- * runs (in-process and over HTTP against the spawned server), and scaled-up runs of the fault and bad-input test files; writes the figures to
+ * runs (in-process on both targets, with copies under GC and eviction, and over HTTP against the spawned server), and scaled-up runs of the fault and bad-input test files; writes the figures to
  * docs/reliability.md (or --out FILE) and exits non-zero if anything was lost or failed.
  */
 import { spawn } from 'node:child_process'
@@ -16,6 +16,7 @@ import {
   runHttpLoad,
 } from '../reliability/support/http-load-campaign.js'
 import { type LoadFigures, runLoad } from '../reliability/support/load-campaign.js'
+import { s3PostgresLoadEngine } from '../reliability/support/load-engines.js'
 import { fsSqliteTarget, s3PostgresTarget } from '../reliability/support/targets.js'
 import { renderReport, type SuiteRun } from './report.js'
 
@@ -74,7 +75,21 @@ else {
     await s3.dispose()
   }
 }
-const load: LoadFigures = await runLoad(64, Math.max(5_000, budget * 0.1), seed)
+const load: LoadFigures[] = [await runLoad(64, Math.max(5_000, budget * 0.07), seed)]
+const s3Load = await s3PostgresTarget()
+if (typeof s3Load === 'string') console.error(`skipping the S3 + PostgreSQL load: ${s3Load}`)
+else {
+  try {
+    load.push(
+      await runLoad(16, Math.max(5_000, budget * 0.03), seed + 2, {
+        engine: s3PostgresLoadEngine(s3Load),
+        target: s3Load.target.name,
+      }),
+    )
+  } finally {
+    await s3Load.dispose()
+  }
+}
 const httpLoad: HttpLoadFigures = await runHttpLoad(64, Math.max(5_000, budget * 0.05), seed)
 const scale = Math.max(1, Math.round(minutes))
 const suites = [
@@ -99,8 +114,7 @@ console.log(report)
 const lost = crash.reduce((n, c) => n + c.bytesLost + c.violations.length, 0)
 const failed =
   suites.some((s) => !s.ok) ||
-  load.errors.length > 0 ||
-  load.fdsAfter !== load.fdsBefore ||
+  load.some((l) => l.errorCount > 0 || l.fdsAfter !== l.fdsBefore) ||
   httpLoad.errors.length > 0 ||
   httpLoad.fdsAfter > httpLoad.fdsBefore + FdTolerance ||
   httpLoad.deletedFdsAtPeak > 0
