@@ -210,3 +210,21 @@ describe('whole-block replacement under a kill', () => {
     assert.equal((await metadata.getPayload('fresh'))?.size, 3 * BlockSize)
   })
 })
+
+describe('payload records on close', () => {
+  it('close stores the size a write reached even when a later truncate failed part-way and left no dirty block', async (t) => {
+    const { metadata, remote, reopen } = await remoteOnlyBlock(t)
+    const store = await reopen()
+    await store.writeAt('p', pattern(100), 2 * BlockSize + 10)
+    remote.objects.clear() // block 0 cannot be loaded: cutting it fails
+    // Drops block 2 (the only dirty block), then fails on the boundary block 0.
+    await assert.rejects(store.truncate('p', 100))
+    assert.equal(
+      await store.getFileSize('p'),
+      2 * BlockSize + 110,
+      'a failed truncate keeps the size',
+    )
+    await store.close()
+    assert.equal((await metadata.getPayload('p'))?.size, 2 * BlockSize + 110)
+  })
+})
