@@ -22,7 +22,7 @@ export interface SqliteStatements {
   readonly remote: Statement
   readonly unreferenced: Statement
   readonly byPayload: Statement
-  readonly countBlocks: Statement
+  readonly countChunk: Statement
   readonly countPayloads: Statement
   readonly keys: Statement
   readonly getPayload: Statement
@@ -87,9 +87,14 @@ export function buildStatements(db: Database): SqliteStatements {
     byPayload: p(
       `SELECT ${BLOCK_COLUMNS} FROM file_blocks WHERE payload_id = ? ORDER BY block_idx`,
     ),
-    countBlocks: p(
-      `SELECT state, count(*) AS n, sum(local_path <> '') AS cached, min(last_access) AS oldest
-       FROM file_blocks GROUP BY state`,
+    // One slice of the rows in ID order (a primary-key range), counted by state.
+    countChunk: p(
+      `SELECT max(id) AS last, count(*) AS n, sum(state = 0) AS dirty,
+         sum(state IN (1, 2)) AS local, sum(state = 3) AS remote,
+         sum(state = 3 AND local_path <> '') AS cached,
+         min(CASE WHEN state <> 3 THEN last_access END) AS oldest
+       FROM (SELECT id, state, local_path, last_access FROM file_blocks
+             WHERE id > ? ORDER BY id LIMIT ?)`,
     ),
     countPayloads: p('SELECT count(*) AS n FROM payloads'),
     keys: p(

@@ -25,6 +25,50 @@ describe('SqliteMetadataStore', () => {
     await rm(dir, { recursive: true, force: true })
   })
 
+  it('counts blocks over several slices, letting other calls run between them', async () => {
+    const path = fresh()
+    // Rows inserted directly: 25,000 puts through the store would take a while.
+    const raw = new Sqlite(path)
+    const store = await SqliteMetadataStore.open({ path })
+    try {
+      const insert = raw.prepare(`INSERT INTO file_blocks (id, payload_id, block_idx, hash,
+        data_size, local_path, block_store_key, ref_count, last_access, created_at, state, version)
+        VALUES (?, ?, ?, NULL, 1, ?, '', 1, ?, 0, ?, 1)`)
+      raw.transaction(() => {
+        for (let i = 0; i < 25_000; i++) {
+          const state = i % 4 // Dirty, Local, Syncing, Remote
+          insert.run(
+            `p${i >> 4}/${i & 15}`,
+            `p${i >> 4}`,
+            i & 15,
+            i % 8 < 4 ? '/x' : '',
+            1000 + i,
+            state,
+          )
+        }
+      })()
+      let ticks = 0
+      const timer = setInterval(() => ticks++, 0)
+      const counting = store.countBlocks()
+      const other = store.getPayload('q') // runs while the count is in progress
+      const c = await counting
+      clearInterval(timer)
+      assert.equal(await other, undefined)
+      assert.deepEqual(c, {
+        dirty: 6250,
+        local: 12_500,
+        remote: 6250,
+        remoteCached: 3125,
+        oldestUnsyncedAccess: 1000,
+        payloads: 0,
+      })
+      assert.ok(ticks > 0, 'the event loop ran between slices')
+    } finally {
+      raw.close()
+      await store.close()
+    }
+  })
+
   it('keeps a row whose put returned when the process is killed with SIGKILL', async () => {
     const path = fresh()
     const child = spawn(
