@@ -81,9 +81,29 @@ export async function ensureDirty(
   if (e.dirtyRow !== undefined) return false
   const prepared = await prepare(s, e, range, options)
   const staged = prepared.staged
-  // A staged overwrite names its file in the row: recovery promotes exactly that file.
-  const localPath = staged?.path ?? s.medium.localPath(e.payloadId, e.idx)
   const dataSize = staged?.data.length ?? e.dataSize
+  const { stored, previous } = await commitDirty(s, e, dataSize, staged, options, prepared.row)
+  e.dirtyRow = stored
+  if (staged !== undefined) await landStaged(s, e, staged)
+  await reportDropped(s, previous)
+  return staged !== undefined
+}
+
+/**
+ * Commits the block's row as Dirty (hash and remote key cleared) with `dataSize`, naming the
+ * staged file when there is one: recovery promotes exactly that file. A staged commit that
+ * reports a failure is settled by re-reading the row (it may have happened all the same, a
+ * connection lost after it). `initial` is the row just read, if any (saves the first read).
+ */
+export async function commitDirty(
+  s: TierState,
+  e: BlockEntry,
+  dataSize: number,
+  staged: Staged | undefined,
+  options?: AbortOptions,
+  initial?: FileBlock,
+): Promise<{ stored: FileBlock; previous: FileBlock | undefined }> {
+  const localPath = staged?.path ?? s.medium.localPath(e.payloadId, e.idx)
   let result: Awaited<ReturnType<typeof casRow>>
   try {
     result = await casRow(
@@ -91,9 +111,8 @@ export async function ensureDirty(
       e.id,
       (row) => {
         const now = s.now()
-        if (row === undefined) return { ...newFileBlock(e.id, localPath, now), dataSize }
         return {
-          ...row,
+          ...(row ?? newFileBlock(e.id, localPath, now)),
           state: BlockState.Dirty,
           hash: ContentHash.ZERO,
           blockStoreKey: '',
@@ -103,21 +122,16 @@ export async function ensureDirty(
         }
       },
       options,
-      { row: prepared.row },
+      initial === undefined ? undefined : { row: initial },
     )
   } catch (err) {
-    if (staged === undefined) throw err
-    // The commit may have happened all the same (a connection lost after it).
-    const committed = await settleFailedCommit(s, e, staged)
+    const committed = staged === undefined ? undefined : await settleFailedCommit(s, e, staged)
     if (committed === undefined) throw err
-    result = { stored: committed, previous: prepared.row }
+    result = { stored: committed, previous: initial }
   }
   const { stored, previous } = result
   if (stored === undefined) throw new Error(`unreachable: no Dirty row stored for ${e.id}`)
-  e.dirtyRow = stored
-  if (staged !== undefined) await landStaged(s, e, staged)
-  await reportDropped(s, previous)
-  return staged !== undefined
+  return { stored, previous }
 }
 
 /**

@@ -13,13 +13,13 @@ import type { AbortOptions } from '../../core/abort.js'
 import { BlockState, type FileBlock, newFileBlock } from '../../core/block.js'
 import { BlockSize } from '../../core/constants.js'
 import { BlockStoreError } from '../../core/errors.js'
-import { ContentHash } from '../../core/hash.js'
 import type { RemoteBlockRef } from '../../core/local-store.js'
 import { onBlock } from './blocks.js'
 import { dropLocalBytes, freeBuffer } from './buffers.js'
+import { commitDirty } from './dirty.js'
 import { casRow, deleteRow, reportDropped } from './rows.js'
 import { reserveDisk, settle } from './space.js'
-import { landStaged, settleFailedCommit, stageOverwrite } from './staged.js'
+import { landStaged, stageOverwrite } from './staged.js'
 import { type BlockEntry, changed, type TierState, touch } from './tier-state.js'
 
 /** Runs `fn` under the lock of a block of an existing payload, then extends the payload. */
@@ -120,30 +120,7 @@ async function replaceBytes(
   options?: AbortOptions,
 ): Promise<void> {
   const staged = await stageOverwrite(s, e, data, options)
-  const localPath = staged?.path ?? s.medium.localPath(e.payloadId, e.idx)
-  let committed: { stored: FileBlock | undefined; previous: FileBlock | undefined }
-  try {
-    committed = await casRow(
-      s.metadata,
-      e.id,
-      (row) => ({
-        ...(row ?? newFileBlock(e.id, localPath)),
-        state: BlockState.Dirty,
-        hash: ContentHash.ZERO,
-        blockStoreKey: '',
-        localPath,
-        dataSize: data.length,
-        lastAccess: s.now(),
-      }),
-      options,
-    )
-  } catch (err) {
-    const stored = staged === undefined ? undefined : await settleFailedCommit(s, e, staged)
-    if (stored === undefined) throw err
-    committed = { stored, previous: undefined }
-  }
-  const { stored, previous } = committed
-  if (stored === undefined) throw new Error(`unreachable: no row stored for ${e.id}`)
+  const { stored, previous } = await commitDirty(s, e, data.length, staged, options)
   // The old bytes are replaced: a buffer is dropped, a medium copy replaced.
   freeBuffer(s, e)
   const old = e.onMedium ? e.mediumSize : 0
