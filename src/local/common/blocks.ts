@@ -13,9 +13,9 @@ import { casRow, getRow } from './rows.js'
 import { evictLocked, reserveDisk, settle } from './space.js'
 import {
   type BlockEntry,
-  changed,
   isResident,
   type PayloadState,
+  resized,
   type TierState,
   touch,
 } from './tier-state.js'
@@ -198,7 +198,8 @@ export function writeFromRemote(
           Object.assign(e, { onMedium: false, mediumSize: 0, dataSize: 0 })
           return false
         }
-        if (idx * BlockSize + data.length > p.size) changed(s, p, idx * BlockSize + data.length)
+        // Caching fetched bytes is not a modification: the size only covers the block.
+        if (idx * BlockSize + data.length > p.size) resized(p, idx * BlockSize + data.length)
         return true
       })
     },

@@ -181,11 +181,16 @@ export function newPayloadState(
   }
 }
 
-/** Records that the payload's size or times changed in memory (its record is behind). */
-export function changed(s: TierState, p: PayloadState, size: number): void {
+/** Sets the payload's size in memory; its stored record is then behind. */
+export function resized(p: PayloadState, size: number): void {
   p.size = size
-  p.modifiedAt = s.now()
   if (p.record === 'current') p.record = 'stale'
+}
+
+/** A change of the payload's content: new size, modified now (its record is behind). */
+export function changed(s: TierState, p: PayloadState, size: number): void {
+  resized(p, size)
+  p.modifiedAt = s.now()
 }
 
 /** The entry of a block, created when absent. */
