@@ -36,6 +36,7 @@ import {
   toPayloadPage,
 } from '../validate.js'
 import { migrateSqlite } from './schema.js'
+import { countSqliteBlocks } from './sqlite-count-blocks.js'
 import { sqliteError } from './sqlite-error.js'
 import { tryAcquireSqliteGcLock } from './sqlite-gc-lock.js'
 import { buildStatements, type SqliteStatements } from './statements.js'
@@ -43,20 +44,6 @@ import { WalSync } from './wal-sync.js'
 
 const BACKEND = 'sqlite'
 const KEY_PAGE = 1000
-/** Rows counted per slice by countBlocks (a few ms of the event loop each). */
-const COUNT_SLICE = 10_000
-
-/** One slice of countBlocks (sums are NULL over no rows). */
-interface CountSlice {
-  readonly last: string | null
-  readonly n: number
-  readonly dirty: number | null
-  readonly local: number | null
-  readonly remote: number | null
-  readonly cached: number | null
-  readonly oldest: number | null
-}
-
 /** Options of {@link SqliteMetadataStore.open}. */
 export interface SqliteMetadataStoreOptions {
   /** Database file (created when missing). */
@@ -241,33 +228,9 @@ export class SqliteMetadataStore implements MetadataStore {
     })
   }
 
-  /**
-   * Counted in slices of the primary key, yielding to the event loop between them: the
-   * statement is synchronous, and one scan of a million rows would stall every other caller
-   * for about a second (a slice of 10,000 rows takes a few ms). Slices may see different
-   * commits: the counts are statistics, not a snapshot.
-   */
+  /** In slices, yielding to the event loop between them (see sqlite-count-blocks.ts). */
   async countBlocks(options?: AbortOptions): Promise<BlockCounts> {
-    const c = { dirty: 0, local: 0, remote: 0, remoteCached: 0 }
-    let oldest: number | undefined
-    let after = ''
-    for (;;) {
-      const slice = this.#run('countBlocks', options, () =>
-        this.#sql.countChunk.get(after, COUNT_SLICE),
-      ) as CountSlice
-      c.dirty += slice.dirty ?? 0
-      c.local += slice.local ?? 0
-      c.remote += slice.remote ?? 0
-      c.remoteCached += slice.cached ?? 0
-      if (slice.oldest !== null) oldest = Math.min(oldest ?? slice.oldest, slice.oldest)
-      if (slice.n < COUNT_SLICE || slice.last === null) break
-      after = slice.last
-      await new Promise<void>((resolve) => setImmediate(resolve))
-    }
-    const payloads = this.#run('countBlocks', options, () => this.#sql.countPayloads.get()) as {
-      n: number
-    }
-    return { ...c, oldestUnsyncedAccess: oldest, payloads: payloads.n }
+    return countSqliteBlocks(this.#sql, (fn) => this.#run('countBlocks', options, fn))
   }
 
   /** Every non-empty remote key, read in pages of 1000 rows by ID. */
