@@ -2,10 +2,9 @@
  * PostgresMetadataStore: block and payload records in one PostgreSQL schema through a `pg`
  * pool, shareable by several nodes (every mutation is one atomic statement).
  */
-import pg from 'pg'
+import type pg from 'pg'
 import type { AbortOptions } from '../../core/abort.js'
 import type { FileBlock } from '../../core/block.js'
-import { BlockStoreError } from '../../core/errors.js'
 import type { ContentHash } from '../../core/hash.js'
 import type {
   BlockCounts,
@@ -41,25 +40,14 @@ import {
 } from '../validate.js'
 import { postgresError } from './postgres-error.js'
 import { tryAcquirePostgresGcLock, withUnfencedKey } from './postgres-gc-lock.js'
-import { migratePostgres, quoteSchema } from './schema.js'
+import { openPostgresPool, type PostgresMetadataStoreOptions } from './postgres-pool.js'
+import { quoteSchema } from './schema.js'
 import { buildPostgresStatements, type PostgresStatements } from './statements.js'
+
+export type { PostgresMetadataStoreOptions } from './postgres-pool.js'
 
 const BACKEND = 'postgres'
 const KEY_PAGE = 1000
-
-/** Options of {@link PostgresMetadataStore.open}: a connection string or an existing pool. */
-export interface PostgresMetadataStoreOptions {
-  /** e.g. `postgres://user@127.0.0.1:5432/db`; the store owns (and ends) the pool it builds. */
-  readonly connectionString?: string | undefined
-  /** An existing pool; the store never ends it. */
-  readonly pool?: pg.Pool | undefined
-  /** Schema holding the tables; created when missing. Default `ditto_blockstore`. */
-  readonly schema?: string | undefined
-  /** Connections of an owned pool; default 10. */
-  readonly maxConnections?: number | undefined
-  /** Receives errors of idle pooled connections (they have no caller to reject). */
-  readonly onError?: ((err: Error) => void) | undefined
-}
 
 function sqlLimit(limit: number): number | null {
   return limit > 0 ? limit : null
@@ -88,43 +76,9 @@ export class PostgresMetadataStore implements MetadataStore {
    */
   static async open(options: PostgresMetadataStoreOptions): Promise<PostgresMetadataStore> {
     const schema = options.schema ?? 'ditto_blockstore'
+    // Checked before connecting: a bad name is a configuration error, not a connection one.
     const quoted = quoteSchema(schema)
-    if ((options.pool === undefined) === (options.connectionString === undefined)) {
-      throw new BlockStoreError(
-        'BS_INVALID_CONFIG',
-        'give exactly one of pool or connectionString',
-        {
-          backend: BACKEND,
-        },
-      )
-    }
-    const owns = options.pool === undefined
-    const pool =
-      options.pool ??
-      new pg.Pool({
-        connectionString: options.connectionString,
-        max: options.maxConnections ?? 10,
-      })
-    if (owns) pool.on('error', (err) => options.onError?.(err))
-    try {
-      const client = await pool.connect()
-      try {
-        const { rows } = await client.query<{ server_encoding: string }>('SHOW server_encoding')
-        if (rows[0]?.server_encoding !== 'UTF8') {
-          throw new BlockStoreError(
-            'BS_INVALID_CONFIG',
-            `database encoding is ${rows[0]?.server_encoding}; UTF8 is required`,
-            { backend: BACKEND },
-          )
-        }
-        await migratePostgres(client, schema)
-      } finally {
-        client.release()
-      }
-    } catch (err) {
-      if (owns) await pool.end()
-      throw postgresError(err, 'open')
-    }
+    const { pool, owns } = await openPostgresPool(options, schema)
     return new PostgresMetadataStore(pool, owns, buildPostgresStatements(quoted), schema)
   }
 
