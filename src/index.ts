@@ -6,6 +6,7 @@
  */
 export * from './core/index.js'
 export * from './engine/index.js'
+export * from './gc/index.js'
 export { FsLocalStore, type FsLocalStoreOptions } from './local/fs/fs-local-store.js'
 export {
   MemoryLocalStore,

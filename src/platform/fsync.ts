@@ -1,5 +1,6 @@
 /** fsync of one path, shared by the fs stores. */
-import { open } from 'node:fs/promises'
+import { mkdir, open } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
 
 /**
  * Fsyncs a file, or a directory so that entries created, renamed or removed inside it survive
@@ -11,5 +12,21 @@ export async function fsyncPath(path: string): Promise<void> {
     await fh.sync()
   } finally {
     await fh.close()
+  }
+}
+
+/**
+ * Creates `dir` and any missing parents, then fsyncs the parent of each directory it created,
+ * so the new entries survive a power loss: a database or block file created inside a
+ * directory whose own entry was never synced can vanish with it.
+ */
+export async function mkdirDurable(dir: string): Promise<void> {
+  const first = await mkdir(dir, { recursive: true })
+  if (first === undefined) return
+  // `first` is the outermost directory created; every directory from it down to `dir` is new,
+  // so each one's parent needs its entry synced.
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    await fsyncPath(dirname(d))
+    if (d === resolve(first)) break
   }
 }

@@ -60,6 +60,9 @@ describe('package exports', () => {
       'createSystemDetector',
       'formatBytes',
       'clampToInt64',
+      'openBlockStore',
+      'collectGarbage',
+      'LiveSet',
     ]) {
       assert.ok(mod[name] !== undefined, `ditto-blockstore does not export ${name}`)
     }

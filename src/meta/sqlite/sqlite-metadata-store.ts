@@ -2,6 +2,7 @@
  * SqliteMetadataStore: block and payload records in one SQLite file through better-sqlite3,
  * in WAL mode; every mutating call returns only once its commit is fsynced (see WalSync).
  */
+import { dirname, resolve } from 'node:path'
 import Sqlite, { type Database } from 'better-sqlite3'
 import type { AbortOptions } from '../../core/abort.js'
 import type { FileBlock } from '../../core/block.js'
@@ -18,6 +19,7 @@ import type {
   PayloadRecord,
 } from '../../core/metadata-store.js'
 import { assertPayloadId } from '../../core/payload-id.js'
+import { mkdirDurable } from '../../platform/fsync.js'
 import {
   type BlockRow,
   fromBlockRow,
@@ -88,6 +90,9 @@ export class SqliteMetadataStore implements MetadataStore {
     }
     let db: Database | undefined
     try {
+      // A new user points `path` into a folder that does not exist yet (./data/meta.db on an
+      // empty checkout): create it rather than fail with "directory does not exist".
+      if (isFilePath(options.path)) await mkdirDurable(dirname(resolve(options.path)))
       db = new Sqlite(options.path, { timeout: busy })
       // WAL: readers never block the writer. Commits run with NORMAL (no fsync inside the
       // synchronous call, which blocked the event loop); for "full" each mutating call then
@@ -394,4 +399,9 @@ export class SqliteMetadataStore implements MetadataStore {
 
 function sqlLimit(limit: number): number {
   return limit > 0 ? limit : -1
+}
+
+/** True for a database on disk, false for SQLite's in-memory and anonymous temporary forms. */
+function isFilePath(path: string): boolean {
+  return path !== '' && path !== ':memory:' && !path.startsWith('file:')
 }
