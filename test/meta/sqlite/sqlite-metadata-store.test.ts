@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -160,7 +160,9 @@ describe('SqliteMetadataStore', () => {
   })
 
   it('rejects an unopenable path with BS_UNAVAILABLE', async () => {
-    await assert.rejects(SqliteMetadataStore.open({ path: join(dir, 'missing', 'x.db') }), {
+    // A missing folder is created (a new user's ./data); a file where a folder must be is not.
+    await writeFile(join(dir, 'plain-file'), 'x')
+    await assert.rejects(SqliteMetadataStore.open({ path: join(dir, 'plain-file', 'x.db') }), {
       code: 'BS_UNAVAILABLE',
     })
   })
