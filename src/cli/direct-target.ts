@@ -55,7 +55,13 @@ export async function openDirectTarget(resolved: ResolvedConfig): Promise<CliTar
     },
     flush: (id) => engine.flush(id),
     drain: () => engine.drainAllUploads(),
-    gc: (dryRun) => engine.collectGarbage({ dryRun }),
+    gc: (r) =>
+      engine.collectGarbage({
+        dryRun: r.dryRun,
+        ...(r.grace === undefined ? {} : { gracePeriodMs: r.grace.ms }),
+        ...(r.prefix === undefined ? {} : { prefix: r.prefix }),
+        ...(r.maxDeletions === undefined ? {} : { maxDeletions: r.maxDeletions }),
+      }),
     stats: () => engine.stats(),
     health: () => engine.healthcheck(),
     evict: (options) => engine.evict(options),
