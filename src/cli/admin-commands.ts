@@ -2,10 +2,9 @@
  * The commands over the whole store: drain, gc, stats, health, evict. Like the payload
  * commands, each is checked before the target is opened.
  */
-import { formatBytes } from '../core/defaults.js'
 import { BlockStoreError } from '../core/errors.js'
 import { MinGcGracePeriodMs } from '../core/gc.js'
-import { formatDuration, parseDuration } from '../server/units.js'
+import { formatDuration, formatSize, parseDuration } from '../server/units.js'
 import { type Action, type CommandInput, payloadId, print, wholeNumber } from './command-io.js'
 import { ExitCode } from './exit-codes.js'
 import { UsageError } from './parse.js'
@@ -30,7 +29,7 @@ const drain: Action = async (run) => {
     progress.update(pending)
     progress.finish()
     print(run, report, () => [
-      `uploaded ${report.uploaded} blocks (${formatBytes(report.bytesUploaded)}), deduplicated ${report.deduplicated}, failed ${report.failed.length}, ${report.durationMs.toFixed(0)} ms`,
+      `uploaded ${report.uploaded} blocks (${formatSize(report.bytesUploaded)}), deduplicated ${report.deduplicated}, failed ${report.failed.length}, ${report.durationMs.toFixed(0)} ms`,
       ...report.failed.map((f) => `  failed ${f.blockId}: ${f.code} ${f.message}`),
     ])
     return report.failed.length > 0 ? ExitCode.Partial : ExitCode.Ok

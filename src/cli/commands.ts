@@ -5,8 +5,8 @@
  */
 import { createReadStream, createWriteStream } from 'node:fs'
 import { rm, stat } from 'node:fs/promises'
-import { formatBytes } from '../core/defaults.js'
 import type { PayloadRecord } from '../core/metadata-store.js'
+import { formatSize } from '../server/units.js'
 import { prepareAdmin } from './admin-commands.js'
 import { type Action, type CommandInput, payloadId, print, wholeNumber } from './command-io.js'
 import { ExitCode } from './exit-codes.js'
@@ -30,7 +30,7 @@ async function preparePut(args: readonly string[]): Promise<Action> {
     const result = await run.target.put(target, input, (n) => progress.update(n))
     progress.finish()
     print(run, result, () => [
-      `${result.id}: ${result.size} bytes (${formatBytes(result.size)}), finalized: ${result.finalized}`,
+      `${result.id}: ${result.size} bytes (${formatSize(result.size)}), finalized: ${result.finalized}`,
     ])
     return ExitCode.Ok
   }
@@ -97,7 +97,7 @@ function prepareStat(args: readonly string[]): Action {
     const when = (ms: number): string => (Number.isFinite(ms) ? new Date(ms).toISOString() : '-')
     print(run, rec, () => [
       `id        ${rec.id}`,
-      `size      ${rec.size} (${formatBytes(rec.size)})`,
+      `size      ${rec.size} (${formatSize(rec.size)})`,
       `created   ${when(rec.createdAt)}`,
       `modified  ${when(rec.modifiedAt)}`,
     ])
