@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -52,7 +52,15 @@ describe('README shell examples (built)', () => {
     // A user's project with the package installed: npx finds the checkout's bin there.
     await writeFile(join(work, 'package.json'), '{"name":"readme-user","private":true}')
     await mkdir(join(work, 'node_modules', '.bin'), { recursive: true })
-    await symlink(join(root, 'dist/cli/bin.js'), join(work, 'node_modules/.bin/ditto-blockstore'))
+    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
+      bin: Record<string, string>
+    }
+    // As npm links a bin: the target made executable (tsc writes it without the x bit).
+    await chmod(join(root, pkg.bin['ditto-blockstore']!), 0o755)
+    await symlink(
+      join(root, pkg.bin['ditto-blockstore']!),
+      join(work, 'node_modules/.bin/ditto-blockstore'),
+    )
     await writeFile(join(work, 'somefile'), `README example ${'x'.repeat(100_000)}\n`)
   })
   after(async () => {
@@ -111,6 +119,7 @@ describe('README shell examples (built)', () => {
       const shell = command
         .replaceAll(readmeAddress, url)
         .replace(/^ditto-blockstore /, 'npx ditto-blockstore ')
+      const filesBefore = (await readdir(work)).length
       const r = await exec('sh', ['-c', shell], { cwd: work, env, encoding: 'buffer' }).catch(
         (e: { code: number; stderr: Buffer }) => {
           assert.fail(`"${line}" failed (${e.code}): ${e.stderr.toString()}`)
@@ -121,6 +130,9 @@ describe('README shell examples (built)', () => {
       // curl draws its progress meter on stderr when the output is not a terminal.
       if (!command.startsWith('curl ')) {
         assert.equal(r.stderr.toString(), '', `"${line}" printed diagnostics`)
+        // A command that silently does nothing is not an example that works.
+        const wrote = (await readdir(work)).length > filesBefore
+        assert.ok(stdout.length > 0 || wrote, `"${line}" printed or wrote something`)
       }
       const put = /^curl -T (\S+) (\S+)$/.exec(command)
       if (put !== null) stored.set(put[2]!, put[1]!)
