@@ -93,11 +93,11 @@ function evict(options: CommandInput['options']): Action {
       local: options['read-buffer-only'] !== true,
       ...(only === undefined ? {} : { payloadId: only }),
     })
-    print(run, r, () =>
-      Object.entries(r).map(
-        ([k, v]) => `${k.padEnd(26)} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`,
-      ),
-    )
+    print(run, r, () => [
+      `read buffer entries cleared  ${r.readBufferEntriesCleared}`,
+      `local blocks evicted         ${r.localBlocksEvicted}`,
+      `freed                        ${formatSize(r.bytesFreed)}`,
+    ])
     return ExitCode.Ok
   }
 }
