@@ -12,13 +12,16 @@ from DITTO_TOKEN; settings are then the server's own).`
 
 /** The global help. */
 export function globalHelp(): string {
-  const w = Math.max(...COMMAND_SPECS.map((c) => c.synopsis.length))
+  // Long synopses shorten to "<name> [options]": the command's own help has them in full.
+  const short = (c: CommandSpec): string =>
+    c.synopsis.length > 36 ? `${c.name} [options]` : c.synopsis
+  const w = Math.max(...COMMAND_SPECS.map((c) => short(c).length))
   return `ditto-blockstore: block storage engine for virtual filesystems
 
 Usage: ditto-blockstore <command> [options]
 
 Commands:
-${COMMAND_SPECS.map((c) => `  ${c.synopsis.padEnd(w)}  ${c.summary}`).join('\n')}
+${COMMAND_SPECS.map((c) => `  ${short(c).padEnd(w)}  ${c.summary}`).join('\n')}
 
 Common options:
   --url URL       talk to a running server instead of opening the data directory (env DITTO_URL)

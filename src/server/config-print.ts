@@ -77,7 +77,7 @@ function unsetMeaning(key: SettingKey, config: ServeConfig): string | undefined 
 
 function human(p: PrintedSetting, config: ServeConfig): string | undefined {
   if (p.source === 'generated') {
-    return 'generated at start and printed once (the host is not loopback)'
+    return 'generated at start, printed once'
   }
   if (p.value === undefined) return unsetMeaning(p.key, config)
   const spec = SETTINGS.find((x) => x.key === p.key)
@@ -93,7 +93,7 @@ const SOURCE_TEXT: Readonly<Record<PrintedSource, string>> = {
   file: '(config file)',
   default: '(default)',
   deduced: '(deduced from this machine)',
-  generated: '',
+  generated: '(the host is not loopback)',
   unset: '',
 }
 
@@ -114,7 +114,8 @@ export function describeConfig(resolved: ResolvedConfig): string[] {
     rows.push([p.flag, value, source])
   }
   const w0 = Math.max(...rows.map((r) => r[0].length))
-  const w1 = Math.max(...rows.map((r) => r[1].length))
+  // A long value (a path, a URL) overflows its column rather than push every source away.
+  const w1 = Math.min(32, Math.max(...rows.map((r) => r[1].length)))
   const lines = rows.map(([k, v, src]) => `  ${k.padEnd(w0)}  ${v.padEnd(w1)}  ${src}`.trimEnd())
   for (const floor of resolved.floorsHit) {
     lines.push(`  floor hit: ${floor} (this machine is small; the floor applies)`)

@@ -226,7 +226,7 @@ export function resolveConfig(inputs: ConfigInputs, deduced: DeducedDefaults): R
     retentionTtl,
     durability: pick('durability', 'local'),
     readBuffer: pick('readBuffer', deduced.readBufferSize, 'deduced'),
-    prefetchWorkers: pick('prefetchWorkers', deduced.prefetchWorkers, 'deduced'),
+    prefetchWorkers: pick('prefetchWorkers', deduced.prefetchWorkers),
     parallelUploads: pick('parallelUploads', deduced.parallelSyncs, 'deduced'),
     parallelFetches: pick('parallelFetches', deduced.parallelFetches, 'deduced'),
     uploadInterval: pick('uploadInterval', DefaultUploadIntervalMs),
