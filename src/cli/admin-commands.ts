@@ -67,12 +67,17 @@ export function gcRequest(options: CommandInput['options']): GcRequest {
 function gc(request: GcRequest): Action {
   return async (run) => {
     const progress = new Progress(run.io.stderr, request.dryRun ? 'gc (dry run)' : 'gc', {
-      unit: 'blocks',
+      unit: 'objects',
     })
-    const timer = setInterval(() => progress.update(0), 250)
+    let scanned = 0
+    // Redrawn on a timer too: a server reports nothing until the end, the time still moves.
+    const timer = setInterval(() => progress.update(scanned), 250)
     timer.unref()
     try {
-      const report = await run.target.gc(request)
+      const report = await run.target.gc(request, (n) => {
+        scanned = n
+        progress.update(n)
+      })
       progress.finish()
       print(run, report, () => describeGc(report))
       return report.errors > 0 ? ExitCode.Partial : ExitCode.Ok

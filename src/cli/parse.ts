@@ -84,21 +84,25 @@ export function optionsOf(spec: CommandSpec | undefined): Options {
   }
 }
 
-/** Edit distance, for "did you mean". */
+/**
+ * Edit distance counting a swap of two neighbouring letters as one edit (optimal string
+ * alignment), since swapped letters are the commonest typo: "evcit" is one edit from "evict".
+ */
 function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  )
   for (let i = 1; i <= a.length; i++) {
-    const row = [i]
     for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(
-        prev[j]! + 1,
-        row[j - 1]! + 1,
-        prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      )
+      const row = d[i]!
+      const up = d[i - 1]!
+      row[j] = Math.min(up[j]! + 1, row[j - 1]! + 1, up[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1)
+      }
     }
-    prev = row
   }
-  return prev[b.length]!
+  return d[a.length]![b.length]!
 }
 
 /** The closest of `candidates` to `word`, when close enough to be a likely typo. */

@@ -51,7 +51,8 @@ export interface CliTarget extends AsyncDisposable {
   copy(src: string, dst: string): Promise<number>
   flush(id: string): Promise<FlushResult>
   drain(): Promise<DrainReport>
-  gc(request: GcRequest): Promise<GarbageCollectionResult>
+  /** `onScanned` hears the count of remote objects listed so far, where the side reports it. */
+  gc(request: GcRequest, onScanned?: (objects: number) => void): Promise<GarbageCollectionResult>
   stats(): Promise<BlockStoreStats>
   health(): Promise<HealthReport>
   evict(options: Omit<EvictOptions, 'signal'>): Promise<EvictReport>
