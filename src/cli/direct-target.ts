@@ -55,7 +55,14 @@ export async function openDirectTarget(resolved: ResolvedConfig): Promise<CliTar
     },
     flush: (id) => engine.flush(id),
     drain: () => engine.drainAllUploads(),
-    gc: (dryRun) => engine.collectGarbage({ dryRun }),
+    gc: (r, onScanned) =>
+      engine.collectGarbage({
+        dryRun: r.dryRun,
+        ...(onScanned === undefined ? {} : { onProgress: (p) => onScanned(p.objectsScanned) }),
+        ...(r.grace === undefined ? {} : { gracePeriodMs: r.grace.ms }),
+        ...(r.prefix === undefined ? {} : { prefix: r.prefix }),
+        ...(r.maxDeletions === undefined ? {} : { maxDeletions: r.maxDeletions }),
+      }),
     stats: () => engine.stats(),
     health: () => engine.healthcheck(),
     evict: (options) => engine.evict(options),

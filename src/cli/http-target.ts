@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import { BlockStoreError, ERROR_CODES, type ErrorCode } from '../core/errors.js'
 import type { HealthReport } from '../core/health.js'
-import type { CliTarget, OnProgress } from './target.js'
+import type { CliTarget, GcRequest, OnProgress } from './target.js'
 
 /** Path of a payload ID: each segment percent-encoded, the `/` kept. */
 export function payloadPath(id: string): string {
@@ -25,6 +25,25 @@ async function failure(res: Response): Promise<BlockStoreError> {
     code ?? 'BS_UNAVAILABLE',
     body?.message ?? `server answered ${res.status} ${res.statusText}`,
   )
+}
+
+/**
+ * The query of `POST /v1/gc`: only what was asked for, a plain duration as written
+ * (`90m`), anything fancier (`1.5h`) as milliseconds, which every server reads the same way.
+ */
+export function gcQuery(r: GcRequest): Record<string, string | undefined> {
+  const grace = r.grace
+  return {
+    dryRun: r.dryRun ? '1' : undefined,
+    gracePeriod:
+      grace === undefined
+        ? undefined
+        : /^\d+(ms|s|m|h|d)?$/.test(grace.text.trim())
+          ? grace.text.trim()
+          : String(grace.ms),
+    prefix: r.prefix,
+    maxDeletions: r.maxDeletions === undefined ? undefined : String(r.maxDeletions),
+  }
 }
 
 /** Opens a target talking to the server at `baseUrl`. */
@@ -121,7 +140,7 @@ export function openHttpTarget(baseUrl: string, token: string | undefined): CliT
     },
     flush: (id) => json('POST', `${payloadPath(id)}/flush`),
     drain: () => json('POST', '/v1/drain'),
-    gc: (dryRun) => json('POST', '/v1/gc', { dryRun: dryRun ? '1' : '0' }),
+    gc: (r) => json('POST', '/v1/gc', gcQuery(r)),
     stats: () => json('GET', '/v1/stats'),
     health: async () =>
       (await (await call('GET', '/v1/health', { accept: [503] })).json()) as HealthReport,

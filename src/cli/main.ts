@@ -1,65 +1,29 @@
 #!/usr/bin/env node
 /**
  * The `ditto-blockstore` command line: `serve`, payload commands on a data directory or a
- * running server, `config`, `bench`. See docs/cli.md.
+ * running server, `config`, `bench`. See docs/cli.md. Every run is checked in full (command,
+ * flags, arguments, URL) before a data directory is locked or a server is contacted.
  */
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync, realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { type ParseArgsConfig, parseArgs } from 'node:util'
-import { deduceDefaults } from '../core/defaults.js'
 import { isBlockStoreError } from '../core/errors.js'
-import { createSystemDetector } from '../platform/system-detector.js'
-import type { RawValue } from '../server/config.js'
-import { configToJSON, describeConfig } from '../server/config-print.js'
-import { SETTINGS, type SettingKey } from '../server/config-schema.js'
 import { loadConfig } from '../server/configured-engine.js'
 import { runServe } from '../server/serve.js'
-import { type CliIO, runTargetCommand, TARGET_COMMANDS } from './commands.js'
+import type { CliIO } from './command-io.js'
+import { prepareTargetCommand } from './commands.js'
+import { printConfig } from './config-command.js'
 import { openDirectTarget } from './direct-target.js'
 import { ExitCode, exitCodeFor } from './exit-codes.js'
 import { commandHelp, globalHelp } from './help.js'
 import { openHttpTarget } from './http-target.js'
+import { type Invocation, parseCommandLine, UsageError } from './parse.js'
+import { isBrokenPipe, processIO } from './process-io.js'
 
-type Options = NonNullable<ParseArgsConfig['options']>
-
-const OPTIONS: Options = {
-  url: { type: 'string' },
-  json: { type: 'boolean' },
-  config: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-  limit: { type: 'string' },
-  'dry-run': { type: 'boolean' },
-  'read-buffer-only': { type: 'boolean' },
-  'local-only': { type: 'boolean' },
-  payload: { type: 'string' },
-  quick: { type: 'boolean' },
-}
-for (const s of SETTINGS) {
-  OPTIONS[s.flag] = { type: s.type === 'boolean' ? 'boolean' : 'string' }
-  if (s.type === 'boolean') OPTIONS[`no-${s.flag}`] = { type: 'boolean' }
-}
-
-/** Setting values given as flags, by setting key. */
-function settingFlags(
-  values: Record<string, string | boolean | undefined>,
-): Partial<Record<SettingKey, RawValue>> {
-  const flags: Partial<Record<SettingKey, RawValue>> = {}
-  for (const s of SETTINGS) {
-    const v = values[`no-${s.flag}`] === true ? false : values[s.flag]
-    if (v !== undefined) flags[s.key] = v
-  }
-  return flags
-}
-
-/** The process's streams as CLI I/O. */
-export function processIO(): CliIO {
-  return {
-    stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: process.stderr,
-    out: (line) => process.stdout.write(`${line}\n`),
-  }
+/** The package version, from the package.json shipped beside `dist/`. */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
+  return String((pkg as { version?: unknown }).version)
 }
 
 function firstSignal(): Promise<string> {
@@ -78,88 +42,134 @@ function firstSignal(): Promise<string> {
   })
 }
 
-async function bench(args: readonly string[], quick: boolean, io: CliIO): Promise<number> {
+async function bench(args: readonly string[], extra: string[], io: CliIO): Promise<number> {
   const root = fileURLToPath(new URL('../../', import.meta.url))
   if (!existsSync(`${root}bench/run.ts`)) {
     io.out('The benchmarks ship with the source checkout: clone the repository, then run')
     io.out('  npm install && npm run bench -- [workload...] [--quick]')
     return ExitCode.Ok
   }
-  const child = spawn('npm', ['run', 'bench', '--', ...args, ...(quick ? ['--quick'] : [])], {
+  const child = spawn('npm', ['run', 'bench', '--', ...args, ...extra], {
     cwd: root,
     stdio: 'inherit',
   })
   return new Promise((resolve) => child.on('close', (code) => resolve(code ?? ExitCode.Error)))
 }
 
-/** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
-export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
-  let parsed: ReturnType<typeof parseArgs>
+/**
+ * The server URL of a target command (`--url`, else `DITTO_URL`), checked; `undefined`
+ * for direct mode.
+ * @throws {UsageError} when it is not an http(s) URL, or setting flags come with it.
+ */
+function serverUrl(inv: Extract<Invocation, { kind: 'run' }>): string | undefined {
+  const fromEnv = inv.url === undefined
+  const url = inv.url ?? process.env.DITTO_URL
+  if (url === undefined || url === '') return undefined
+  const origin = fromEnv ? 'DITTO_URL' : '--url'
+  let parsed: URL | undefined
   try {
-    parsed = parseArgs({ args: [...argv], allowPositionals: true, options: OPTIONS })
-  } catch (err) {
-    io.out(`error: ${(err as Error).message}\n\n${globalHelp()}`)
-    return ExitCode.Usage
+    parsed = new URL(url)
+  } catch {
+    parsed = undefined
   }
-  const values = parsed.values as Record<string, string | boolean | undefined>
-  const [command = 'help', ...args] = parsed.positionals
-  const json = values.json === true
-  if (command === 'help' || (values.help === true && args.length === 0 && command === 'help')) {
-    io.out(args[0] === undefined ? globalHelp() : (commandHelp(args[0]) ?? globalHelp()))
-    return ExitCode.Ok
+  if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+    throw new UsageError(`${origin} "${url}" is not an http:// or https:// URL`, inv.spec.name)
   }
-  const help = commandHelp(command)
-  if (help === undefined) {
-    io.out(`error: unknown command "${command}"\n\n${globalHelp()}`)
-    return ExitCode.Usage
+  const given = Object.keys(inv.settings)
+  if (given.length > 0 || inv.configFile !== undefined) {
+    // The server runs with its own settings: a data-directory flag here would be ignored.
+    throw new UsageError(
+      `settings (${inv.configFile === undefined ? '' : '--config '}${given.length} given) apply to the data directory, not to a server reached with ${origin}`,
+      inv.spec.name,
+    )
   }
-  if (values.help === true) {
-    io.out(help)
-    return ExitCode.Ok
+  return url
+}
+
+async function run(inv: Extract<Invocation, { kind: 'run' }>, io: CliIO): Promise<number> {
+  const { spec } = inv
+  if (spec.name === 'bench') {
+    const extra = [
+      ...(inv.options.quick === true ? ['--quick'] : []),
+      ...(typeof inv.options.repetitions === 'string'
+        ? ['--repetitions', inv.options.repetitions]
+        : []),
+    ]
+    return bench(inv.args, extra, io)
   }
+  const options = { flags: inv.settings, configFile: inv.configFile }
+  if (spec.name === 'config') return printConfig(await loadConfig(options), inv.json, io)
+  if (spec.name === 'serve') {
+    const outcome = await runServe({
+      resolved: await loadConfig(options),
+      out: io.out,
+      err: (line) => io.stderr.write(`${line}\n`),
+      stop: firstSignal(),
+    })
+    return outcome.shutdown.flushFailures.length > 0 ? ExitCode.Error : ExitCode.Ok
+  }
+  // Everything is checked before the directory is locked or the server contacted.
+  const url = serverUrl(inv)
+  const resolved = url === undefined ? await loadConfig(options) : undefined
+  const action = await prepareTargetCommand({
+    name: spec.name,
+    args: inv.args,
+    options: inv.options,
+  })
+  const target =
+    resolved === undefined
+      ? openHttpTarget(url!, process.env.DITTO_TOKEN)
+      : await openDirectTarget(resolved)
   try {
-    if (command === 'bench') return await bench(args, values.quick === true, io)
-    const configFile = typeof values.config === 'string' ? values.config : undefined
-    const url = typeof values.url === 'string' ? values.url : process.env.DITTO_URL
-    const needsConfig =
-      command === 'serve' || command === 'config' || url === undefined || url === ''
-    const resolved = needsConfig
-      ? await loadConfig({ flags: settingFlags(values), configFile })
-      : undefined
-    if (command === 'config') {
-      const d = deduceDefaults(createSystemDetector())
-      const { hitFloors: _h, toString: _t, ...deduced } = d
-      if (json) io.out(JSON.stringify({ ...configToJSON(resolved!), deduced }, null, 2))
-      else for (const line of describeConfig(resolved!)) io.out(line)
-      return ExitCode.Ok
-    }
-    if (command === 'serve') {
-      const outcome = await runServe({
-        resolved: resolved!,
-        out: io.out,
-        err: (line) => io.stderr.write(`${line}\n`),
-        stop: firstSignal(),
-      })
-      return outcome.shutdown.flushFailures.length > 0 ? ExitCode.Error : ExitCode.Ok
-    }
-    if (!(TARGET_COMMANDS as readonly string[]).includes(command)) return ExitCode.Usage
-    const target =
-      resolved === undefined
-        ? openHttpTarget(url!, process.env.DITTO_TOKEN)
-        : await openDirectTarget(resolved)
-    try {
-      return await runTargetCommand(command, { target, args, values, json, io })
-    } finally {
-      await target.close()
-    }
-  } catch (err) {
-    const message = isBlockStoreError(err) ? `${err.code}: ${err.message}` : (err as Error).message
-    io.stderr.write(`error: ${message}\n`)
-    return exitCodeFor(err)
+    return await action({ target, json: inv.json, io })
+  } finally {
+    await target.close()
   }
 }
 
-// Run only when executed directly, not when imported by tests.
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/cli/main.js')) {
-  process.exitCode = await main(process.argv.slice(2))
+function helpPointer(command: string | undefined): string {
+  return `Run "ditto-blockstore ${command === undefined ? '' : `${command} `}--help" for usage.`
 }
+
+/** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  let inv: Invocation | undefined
+  try {
+    inv = parseCommandLine(argv)
+    if (inv.kind === 'version') {
+      io.out(packageVersion())
+      return ExitCode.Ok
+    }
+    if (inv.kind === 'help') {
+      io.out(inv.command === undefined ? globalHelp() : commandHelp(inv.command)!)
+      return ExitCode.Ok
+    }
+    return await run(inv, io)
+  } catch (err) {
+    // A reader that stopped early (`| head`) is not a failure of the command.
+    if (isBrokenPipe(err, io)) return ExitCode.Ok
+    const command = inv?.kind === 'run' ? inv.spec.name : undefined
+    if (err instanceof UsageError) {
+      io.stderr.write(`error: ${err.message}\n${helpPointer(err.command)}\n`)
+      return ExitCode.Usage
+    }
+    const code = exitCodeFor(err)
+    const message = isBlockStoreError(err) ? `${err.code}: ${err.message}` : (err as Error).message
+    io.stderr.write(`error: ${message}\n`)
+    if (code === ExitCode.Usage) io.stderr.write(`${helpPointer(command)}\n`)
+    return code
+  }
+}
+
+/** True when this module is the program itself (`node dist/cli/main.js`), links resolved. */
+function isEntryPoint(): boolean {
+  const script = process.argv[1]
+  if (script === undefined) return false
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url))
+  } catch {
+    return false
+  }
+}
+
+if (isEntryPoint()) process.exitCode = await main(process.argv.slice(2))

@@ -12,7 +12,7 @@ export interface ProgressStream {
 }
 
 /** How progress is counted. */
-export type ProgressUnit = 'bytes' | 'blocks'
+export type ProgressUnit = 'bytes' | 'blocks' | 'objects'
 
 /** A progress bar (or, without a total, a counter with elapsed time). */
 export class Progress {
@@ -66,7 +66,8 @@ export class Progress {
   /** The current line (exposed for tests). */
   render(now = this.#now()): string {
     const seconds = Math.max((now - this.#started) / 1000, 1e-3)
-    const amount = (n: number): string => (this.#unit === 'bytes' ? formatBytes(n) : `${n} blocks`)
+    const amount = (n: number): string =>
+      this.#unit === 'bytes' ? formatBytes(n) : `${n} ${this.#unit}`
     const rate = this.#unit === 'bytes' ? `  ${formatBytes(this.#done / seconds)}/s` : ''
     const elapsed = `  ${seconds.toFixed(1)}s`
     if (this.#total === undefined || this.#total <= 0) {

@@ -10,6 +10,7 @@ import type {
   EvictOptions,
   EvictReport,
 } from '../core/block-store.js'
+import type { GarbageCollectionResult } from '../core/gc.js'
 import type { HealthReport } from '../core/health.js'
 import type { PayloadPage, PayloadRecord } from '../core/metadata-store.js'
 
@@ -21,6 +22,15 @@ export interface PutResult {
   readonly id: string
   readonly size: number
   readonly finalized: boolean
+}
+
+/** A garbage collection request from the command line, already checked. */
+export interface GcRequest {
+  readonly dryRun: boolean
+  /** The grace period in ms, and as the user wrote it (sent to a server as given). */
+  readonly grace?: { readonly ms: number; readonly text: string } | undefined
+  readonly prefix?: string | undefined
+  readonly maxDeletions?: number | undefined
 }
 
 /** One side of the CLI. */
@@ -41,7 +51,8 @@ export interface CliTarget extends AsyncDisposable {
   copy(src: string, dst: string): Promise<number>
   flush(id: string): Promise<FlushResult>
   drain(): Promise<DrainReport>
-  gc(dryRun: boolean): Promise<unknown>
+  /** `onScanned` hears the count of remote objects listed so far, where the side reports it. */
+  gc(request: GcRequest, onScanned?: (objects: number) => void): Promise<GarbageCollectionResult>
   stats(): Promise<BlockStoreStats>
   health(): Promise<HealthReport>
   evict(options: Omit<EvictOptions, 'signal'>): Promise<EvictReport>

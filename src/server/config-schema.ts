@@ -18,6 +18,8 @@ export interface SettingSpec {
   readonly choices?: readonly string[]
   /** Never printed or logged (tokens, secret keys). */
   readonly secret?: boolean
+  /** Only the HTTP server uses it (commands on a data directory refuse the flag). */
+  readonly serverOnly?: boolean
   readonly description: string
 }
 
@@ -54,7 +56,7 @@ const s = (
   key: SettingKey,
   type: SettingType,
   description: string,
-  extra: Partial<Pick<SettingSpec, 'choices' | 'secret'>> = {},
+  extra: Partial<Pick<SettingSpec, 'choices' | 'secret' | 'serverOnly'>> = {},
 ): SettingSpec => {
   const flag = key.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)
   const env = `DITTO_${flag.replace(/-/g, '_').toUpperCase()}`
@@ -63,14 +65,14 @@ const s = (
 
 /** The settings, in the order they are printed. */
 export const SETTINGS: readonly SettingSpec[] = [
-  s('host', 'string', 'address to listen on (non-loopback requires a token)'),
-  s('port', 'integer', 'TCP port (0: any free port)'),
-  s('token', 'string', 'bearer token clients must send', { secret: true }),
-  s('dataDir', 'string', 'directory of the embedded stores'),
+  s('host', 'string', 'address to listen on (non-loopback requires a token)', { serverOnly: true }),
+  s('port', 'integer', 'TCP port, 0: any free port (default 7474)', { serverOnly: true }),
+  s('token', 'string', 'bearer token clients must send', { secret: true, serverOnly: true }),
+  s('dataDir', 'string', 'directory of the embedded stores (default ./data)'),
   s('localDir', 'string', 'block files directory (default <data-dir>/blocks)'),
   s('localMaxDisk', 'size', 'local disk cap (default deduced: 25% of memory)'),
   s('localMaxMemory', 'size', 'dirty-buffer memory budget (default deduced)'),
-  s('fsync', 'boolean', 'fsync block files on flush'),
+  s('fsync', 'boolean', 'fsync block files on flush (default on)'),
   s('remote', 'string', 'remote store: s3://bucket/prefix or file:///dir (default none)'),
   s('s3Endpoint', 'string', 'S3 endpoint URL (default AWS)'),
   s('s3Region', 'string', 'S3 region'),
@@ -84,13 +86,17 @@ export const SETTINGS: readonly SettingSpec[] = [
     choices: ['local', 'remote'],
   }),
   s('readBuffer', 'size', 'read buffer size, 0 disables (default deduced)'),
-  s('prefetchWorkers', 'integer', 'prefetch workers, 0 disables'),
+  s('prefetchWorkers', 'integer', 'prefetch workers, 0 disables (default 4)'),
   s('parallelUploads', 'integer', 'uploads in flight (default deduced)'),
   s('parallelFetches', 'integer', 'remote reads in flight (default deduced)'),
-  s('uploadInterval', 'duration', 'period of the background upload pass'),
-  s('uploadDelay', 'duration', 'a flushed block is uploaded once idle this long'),
-  s('shutdownTimeout', 'duration', 'how long shutdown waits for requests and uploads'),
-  s('maxBody', 'size', 'largest request body accepted'),
+  s('uploadInterval', 'duration', 'period of the background upload pass (default 1s)'),
+  s('uploadDelay', 'duration', 'a flushed block is uploaded once idle this long (default 2s)'),
+  s(
+    'shutdownTimeout',
+    'duration',
+    'how long shutdown waits for requests and uploads (default 30s)',
+  ),
+  s('maxBody', 'size', 'largest request body accepted (default 64GiB)'),
 ]
 
 /** Looks a setting up by key. */

@@ -19,6 +19,28 @@ export const DefaultPort = 7474
 export const DefaultMaxBody = 64 * 1024 ** 3
 /** Default shutdown budget for in-flight requests plus the upload drain. */
 export const DefaultShutdownTimeoutMs = 30_000
+/**
+ * Default period of the background upload pass and idle delay before a flushed block is
+ * uploaded. The engine has the same defaults; the configuration passes them explicitly so
+ * what `config` and the start-up banner print is exactly what runs.
+ */
+export const DefaultUploadIntervalMs = 1_000
+/** See {@link DefaultUploadIntervalMs}. */
+export const DefaultUploadDelayMs = 2_000
+
+/** Deduced sizing labels (`deduceDefaults`) by the flag of the setting they size. */
+const FLOOR_FLAGS: Readonly<Record<string, string>> = {
+  local_store_size: 'local-max-disk',
+  read_buffer_size: 'read-buffer',
+  parallel_syncs: 'parallel-uploads',
+  parallel_fetches: 'parallel-fetches',
+}
+const FLOOR_KEYS: Readonly<Record<string, SettingKey>> = {
+  local_store_size: 'localMaxDisk',
+  read_buffer_size: 'readBuffer',
+  parallel_syncs: 'parallelUploads',
+  parallel_fetches: 'parallelFetches',
+}
 
 /** Where a value came from. */
 export type SettingSource = 'flag' | 'env' | 'file' | 'default' | 'deduced'
@@ -47,7 +69,7 @@ export interface ServeConfig {
   readonly localDir: string
   readonly localMaxDisk: number
   readonly localMaxMemory: number
-  readonly fsync?: boolean | undefined
+  readonly fsync: boolean
   /** The remote URL as given (undefined: local-only). */
   readonly remote?: string | undefined
   readonly remoteConfig?: RemoteConfig | undefined
@@ -65,8 +87,8 @@ export interface ServeConfig {
   readonly prefetchWorkers: number
   readonly parallelUploads: number
   readonly parallelFetches: number
-  readonly uploadInterval?: number | undefined
-  readonly uploadDelay?: number | undefined
+  readonly uploadInterval: number
+  readonly uploadDelay: number
   readonly shutdownTimeout: number
   readonly maxBody: number
 }
@@ -76,7 +98,10 @@ export interface ResolvedConfig {
   readonly config: ServeConfig
   /** Source of every setting that has a value. */
   readonly sources: Readonly<Partial<Record<SettingKey, SettingSource>>>
-  /** Deduced values clamped to their floors (from `deduceDefaults`). */
+  /**
+   * Deduced values clamped to their floors, named by their flag (`parallel-uploads floored
+   * at 4`); only those in effect (not overridden by a flag, env or file).
+   */
   readonly floorsHit: readonly string[]
   /** Settings that were given but have no effect. */
   readonly warnings: readonly string[]
@@ -187,7 +212,7 @@ export function resolveConfig(inputs: ConfigInputs, deduced: DeducedDefaults): R
     localDir: resolve(cwd, pick('localDir', resolve(dataDir, 'blocks'))),
     localMaxDisk: pick('localMaxDisk', deduced.localStoreSize, 'deduced'),
     localMaxMemory: pick('localMaxMemory', deduced.maxPendingSize, 'deduced'),
-    fsync: optional('fsync'),
+    fsync: pick('fsync', true),
     remote,
     remoteConfig: remote === undefined ? undefined : parseRemoteUrl(remote, s3, cwd),
     s3Endpoint: s3.endpoint,
@@ -201,15 +226,21 @@ export function resolveConfig(inputs: ConfigInputs, deduced: DeducedDefaults): R
     retentionTtl,
     durability: pick('durability', 'local'),
     readBuffer: pick('readBuffer', deduced.readBufferSize, 'deduced'),
-    prefetchWorkers: pick('prefetchWorkers', deduced.prefetchWorkers, 'deduced'),
+    prefetchWorkers: pick('prefetchWorkers', deduced.prefetchWorkers),
     parallelUploads: pick('parallelUploads', deduced.parallelSyncs, 'deduced'),
     parallelFetches: pick('parallelFetches', deduced.parallelFetches, 'deduced'),
-    uploadInterval: optional('uploadInterval'),
-    uploadDelay: optional('uploadDelay'),
+    uploadInterval: pick('uploadInterval', DefaultUploadIntervalMs),
+    uploadDelay: pick('uploadDelay', DefaultUploadDelayMs),
     shutdownTimeout: pick('shutdownTimeout', DefaultShutdownTimeoutMs),
     maxBody: pick('maxBody', DefaultMaxBody),
   }
-  return { config, sources, floorsHit: deduced.hitFloors(), warnings }
+  const floorsHit = deduced.hitFloors().flatMap((text) => {
+    const label = Object.keys(FLOOR_FLAGS).find((l) => text.startsWith(`${l} `))
+    if (label === undefined) return [text]
+    if (sources[FLOOR_KEYS[label]!] !== 'deduced') return []
+    return [`${FLOOR_FLAGS[label]}${text.slice(label.length)}`]
+  })
+  return { config, sources, floorsHit, warnings }
 }
 
 /**

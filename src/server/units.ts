@@ -75,3 +75,43 @@ export function formatDuration(ms: number): string {
   }
   return `${ms / 1000}s`
 }
+
+/**
+ * A byte count for people, in the unit that keeps it short: `0 B`, `512 B`, `4 KiB`,
+ * `3.2 MiB`, `1.5 GiB`, `2 TiB` (powers of 1024; at most one decimal).
+ */
+export function formatSize(bytes: number): string {
+  if (!Number.isFinite(bytes)) return String(bytes)
+  const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB']
+  if (Math.abs(bytes) < 1024) return `${bytes} B`
+  let value = bytes / 1024
+  let i = 0
+  while (Math.abs(value) >= 1024 && i < units.length - 1) {
+    value /= 1024
+    i++
+  }
+  return `${value.toFixed(1).replace(/\.0$/, '')} ${units[i]}`
+}
+
+/**
+ * An elapsed time for people, rounded to its largest unit: `850 ms`, `12 s`, `4 min 5 s`,
+ * `3 h 20 min`, `2 d 4 h`.
+ */
+export function formatElapsed(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return String(ms)
+  if (ms < 1000) return `${Math.round(ms)} ms`
+  const s = Math.floor(ms / 1000)
+  if (s < 60) return `${s} s`
+  const pairs: [number, string, number, string][] = [
+    [86_400, 'd', 3600, 'h'],
+    [3600, 'h', 60, 'min'],
+    [60, 'min', 1, 's'],
+  ]
+  for (const [big, bigName, small, smallName] of pairs) {
+    if (s >= big) {
+      const rest = Math.floor((s % big) / small)
+      return `${Math.floor(s / big)} ${bigName}${rest > 0 ? ` ${rest} ${smallName}` : ''}`
+    }
+  }
+  return `${s} s`
+}

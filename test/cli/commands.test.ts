@@ -103,7 +103,7 @@ describe('CLI commands (built, via execFile)', () => {
     const data = patternBytes(2 * 1024 * 1024, 5)
     const r = await cliWithStdin(['put', '-', 'piped', ...d], data)
     assert.equal(r.code, 0)
-    assert.equal(r.stdout, `piped: ${data.length} bytes, finalized: false\n`)
+    assert.equal(r.stdout, `piped: ${data.length} bytes (2 MiB), finalized: false\n`)
     const back = await cli(['get', 'piped', '-', ...d])
     assert.ok(back.stdout.equals(data))
     assert.equal(back.stderr, '')
@@ -187,11 +187,19 @@ describe('CLI commands (built, via execFile)', () => {
       DITTO_READ_BUFFER: '128MiB',
     })
     const out = JSON.parse(r.stdout.toString())
-    assert.deepEqual(out.settings.port, { value: 9999, source: 'flag' })
-    assert.deepEqual(out.settings.readBuffer, { value: 128 * 1024 * 1024, source: 'env' })
-    assert.deepEqual(out.settings.s3SecretAccessKey, { value: '(set)', source: 'env' })
+    assert.deepEqual(out.settings.port, { flag: 'port', value: 9999, source: 'flag' })
+    assert.deepEqual(out.settings.readBuffer, {
+      flag: 'read-buffer',
+      value: 128 * 1024 * 1024,
+      source: 'env',
+    })
+    assert.deepEqual(out.settings.s3SecretAccessKey, {
+      flag: 's3-secret-access-key',
+      value: '(set)',
+      source: 'env',
+    })
     assert.ok(!r.stdout.toString().includes('very-secret'))
     const human = await cli(['config'])
-    assert.match(human.stdout.toString(), /localMaxDisk\s+.*\(deduced\)/)
+    assert.match(human.stdout.toString(), /local-max-disk\s+.*\(deduced from this machine\)/)
   })
 })

@@ -15,8 +15,8 @@ describe('ditto-blockstore CLI (built)', () => {
   it('prints the deduced configuration as JSON', async () => {
     const { stdout } = await run(process.execPath, [bin, 'config', '--json'])
     const out = JSON.parse(stdout) as { deduced: Record<string, number>; floorsHit: string[] }
-    assert.ok(out.deduced.localStoreSize! >= 256 * 2 ** 20)
-    assert.equal(out.deduced.prefetchWorkers, 4)
+    assert.ok(out.deduced['local-max-disk']! >= 256 * 2 ** 20)
+    assert.equal(out.deduced['prefetch-workers'], 4)
     assert.ok(Array.isArray(out.floorsHit))
   })
 

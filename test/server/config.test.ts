@@ -32,6 +32,7 @@ describe('configuration', () => {
       dir: '/w/data/blocks',
       maxDiskBytes: 4 * GiB,
       maxMemoryBytes: 2 * GiB,
+      fsync: true,
     })
     assert.equal(options.remote, undefined)
   })
@@ -107,8 +108,43 @@ describe('configuration', () => {
 
   it('prints the floors a small machine hits', () => {
     const lines = describeConfig(resolveConfig({}, tiny)).join('\n')
-    assert.match(lines, /floor hit: local_store_size floored at 256 MiB/)
-    assert.match(lines, /floor hit: parallel_syncs/)
+    assert.match(lines, /floor hit: local-max-disk floored at 256 MiB/)
+    assert.match(lines, /floor hit: parallel-uploads/)
+    // A floor the user overrode does not apply, so it is not reported.
+    const given = describeConfig(resolveConfig({ flags: { parallelUploads: '2' } }, tiny))
+    assert.ok(!given.join('\n').includes('parallel-uploads floored'))
+  })
+
+  it('prints every setting by its flag with the value the engine runs with', () => {
+    const resolved = resolveConfig({ cwd: '/w', env: { DITTO_UPLOAD_DELAY: '5s' } }, machine)
+    const text = describeConfig(resolved).join('\n')
+    assert.doesNotMatch(text, /engine default/)
+    assert.doesNotMatch(text, /parallel_syncs|parallelUploads|uploadInterval/)
+    assert.match(text, /^ {2}parallel-uploads +8 +\(deduced from this machine\)$/m)
+    assert.match(text, /^ {2}upload-interval +1s +\(default\)$/m)
+    assert.match(text, /^ {2}upload-delay +5s +\(environment DITTO_UPLOAD_DELAY\)$/m)
+    assert.match(text, /^ {2}fsync +on +\(default\)$/m)
+    assert.match(text, /^ {2}local-max-disk +4 GiB +\(deduced from this machine\)$/m)
+    // What is printed is what the engine gets.
+    const options = toBlockStoreOptions(resolved.config)
+    assert.equal(options.syncer?.uploadIntervalMs, 1000)
+    assert.equal(options.syncer?.uploadDelayMs, 5000)
+    assert.equal(options.syncer?.parallelUploads, 8)
+  })
+
+  it('tells the truth about the token: none on loopback, generated beyond it, set when given', () => {
+    const line = (inputs: Parameters<typeof resolveConfig>[0]) =>
+      describeConfig(resolveConfig(inputs, machine)).find((l) => /^ {2}token /.test(l)) ?? ''
+    assert.match(line({}), /none \(loopback only/)
+    const open = resolveConfig({ flags: { host: '0.0.0.0' } }, machine)
+    assert.match(line({ flags: { host: '0.0.0.0' } }), /generated at start/)
+    assert.doesNotMatch(line({ flags: { host: '0.0.0.0' } }), /none/)
+    assert.deepEqual((configToJSON(open).settings as Record<string, unknown>).token, {
+      flag: 'token',
+      value: '(generated)',
+      source: 'generated',
+    })
+    assert.match(line({ flags: { host: '0.0.0.0', token: 't0k' } }), /\(set\) +\(flag\)/)
   })
 
   it('rejects bad values naming the setting and its source', () => {
