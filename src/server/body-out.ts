@@ -19,8 +19,10 @@ import type { ByteRange } from './range.js'
  * it, which for a 1 GiB GET filled the (deduced, gigabytes large) read buffer: 1.1 GiB RSS.
  */
 export const OutChunkBytes = 1024 * 1024
-/** Buffers one response may hold: one being read, two queued in the socket. */
-const PoolBuffers = 3
+/** Reads started ahead of the socket: the next chunks are on their way while one is sent. */
+const ReadsAhead = 1
+/** Buffers one response may hold: those being read, two queued in the socket. */
+const PoolBuffers = ReadsAhead + 2
 
 /** One chunk read into a pooled buffer. */
 interface Chunk {
@@ -28,7 +30,7 @@ interface Chunk {
   readonly release: () => void
 }
 
-/** Reads the chunks of some ranges in order, one read ahead of the consumer. */
+/** Reads the chunks of some ranges in order, {@link ReadsAhead} reads ahead of the consumer. */
 class ChunkReader {
   readonly #engine: BlockStore
   readonly #id: string
@@ -37,8 +39,8 @@ class ChunkReader {
   readonly #free: Buffer[] = []
   #allocated = 0
   readonly #bufferBytes: number
-  #waiting: (() => void) | undefined
-  #ahead: Promise<Chunk> | undefined
+  readonly #waiting: (() => void)[] = []
+  readonly #ahead: Promise<Chunk>[] = []
 
   constructor(engine: BlockStore, id: string, ranges: readonly ByteRange[], options: AbortOptions) {
     this.#engine = engine
@@ -50,24 +52,26 @@ class ChunkReader {
     this.#bufferBytes = Math.min(OutChunkBytes, total)
   }
 
-  /** The next chunk; starts reading the one after it before returning. */
+  /** The next chunk; keeps {@link ReadsAhead} reads going behind it. */
   async next(): Promise<Chunk> {
-    const current = this.#ahead ?? this.#start()
+    this.#fill()
+    const current = this.#ahead.shift()
     if (current === undefined) throw new RangeError('no chunk left to read')
-    this.#ahead = undefined
     const chunk = await current
-    this.#ahead = this.#start()
+    this.#fill()
     return chunk
   }
 
-  #start(): Promise<Chunk> | undefined {
-    const step = this.#positions.next()
-    if (step.done === true) return undefined
-    const [offset, length] = step.value
-    const read = this.#read(offset, length)
-    // Awaited by the next `next()`; until then a failure must not count as unhandled.
-    read.catch(() => {})
-    return read
+  #fill(): void {
+    while (this.#ahead.length < ReadsAhead) {
+      const step = this.#positions.next()
+      if (step.done === true) return
+      const [offset, length] = step.value
+      const read = this.#read(offset, length)
+      // Awaited by a later `next()`; until then a failure must not count as unhandled.
+      read.catch(() => {})
+      this.#ahead.push(read)
+    }
   }
 
   async #read(offset: number, length: number): Promise<Chunk> {
@@ -77,9 +81,7 @@ class ChunkReader {
       if (released) return
       released = true
       this.#free.push(buf)
-      const wake = this.#waiting
-      this.#waiting = undefined
-      wake?.()
+      this.#waiting.shift()?.()
     }
     try {
       const dest = buf.subarray(0, length)
@@ -108,9 +110,7 @@ class ChunkReader {
         return Buffer.allocUnsafe(this.#bufferBytes)
       }
       this.#options.signal?.throwIfAborted()
-      await new Promise<void>((resolve) => {
-        this.#waiting = resolve
-      })
+      await new Promise<void>((resolve) => this.#waiting.push(resolve))
     }
   }
 }
