@@ -1,10 +1,14 @@
 /**
  * The HTTP server against the engine called in-process, on the same fs + SQLite stores:
  * sequential PUT and GET throughput, and 4 KiB PUT+GET requests per second from a bounded
- * concurrent fetch loop on loopback with the event-loop delay p99 seen meanwhile.
+ * concurrent fetch loop on loopback with the event-loop delay p99 seen meanwhile. The GET is
+ * also read by curl in its own process, which measures the server without the in-process
+ * fetch client's work competing for the same thread.
  */
+import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { promisify } from 'node:util'
 import type { BlockStore } from '../../src/core/block-store.js'
 import { openBlockStore } from '../../src/engine/open.js'
 import { BlockStoreServer } from '../../src/server/block-store-server.js'
@@ -12,6 +16,7 @@ import { readToStream, writeFromStream } from '../../src/server/payload-stream.j
 import { type Comparison, median, medianOf, mibPerSecond, type Workload } from '../harness.js'
 
 const MiB = 1024 * 1024
+const run = promisify(execFile)
 
 function source(total: number, seed: number): () => AsyncGenerator<Uint8Array> {
   const chunk = new Uint8Array(MiB)
@@ -94,6 +99,11 @@ const workload: Workload = {
         if (n !== total) throw new Error(`GET returned ${n} bytes`)
         return mibPerSecond(total, performance.now() - t0)
       })
+      // The same GET read by curl in its own process: the server's rate without the fetch
+      // client's own work (undici, web streams) sharing this event loop.
+      const curlGet = await medianOf(ctx.repetitions, () =>
+        curlRate(`${server.url}/v1/payloads/seq/1`),
+      )
       const engineGet = await medianOf(ctx.repetitions, async () => {
         const t0 = performance.now()
         for await (const _ of readToStream(engine, 'seq/1', 0, total)) {
@@ -126,7 +136,7 @@ const workload: Workload = {
         ),
       )
       ctx.log(
-        `PUT ${httpPut.toFixed(0)} vs ${enginePut.toFixed(0)} MiB/s, GET ${httpGet.toFixed(0)} vs ${engineGet.toFixed(0)} MiB/s, 4 KiB ${httpSmall.toFixed(0)} vs ${engineSmall.toFixed(0)} ops/s`,
+        `PUT ${httpPut.toFixed(0)} vs ${enginePut.toFixed(0)} MiB/s, GET ${httpGet.toFixed(0)} (curl ${curlGet.toFixed(0)}) vs ${engineGet.toFixed(0)} MiB/s, 4 KiB ${httpSmall.toFixed(0)} vs ${engineSmall.toFixed(0)} ops/s`,
       )
       const size = `${total / MiB} MiB`
       return [
@@ -143,6 +153,14 @@ const workload: Workload = {
           unit: 'MiB/s',
           higherIsBetter: true,
           value: httpGet,
+          baselineName: 'engine in-process readAt',
+          baseline: engineGet,
+        },
+        {
+          name: `sequential GET ${size} over HTTP, read by curl (another process)`,
+          unit: 'MiB/s',
+          higherIsBetter: true,
+          value: curlGet,
           baselineName: 'engine in-process readAt',
           baseline: engineGet,
         },
@@ -171,6 +189,12 @@ const workload: Workload = {
   },
 }
 export default workload
+
+/** MiB/s of one GET of `url` by curl, written to /dev/null. */
+async function curlRate(url: string): Promise<number> {
+  const { stdout } = await run('curl', ['-sf', '-o', '/dev/null', '-w', '%{speed_download}', url])
+  return Number(stdout) / MiB
+}
 
 /** A web ReadableStream over an async iterator (Node 20 lacks ReadableStream.from). */
 function readableFrom(it: AsyncIterator<Uint8Array>): ReadableStream<Uint8Array> {

@@ -282,6 +282,19 @@ export const ERROR_CODES = {
     smb: SMB_SHARING,
     transient: true,
   },
+  /**
+   * The metadata says a block exists and is not uploaded yet, but its bytes are on another
+   * node's local disk (nodes sharing one metadata store): only that node can serve it until
+   * its upload completes, so retrying later succeeds. Reported like a remote outage.
+   */
+  BS_BLOCK_NOT_LOCAL: {
+    message: 'block not uploaded yet and held by another node',
+    http: 503,
+    nfs3: NFS3_JUKEBOX,
+    nfs4: NFS4_DELAY,
+    smb: SMB_NOT_READY,
+    transient: true,
+  },
   /** A bad request that fits no narrower code (malformed header, bad query parameter). */
   BS_INVALID_ARGUMENT: {
     message: 'invalid argument',

@@ -3,11 +3,12 @@
  * eviction and the Prometheus exposition.
  */
 import { BlockStoreError } from '../core/errors.js'
+import { MinGcGracePeriodMs } from '../core/gc.js'
 import { assertPayloadId } from '../core/payload-id.js'
 import { queryBoolean, queryInteger, sendJson } from './http-io.js'
 import type { RequestContext } from './request-context.js'
 import type { Route } from './router.js'
-import { parseDuration } from './units.js'
+import { formatDuration, parseDuration } from './units.js'
 
 /** Largest page of `GET /v1/payloads`. */
 export const MaxListLimit = 10_000
@@ -69,15 +70,46 @@ async function evict(ctx: RequestContext): Promise<void> {
   sendJson(ctx.res, 200, report)
 }
 
+/** `?gracePeriod=90m` (or plain milliseconds), never under the engine's floor. */
+function gracePeriod(ctx: RequestContext): number | undefined {
+  const text = ctx.query.get('gracePeriod')
+  if (text === null) return undefined
+  let ms: number
+  try {
+    ms = parseDuration(text, 'gracePeriod')
+  } catch {
+    throw new BlockStoreError(
+      'BS_INVALID_ARGUMENT',
+      `gracePeriod "${text}" is not a duration (e.g. 90m, 2h, 3600s, or milliseconds)`,
+    )
+  }
+  // Checked here so a client gets a 400 naming the floor; the engine would refuse it too.
+  if (ms < MinGcGracePeriodMs) {
+    throw new BlockStoreError(
+      'BS_INVALID_ARGUMENT',
+      `gracePeriod "${text}" is under the ${formatDuration(MinGcGracePeriodMs)} floor: a younger unreferenced object may belong to an upload whose row is not committed yet`,
+    )
+  }
+  return ms
+}
+
 async function gc(ctx: RequestContext): Promise<void> {
   const dryRun = queryBoolean(ctx.query, 'dryRun') ?? false
+  const gracePeriodMs = gracePeriod(ctx)
+  const maxDeletions = queryInteger(ctx.query, 'maxDeletions', 'BS_INVALID_ARGUMENT', false)
+  const prefix = ctx.query.get('prefix') ?? undefined
   const signal = withTimeout(ctx)
+  const options = {
+    dryRun,
+    ...(prefix === undefined ? {} : { prefix }),
+    ...(maxDeletions === undefined ? {} : { maxDeletions }),
+    ...(gracePeriodMs === undefined ? {} : { gracePeriodMs }),
+    signal,
+  }
   // The engine collects itself unless the server was given another runner; a local-only
   // engine answers BS_NOT_SUPPORTED (501): it has no remote objects.
   const report =
-    ctx.gc === undefined
-      ? await ctx.engine.collectGarbage({ dryRun, signal })
-      : await ctx.gc({ dryRun, signal })
+    ctx.gc === undefined ? await ctx.engine.collectGarbage(options) : await ctx.gc(options)
   sendJson(ctx.res, 200, report)
 }
 

@@ -10,12 +10,32 @@ import { BlockStoreError, isBlockStoreError } from '../core/errors.js'
 import { handleAdmin } from './admin-handlers.js'
 import { BearerAuth, isLoopbackHost } from './auth.js'
 import { DefaultMaxBody, DefaultPort } from './config.js'
-import { sendError } from './http-io.js'
+import { errorBody, sendError } from './http-io.js'
 import { lingerThenClose } from './linger.js'
 import { ServerMetrics } from './metrics.js'
 import { handleAction, handlePayload } from './payload-handlers.js'
 import type { GcRunner, RequestContext } from './request-context.js'
 import { matchRoute } from './router.js'
+
+/**
+ * One line per failed request: method, path (without the query, which may carry names a log
+ * reader need not see), status, code, duration; "aborted" when the body had already started
+ * and the connection was cut instead.
+ */
+function failureLine(
+  req: IncomingMessage,
+  res: ServerResponse,
+  err: unknown,
+  signal: AbortSignal,
+  aborted: boolean,
+  ms: number,
+): string {
+  const path = (req.url ?? '/').split('?')[0]
+  const code = !isBlockStoreError(err) && signal.aborted ? 'client went away' : errorBody(err).code
+  const status = aborted ? `${res.statusCode} aborted` : String(res.statusCode)
+  const message = isBlockStoreError(err) ? `: ${err.message}` : ''
+  return `${req.method} ${path} ${status} ${code} ${ms.toFixed(0)}ms${message}`
+}
 
 /** Largest request head (request line plus headers). */
 export const MaxHeaderBytes = 16 * 1024
@@ -163,12 +183,14 @@ export class BlockStoreServer implements AsyncDisposable {
       if (!isBlockStoreError(err) && !signal.aborted) {
         this.#logger?.error(`${req.method} ${routeName} failed`, err)
       }
+      const aborted = res.headersSent
       if (!res.destroyed) {
         sendError(res, err)
         // The unread rest of a refused body is read for a bounded time and size, then the
         // connection closes: the client can read the error, but cannot stream to us forever.
-        lingerThenClose(req, res)
+        if (!aborted) lingerThenClose(req, res)
       }
+      this.#logger?.warn(failureLine(req, res, err, signal, aborted, performance.now() - started))
     } finally {
       this.metrics.observeRequest(
         routeName,

@@ -1,9 +1,13 @@
 /**
  * Prometheus metrics of one server (its own prom-client registry, never the global one).
  * Engine figures are read from one `engine.stats()` snapshot per scrape through `collect`
- * callbacks; HTTP figures are recorded as requests finish.
+ * callbacks; HTTP figures are recorded as requests finish; prom-client's default `process_*`
+ * and `nodejs_*` metrics (memory, heap, GC, CPU, descriptors, handles) describe the process.
+ * Their `nodejs_eventloop_lag_*` gauges reset their histogram at each scrape and miss a stall
+ * that starts right after one (a 60 ms stall read as 10-16 ms), so the server keeps its own
+ * `ditto_event_loop_delay_seconds` beside them.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import type { BlockStore, BlockStoreStats } from '../core/block-store.js'
 import { EventLoopDelay } from './event-loop-delay.js'
 
@@ -228,6 +232,7 @@ export class ServerMetrics {
       registers: [r],
     })
     this.eventLoopDelay = new EventLoopDelay(r)
+    collectDefaultMetrics({ register: r })
   }
 
   /** Records one finished request. */

@@ -6,6 +6,12 @@ import type { ServerMetrics } from './metrics.js'
 /** Options of a garbage collection run (`POST /v1/gc`). */
 export interface GcRunOptions {
   readonly dryRun: boolean
+  /** Only remote keys starting with this string (`?prefix=`). */
+  readonly prefix?: string | undefined
+  /** Stop after this many orphans, 0 unlimited (`?maxDeletions=`). */
+  readonly maxDeletions?: number | undefined
+  /** Grace period in ms, never under the engine's 5 minute floor (`?gracePeriod=`). */
+  readonly gracePeriodMs?: number | undefined
   readonly signal?: AbortSignal | undefined
 }
 

@@ -146,6 +146,8 @@ export class Fetcher {
     try {
       return await fn(budget.signal)
     } catch (err) {
+      // A read failing because the remote is unreachable counts against its health.
+      this.#health?.reportReadFailure(budget.signal.aborted ? new Error('fetch timed out') : err)
       if (budget.signal.aborted) {
         throw new BlockStoreError(
           'BS_REMOTE_UNAVAILABLE',
@@ -159,6 +161,14 @@ export class Fetcher {
           `block ${row.id} is recorded as remote but object ${row.blockStoreKey} is missing`,
           { cause: err, op: 'download', key: row.blockStoreKey },
         )
+      }
+      if (isBlockStoreError(err, 'BS_UNAVAILABLE')) {
+        // Said of the remote, so the client can tell it from a local-tier failure.
+        throw new BlockStoreError('BS_REMOTE_UNAVAILABLE', err.message, {
+          cause: err,
+          op: 'download',
+          key: row.blockStoreKey,
+        })
       }
       throw err
     } finally {

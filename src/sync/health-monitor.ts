@@ -96,6 +96,28 @@ export class HealthMonitor {
     return this.#running
   }
 
+  /**
+   * Reports a failed remote read. Only failures that say the remote itself is unreachable
+   * count (see {@link isRemoteOutage}): a missing or corrupt object shows the remote answered.
+   * A counted failure is one failed probe, and it starts a probe at once: when that probe
+   * fails too the remote is marked unhealthy without waiting for the threshold, because two
+   * independent failures in a row are evidence enough and readers should stop waiting on a
+   * dead remote now, not after several probe periods. A probe that succeeds clears the count.
+   */
+  reportReadFailure(err: unknown): void {
+    if (this.#probe === undefined || this.#stop.signal.aborted || !isRemoteOutage(err)) return
+    this.#failures++
+    this.#lastError = `remote read failed: ${err instanceof Error ? err.message : String(err)}`
+    if (!this.#healthy) return
+    if (this.#failures >= this.#threshold) {
+      this.#markUnhealthy()
+      return
+    }
+    void this.probeNow().then((ok) => {
+      if (!ok && this.#healthy && !this.#stop.signal.aborted) this.#markUnhealthy()
+    })
+  }
+
   /** True when the remote is considered reachable (always true without a probe). */
   isHealthy(): boolean {
     return this.#healthy
@@ -188,6 +210,29 @@ export class HealthMonitor {
     }, delay)
     this.#timer.unref()
   }
+}
+
+/** Codes of remote read failures that say nothing about the remote's reachability. */
+const NOT_AN_OUTAGE = new Set([
+  // The remote answered: the object is missing or its bytes are wrong (data loss, not an outage).
+  'BS_BLOCK_NOT_FOUND',
+  'BS_INTEGRITY_CHECK_FAILED',
+  // Our own state or a bad request, not the remote's.
+  'BS_STORE_CLOSED',
+  'BS_INVALID_ARGUMENT',
+  'BS_INVALID_OFFSET',
+  'BS_INVALID_SIZE',
+])
+
+/**
+ * True when a failed remote read means the remote itself is unreachable or unusable (network,
+ * I/O errors, timeouts, refused credentials), so it counts against its health. A cancelled
+ * read (the reader went away) does not count.
+ */
+export function isRemoteOutage(err: unknown): boolean {
+  if (!(err instanceof Error) || err.name === 'AbortError') return false
+  const code = (err as { code?: unknown }).code
+  return !(typeof code === 'string' && NOT_AN_OUTAGE.has(code))
 }
 
 function positive(value: number | undefined, fallback: number): number {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, stat, utimes } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -23,6 +23,87 @@ describe('garbage collection through the server and the CLI', () => {
   after(async () => {
     if (server !== undefined) await stopServer(server)
     await rm(dir, { recursive: true, force: true })
+  })
+
+  it('maps gracePeriod, prefix, maxDeletions and dryRun onto the collection, and refuses bad values with 400 changing nothing', async () => {
+    const remoteDir = join(dir, 'params-remote')
+    server = await startServer([
+      '--data-dir',
+      join(dir, 'params-data'),
+      '--remote',
+      `file://${remoteDir}`,
+    ])
+    const url = server.url
+    const put = async (id: string, seed: number): Promise<Uint8Array> => {
+      const body = new Uint8Array(50_000).map((_, i) => (i * seed) & 255)
+      const res = await fetch(`${url}/v1/payloads/${id}`, { method: 'PUT', body })
+      assert.equal(res.status, 201)
+      await res.arrayBuffer()
+      return body
+    }
+    const kept = await put('keep', 3)
+    await put('gone1', 5)
+    await put('gone2', 7)
+    assert.equal((await fetch(`${url}/v1/drain`, { method: 'POST' })).status, 200)
+    for (const id of ['gone1', 'gone2']) {
+      assert.equal((await fetch(`${url}/v1/payloads/${id}`, { method: 'DELETE' })).status, 204)
+    }
+    // Every object is two hours old: older than 90 minutes, younger than three hours.
+    const objects = async (): Promise<string[]> => {
+      const files: string[] = []
+      for (const e of await readdir(remoteDir, { recursive: true })) {
+        if (!e.startsWith('.') && (await stat(join(remoteDir, e))).isFile()) files.push(e)
+      }
+      return files
+    }
+    const old = new Date(Date.now() - 2 * 3600_000)
+    for (const f of await objects()) await utimes(join(remoteDir, f), old, old)
+    assert.equal((await objects()).length, 3)
+    const gc = async (
+      query: string,
+    ): Promise<{ status: number; body: Record<string, unknown> }> => {
+      const res = await fetch(`${url}/v1/gc?${query}`, { method: 'POST' })
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> }
+    }
+    for (const [query, field] of [
+      ['gracePeriod=abc', 'gracePeriod'],
+      ['gracePeriod=-5m', 'gracePeriod'],
+      ['gracePeriod=4m', 'floor'],
+      ['gracePeriod=299999', 'floor'],
+      ['maxDeletions=-1', 'maxDeletions'],
+      ['maxDeletions=1.5', 'maxDeletions'],
+      ['dryRun=maybe', 'dryRun'],
+    ] as const) {
+      const { status, body } = await gc(query)
+      assert.equal(status, 400, query)
+      assert.equal(body.code, 'BS_INVALID_ARGUMENT', query)
+      assert.match(String(body.message), new RegExp(field), query)
+    }
+    assert.equal((await objects()).length, 3, 'a refused request deletes nothing')
+
+    let r = await gc('dryRun=1&gracePeriod=3h')
+    assert.equal(r.status, 200)
+    assert.deepEqual([r.body.young, r.body.orphaned, r.body.referenced], [2, 0, 1])
+    r = await gc('dryRun=1&gracePeriod=10800000')
+    assert.deepEqual([r.body.young, r.body.orphaned], [2, 0], 'plain milliseconds')
+    r = await gc('dryRun=1&gracePeriod=90m')
+    assert.deepEqual([r.body.young, r.body.orphaned, r.body.deleted], [0, 2, 0])
+    r = await gc('dryRun=1&gracePeriod=90m&prefix=blocks%2Fzz')
+    assert.equal(r.body.objectsScanned, 0, 'no key starts with blocks/zz')
+    r = await gc('dryRun=1&gracePeriod=90m&prefix=blocks%2F')
+    assert.equal(r.body.objectsScanned, 3)
+
+    r = await gc('gracePeriod=90m&maxDeletions=1')
+    assert.equal(r.status, 200)
+    assert.deepEqual([r.body.dryRun, r.body.deleted, r.body.stoppedEarly], [false, 1, true])
+    assert.equal((await objects()).length, 2)
+    r = await gc('gracePeriod=90m')
+    assert.deepEqual([r.body.deleted, r.body.stoppedEarly], [1, false])
+    assert.equal((await objects()).length, 1)
+    const back = await fetch(`${url}/v1/payloads/keep`)
+    assert.deepEqual(new Uint8Array(await back.arrayBuffer()), kept)
+    await stopServer(server)
+    server = undefined
   })
 
   it('runs a dry-run collection over HTTP and reports real counts', async () => {

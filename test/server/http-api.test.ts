@@ -185,6 +185,26 @@ describe('HTTP API (spawned server, embedded defaults)', () => {
     assert.equal((await fetch(`${base}/v1/payloads?limit=0`)).status, 400)
   })
 
+  it("exposes prom-client's process and Node metrics in /metrics, with the process's real figures", async () => {
+    const text = await (await fetch(`${base}/metrics`)).text()
+    const value = (name: string): number => {
+      const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)
+      assert.ok(m !== null, `${name} missing`)
+      return Number(m[1])
+    }
+    const rss = value('process_resident_memory_bytes')
+    assert.ok(rss > 20 * 1024 * 1024 && rss <= (await server.peakRss()) * 1.5, `rss ${rss}`)
+    const fds = value('process_open_fds')
+    assert.ok(fds >= 3 && fds <= value('process_max_fds'), `fds ${fds}`)
+    assert.ok(value('process_cpu_seconds_total') > 0)
+    assert.ok(value('nodejs_heap_size_used_bytes') > 0)
+    assert.ok(value('nodejs_eventloop_lag_seconds') >= 0)
+    assert.match(text, /^# TYPE nodejs_gc_duration_seconds histogram$/m)
+    assert.match(text, new RegExp(`^nodejs_version_info\\{version="${process.version}"`, 'm'))
+    // Kept beside the defaults: it sees a stall right after a scrape, theirs does not.
+    assert.match(text, /^ditto_event_loop_delay_seconds\{stat="max"\} /m)
+  })
+
   it('reports stats, health, metrics, evict and drain; gc is 501 until the engine has it', async () => {
     const stats = await json(await fetch(`${base}/v1/stats`))
     assert.ok(stats.fileCount >= 1)

@@ -91,6 +91,15 @@ async function readPiece(
       // A Dirty row without bytes is a never-acknowledged leftover (a hole); any other
       // state promises bytes this store no longer has: never answer zeros for them.
       if (row.state !== BlockState.Dirty) {
+        // A row naming another block directory was written through another node sharing
+        // the metadata store: its bytes exist there and reach the remote with its upload.
+        if (row.localPath !== '' && row.localPath !== s.medium.localPath(p.id, idx)) {
+          throw new BlockStoreError(
+            'BS_BLOCK_NOT_LOCAL',
+            `block ${e.id} is not uploaded yet and its bytes are on another node sharing this metadata store; retry once that node has uploaded it`,
+            { op: 'readAt', payloadId: p.id, blockIdx: idx },
+          )
+        }
         throw new BlockStoreError(
           'BS_INTEGRITY_CHECK_FAILED',
           `block ${e.id} is not remote and its local copy is gone`,
