@@ -172,9 +172,15 @@ async function fetchOne(
       ctx.remote?.capabilities.rangeReads === true &&
       // A prefetch already fetching the whole block is cheaper to join than a new request.
       !fetcher.isFetching(row.blockStoreKey)
+    const part = view.subarray(from - offset, from - offset + avail)
     if (ranged) {
-      view.set(await fetcher.fetchRange(row, inBlock, avail, options), from - offset)
-    } else {
+      part.set(await fetcher.fetchRange(row, inBlock, avail, options))
+    } else if (
+      // Published by another reader or the prefetcher since this read checked the buffer:
+      // checked right before joining or starting a fetch, so no second GET of the block.
+      !ctx.buffer.contains(payloadId, idx) ||
+      ctx.buffer.get(payloadId, idx, part, inBlock) !== avail
+    ) {
       const data = await fetcher.fetchBlock(row, options)
       view.set(data.subarray(inBlock, inBlock + avail), from - offset)
       cacheFetched(ctx, payloadId, idx, data, generation)
@@ -286,6 +292,8 @@ export async function loadBlock(
   ) {
     return undefined
   }
+  // A demand read fetched it meanwhile: nothing left to prefetch.
+  if (ctx.buffer.contains(payloadId, idx)) return undefined
   const data = await ctx.fetcher.fetchBlock(row, opts)
   cacheLocally(ctx, payloadId, idx, data)
   return data
