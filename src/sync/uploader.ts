@@ -16,61 +16,26 @@ import type { LocalStore } from '../core/local-store.js'
 import type { MetadataStore } from '../core/metadata-store.js'
 import type { RemoteStore } from '../core/remote-store.js'
 import { hashOwnedBlock } from '../platform/hash-block.js'
+import type {
+  BlockUploadError,
+  UploaderOptions,
+  UploaderStats,
+  UploadOutcome,
+  UploadReport,
+} from './upload-types.js'
+
+export type {
+  BlockUploadError,
+  UploaderOptions,
+  UploaderStats,
+  UploadOutcome,
+  UploadReport,
+} from './upload-types.js'
 
 const log = debuglog('blockstore:sync')
 /** Commits retried while GC holds a fence on the key, waiting 20, 40, ... 1280 ms. */
 const FENCE_RETRIES = 7
 const FENCE_WAIT_MS = 20
-
-/** Options of an {@link Uploader}. */
-export interface UploaderOptions {
-  readonly local: LocalStore
-  readonly remote: RemoteStore
-  readonly metadata: MetadataStore
-  /** Uploads in flight at once (default 8). */
-  readonly parallelism?: number | undefined
-  /** First retry delay after a failed upload; doubles per failure (default 1 s). */
-  readonly backoffBaseMs?: number | undefined
-  /** Longest retry delay (default 5 min). */
-  readonly backoffMaxMs?: number | undefined
-  /** Rows listed per pass (default 1024). */
-  readonly batchSize?: number | undefined
-  /** Clock, for tests. */
-  readonly now?: (() => number) | undefined
-}
-
-/** What one upload of a block did. */
-export type UploadOutcome = 'uploaded' | 'deduplicated' | 'skipped' | 'superseded'
-
-/** A block that failed to upload, with the error. */
-export interface BlockUploadError {
-  readonly blockId: string
-  readonly error: Error
-}
-
-/** Result of a pass or a drain. */
-export interface UploadReport {
-  readonly uploaded: number
-  readonly deduplicated: number
-  /** Blocks written again while uploading: their bytes will be uploaded by a later pass. */
-  readonly superseded: number
-  readonly bytesUploaded: number
-  readonly failed: readonly BlockUploadError[]
-}
-
-/** Counters since the uploader was created. */
-export interface UploaderStats {
-  readonly uploaded: number
-  readonly deduplicated: number
-  readonly superseded: number
-  readonly failed: number
-  readonly bytesUploaded: number
-  readonly inFlight: number
-  /** Blocks waiting for their backoff to expire. */
-  readonly backingOff: number
-  readonly lastError: string | undefined
-  readonly lastErrorAt: number
-}
 
 interface Backoff {
   failures: number
@@ -166,6 +131,7 @@ export class Uploader {
     if (this.#inFlight.has(row.id)) return { outcome: 'skipped', bytes: 0 }
     this.#inFlight.add(row.id)
     let claimed: FileBlock | undefined
+    let release: (() => void) | undefined
     try {
       // Bytes and row version read together under the block lock: the claim below commits
       // only if the row is still at that version, so the bytes are the row's.
@@ -184,6 +150,8 @@ export class Uploader {
         return { outcome: 'superseded', bytes: 0 }
       }
       claimed = ref.claimed
+      // Identical blocks wait until this one is Remote: then they find it as their donor.
+      release = ref.release
       const uploaded = await this.#ensureObject(ref.key, data, hash, ref.shared, options)
       this.#backoff.delete(row.id)
       const done = await this.#metadata.compareAndPutFileBlock(
@@ -209,25 +177,19 @@ export class Uploader {
       if (claimed !== undefined) await this.#revert(claimed)
       throw this.#fail(row.id, err)
     } finally {
+      release?.()
       this.#inFlight.delete(row.id)
     }
   }
 
-  /** Writes one object, letting blocks with the same content key wait for it. */
+  /** Writes one object; the digest goes with the bytes (S3 signs it instead of re-hashing). */
   async #upload(
     key: string,
     data: Uint8Array,
     hash: ContentHash,
     options: AbortOptions,
   ): Promise<void> {
-    // The digest goes with the bytes: S3 signs it instead of hashing the body again.
-    const write = this.#remote.writeBlock(key, data, { ...options, sha256: hash })
-    this.#uploading.set(key, write)
-    try {
-      await write
-    } finally {
-      if (this.#uploading.get(key) === write) this.#uploading.delete(key)
-    }
+    await this.#remote.writeBlock(key, data, { ...options, sha256: hash })
   }
 
   /** Counters. */
@@ -253,14 +215,23 @@ export class Uploader {
     data: Uint8Array,
     hash: ContentHash,
     options: AbortOptions,
-  ): Promise<{ claimed: FileBlock | undefined; key: string; shared: boolean }> {
+  ): Promise<{
+    claimed: FileBlock | undefined
+    key: string
+    shared: boolean
+    /** Ends this block's announcement of the key (see {@link Uploader.#announce}). */
+    release: (() => void) | undefined
+  }> {
     for (let attempt = 0; ; attempt++) {
       const donor = await this.#metadata.findFileBlockByHash(hash, options)
       const key = donor?.blockStoreKey || formatContentKey(hash)
       // The same content being uploaded for another block right now: wait and reference it
       // instead of sending the same bytes twice.
       const sameContent = this.#uploading.get(key)
-      if (sameContent !== undefined) await sameContent.catch(() => {})
+      if (sameContent !== undefined) await sameContent
+      // Announced before the claim's commit (no await in between): an identical block
+      // looking now waits for this upload instead of sending the same bytes in parallel.
+      const release = sameContent === undefined ? this.#announce(key) : undefined
       try {
         const claimed = await this.#metadata.compareAndPutFileBlock(
           {
@@ -274,11 +245,32 @@ export class Uploader {
           base.version,
           options,
         )
-        return { claimed, key, shared: donor !== undefined || sameContent !== undefined }
+        // Not claimed (written meanwhile): nothing will be uploaded under this announcement.
+        if (claimed === undefined) release?.()
+        const shared = donor !== undefined || sameContent !== undefined
+        return { claimed, key, shared, release: claimed === undefined ? undefined : release }
       } catch (err) {
+        release?.()
         if (!isBlockStoreError(err, 'BS_BUSY') || attempt >= FENCE_RETRIES) throw err
         await sleep(FENCE_WAIT_MS * 2 ** attempt, undefined, options)
       }
+    }
+  }
+
+  /**
+   * Records that this block is about to upload `key`; the returned function ends that (call
+   * it once the upload settled, whatever its outcome). Waiters never fail with it: they go
+   * on to check the object themselves.
+   */
+  #announce(key: string): () => void {
+    let done!: () => void
+    const settled = new Promise<void>((resolve) => {
+      done = resolve
+    })
+    this.#uploading.set(key, settled)
+    return () => {
+      if (this.#uploading.get(key) === settled) this.#uploading.delete(key)
+      done()
     }
   }
 

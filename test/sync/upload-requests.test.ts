@@ -5,10 +5,15 @@
  */
 import assert from 'node:assert/strict'
 import { randomFillSync } from 'node:crypto'
-import { describe, it } from 'node:test'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
 import type { AbortOptions } from '../../src/core/abort.js'
 import { BlockSize } from '../../src/core/constants.js'
 import type { RemoteObjectInfo, WriteBlockOptions } from '../../src/core/remote-store.js'
+import { openBlockStore } from '../../src/engine/index.js'
+import { MemoryMetadataStore } from '../../src/meta/memory/memory-metadata-store.js'
 import { hashBlock } from '../../src/platform/hash-block.js'
 import { MemoryRemoteStore } from '../../src/remote/memory/index.js'
 import { openTestEngine, ScriptedRemote } from '../engine/engine-test-kit.js'
@@ -59,5 +64,37 @@ describe('upload requests per block', () => {
     assert.equal(report.deduplicated, 1)
     assert.equal(remote.calls.writeBlock, puts)
     assert.equal(remote.heads, 1)
+  })
+  it('uploads identical blocks drained together once', async () => {
+    const remote = new StatCountingRemote(new MemoryRemoteStore())
+    const metadata = await MemoryMetadataStore.open()
+    // Commits take a few ms, as on SQLite or PostgreSQL, so the uploads overlap.
+    const slow = new Proxy(metadata, {
+      get(target, p) {
+        const v = Reflect.get(target, p, target)
+        if (typeof v !== 'function') return v
+        if (p !== 'compareAndPutFileBlock') return v.bind(target)
+        return async (...args: Parameters<MemoryMetadataStore['compareAndPutFileBlock']>) => {
+          await new Promise((r) => setTimeout(r, 5))
+          return target.compareAndPutFileBlock(...args)
+        }
+      },
+    })
+    const dir = await mkdtemp(join(tmpdir(), 'upload-requests-'))
+    after(() => rm(dir, { recursive: true, force: true }))
+    await using engine = await openBlockStore({
+      local: { kind: 'fs', dir, maxDiskBytes: 0 },
+      remote,
+      metadata: slow,
+      syncer: { parallelUploads: 8, uploadIntervalMs: 3_600_000 },
+    })
+    const data = randomFillSync(new Uint8Array(BlockSize))
+    for (const pid of ['a', 'b', 'c', 'd']) {
+      await engine.writeAt(pid, data, 0)
+      await engine.flush(pid)
+    }
+    const report = await engine.drainAllUploads()
+    assert.deepEqual([report.uploaded, report.deduplicated], [1, 3])
+    assert.equal(remote.calls.writeBlock, 1)
   })
 })

@@ -16,7 +16,9 @@ export async function readBody(
   signal.addEventListener('abort', onAbort, { once: true })
   try {
     if (expected !== undefined) {
-      const out = new Uint8Array(expected)
+      // One allocation of the announced size, not zero-filled (every byte is overwritten or
+      // the read fails), with its own memory so the block can move to a hashing thread.
+      const out = new Uint8Array(Buffer.allocUnsafeSlow(expected).buffer, 0, expected)
       let at = 0
       for await (const chunk of stream) {
         if (at + chunk.byteLength > expected) throw truncated(expected, at + chunk.byteLength)
