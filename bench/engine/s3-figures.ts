@@ -17,7 +17,6 @@ import {
   requestsPerBlock,
   type Summary,
   summarise,
-  type Timed,
   timed,
 } from './measure.js'
 import type { S3Target } from './s3-target.js'
