@@ -18,6 +18,9 @@ import type { Fetcher } from '../sync/fetcher.js'
 import type { AccessPattern } from './access-pattern.js'
 import type { BackgroundTasks } from './background.js'
 
+/** Fetched blocks being written to the local tier at once; more are not cached. */
+const MAX_CACHING_WRITES = 1
+
 /** What the read path needs from the engine. */
 export interface ReadContext {
   readonly local: LocalStore
@@ -209,6 +212,10 @@ function cacheFetched(
 
 /** Writes a verified remote block into the local store in the background. */
 function cacheLocally(ctx: ReadContext, payloadId: string, idx: number, data: Uint8Array): void {
+  // Best effort, one block at a time: a cold sequential reader fetches faster than the local
+  // tier absorbs blocks (file write, fsync, row commit), and queued copies would hold memory
+  // and the event loop it needs. The read buffer has the block; a skipped one stays remote.
+  if (ctx.background.size >= MAX_CACHING_WRITES) return
   ctx.background.run(`caching ${payloadId}/${idx}`, async () => {
     try {
       // Re-checked under the block lock: a block written meanwhile is not overwritten.
