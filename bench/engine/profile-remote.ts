@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
-import { GetObjectCommand } from '@aws-sdk/client-s3'
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { BlockSize } from '../../src/core/constants.js'
 import { forEachBounded } from '../../src/core/for-each-bounded.js'
-import { openBenchEngine, seedBlock, writePayload } from './engine-setup.js'
+import { blockBytes, openBenchEngine, seedBlock, writePayload } from './engine-setup.js'
 import { cpuSecondsPerGiB, timed } from './measure.js'
 import { startS3Target } from './s3-target.js'
 
@@ -86,6 +86,19 @@ try {
     await report('cold read', async () => {
       for (let b = 0; b < blocks; b++) await engine.readAt('p', dest, b * BlockSize)
     })
+  }
+  if (phases.has('rawput')) {
+    const bodies = Array.from({ length: 8 }, (_, i) => blockBytes(10_000 + i, seedBlock()))
+    await report('raw put', () =>
+      forEachBounded(
+        Array.from({ length: blocks }, (_, i) => i),
+        8,
+        async (i) => {
+          const Body = bodies[i % 8] as Uint8Array
+          await client.send(new PutObjectCommand({ Bucket: target.bucket, Key: `raw/${i}`, Body }))
+        },
+      ),
+    )
   }
   if (phases.has('raw')) {
     const keys: string[] = []
