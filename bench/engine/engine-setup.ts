@@ -38,16 +38,20 @@ export async function openBenchEngine(
   })
 }
 
-/** Writes `blocks` blocks to `pid` in 1 MiB writes. */
+/**
+ * Writes `blocks` blocks to `pid` in 1 MiB writes; block `b` holds `blockBytes(first + b)`, so
+ * payloads written with different `first` share no content (nothing deduplicates).
+ */
 export async function writePayload(
   engine: Engine,
   pid: string,
   blocks: number,
   seed: Uint8Array,
+  first = 0,
 ): Promise<void> {
   const chunk = 1024 * 1024
   for (let b = 0; b < blocks; b++) {
-    const data = blockBytes(b, seed)
+    const data = blockBytes(first + b, seed)
     for (let at = 0; at < BlockSize; at += chunk) {
       await engine.writeAt(pid, data.subarray(at, at + chunk), b * BlockSize + at)
     }

@@ -6,10 +6,9 @@
 import { mkdir, open, readdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { BlockSize } from '../../src/core/constants.js'
-import { forEachBounded } from '../../src/core/for-each-bounded.js'
 import { blockBytes, openBenchEngine, seedBlock, writePayload } from '../engine/engine-setup.js'
+import { drainAndColdRead } from '../engine/s3-figures.js'
 import { startS3Target } from '../engine/s3-target.js'
 import { type BenchContext, type Comparison, mibPerSecond, type Workload } from '../harness.js'
 
@@ -64,62 +63,12 @@ async function s3Figures(
   const target = await startS3Target()
   const out: Comparison[] = []
   try {
-    const { store, client } = await target.open()
-    const dir = join(ctx.scratchDir, 's3-engine')
-    const engine = await openBenchEngine(dir, store)
+    const conn = await target.open()
+    const { store, client } = conn
     const bytes = blocks * BlockSize
-    await writePayload(engine, 'bench/s3', blocks, seed)
-    await engine.flush('bench/s3')
-    let t0 = performance.now()
-    const report = await engine.drainAllUploads()
-    const drainMs = performance.now() - t0
-    if (report.failed.length > 0) throw new Error(`drain failed: ${report.failed[0]?.message}`)
-    const indexes = Array.from({ length: blocks }, (_, i) => i)
-    t0 = performance.now()
-    await forEachBounded(indexes, 8, async (i) => {
-      await client.send(
-        new PutObjectCommand({ Bucket: target.bucket, Key: `raw/${i}`, Body: blockBytes(i, seed) }),
-      )
-    })
-    const putMs = performance.now() - t0
-    ctx.log(
-      `drain ${mibPerSecond(bytes, drainMs).toFixed(0)} MiB/s vs raw put ${mibPerSecond(bytes, putMs).toFixed(0)} MiB/s`,
-    )
-    out.push({
-      name: `upload drain ${bytes / MiB} MiB to ${target.server.name}`,
-      unit: 'MiB/s',
-      higherIsBetter: true,
-      value: mibPerSecond(bytes, drainMs),
-      baselineName: 'raw PutObject of the same blocks, same client, 8 in flight',
-      baseline: mibPerSecond(bytes, putMs),
-      goal: 0.9,
-      notes: { uploaded: report.uploaded },
-    })
-    // Cold sequential read: no local copy, empty read buffer.
-    await engine.evict()
-    const dest = new Uint8Array(BlockSize)
-    t0 = performance.now()
-    for (let b = 0; b < blocks; b++) await engine.readAt('bench/s3', dest, b * BlockSize)
-    const readMs = performance.now() - t0
-    // The raw objects written above hold the same bytes.
-    t0 = performance.now()
-    await forEachBounded(indexes, 8, async (i) => {
-      const o = await client.send(new GetObjectCommand({ Bucket: target.bucket, Key: `raw/${i}` }))
-      await o.Body?.transformToByteArray()
-    })
-    const getMs = performance.now() - t0
-    ctx.log(
-      `cold read ${mibPerSecond(bytes, readMs).toFixed(0)} MiB/s vs raw get ${mibPerSecond(bytes, getMs).toFixed(0)} MiB/s`,
-    )
-    out.push({
-      name: `cold sequential read ${bytes / MiB} MiB from ${target.server.name} (8 MiB reads)`,
-      unit: 'MiB/s',
-      higherIsBetter: true,
-      value: mibPerSecond(bytes, readMs),
-      baselineName: 'raw GetObject of the same objects, same client, 8 in flight',
-      baseline: mibPerSecond(bytes, getMs),
-      goal: 0.9,
-    })
+    const measured = await drainAndColdRead(ctx, target, conn, blocks, seed)
+    out.push(...measured.comparisons)
+    const engine = measured.engine
     // Random 4 KiB cold reads: bytes fetched per byte read.
     await engine.evict()
     const before = (await engine.stats()).bytesDownloaded
@@ -128,7 +77,7 @@ async function s3Figures(
     let x = 12345
     for (let i = 0; i < reads; i++) {
       x = (Math.imul(x, 1103515245) + 12345) >>> 0
-      await engine.readAt('bench/s3', small, (x % (bytes / 4096)) * 4096)
+      await engine.readAt('bench/s3/0', small, (x % (bytes / 4096)) * 4096)
     }
     const fetched = (await engine.stats()).bytesDownloaded - before
     ctx.log(`random 4 KiB: ${(fetched / (reads * 4096)).toFixed(2)} bytes fetched per byte read`)

@@ -13,6 +13,7 @@ import { forEachBounded } from '../../src/core/for-each-bounded.js'
 import type { Engine } from '../../src/engine/engine.js'
 import { blockBytes, openBenchEngine, seedBlock, writePayload } from '../engine/engine-setup.js'
 import { startLatencyProxy } from '../engine/latency-proxy.js'
+import { summarise, type Timed, timed } from '../engine/measure.js'
 import { startS3Target } from '../engine/s3-target.js'
 import { type Comparison, mibPerSecond, type Workload } from '../harness.js'
 
@@ -68,21 +69,15 @@ const workload: Workload = {
       await engine.close()
       const slow = await target.open(proxy.endpoint)
       const chunk = MiB
-      const run = async (prefetchWorkers: number): Promise<number> => {
+      const run = async (prefetchWorkers: number): Promise<Timed> => {
         await rm(join(dir, 'local'), { recursive: true, force: true })
         engine = await openBenchEngine(dir, slow.store, {
           prefetchWorkers,
           readBufferBytes: bytes + 64 * MiB,
         })
-        return readSequential(engine, bytes, chunk)
+        const t = await timed(() => readSequential(engine, bytes, chunk))
+        return t
       }
-      const offMs = await run(0)
-      await engine.close()
-      const onMs = await run(PREFETCH_WORKERS)
-      // Warm re-read from the buffer (the engine with prefetch on holds every block now).
-      const warmMs = await readSequential(engine, bytes, chunk)
-      const stats = await engine.stats()
-      await engine.close()
       const getRaw = async (i: number): Promise<void> => {
         const o = await slow.client.send(
           new GetObjectCommand({ Bucket: target.bucket, Key: `raw/${i}` }),
@@ -90,15 +85,52 @@ const workload: Workload = {
         await o.Body?.transformToByteArray()
       }
       const indexes = Array.from({ length: blocks }, (_, i) => i)
-      const t0 = performance.now()
-      await forEachBounded(indexes, 1, getRaw)
-      const rawMs = performance.now() - t0
-      // The ceiling: the same GETs, as many in flight as the prefetcher runs. On a small
-      // machine that also hosts the server, its aggregate throughput (not the latency) bounds
-      // what any read-ahead can reach, and so the on/off ratio.
-      const p0 = performance.now()
+      // One untimed pass warms the server and the proxy's connections.
       await forEachBounded(indexes, PREFETCH_WORKERS, getRaw)
-      const ceilingMs = performance.now() - p0
+      // Four measurements per repetition, their order rotating, medians reported: on this
+      // shared machine only same-run comparisons mean anything.
+      const runs: Record<'on' | 'off' | 'raw' | 'ceiling', Timed[]> = {
+        on: [],
+        off: [],
+        raw: [],
+        ceiling: [],
+      }
+      let warmMs = Number.POSITIVE_INFINITY
+      let stats: Awaited<ReturnType<Engine['stats']>> | undefined
+      const steps: Record<keyof typeof runs, () => Promise<Timed>> = {
+        off: async () => {
+          const t = await run(0)
+          await engine.close()
+          return t
+        },
+        on: async () => {
+          const t = await run(PREFETCH_WORKERS)
+          // Warm re-read from the buffer (the engine with prefetch on holds every block now).
+          warmMs = Math.min(warmMs, await readSequential(engine, bytes, chunk))
+          stats = await engine.stats()
+          await engine.close()
+          return t
+        },
+        raw: () => timed(() => forEachBounded(indexes, 1, getRaw)),
+        // The ceiling: the same GETs, as many in flight as the prefetcher runs. On a small
+        // machine that also hosts the server, its aggregate throughput (not the latency)
+        // bounds what any read-ahead can reach, and so the on/off ratio.
+        ceiling: () => timed(() => forEachBounded(indexes, PREFETCH_WORKERS, getRaw)),
+      }
+      const order = ['off', 'on', 'raw', 'ceiling'] as const
+      for (let rep = 0; rep < Math.max(3, ctx.repetitions); rep++) {
+        for (let k = 0; k < order.length; k++) {
+          const name = order[(k + rep) % order.length] as keyof typeof runs
+          runs[name].push(await steps[name]())
+        }
+      }
+      const rate = (name: keyof typeof runs): number => summarise(runs[name], bytes).mibps
+      const cpu = (name: keyof typeof runs): number =>
+        Number(summarise(runs[name], bytes).cpuPerGiB.toFixed(2))
+      const onMs = (bytes / MiB / rate('on')) * 1000
+      const offMs = (bytes / MiB / rate('off')) * 1000
+      const rawMs = (bytes / MiB / rate('raw')) * 1000
+      const ceilingMs = (bytes / MiB / rate('ceiling')) * 1000
       const source = Array.from({ length: blocks }, (_, i) => Buffer.from(blockBytes(i, seed)))
       const dest = Buffer.allocUnsafe(chunk)
       const c0 = performance.now()
@@ -117,7 +149,11 @@ const workload: Workload = {
         baselineName: 'same engine, prefetch off',
         baseline: mibPerSecond(bytes, offMs),
         goal: 3,
-        notes: { prefetchHits: stats.prefetchHits },
+        notes: {
+          prefetchHits: stats?.prefetchHits ?? 0,
+          cpuSecPerGiB: cpu('on'),
+          offCpuSecPerGiB: cpu('off'),
+        },
       })
       out.push({
         name: `${name}, prefetch on vs raw`,
@@ -138,6 +174,10 @@ const workload: Workload = {
         notes: {
           // Above 3 here is what the prefetch on/off goal of 3x needs from the server.
           ceilingOverOff: mibPerSecond(bytes, ceilingMs) / mibPerSecond(bytes, offMs),
+          cpuSecPerGiB: cpu('on'),
+          ceilingCpuSecPerGiB: cpu('ceiling'),
+          runs: summarise(runs.on, bytes).runs.join('/'),
+          ceilingRuns: summarise(runs.ceiling, bytes).runs.join('/'),
         },
       })
       out.push({
@@ -147,7 +187,7 @@ const workload: Workload = {
         value: mibPerSecond(bytes, warmMs),
         baselineName: 'plain Buffer.copy of the same bytes',
         baseline: mibPerSecond(bytes, copyMs),
-        notes: { readBufferEntries: stats.readBufferEntries },
+        notes: { readBufferEntries: stats?.readBufferEntries ?? 0 },
       })
       for (const s of [slow, direct]) {
         s.client.destroy()

@@ -16,6 +16,7 @@ import { FsRemoteStore } from '../../src/remote/fs/fs-remote-store.js'
 import { createS3Client, resolveS3Options } from '../../src/remote/s3/s3-options.js'
 import { S3RemoteStore } from '../../src/remote/s3/s3-remote-store.js'
 import { type S3TestServer, startCeph, startS3rver } from '../../test/support/s3-servers.js'
+import { cpuSecondsPerGiB, timed } from '../engine/measure.js'
 import {
   type BenchContext,
   type Comparison,
@@ -37,12 +38,24 @@ interface Pair {
   rawRead: Op
 }
 
-/** Runs `op` over `count` blocks with `c` in flight; MiB/s. */
+/** CPU seconds per GiB of the runs measured by {@link throughput}, per figure. */
+const cpuRuns = new Map<Op, number[]>()
+
+/** Runs `op` over `count` blocks with `c` in flight; MiB/s (CPU s/GiB kept in cpuRuns). */
 async function throughput(count: number, c: number, op: Op): Promise<number> {
   const indexes = Array.from({ length: count }, (_, i) => i)
-  const t0 = performance.now()
-  await forEachBounded(indexes, c, op)
-  return mibPerSecond(count * BlockSize, performance.now() - t0)
+  const t = await timed(() => forEachBounded(indexes, c, op))
+  const runs = cpuRuns.get(op) ?? []
+  runs.push(cpuSecondsPerGiB(t, count * BlockSize))
+  cpuRuns.set(op, runs)
+  return mibPerSecond(count * BlockSize, t.ms)
+}
+
+/** Median CPU s/GiB of `op`'s runs since the last call, two decimals. */
+function cpuOf(op: Op): number {
+  const runs = cpuRuns.get(op) ?? [0]
+  cpuRuns.delete(op)
+  return Number(median(runs).toFixed(2))
 }
 
 async function measure(
@@ -57,8 +70,12 @@ async function measure(
     const wRaw: number[] = []
     const r: number[] = []
     const rRaw: number[] = []
-    // Interleaved, the order flipping every repetition, so drift (page cache, write-back,
-    // server warm-up) hits both sides alike.
+    // One untimed round of each first (server warm-up, connections, page cache), then
+    // interleaved runs, the order flipping every repetition, so drift hits both sides alike.
+    for (const op of [pair.store, pair.raw, pair.storeRead, pair.rawRead]) {
+      await throughput(count, c, op)
+      cpuRuns.delete(op)
+    }
     for (let rep = 0; rep < ctx.repetitions; rep++) {
       const storeFirst = rep % 2 === 0
       const both = async (a: Op, b: Op, into: [number[], number[]]): Promise<void> => {
@@ -76,10 +93,16 @@ async function measure(
       unit: 'MiB/s',
       higherIsBetter: true,
       goal: 0.95,
-      notes: { ...notes, blocks: count },
     }
+    const cpu = (a: Op, b: Op) => ({
+      ...notes,
+      blocks: count,
+      cpuSecPerGiB: cpuOf(a),
+      rawCpuSecPerGiB: cpuOf(b),
+    })
     out.push({
       ...base,
+      notes: cpu(pair.store, pair.raw),
       name: `${pair.backend} write 8 MiB x${count}, ${c} in flight`,
       value: median(w),
       baselineName: pair.baselineWrite,
@@ -87,6 +110,7 @@ async function measure(
     })
     out.push({
       ...base,
+      notes: cpu(pair.storeRead, pair.rawRead),
       name: `${pair.backend} read 8 MiB x${count}, ${c} in flight`,
       value: median(r),
       baselineName: pair.baselineRead,

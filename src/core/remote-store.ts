@@ -2,7 +2,18 @@
  * RemoteStore: durable object storage for whole blocks (S3, a directory, memory).
  */
 import type { AbortOptions } from './abort.js'
+import type { ContentHash } from './hash.js'
 import type { HealthReport } from './health.js'
+
+/** Options of {@link RemoteStore.writeBlock}. */
+export interface WriteBlockOptions extends AbortOptions {
+  /**
+   * SHA-256 of `data`, when the caller has computed it already. A store may send it instead of
+   * hashing the bytes again (S3 signs it as the payload hash, and the server then refuses a
+   * body that does not match it). Stores that have no use for it ignore it.
+   */
+  readonly sha256?: ContentHash | undefined
+}
 
 /** What a remote store can do. */
 export interface RemoteStoreCapabilities {
@@ -49,8 +60,11 @@ export interface RemoteStore extends AsyncDisposable {
   /** Backend name, e.g. "s3", "fs", "memory". */
   readonly backend: string
 
-  /** Creates or replaces one object. */
-  writeBlock(key: string, data: Uint8Array, options?: AbortOptions): Promise<void>
+  /**
+   * Creates or replaces one object. The store may read `data` until the call settles (the
+   * caller must not modify it meanwhile) and keeps no reference to it afterwards.
+   */
+  writeBlock(key: string, data: Uint8Array, options?: WriteBlockOptions): Promise<void>
   /** @throws {BlockStoreError} BS_BLOCK_NOT_FOUND when missing. */
   readBlock(key: string, options?: AbortOptions): Promise<Uint8Array>
   /**

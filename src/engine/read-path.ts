@@ -18,6 +18,9 @@ import type { Fetcher } from '../sync/fetcher.js'
 import type { AccessPattern } from './access-pattern.js'
 import type { BackgroundTasks } from './background.js'
 
+/** Fetched blocks being written to the local tier at once; more are not cached. */
+const MAX_CACHING_WRITES = 1
+
 /** What the read path needs from the engine. */
 export interface ReadContext {
   readonly local: LocalStore
@@ -172,9 +175,15 @@ async function fetchOne(
       ctx.remote?.capabilities.rangeReads === true &&
       // A prefetch already fetching the whole block is cheaper to join than a new request.
       !fetcher.isFetching(row.blockStoreKey)
+    const part = view.subarray(from - offset, from - offset + avail)
     if (ranged) {
-      view.set(await fetcher.fetchRange(row, inBlock, avail, options), from - offset)
-    } else {
+      part.set(await fetcher.fetchRange(row, inBlock, avail, options))
+    } else if (
+      // Published by another reader or the prefetcher since this read checked the buffer:
+      // checked right before joining or starting a fetch, so no second GET of the block.
+      !ctx.buffer.contains(payloadId, idx) ||
+      ctx.buffer.get(payloadId, idx, part, inBlock) !== avail
+    ) {
       const data = await fetcher.fetchBlock(row, options)
       view.set(data.subarray(inBlock, inBlock + avail), from - offset)
       cacheFetched(ctx, payloadId, idx, data, generation)
@@ -203,6 +212,10 @@ function cacheFetched(
 
 /** Writes a verified remote block into the local store in the background. */
 function cacheLocally(ctx: ReadContext, payloadId: string, idx: number, data: Uint8Array): void {
+  // Best effort, one block at a time: a cold sequential reader fetches faster than the local
+  // tier absorbs blocks (file write, fsync, row commit), and queued copies would hold memory
+  // and the event loop it needs. The read buffer has the block; a skipped one stays remote.
+  if (ctx.background.size >= MAX_CACHING_WRITES) return
   ctx.background.run(`caching ${payloadId}/${idx}`, async () => {
     try {
       // Re-checked under the block lock: a block written meanwhile is not overwritten.
@@ -286,6 +299,8 @@ export async function loadBlock(
   ) {
     return undefined
   }
+  // A demand read fetched it meanwhile: nothing left to prefetch.
+  if (ctx.buffer.contains(payloadId, idx)) return undefined
   const data = await ctx.fetcher.fetchBlock(row, opts)
   cacheLocally(ctx, payloadId, idx, data)
   return data

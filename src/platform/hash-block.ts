@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto'
+import { availableParallelism } from 'node:os'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { ContentHash } from '../core/hash.js'
+import { HashWorkerPool } from './hash-worker-pool.js'
 
 /** SHA-256 of a block's valid bytes as a {@link ContentHash} (synchronous). */
 export function hashBlock(data: Uint8Array): ContentHash {
@@ -11,10 +13,10 @@ export function hashBlock(data: Uint8Array): ContentHash {
 const SLICE = 1024 * 1024
 
 /**
- * SHA-256 of a block, hashed a slice at a time with a yield to the event loop in between, so
- * hashing 8 MiB blocks during an ingest never stalls other requests for more than a slice.
+ * SHA-256 of a block on the calling thread, a slice at a time with a yield to the event loop
+ * in between, so hashing 8 MiB blocks never stalls other requests for more than a slice.
  * Not WebCrypto on the thread pool: it copies its whole input first, and a fresh 8 MiB copy
- * costs more than the hash itself.
+ * costs more than the hash itself. Use {@link hashOwnedBlock} for bytes the caller owns.
  */
 export async function hashBlockAsync(data: Uint8Array): Promise<ContentHash> {
   const hash = createHash('sha256')
@@ -23,4 +25,41 @@ export async function hashBlockAsync(data: Uint8Array): Promise<ContentHash> {
     hash.update(data.subarray(at, at + SLICE))
   }
   return ContentHash.fromBytes(hash.digest())
+}
+
+/** Below this size the round trip to a worker costs more than hashing in place. */
+const OFFLOAD_MIN_BYTES = 512 * 1024
+
+let pool: HashWorkerPool | undefined
+
+/**
+ * SHA-256 of bytes the caller owns outright, hashed on a worker thread without a copy: the
+ * memory is moved to the worker and moved back. The caller must use the returned `data` from
+ * then on; the `data` it passed is detached (empty) once this returns. Bytes that cannot be
+ * moved without touching someone else's memory (a view of part of a larger or shared buffer)
+ * and small blocks are hashed in place with {@link hashBlockAsync}, and returned as they are.
+ *
+ * Why: hashing is a large share of the CPU of uploads and cold reads, and on the event loop
+ * it competes with the network I/O it is meant to keep busy.
+ */
+export async function hashOwnedBlock(
+  data: Uint8Array,
+): Promise<{ readonly hash: ContentHash; readonly data: Uint8Array }> {
+  if (data.byteLength < OFFLOAD_MIN_BYTES || !movable(data)) {
+    return { hash: await hashBlockAsync(data), data }
+  }
+  // Two threads even on two cores: eight uploads or fetches hashing at once queued behind a
+  // single thread for 128 ms per block in a measured drain.
+  pool ??= new HashWorkerPool(Math.max(2, Math.min(4, availableParallelism() - 1)))
+  const { digest, data: back } = await pool.hash(data)
+  return { hash: ContentHash.fromBytes(digest), data: back }
+}
+
+/** True when `data` is the whole of an ordinary ArrayBuffer (moving it detaches nothing else). */
+function movable(data: Uint8Array): boolean {
+  const buffer = data.buffer
+  // Node's pooled small Buffers share one ArrayBuffer, but they are far below the offload size.
+  return (
+    buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === buffer.byteLength
+  )
 }

@@ -8,7 +8,7 @@ import type { AbortOptions } from '../core/abort.js'
 import type { FileBlock } from '../core/block.js'
 import { BlockStoreError, isBlockStoreError } from '../core/errors.js'
 import type { RemoteStore } from '../core/remote-store.js'
-import { hashBlockAsync } from '../platform/hash-block.js'
+import { hashOwnedBlock } from '../platform/hash-block.js'
 import type { HealthMonitor } from './health-monitor.js'
 import { Semaphore } from './semaphore.js'
 
@@ -41,7 +41,7 @@ export class Fetcher {
   readonly #health: HealthMonitor | undefined
   readonly #limit: Semaphore
   readonly #budgetMs: number
-  readonly #inFlight = new Map<string, Promise<Uint8Array>>()
+  readonly #inFlight = new Map<string, { row: FileBlock; data: Promise<Uint8Array> }>()
   #stats = {
     blockFetches: 0,
     rangeFetches: 0,
@@ -67,17 +67,39 @@ export class Fetcher {
   async fetchBlock(row: FileBlock, options: AbortOptions = {}): Promise<Uint8Array> {
     this.#assertHealthy(row)
     const key = row.blockStoreKey
-    let shared = this.#inFlight.get(key)
-    if (shared === undefined) {
-      shared = this.#withBudget(row, (signal) =>
-        this.#limit.run(() => this.#remote.readBlock(key, { signal })),
-      ).finally(() => this.#inFlight.delete(key))
-      this.#inFlight.set(key, shared)
+    const joined = this.#inFlight.get(key)
+    let shared = joined?.data
+    if (joined !== undefined && !sameContent(joined.row, row)) {
+      // Two rows naming one key with different hashes: one of them is wrong. Each reader is
+      // verified against its own row, so neither can be served the other's verdict.
+      shared = this.#fetchVerified(row)
+    } else if (shared === undefined) {
+      shared = this.#fetchVerified(row)
+      const entry = { row, data: shared }
+      this.#inFlight.set(key, entry)
+      // The entry outlives the verification until every reader that joined it (and any one
+      // arriving meanwhile) has resumed and published the block to the read buffer: their
+      // continuations run as microtasks, before this macrotask. Dropping it when the body
+      // arrived let a reader in the hashing window start a second GET of the same object.
+      const drop = (): void => {
+        setImmediate(() => {
+          if (this.#inFlight.get(key) === entry) this.#inFlight.delete(key)
+        })
+      }
+      shared.then(drop, drop)
     } else {
       this.#stats.sharedFetches++
     }
-    const data = await raceSignal(shared, options.signal)
-    await this.#verify(row, data)
+    return raceSignal(shared, options.signal)
+  }
+
+  /** One GET and one verification, shared by every reader of `row`'s object. */
+  async #fetchVerified(row: FileBlock): Promise<Uint8Array> {
+    const key = row.blockStoreKey
+    const fetched = await this.#withBudget(row, (signal) =>
+      this.#limit.run(() => this.#remote.readBlock(key, { signal })),
+    )
+    const data = await this.#verify(row, fetched)
     this.#stats.blockFetches++
     this.#stats.bytesDownloaded += data.length
     // Shared by every reader that joined this fetch, and kept by the read buffer: read-only.
@@ -176,10 +198,18 @@ export class Fetcher {
     }
   }
 
-  async #verify(row: FileBlock, data: Uint8Array): Promise<void> {
-    const sizeOk = data.length === row.dataSize
-    const hashOk = row.hash.isZero() || (await hashBlockAsync(data)).equals(row.hash)
-    if (sizeOk && hashOk) return
+  /** Checks size and SHA-256; returns the bytes (moved back from the hashing thread). */
+  async #verify(row: FileBlock, fetched: Uint8Array): Promise<Uint8Array> {
+    const sizeOk = fetched.length === row.dataSize
+    let data = fetched
+    let hashOk = true
+    if (sizeOk && !row.hash.isZero()) {
+      // The fetched bytes are ours alone until returned: they can go to a hashing thread.
+      const hashed = await hashOwnedBlock(fetched)
+      data = hashed.data
+      hashOk = hashed.hash.equals(row.hash)
+    }
+    if (sizeOk && hashOk) return data
     this.#stats.integrityFailures++
     throw new BlockStoreError(
       'BS_INTEGRITY_CHECK_FAILED',
@@ -188,6 +218,11 @@ export class Fetcher {
       { op: 'download', key: row.blockStoreKey },
     )
   }
+}
+
+/** True when two rows expect the same bytes (same hash and size). */
+function sameContent(a: FileBlock, b: FileBlock): boolean {
+  return a.dataSize === b.dataSize && a.hash.equals(b.hash)
 }
 
 /** Settles with `promise`, or rejects with the signal's reason as soon as it aborts. */

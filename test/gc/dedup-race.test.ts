@@ -81,17 +81,35 @@ describe('GC and deduplication', () => {
     await assertRemoteHolds(metadata, remote, 'B', data)
   })
 
-  it('re-uploads when GC deletes the object between the dedup stat and the commit', async () => {
-    const { engine, remote, metadata } = await open()
+  it('re-uploads when GC deletes the donor object between the dedup lookup and the claim', async () => {
+    const metadata = await MemoryMetadataStore.open()
+    let afterDonorFound: (() => Promise<void>) | undefined
+    // Runs a hook once the uploader's donor lookup found a row (the reference it will claim).
+    const hooked = new Proxy(metadata, {
+      get(t, p) {
+        const v = Reflect.get(t, p, t)
+        if (p !== 'findFileBlockByHash' || typeof v !== 'function') {
+          return typeof v === 'function' ? v.bind(t) : v
+        }
+        return async (...args: Parameters<MemoryMetadataStore['findFileBlockByHash']>) => {
+          const found = await t.findFileBlockByHash(...args)
+          const hook = afterDonorFound
+          if (found !== undefined && hook !== undefined) {
+            afterDonorFound = undefined
+            await hook()
+          }
+          return found
+        }
+      },
+    })
+    const { engine, remote } = await open(hooked)
     await using _ = engine
     const data = payloadBytes(2)
     const key = formatContentKey(hashBlock(data))
     await put(engine, 'A', data)
     let gcDeleted = 0
-    remote.hooks.afterStat = async (k, found) => {
-      if (k !== key || found === undefined) return
-      remote.hooks.afterStat = undefined
-      // The donor goes and GC runs to completion while the uploader holds a stale "exists".
+    afterDonorFound = async () => {
+      // The donor goes and GC runs to completion while the uploader holds a stale donor.
       await engine.delete('A')
       gcDeleted = (await engine.collectGarbage(gcOptions)).deleted
       assert.equal(await remote.inner.statBlock(key), undefined)

@@ -48,8 +48,9 @@ export async function atomicReplace(
 ): Promise<void> {
   const dir = dirname(path)
   const tmp = join(dir, `.tmp-${randomUUID()}`)
+  // The directory usually exists: it is created only when the first attempt finds it missing
+  // (a new key prefix, or a concurrent prune removed it), not with a mkdir before every write.
   for (let attempt = 1; ; attempt++) {
-    await mkdir(dir, { recursive: true })
     try {
       await fill(tmp)
       break
@@ -57,6 +58,7 @@ export async function atomicReplace(
       await unlink(tmp).catch(() => undefined)
       const vanished = (err as NodeJS.ErrnoException).code === 'ENOENT' && attempt < 5
       if (!vanished || isBlockStoreError(err)) throw err
+      await mkdir(dir, { recursive: true })
     }
   }
   try {

@@ -66,11 +66,12 @@ export class FsRemoteStore implements RemoteStore {
   /** @throws {BlockStoreError} BS_STORE_CLOSED, BS_STORAGE_FULL, BS_UNAVAILABLE... */
   async writeBlock(key: string, data: Uint8Array, options?: AbortOptions): Promise<void> {
     const path = this.#enter('writeBlock', key, options)
-    const copy = data.slice()
+    // No copy: the bytes are read during the call only (an 8 MiB copy into fresh memory cost
+    // about as much as writing and fsyncing the file: 0.70x of raw writes with it).
     await this.#io('put', 'writeBlock', key, () =>
-      atomicReplace(path, (tmp) => writeNew(tmp, copy)),
+      atomicReplace(path, (tmp) => writeNew(tmp, data)),
     )
-    this.#stats.uploaded(copy.byteLength)
+    this.#stats.uploaded(data.byteLength)
   }
 
   /** @throws {BlockStoreError} BS_BLOCK_NOT_FOUND, BS_STORE_CLOSED. */

@@ -19,9 +19,11 @@ import type {
   RemoteStore,
   RemoteStoreCapabilities,
   RemoteStoreStats,
+  WriteBlockOptions,
 } from '../../core/remote-store.js'
 import { checkRangeArgs, storeClosed } from '../range.js'
 import { RequestStats } from '../request-stats.js'
+import { presetPayloadHash } from './payload-hash.js'
 import { readBody } from './read-body.js'
 import { deleteKeys } from './s3-delete.js'
 import { openCheck } from './s3-open.js'
@@ -100,21 +102,25 @@ export class S3RemoteStore implements RemoteStore {
     return store
   }
 
-  /** @throws {BlockStoreError} BS_STORE_CLOSED, BS_UNAVAILABLE, BS_ACCESS_DENIED. */
-  async writeBlock(key: string, data: Uint8Array, options?: AbortOptions): Promise<void> {
-    const body = data.slice()
-    await this.#run('put', 'writeBlock', key, options, (signal) =>
-      this.#client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: this.prefix + key,
-          Body: body,
-          ContentLength: body.byteLength,
-        }),
-        { abortSignal: signal },
-      ),
-    )
-    this.#stats.uploaded(body.byteLength)
+  /**
+   * One PutObject. The body is sent as it is, without a copy: the SDK reads it during the call
+   * only. With `options.sha256` the digest is signed as the payload hash instead of the SDK
+   * hashing all the bytes again, and the server refuses a body that does not match it.
+   * @throws {BlockStoreError} BS_STORE_CLOSED, BS_UNAVAILABLE, BS_ACCESS_DENIED.
+   */
+  async writeBlock(key: string, data: Uint8Array, options?: WriteBlockOptions): Promise<void> {
+    const payloadHash = options?.sha256?.toString()
+    await this.#run('put', 'writeBlock', key, options, (signal) => {
+      const command = new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: this.prefix + key,
+        Body: data,
+        ContentLength: data.byteLength,
+      })
+      if (payloadHash !== undefined) presetPayloadHash(command, payloadHash)
+      return this.#client.send(command, { abortSignal: signal })
+    })
+    this.#stats.uploaded(data.byteLength)
   }
 
   /** @throws {BlockStoreError} BS_BLOCK_NOT_FOUND, BS_STORE_CLOSED, BS_UNAVAILABLE. */

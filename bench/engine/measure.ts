@@ -1,0 +1,92 @@
+/**
+ * Measuring helpers for the remote benchmarks: wall time with CPU time beside it, alternating
+ * runs of a figure and its baseline, and request counts per block.
+ */
+import type { RemoteStoreStats } from '../../src/core/remote-store.js'
+import { median } from '../harness.js'
+
+const GiB = 1024 * 1024 * 1024
+
+/** One timed run: wall ms and CPU ms (user + system) of this process. */
+export interface Timed {
+  readonly ms: number
+  readonly cpuMs: number
+}
+
+/** Runs `fn`, measuring wall time and the process's CPU time. */
+export async function timed(fn: () => Promise<unknown>): Promise<Timed> {
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  await fn()
+  const ms = performance.now() - t0
+  const cpu = process.cpuUsage(cpu0)
+  return { ms, cpuMs: (cpu.user + cpu.system) / 1000 }
+}
+
+/** CPU seconds per GiB moved. */
+export function cpuSecondsPerGiB(t: Timed, bytes: number): number {
+  return t.cpuMs / 1000 / (bytes / GiB)
+}
+
+/** Medians of a figure's runs: MiB/s and CPU s/GiB. */
+export interface Summary {
+  readonly mibps: number
+  readonly cpuPerGiB: number
+  readonly runs: readonly number[]
+}
+
+/** Summarises runs that each moved `bytes`. */
+export function summarise(runs: readonly Timed[], bytes: number): Summary {
+  const rates = runs.map((r) => bytes / (1024 * 1024) / (r.ms / 1000))
+  return {
+    mibps: median(rates),
+    cpuPerGiB: median(runs.map((r) => cpuSecondsPerGiB(r, bytes))),
+    runs: rates.map((r) => Math.round(r)),
+  }
+}
+
+/**
+ * Runs `ours` and `raw` `reps` times each, alternating which goes first, so drift on a
+ * shared machine (other processes, server caches, write-back) hits both alike.
+ */
+export async function alternate(
+  reps: number,
+  ours: (rep: number) => Promise<Timed>,
+  raw: (rep: number) => Promise<Timed>,
+): Promise<{ ours: Timed[]; raw: Timed[] }> {
+  const a: Timed[] = []
+  const b: Timed[] = []
+  for (let rep = 0; rep < reps; rep++) {
+    if (rep % 2 === 0) {
+      a.push(await ours(rep))
+      b.push(await raw(rep))
+    } else {
+      b.push(await raw(rep))
+      a.push(await ours(rep))
+    }
+  }
+  return { ours: a, raw: b }
+}
+
+/** Requests sent between two stats snapshots, by kind, divided by `blocks`. */
+export function requestsPerBlock(
+  before: RemoteStoreStats,
+  after: RemoteStoreStats,
+  blocks: number,
+): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const [kind, n] of Object.entries(after.requests)) {
+    const d = n - (before.requests[kind] ?? 0)
+    if (d > 0) out[kind] = Math.round((d / blocks) * 100) / 100
+  }
+  return out
+}
+
+/** `{ get: 1, head: 0.5 }` as `get=1 head=0.5`. */
+export function formatRequests(r: Record<string, number>): string {
+  return (
+    Object.entries(r)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ') || 'none'
+  )
+}

@@ -1,0 +1,94 @@
+/**
+ * One GET per block: readers that arrive while a block is being fetched or verified, and the
+ * prefetcher running ahead of them, all share one fetch of each object.
+ */
+import assert from 'node:assert/strict'
+import { randomFillSync } from 'node:crypto'
+import { describe, it } from 'node:test'
+import { setImmediate as tick } from 'node:timers/promises'
+import type { AbortOptions } from '../../src/core/abort.js'
+import { BlockState, newFileBlock } from '../../src/core/block.js'
+import { BlockSize } from '../../src/core/constants.js'
+import { formatContentKey } from '../../src/core/keys.js'
+import { hashBlock } from '../../src/platform/hash-block.js'
+import { MemoryRemoteStore } from '../../src/remote/memory/index.js'
+import { Fetcher } from '../../src/sync/fetcher.js'
+import { makeRemoteOnly, openTestEngine, ScriptedRemote } from '../engine/engine-test-kit.js'
+
+/** Counts GETs per key and runs `afterBody` once a body has been handed back. */
+class CountingRemote extends ScriptedRemote {
+  readonly gets = new Map<string, number>()
+  afterBody: (() => void) | undefined
+
+  override async readBlock(key: string, o?: AbortOptions): Promise<Uint8Array> {
+    this.gets.set(key, (this.gets.get(key) ?? 0) + 1)
+    const data = await super.readBlock(key, o)
+    const after = this.afterBody
+    if (after !== undefined) setImmediate(after)
+    return data
+  }
+}
+
+describe('one fetch per block', () => {
+  it('a reader arriving while the fetched block is being verified joins the fetch', async () => {
+    const remote = new CountingRemote(new MemoryRemoteStore())
+    const data = randomFillSync(new Uint8Array(BlockSize))
+    const hash = hashBlock(data)
+    const key = formatContentKey(hash)
+    await remote.writeBlock(key, data)
+    const row = {
+      ...newFileBlock('p/0', ''),
+      state: BlockState.Remote,
+      hash,
+      blockStoreKey: key,
+      dataSize: data.length,
+    }
+    const fetcher = new Fetcher({ remote })
+    let late: Promise<Uint8Array> | undefined
+    // The body is in; the first reader is now checking its SHA-256.
+    remote.afterBody = () => {
+      remote.afterBody = undefined
+      late = fetcher.fetchBlock(row)
+    }
+    const first = await fetcher.fetchBlock(row)
+    while (late === undefined) await tick()
+    const second = await late
+    assert.deepEqual(first, data)
+    assert.deepEqual(second, data)
+    assert.equal(remote.gets.get(key), 1)
+    assert.equal(fetcher.stats().sharedFetches, 1)
+    await remote.close()
+  })
+
+  it('concurrent sequential readers and the prefetcher GET each block once', async () => {
+    const remote = new CountingRemote(new MemoryRemoteStore())
+    // A little latency per GET, like a real server, so readers overlap fetches.
+    remote.beforeRead = () => new Promise((r) => setTimeout(r, 5))
+    await using t = await openTestEngine({
+      remote,
+      readBufferBytes: 256 * 1024 * 1024,
+      prefetchWorkers: 4,
+    })
+    const blocks = 12
+    const data = randomFillSync(new Uint8Array(blocks * BlockSize))
+    await makeRemoteOnly(t, 'p', data)
+    remote.gets.clear()
+    const chunk = 1024 * 1024
+    const reader = async (start: number): Promise<void> => {
+      const dest = new Uint8Array(chunk)
+      for (let at = start; at < data.length; at += chunk) {
+        const n = await t.engine.readAt('p', dest, at)
+        assert.equal(n, chunk)
+        assert.ok(Buffer.from(dest).equals(data.subarray(at, at + chunk)), `bytes at ${at}`)
+      }
+    }
+    await Promise.all([0, 0, chunk, 3 * chunk, 9 * chunk].map(reader))
+    const counts = [...remote.gets.values()]
+    assert.equal(counts.length, blocks, 'every block fetched')
+    assert.deepEqual(
+      counts.filter((c) => c > 1),
+      [],
+      `GETs per block: ${JSON.stringify(Object.fromEntries(remote.gets))}`,
+    )
+  })
+})

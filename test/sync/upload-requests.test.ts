@@ -1,0 +1,100 @@
+/**
+ * Requests per uploaded block: a block whose content no other row has is sent with one PUT
+ * and no HEAD (its row references the content key before the PUT, which is what keeps GC off
+ * it); a block whose content is already stored costs one HEAD and no PUT.
+ */
+import assert from 'node:assert/strict'
+import { randomFillSync } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import type { AbortOptions } from '../../src/core/abort.js'
+import { BlockSize } from '../../src/core/constants.js'
+import type { RemoteObjectInfo, WriteBlockOptions } from '../../src/core/remote-store.js'
+import { openBlockStore } from '../../src/engine/index.js'
+import { MemoryMetadataStore } from '../../src/meta/memory/memory-metadata-store.js'
+import { hashBlock } from '../../src/platform/hash-block.js'
+import { MemoryRemoteStore } from '../../src/remote/memory/index.js'
+import { openTestEngine, ScriptedRemote } from '../engine/engine-test-kit.js'
+
+class StatCountingRemote extends ScriptedRemote {
+  heads = 0
+  readonly digests: (string | undefined)[] = []
+
+  override statBlock(key: string, o?: AbortOptions): Promise<RemoteObjectInfo | undefined> {
+    this.heads++
+    return super.statBlock(key, o)
+  }
+
+  override writeBlock(key: string, data: Uint8Array, o?: WriteBlockOptions): Promise<void> {
+    this.digests.push(o?.sha256?.toString())
+    return super.writeBlock(key, data, o)
+  }
+}
+
+describe('upload requests per block', () => {
+  it('uploads fresh content with one PUT carrying its digest and no HEAD', async () => {
+    const remote = new StatCountingRemote(new MemoryRemoteStore())
+    await using t = await openTestEngine({ remote })
+    const data = randomFillSync(new Uint8Array(3 * BlockSize))
+    await t.engine.writeAt('p', data, 0)
+    await t.engine.flush('p')
+    const report = await t.engine.drainAllUploads()
+    assert.equal(report.uploaded, 3)
+    assert.equal(remote.calls.writeBlock, 3)
+    assert.equal(remote.heads, 0)
+    const expected = [0, 1, 2].map((b) =>
+      hashBlock(data.subarray(b * BlockSize, (b + 1) * BlockSize)).toString(),
+    )
+    assert.deepEqual([...remote.digests].sort(), expected.sort())
+  })
+
+  it('deduplicates stored content with one HEAD and no PUT', async () => {
+    const remote = new StatCountingRemote(new MemoryRemoteStore())
+    await using t = await openTestEngine({ remote })
+    const data = randomFillSync(new Uint8Array(BlockSize))
+    await t.engine.writeAt('a', data, 0)
+    await t.engine.flush('a')
+    await t.engine.drainAllUploads()
+    const puts = remote.calls.writeBlock
+    await t.engine.writeAt('b', data, 0)
+    await t.engine.flush('b')
+    const report = await t.engine.drainAllUploads()
+    assert.equal(report.deduplicated, 1)
+    assert.equal(remote.calls.writeBlock, puts)
+    assert.equal(remote.heads, 1)
+  })
+  it('uploads identical blocks drained together once', async () => {
+    const remote = new StatCountingRemote(new MemoryRemoteStore())
+    const metadata = await MemoryMetadataStore.open()
+    // Commits take a few ms, as on SQLite or PostgreSQL, so the uploads overlap.
+    const slow = new Proxy(metadata, {
+      get(target, p) {
+        const v = Reflect.get(target, p, target)
+        if (typeof v !== 'function') return v
+        if (p !== 'compareAndPutFileBlock') return v.bind(target)
+        return async (...args: Parameters<MemoryMetadataStore['compareAndPutFileBlock']>) => {
+          await new Promise((r) => setTimeout(r, 5))
+          return target.compareAndPutFileBlock(...args)
+        }
+      },
+    })
+    const dir = await mkdtemp(join(tmpdir(), 'upload-requests-'))
+    after(() => rm(dir, { recursive: true, force: true }))
+    await using engine = await openBlockStore({
+      local: { kind: 'fs', dir, maxDiskBytes: 0 },
+      remote,
+      metadata: slow,
+      syncer: { parallelUploads: 8, uploadIntervalMs: 3_600_000 },
+    })
+    const data = randomFillSync(new Uint8Array(BlockSize))
+    for (const pid of ['a', 'b', 'c', 'd']) {
+      await engine.writeAt(pid, data, 0)
+      await engine.flush(pid)
+    }
+    const report = await engine.drainAllUploads()
+    assert.deepEqual([report.uploaded, report.deduplicated], [1, 3])
+    assert.equal(remote.calls.writeBlock, 1)
+  })
+})
