@@ -16,8 +16,10 @@ import type {
   MetadataStoreCapabilities,
   PayloadPage,
   PayloadRecord,
+  RenamePayloadOptions,
 } from '../../core/metadata-store.js'
 import { assertPayloadId } from '../../core/payload-id.js'
+import { assertRename } from '../rename.js'
 import {
   type BlockRow,
   fromBlockRow,
@@ -39,6 +41,7 @@ import { migrateSqlite } from './schema.js'
 import { countSqliteBlocks } from './sqlite-count-blocks.js'
 import { sqliteError } from './sqlite-error.js'
 import { tryAcquireSqliteGcLock } from './sqlite-gc-lock.js'
+import { renameSqlitePayload } from './sqlite-rename.js'
 import { buildStatements, type SqliteStatements } from './statements.js'
 import { WalSync } from './wal-sync.js'
 
@@ -298,6 +301,14 @@ export class SqliteMetadataStore implements MetadataStore {
         rows.map((r) => fromPayloadRow(r, BACKEND)),
         q,
       )
+    })
+  }
+
+  /** One IMMEDIATE transaction (see sqlite-rename.ts). */
+  async renamePayload(src: string, dst: string, options: RenamePayloadOptions): Promise<boolean> {
+    return this.#write('renamePayload', options, () => {
+      assertRename(src, dst, options)
+      return renameSqlitePayload(this.#db, this.#sql, src, dst, options)
     })
   }
 
