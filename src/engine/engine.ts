@@ -11,6 +11,7 @@ import type {
   DrainReport,
   EvictOptions,
   EvictReport,
+  PayloadReplacement,
 } from '../core/block-store.js'
 import { CloseGate } from '../core/close-gate.js'
 import { BlockSize } from '../core/constants.js'
@@ -24,7 +25,7 @@ import type {
   PayloadPage,
   PayloadRecord,
 } from '../core/metadata-store.js'
-import { assertPayloadId } from '../core/payload-id.js'
+import { assertUserPayloadId } from '../core/payload-id.js'
 import type { RemoteStore } from '../core/remote-store.js'
 import type { Prefetcher } from '../readbuffer/prefetcher.js'
 import type { ReadBuffer } from '../readbuffer/read-buffer.js'
@@ -39,6 +40,7 @@ import { flushPayload } from './flush-payload.js'
 import { checkListOptions, checkOffset, checkTruncateSize, checkWriteEnd } from './input-checks.js'
 import type { Part } from './parts.js'
 import { type ReadContext, readPayload } from './read-path.js'
+import { listUserPayloads, newStagingId } from './staging.js'
 import { collectStats } from './stats.js'
 import { deletePayload, truncatePayload, writePayload } from './write-path.js'
 
@@ -87,7 +89,7 @@ export class Engine implements BlockStore {
 
   readAt(pid: string, dest: Uint8Array, offset: number, o?: AbortOptions): Promise<number> {
     return this.#gate.run('readAt', o, async () => {
-      assertPayloadId(pid)
+      assertUserPayloadId(pid)
       checkOffset(offset)
       return readPayload(this.#read, pid, dest, offset, await this.#size(pid, o), o)
     })
@@ -102,8 +104,8 @@ export class Engine implements BlockStore {
   ): Promise<number> {
     if (cowSource === '') return this.readAt(pid, dest, offset, o)
     return this.#gate.run('readAtWithCOWSource', o, async () => {
-      assertPayloadId(pid)
-      assertPayloadId(cowSource)
+      assertUserPayloadId(pid)
+      assertUserPayloadId(cowSource)
       checkOffset(offset)
       return readWithCowSource(
         this.#read,
@@ -119,14 +121,14 @@ export class Engine implements BlockStore {
 
   getSize(pid: string, o?: AbortOptions): Promise<number> {
     return this.#gate.run('getSize', o, async () => {
-      assertPayloadId(pid)
+      assertUserPayloadId(pid)
       return this.#size(pid, o)
     })
   }
 
   stat(pid: string, o?: AbortOptions): Promise<PayloadRecord> {
     return this.#gate.run('stat', o, async () => {
-      assertPayloadId(pid)
+      assertUserPayloadId(pid)
       const size = await this.#size(pid, o)
       const record = await this.#p.metadata.store.getPayload(pid, o)
       const now = Date.now()
@@ -142,14 +144,14 @@ export class Engine implements BlockStore {
 
   exists(pid: string, o?: AbortOptions): Promise<boolean> {
     return this.#gate.run('exists', o, async () => {
-      assertPayloadId(pid)
+      assertUserPayloadId(pid)
       return (await this.#p.local.store.getFileSize(pid, o)) !== undefined
     })
   }
 
   writeAt(pid: string, data: Uint8Array, offset: number, o?: AbortOptions): Promise<void> {
     return this.#gate.run('writeAt', o, async () => {
-      assertPayloadId(pid)
+      assertUserPayloadId(pid)
       checkOffset(offset)
       checkWriteEnd(pid, offset, data.length)
       await writePayload(this.#p, this.#dirty, pid, data, offset, o)
@@ -158,7 +160,7 @@ export class Engine implements BlockStore {
 
   truncate(pid: string, size: number, o?: AbortOptions): Promise<void> {
     return this.#gate.run('truncate', o, async () => {
-      assertPayloadId(pid)
+      assertUserPayloadId(pid)
       checkTruncateSize(size)
       await truncatePayload(this.#p, this.#dirty, pid, size, o)
     })
@@ -166,7 +168,7 @@ export class Engine implements BlockStore {
 
   delete(pid: string, o?: AbortOptions): Promise<void> {
     return this.#gate.run('delete', o, async () => {
-      assertPayloadId(pid)
+      assertUserPayloadId(pid)
       await this.#size(pid, o)
       await deletePayload(this.#p, this.#dirty, pid, o)
     })
@@ -174,8 +176,8 @@ export class Engine implements BlockStore {
 
   copyPayload(src: string, dst: string, o?: AbortOptions): Promise<number> {
     return this.#gate.run('copyPayload', o, async () => {
-      assertPayloadId(src)
-      assertPayloadId(dst)
+      assertUserPayloadId(src)
+      assertUserPayloadId(dst)
       const size = await this.#size(src, o)
       if (src === dst) return Math.ceil(size / BlockSize)
       this.#p.buffer.invalidateAndReset(dst)
@@ -186,9 +188,25 @@ export class Engine implements BlockStore {
     })
   }
 
+  renamePayload(src: string, dst: string, o?: AbortOptions): Promise<void> {
+    return this.#gate.run('renamePayload', o, async () => {
+      assertUserPayloadId(src)
+      assertUserPayloadId(dst)
+      const size = await this.#size(src, o)
+      if (src !== dst) await this.#rename(src, dst, size, o)
+    })
+  }
+
+  beginReplace(pid: string, o?: AbortOptions): Promise<PayloadReplacement> {
+    return this.#gate.run('beginReplace', o, async () => {
+      assertUserPayloadId(pid)
+      return this.#replacement(pid, newStagingId())
+    })
+  }
+
   flush(pid: string, o?: AbortOptions): Promise<FlushResult> {
     return this.#gate.run('flush', o, async () => {
-      assertPayloadId(pid)
+      assertUserPayloadId(pid)
       const result = await flushPayload(this.#p, pid, await this.#size(pid, o), o)
       if (result.finalized) this.#dirty.forget(pid)
       return result
@@ -206,7 +224,7 @@ export class Engine implements BlockStore {
   listPayloads(options?: ListPayloadsOptions): Promise<PayloadPage> {
     return this.#gate.run('listPayloads', options, async () => {
       checkListOptions(options)
-      return this.#p.metadata.store.listPayloads(options)
+      return listUserPayloads(this.#p.metadata.store, options)
     })
   }
 
@@ -234,6 +252,78 @@ export class Engine implements BlockStore {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
+  }
+
+  /**
+   * Renames `src` (of `size` bytes) onto `dst`: flushed first through the engine (uploaded
+   * when durability asks for it), moved in one commit, then flushed as `dst` for the result.
+   */
+  async #rename(src: string, dst: string, size: number, o?: AbortOptions): Promise<FlushResult> {
+    await flushPayload(this.#p, src, size, o)
+    this.#p.buffer.invalidateAndReset(dst)
+    try {
+      await this.#p.local.store.renamePayload(src, dst, o)
+    } finally {
+      // After the move too: a read that raced it may have cached old bytes of `dst`.
+      this.#p.buffer.invalidateAndReset(dst)
+      this.#p.buffer.invalidateAndReset(src)
+    }
+    if (this.#dirty.since.has(src)) this.#dirty.mark(dst)
+    this.#dirty.forget(src)
+    const result = await flushPayload(this.#p, dst, size, o)
+    if (result.finalized) this.#dirty.forget(dst)
+    return result
+  }
+
+  /** A replacement of `pid` written to the staging payload `staging`. */
+  #replacement(pid: string, staging: string): PayloadReplacement {
+    let state: 'open' | 'committing' | 'done' = 'open'
+    const open = (op: string): void => {
+      if (state !== 'open') {
+        throw new BlockStoreError('BS_INVALID_ARGUMENT', `replacement of ${pid} is ${state}`, {
+          op,
+          payloadId: pid,
+        })
+      }
+    }
+    const discard = async (): Promise<void> => {
+      if ((await this.#p.local.store.getFileSize(staging)) === undefined) return
+      await deletePayload(this.#p, this.#dirty, staging)
+    }
+    return {
+      payloadId: pid,
+      writeAt: (data, offset, wo) =>
+        this.#gate.run('writeAt', wo, async () => {
+          open('writeAt')
+          checkOffset(offset)
+          checkWriteEnd(pid, offset, data.length)
+          await writePayload(this.#p, this.#dirty, staging, data, offset, wo)
+        }),
+      commit: (co) =>
+        this.#gate.run('commit', co, async () => {
+          open('commit')
+          state = 'committing'
+          try {
+            // An empty body wrote nothing: the new content still exists, with size 0.
+            const known = await this.#p.local.store.getFileSize(staging, co)
+            if (known === undefined) await this.#p.local.store.truncate(staging, 0, co)
+            const size = known ?? 0
+            const result = await this.#rename(staging, pid, size, co)
+            return { ...result, size }
+          } catch (err) {
+            await discard().catch(() => {})
+            throw err
+          } finally {
+            state = 'done'
+          }
+        }),
+      abort: () =>
+        this.#gate.run('abort', undefined, async () => {
+          if (state !== 'open') return
+          state = 'done'
+          await discard()
+        }),
+    }
   }
 
   async #size(pid: string, o?: AbortOptions): Promise<number> {
