@@ -176,7 +176,8 @@ export function describeRenameRemote(h: Harness, fx: () => BlockStoreFixture): v
     assert.deepEqual((await store.drainAllUploads()).failed, [])
     await store.evict()
     assert.deepEqual(await readAll(store, 'rr/d'), data)
-    assert.equal((await store.flush('rr/d')).finalized, true)
+    const rows = await f.metadata.listFileBlocks('rr/d')
+    assert.equal((await store.flush('rr/d')).finalized, true, JSON.stringify(rows))
   })
 
   h.it('rename of a source whose blocks are remote-only keeps them by reference', async () => {

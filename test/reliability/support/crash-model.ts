@@ -23,6 +23,8 @@ export type CrashOp =
   | { readonly op: 'truncate'; readonly p: string; readonly size: number }
   | { readonly op: 'delete'; readonly p: string }
   | { readonly op: 'copy'; readonly src: string; readonly dst: string }
+  /** A whole-payload replacement (`beginReplace`, one write of `len` bytes, commit). */
+  | { readonly op: 'replace'; readonly p: string; readonly len: number; readonly tag: number }
   | { readonly op: 'flush'; readonly p: string }
   | { readonly op: 'gc' }
 
@@ -53,6 +55,8 @@ export interface Verdict {
   readonly bytesVerified: number
   /** Acknowledged bytes that did not read back (must be 0). */
   readonly bytesLost: number
+  /** Replacements cut by the kill, checked to be entirely old or entirely new. */
+  readonly replacesCut: number
   readonly violations: string[]
 }
 
@@ -70,6 +74,8 @@ export class CrashModel {
   readonly #current = new Map<string, PayloadModel>()
   readonly #acked = new Map<string, PayloadModel>()
   readonly #allowed = new Map<string, Allowed>()
+  /** Replacements announced and not yet acknowledged, by payload (at most the one in flight). */
+  readonly #replacing = new Map<string, { tag: number; len: number; before: Allowed }>()
   /** Operations announced since the last restart. */
   opsSeen = 0
   /** Every write tag announced (to name the source of foreign bytes). */
@@ -109,6 +115,22 @@ export class CrashModel {
     this.opsSeen++
     this.#remember(JSON.stringify(o))
     if (o.op === 'flush' || o.op === 'gc') return
+    this.#replacing.delete(o.op === 'copy' ? o.dst : o.p)
+    if (o.op === 'replace') {
+      this.allTags.push(o.tag)
+      const old = this.#cur(o.p)
+      const before = cloneAllowed(this.#allowedOf(o.p))
+      const next = empty()
+      next.exists = true
+      next.size = o.len
+      next.tags.fill(o.tag, 0, o.len / UNIT)
+      this.#current.set(o.p, next)
+      const a = this.#allowedOf(o.p)
+      for (let u = 0; u < Math.max(old.size, o.len) / UNIT; u++) addExtra(a, u, next.tags[u] ?? 0)
+      note(a, next)
+      this.#replacing.set(o.p, { tag: o.tag, len: o.len, before })
+      return
+    }
     if (o.op === 'copy') {
       const next = clone(this.#cur(o.src))
       const old = this.#cur(o.dst)
@@ -152,6 +174,7 @@ export class CrashModel {
   /** A returned flush made the payload's current state durable. */
   ack(p: string): void {
     this.acksSeen++
+    this.#replacing.delete(p)
     this.#remember(`ack "${p}"`)
     const m = clone(this.#cur(p))
     this.#acked.set(p, m)
@@ -169,12 +192,31 @@ export class CrashModel {
    * caller flushes it all before the next round, so it is acknowledged).
    */
   async verify(reader: PayloadReader): Promise<Verdict> {
-    const v = { bytesVerified: 0, bytesLost: 0, violations: [] as string[] }
+    const v = { bytesVerified: 0, bytesLost: 0, replacesCut: 0, violations: [] as string[] }
     for (const p of this.payloads) {
       const acked = this.#acked.get(p) ?? empty()
       const a = this.#allowedOf(p)
       const before = v.violations.length
       const observed = await readBack(reader, p, acked, a, v, this.allTags)
+      const cut = this.#replacing.get(p)
+      if (cut !== undefined) {
+        // Strict: a replacement is one commit. Any unit of its bytes means all of them, at
+        // exactly its size; none means the old content (checked per unit above).
+        v.replacesCut++
+        let hits = 0
+        for (let u = 0; u < observed.size / UNIT; u++) if (observed.tags[u] === cut.tag) hits++
+        if (hits > 0 && (observed.size !== cut.len || hits !== cut.len / UNIT)) {
+          v.violations.push(
+            `${p}: replacement tag ${cut.tag} cut by the kill reads as a mix: ${hits} of ${cut.len / UNIT} units new, size ${observed.size}`,
+          )
+        } else if (hits === 0) {
+          const old = notOld(observed, acked, cut.before)
+          if (old !== undefined) {
+            v.violations.push(`${p}: replacement tag ${cut.tag} cut by the kill: ${old}`)
+          }
+        }
+        this.#replacing.delete(p)
+      }
       if (v.violations.length > before) {
         v.violations.push(`${p}: history: ${this.history(p).join(' | ')}`)
       }
@@ -249,6 +291,34 @@ async function readBack(
     }
   }
   return observed
+}
+
+function cloneAllowed(a: Allowed): Allowed {
+  const extra = new Map<number, Set<number>>()
+  for (const [u, tags] of a.extra) extra.set(u, new Set(tags))
+  return { exists: new Set(a.exists), sizes: new Set(a.sizes), extra }
+}
+
+/**
+ * Why `observed` is not a state the payload could have had before a replacement began (with
+ * what was allowed then), or `undefined` when it is one.
+ */
+function notOld(observed: PayloadModel, acked: PayloadModel, before: Allowed): string | undefined {
+  if (!before.exists.has(observed.exists)) {
+    return `exists=${observed.exists} but not new content (old: exists ${[...before.exists].join(',')})`
+  }
+  if (!observed.exists) return undefined
+  const sizes = [...before.sizes]
+  if (observed.size < Math.min(...sizes) || observed.size > Math.max(...sizes)) {
+    return `size ${observed.size} is neither new nor old (old ${sizes.join(',')})`
+  }
+  for (let u = 0; u < observed.size / UNIT; u++) {
+    const tag = observed.tags[u]
+    if (tag !== acked.tags[u] && before.extra.get(u)?.has(tag ?? 0) !== true) {
+      return `unit ${u} holds tag ${tag}, neither new nor old content`
+    }
+  }
+  return undefined
 }
 
 function freshAllowed(m: PayloadModel): Allowed {
