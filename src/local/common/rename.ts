@@ -66,6 +66,7 @@ export async function renamePayload(
           if (created && !pd.gone && pd.record === 'none' && pd.blocks.size === 0) {
             pd.gone = true
             s.payloads.delete(dst)
+            await s.medium.removePayload(dst).catch(() => {})
           }
           throw err
         }

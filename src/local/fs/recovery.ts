@@ -240,6 +240,9 @@ export async function recover(
       // Never flushed, or caught mid-delete (the record goes first): nothing of it was
       // acknowledged, so its files and rows are leftovers, not a payload.
       t.orphansDeleted += await purgeLeftovers(s, p)
+      // Its directory too, even with no block left: the source of a committed rename, or the
+      // destination of one that never committed, keeps only its id file.
+      await medium.removePayload(pid)
       p.gone = true
       s.payloads.delete(pid)
       continue
