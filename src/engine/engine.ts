@@ -40,6 +40,7 @@ import { flushPayload } from './flush-payload.js'
 import { checkListOptions, checkOffset, checkTruncateSize, checkWriteEnd } from './input-checks.js'
 import type { Part } from './parts.js'
 import { type ReadContext, readPayload } from './read-path.js'
+import { createReplacement, type EngineOps, renameFlushed } from './replace.js'
 import { listUserPayloads, newStagingId } from './staging.js'
 import { collectStats } from './stats.js'
 import { deletePayload, truncatePayload, writePayload } from './write-path.js'
@@ -193,14 +194,14 @@ export class Engine implements BlockStore {
       assertUserPayloadId(src)
       assertUserPayloadId(dst)
       const size = await this.#size(src, o)
-      if (src !== dst) await this.#rename(src, dst, size, o)
+      if (src !== dst) await renameFlushed(this.#ops, src, dst, size, o)
     })
   }
 
   beginReplace(pid: string, o?: AbortOptions): Promise<PayloadReplacement> {
     return this.#gate.run('beginReplace', o, async () => {
       assertUserPayloadId(pid)
-      return this.#replacement(pid, newStagingId())
+      return createReplacement(this.#ops, pid, newStagingId())
     })
   }
 
@@ -254,75 +255,12 @@ export class Engine implements BlockStore {
     await this.close()
   }
 
-  /**
-   * Renames `src` (of `size` bytes) onto `dst`: flushed first through the engine (uploaded
-   * when durability asks for it), moved in one commit, then flushed as `dst` for the result.
-   */
-  async #rename(src: string, dst: string, size: number, o?: AbortOptions): Promise<FlushResult> {
-    await flushPayload(this.#p, src, size, o)
-    this.#p.buffer.invalidateAndReset(dst)
-    try {
-      await this.#p.local.store.renamePayload(src, dst, o)
-    } finally {
-      // After the move too: a read that raced it may have cached old bytes of `dst`.
-      this.#p.buffer.invalidateAndReset(dst)
-      this.#p.buffer.invalidateAndReset(src)
-    }
-    if (this.#dirty.since.has(src)) this.#dirty.mark(dst)
-    this.#dirty.forget(src)
-    const result = await flushPayload(this.#p, dst, size, o)
-    if (result.finalized) this.#dirty.forget(dst)
-    return result
-  }
-
-  /** A replacement of `pid` written to the staging payload `staging`. */
-  #replacement(pid: string, staging: string): PayloadReplacement {
-    let state: 'open' | 'committing' | 'done' = 'open'
-    const open = (op: string): void => {
-      if (state !== 'open') {
-        throw new BlockStoreError('BS_INVALID_ARGUMENT', `replacement of ${pid} is ${state}`, {
-          op,
-          payloadId: pid,
-        })
-      }
-    }
-    const discard = async (): Promise<void> => {
-      if ((await this.#p.local.store.getFileSize(staging)) === undefined) return
-      await deletePayload(this.#p, this.#dirty, staging)
-    }
+  /** What the replacement and rename helpers need of the engine. */
+  get #ops(): EngineOps {
     return {
-      payloadId: pid,
-      writeAt: (data, offset, wo) =>
-        this.#gate.run('writeAt', wo, async () => {
-          open('writeAt')
-          checkOffset(offset)
-          checkWriteEnd(pid, offset, data.length)
-          await writePayload(this.#p, this.#dirty, staging, data, offset, wo)
-        }),
-      commit: (co) =>
-        this.#gate.run('commit', co, async () => {
-          open('commit')
-          state = 'committing'
-          try {
-            // An empty body wrote nothing: the new content still exists, with size 0.
-            const known = await this.#p.local.store.getFileSize(staging, co)
-            if (known === undefined) await this.#p.local.store.truncate(staging, 0, co)
-            const size = known ?? 0
-            const result = await this.#rename(staging, pid, size, co)
-            return { ...result, size }
-          } catch (err) {
-            await discard().catch(() => {})
-            throw err
-          } finally {
-            state = 'done'
-          }
-        }),
-      abort: () =>
-        this.#gate.run('abort', undefined, async () => {
-          if (state !== 'open') return
-          state = 'done'
-          await discard()
-        }),
+      parts: this.#p,
+      dirty: this.#dirty,
+      run: (op, o, fn) => this.#gate.run(op, o, fn),
     }
   }
 
