@@ -3,7 +3,7 @@
  *
  * Under both payloads' exclusive locks (taken in ID order) and every block lock: `src` is
  * flushed, each of its local block copies is linked into `dst`'s place under a name of its own
- * (`<idx>.ren` on disk) and that entry fsynced, then `MetadataStore.renamePayload` moves the
+ * (`<idx>.<token>.ren` on disk) and that entry fsynced, then `MetadataStore.renamePayload` moves the
  * rows, naming the linked copies, and the record in one transaction. Only after that commit are
  * the linked copies renamed over `dst`'s block files and the rows pointed at them.
  *
@@ -13,7 +13,7 @@
  * payload's directory, so recovery never has to look into another payload's directory.
  */
 import type { AbortOptions } from '../../core/abort.js'
-import { isRemote } from '../../core/block.js'
+import { BlockState, isRemote } from '../../core/block.js'
 import { BlockStoreError } from '../../core/errors.js'
 import { formatBlockId, parseBlockId } from '../../core/keys.js'
 import { freeBuffer } from './buffers.js'
@@ -167,7 +167,9 @@ async function linkAndCommit(
     })
   } finally {
     if (!committed) {
-      for (const idx of linked.keys()) await s.medium.discardRenamed(pd.id, idx).catch(() => {})
+      for (const [idx, path] of linked) {
+        await s.medium.discardRenamed(pd.id, idx, path).catch(() => {})
+      }
     }
   }
   return committed ? linked : undefined
@@ -197,9 +199,9 @@ async function settleRename(
   }
   pd.blocks.clear()
   const placed = new Set<number>()
-  for (const idx of linked.keys()) {
+  for (const [idx, path] of linked) {
     try {
-      await s.medium.commitRenamed(pd.id, idx)
+      await s.medium.commitRenamed(pd.id, idx, path)
       placed.add(idx)
     } catch (err) {
       failure ??= err
@@ -234,8 +236,13 @@ async function settleRename(
     const to = s.medium.localPath(pd.id, idx)
     if (from === to) continue
     try {
+      // Not under an upload's claim: its snapshot would see a new version and give up, leaving
+      // the row Syncing for good. Such a row keeps naming the link (reads go by index, and
+      // recovery accepts that pairing).
       await casRow(s.metadata, formatBlockId(pd.id, idx), (r) =>
-        r?.localPath === from ? { ...r, localPath: to } : undefined,
+        r?.localPath === from && r.state !== BlockState.Syncing
+          ? { ...r, localPath: to }
+          : undefined,
       )
     } catch (err) {
       // Recovery accepts a block file whose row still names the linked copy.

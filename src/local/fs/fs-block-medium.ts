@@ -187,10 +187,7 @@ export class FsBlockMedium implements BlockMedium {
     options?.signal?.throwIfAborted()
     await this.#ensureDir(dst)
     const from = this.localPath(src, blockIdx)
-    const to = this.layout.renamedPath(dst, blockIdx)
-    await unlink(to).catch((err: unknown) => {
-      if (!isEnoent(err)) throw err
-    })
+    const to = this.layout.renamedPath(dst, blockIdx, randomBytes(6).toString('hex'))
     this.#markEntry(dst)
     try {
       // Same store directory, so one file system: a link shares the bytes, nothing is copied.
@@ -204,17 +201,17 @@ export class FsBlockMedium implements BlockMedium {
     return to
   }
 
-  async commitRenamed(payloadId: string, blockIdx: number): Promise<void> {
+  async commitRenamed(payloadId: string, blockIdx: number, linked: string): Promise<void> {
     const path = this.localPath(payloadId, blockIdx)
     // Pooled handles point at the inode being replaced.
     await this.#pool.close(path)
-    await rename(this.layout.renamedPath(payloadId, blockIdx), path)
+    await rename(linked, path)
     this.#markEntry(payloadId)
   }
 
-  async discardRenamed(payloadId: string, blockIdx: number): Promise<void> {
+  async discardRenamed(_payloadId: string, _blockIdx: number, linked: string): Promise<void> {
     try {
-      await unlink(this.layout.renamedPath(payloadId, blockIdx))
+      await unlink(linked)
     } catch (err) {
       if (!isEnoent(err)) throw err
     }

@@ -8,8 +8,8 @@
  *   <dir>/blocks/<h[0:2]>/<h>/<blockIdx>.blk  raw block bytes [0, dataSize)
  *   <dir>/blocks/<h[0:2]>/<h>/<blockIdx>.next the new bytes of a whole-block overwrite, staged
  *                                             while its Dirty row is committed (recovery.ts)
- *   <dir>/blocks/<h[0:2]>/<h>/<blockIdx>.ren  a block of another payload renamed onto this one,
- *                                             linked before the rename's commit (recovery.ts)
+ *   <dir>/blocks/<h[0:2]>/<h>/<blockIdx>.<token>.ren  a block of another payload renamed onto
+ *                                             this one, linked before the rename's commit
  */
 import { createHash } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
@@ -69,9 +69,12 @@ export class FsLayout {
     return join(this.payloadDir(payloadId), `${blockIdx}${STAGED_EXT}`)
   }
 
-  /** Where a block renamed onto this payload waits, linked, for the rename's commit. */
-  renamedPath(payloadId: string, blockIdx: number): string {
-    return join(this.payloadDir(payloadId), `${blockIdx}${RENAMED_EXT}`)
+  /**
+   * Where a block renamed onto this payload waits, linked, for the rename's commit:
+   * `<blockIdx>.<token>.ren`, with a token unique to the rename.
+   */
+  renamedPath(payloadId: string, blockIdx: number, token: string): string {
+    return join(this.payloadDir(payloadId), `${blockIdx}.${token}${RENAMED_EXT}`)
   }
 
   /** Forgets a cached payload directory (after delete). */

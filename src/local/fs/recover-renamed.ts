@@ -1,5 +1,5 @@
 /**
- * Recovery of payload renames (see rename.ts in local/common): a `<idx>.ren` file is a block
+ * Recovery of payload renames (see rename.ts in local/common): a `<idx>.<token>.ren` file is a block
  * of another payload linked into this one before a rename's commit. When the block's row names
  * it, the commit happened: the file replaces the block file (fsynced) and the row is pointed at
  * it. Otherwise the rename never committed and the file is a leftover.
@@ -18,9 +18,15 @@ export interface RenameTally {
   renamedPromoted: number
 }
 
-/** The path a rename links a block in under, for the block file `path`. */
-export function renamedPathOf(path: string): string {
-  return path.endsWith(BLOCK_EXT) ? `${path.slice(0, -BLOCK_EXT.length)}${RENAMED_EXT}` : path
+/**
+ * True when `linked` is a path a rename linked the block file `path` in under (same directory,
+ * `<idx>.<token>.ren`).
+ */
+export function isRenamedPathOf(linked: string, path: string): boolean {
+  if (!path.endsWith(BLOCK_EXT) || !linked.endsWith(RENAMED_EXT)) return false
+  const stem = `${path.slice(0, -BLOCK_EXT.length)}.`
+  const token = linked.slice(stem.length, -RENAMED_EXT.length)
+  return linked.startsWith(stem) && /^[0-9a-f]+$/.test(token)
 }
 
 /** Settles the `.ren` files of a payload directory; returns its names as they are afterwards. */
@@ -36,7 +42,7 @@ export async function promoteRenamed(
     if (!file.endsWith(RENAMED_EXT)) continue
     left.delete(file)
     const path = join(dir, file)
-    const idx = parseIndex(file.slice(0, -RENAMED_EXT.length))
+    const idx = parseIndex(file.slice(0, file.indexOf('.')))
     const id = idx === undefined ? undefined : formatBlockId(pid, idx)
     const row = id === undefined ? undefined : await getRow(s.metadata, id)
     if (id === undefined || row?.localPath !== path) {

@@ -20,7 +20,7 @@ import { blockEntry, newPayloadState, type TierState } from '../common/tier-stat
 import { purgeLeftovers } from '../common/truncate.js'
 import type { FsBlockMedium } from './fs-block-medium.js'
 import { BLOCK_EXT, FsLayout, ID_FILE, STAGED_EXT } from './layout.js'
-import { promoteRenamed, renamedPathOf } from './recover-renamed.js'
+import { isRenamedPathOf, promoteRenamed } from './recover-renamed.js'
 
 interface Tally {
   files: number
@@ -81,7 +81,7 @@ async function recoverFile(
     // cache costs a fetch, serving foreign bytes would be corruption.
     if (size === row.dataSize && row.localPath === path) return true
     // Moved into place by a rename whose last step (pointing the row at it) was cut short.
-    if (size === row.dataSize && row.localPath === renamedPathOf(path)) {
+    if (size === row.dataSize && isRenamedPathOf(row.localPath, path)) {
       await casRow(s.metadata, id, (r) => (r ? { ...r, localPath: path } : r))
       return true
     }

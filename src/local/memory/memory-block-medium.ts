@@ -70,7 +70,7 @@ export class MemoryBlockMedium implements BlockMedium {
     return this.localPath(dst, blockIdx)
   }
 
-  async commitRenamed(payloadId: string, blockIdx: number): Promise<void> {
+  async commitRenamed(payloadId: string, blockIdx: number, _linked?: string): Promise<void> {
     const id = formatBlockId(payloadId, blockIdx)
     const b = this.#renamed.get(id)
     this.#renamed.delete(id)
@@ -78,7 +78,7 @@ export class MemoryBlockMedium implements BlockMedium {
     else this.#blocks.set(id, b)
   }
 
-  async discardRenamed(payloadId: string, blockIdx: number): Promise<void> {
+  async discardRenamed(payloadId: string, blockIdx: number, _linked?: string): Promise<void> {
     this.#renamed.delete(formatBlockId(payloadId, blockIdx))
   }
 
