@@ -5,6 +5,7 @@
  * old or new per unit; never foreign data).
  */
 import { BlockSize } from '../../../src/core/constants.js'
+import { checkCutReplacement, cloneAllowed } from './crash-replace.js'
 import { matchesTag, UNIT } from './pattern.js'
 
 /** Largest payload a campaign creates (three blocks: writes cross block boundaries). */
@@ -28,7 +29,8 @@ export type CrashOp =
   | { readonly op: 'flush'; readonly p: string }
   | { readonly op: 'gc' }
 
-interface PayloadModel {
+/** What the model knows of one payload. */
+export interface PayloadModel {
   exists: boolean
   size: number
   /** Tag of the write that produced each unit; 0 = zeros (also past the size). */
@@ -36,7 +38,7 @@ interface PayloadModel {
 }
 
 /** What may be observed of one payload after a kill. */
-interface Allowed {
+export interface Allowed {
   readonly exists: Set<boolean>
   readonly sizes: Set<number>
   /** Extra tags allowed per unit beyond the acknowledged one (sparse). */
@@ -200,21 +202,10 @@ export class CrashModel {
       const observed = await readBack(reader, p, acked, a, v, this.allTags)
       const cut = this.#replacing.get(p)
       if (cut !== undefined) {
-        // Strict: a replacement is one commit. Any unit of its bytes means all of them, at
-        // exactly its size; none means the old content (checked per unit above).
         v.replacesCut++
-        let hits = 0
-        for (let u = 0; u < observed.size / UNIT; u++) if (observed.tags[u] === cut.tag) hits++
-        if (hits > 0 && (observed.size !== cut.len || hits !== cut.len / UNIT)) {
-          v.violations.push(
-            `${p}: replacement tag ${cut.tag} cut by the kill reads as a mix: ${hits} of ${cut.len / UNIT} units new, size ${observed.size}`,
-          )
-        } else if (hits === 0) {
-          const old = notOld(observed, acked, cut.before)
-          if (old !== undefined) {
-            v.violations.push(`${p}: replacement tag ${cut.tag} cut by the kill: ${old}`)
-          }
-        }
+        const wrong = checkCutReplacement(observed, acked, cut)
+        if (wrong !== undefined)
+          v.violations.push(`${p}: replacement tag ${cut.tag} cut by the kill: ${wrong}`)
         this.#replacing.delete(p)
       }
       if (v.violations.length > before) {
@@ -291,34 +282,6 @@ async function readBack(
     }
   }
   return observed
-}
-
-function cloneAllowed(a: Allowed): Allowed {
-  const extra = new Map<number, Set<number>>()
-  for (const [u, tags] of a.extra) extra.set(u, new Set(tags))
-  return { exists: new Set(a.exists), sizes: new Set(a.sizes), extra }
-}
-
-/**
- * Why `observed` is not a state the payload could have had before a replacement began (with
- * what was allowed then), or `undefined` when it is one.
- */
-function notOld(observed: PayloadModel, acked: PayloadModel, before: Allowed): string | undefined {
-  if (!before.exists.has(observed.exists)) {
-    return `exists=${observed.exists} but not new content (old: exists ${[...before.exists].join(',')})`
-  }
-  if (!observed.exists) return undefined
-  const sizes = [...before.sizes]
-  if (observed.size < Math.min(...sizes) || observed.size > Math.max(...sizes)) {
-    return `size ${observed.size} is neither new nor old (old ${sizes.join(',')})`
-  }
-  for (let u = 0; u < observed.size / UNIT; u++) {
-    const tag = observed.tags[u]
-    if (tag !== acked.tags[u] && before.extra.get(u)?.has(tag ?? 0) !== true) {
-      return `unit ${u} holds tag ${tag}, neither new nor old content`
-    }
-  }
-  return undefined
 }
 
 function freshAllowed(m: PayloadModel): Allowed {
