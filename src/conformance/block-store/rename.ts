@@ -95,6 +95,56 @@ export function describeRename(h: Harness, fx: () => BlockStoreFixture): void {
     await assert.rejects(store.renamePayload('ren/none', 'ren/none'), code('BS_CONTENT_NOT_FOUND'))
   })
 
+  h.it(
+    'rename is safe against concurrent reads, writes, truncates, flushes and copies',
+    async () => {
+      const { store } = fx()
+      const a = pattern(3000, 61)
+      const b = pattern(5000, 62)
+      const x = pattern(100, 63)
+      const isPrefixOf = (got: Uint8Array, of: Uint8Array) =>
+        got.length <= of.length && got.every((v, i) => v === of[i])
+      for (const truncating of [false, true]) {
+        await store.writeAt('cc/d', a, 0)
+        await store.flush('cc/d')
+        await store.writeAt('cc/s', b, 0)
+        const reads = Array.from({ length: 8 }, async () => {
+          const out = new Uint8Array(8192)
+          const n = await store.readAt('cc/d', out, 0)
+          const got = out.subarray(0, n)
+          assert.ok(isPrefixOf(got, a) || isPrefixOf(got, b), `read ${n} bytes of neither`)
+        })
+        const settled = await Promise.allSettled([
+          store.renamePayload('cc/s', 'cc/d'),
+          // A copy's own reads are not a snapshot (as under concurrent writes): it may be cut at
+          // the source's old size, but never holds bytes of neither version.
+          truncating ? store.truncate('cc/d', 10) : store.copyPayload('cc/d', 'cc/copy'),
+          store.flush('cc/d'),
+          store.writeAt('cc/s', x, 0),
+          ...reads,
+        ])
+        for (const r of settled) {
+          assert.equal(r.status, 'fulfilled', String((r as { reason?: unknown }).reason))
+        }
+        // The write to the source landed before the move (and moved with it) or recreated it.
+        const recreated = await store.exists('cc/s')
+        const moved = Uint8Array.from(b)
+        if (recreated) assert.deepEqual(await readAll(store, 'cc/s'), x)
+        else moved.set(x, 0)
+        const d = await readAll(store, 'cc/d')
+        // A truncate ran before the move (gone with the old content) or after it.
+        const cut = truncating && d.length === 10
+        assert.ok(isPrefixOf(d, moved) && (cut || d.length === moved.length), `${d.length} bytes`)
+        if (!truncating) {
+          const copy = await readAll(store, 'cc/copy')
+          assert.ok(isPrefixOf(copy, a) || isPrefixOf(copy, moved), `copy of ${copy.length} bytes`)
+        }
+        for (const id of ['cc/d', 'cc/s', 'cc/copy'])
+          if (await store.exists(id)) await store.delete(id)
+      }
+    },
+  )
+
   h.it('a replacement is invisible until committed, then replaces the payload', async () => {
     const f = fx()
     const { store } = f
