@@ -15,12 +15,21 @@ export async function openDirectTarget(resolved: ResolvedConfig): Promise<CliTar
   const engine = opened.engine
   const target: CliTarget = {
     async put(id, source, onProgress): Promise<PutResult> {
-      await engine.truncate(id, 0)
-      const size = await writeFromStream(engine, id, source, {
-        ...(onProgress === undefined ? {} : { onProgress }),
-      })
-      const { finalized } = await engine.flush(id)
-      return { id, size, finalized }
+      // All or nothing, like the server's PUT: a failing source or an interrupt leaves `id`.
+      const replacement = await engine.beginReplace(id)
+      try {
+        const sink = {
+          writeAt: (_: string, data: Uint8Array, at: number) => replacement.writeAt(data, at),
+        }
+        await writeFromStream(sink, id, source, {
+          ...(onProgress === undefined ? {} : { onProgress }),
+        })
+        const { size, finalized } = await replacement.commit()
+        return { id, size, finalized }
+      } catch (err) {
+        await replacement.abort().catch(() => {})
+        throw err
+      }
     },
     async get(id, sink: Writable, onSize, onProgress?: OnProgress): Promise<number> {
       const size = await engine.getSize(id)

@@ -13,6 +13,7 @@ import {
   readAll,
 } from './block-store/fixture.js'
 import { describeRemote } from './block-store/remote.js'
+import { describeRename, describeRenameRemote } from './block-store/rename.js'
 import { nodeTestHarness } from './harness.js'
 
 export type { BlockStoreFixture, BlockStoreSuiteOptions } from './block-store/fixture.js'
@@ -42,6 +43,7 @@ export function describeBlockStore(options: BlockStoreSuiteOptions): void {
       await options.destroy?.(f)
     })
     describeBasics(h, fx)
+    describeRename(h, fx)
     h.it('rejects every call after close with BS_STORE_CLOSED', async () => {
       const { store } = fx()
       await store.writeAt('p', pattern(10), 0)
@@ -61,11 +63,13 @@ export function describeBlockStore(options: BlockStoreSuiteOptions): void {
       }
     })
     h.describe('with a remote store', () => {
-      describeRemote(h, () => {
+      const withRemote = (): BlockStoreFixture => {
         const f = fx()
         if (f.remote === undefined) throw new Error(`${options.name} has no remote`)
         return f
-      })
+      }
+      describeRemote(h, withRemote)
+      describeRenameRemote(h, withRemote)
     })
     h.it('survives close, loss of the local directory and reopen (restart)', async () => {
       const f = fx()

@@ -14,6 +14,7 @@ import { lifecycleCases } from './metadata-store/lifecycle-cases.js'
 import { listingCases } from './metadata-store/listing-cases.js'
 import { payloadCases } from './metadata-store/payload-cases.js'
 import { refCountCases } from './metadata-store/ref-count-cases.js'
+import { renameCases } from './metadata-store/rename-cases.js'
 import { scaleCases } from './metadata-store/scale-cases.js'
 
 /** Options of {@link describeMetadataStore}. */
@@ -81,5 +82,6 @@ export function describeMetadataStore<S extends MetadataStore>(
     scaleCases(h, ctx)
     lifecycleCases(h, ctx)
     gcCases(h, ctx)
+    renameCases(h, ctx)
   })
 }

@@ -92,6 +92,31 @@ export interface BlockStoreStats {
   readonly averageSize: number
 }
 
+/**
+ * A whole-payload replacement being written (from {@link BlockStore.beginReplace}): its bytes go
+ * to a hidden staging payload, invisible until {@link PayloadReplacement.commit} puts them in
+ * place in one step. Until then the payload keeps its old content for readers and crashes.
+ */
+export interface PayloadReplacement {
+  /** The payload replaced on commit. */
+  readonly payloadId: string
+  /**
+   * Writes into the new content (gaps read as zeros).
+   * @throws {BlockStoreError} like {@link BlockStore.writeAt}; BS_INVALID_ARGUMENT once committed
+   * or aborted.
+   */
+  writeAt(data: Uint8Array, offset: number, options?: AbortOptions): Promise<void>
+  /**
+   * Flushes the new content durably, then renames it onto the payload
+   * ({@link BlockStore.renamePayload}). Returns the new size and the flush result. On failure
+   * the staged content is discarded and the payload is as it was.
+   * @throws {BlockStoreError} like {@link BlockStore.flush}; BS_INVALID_ARGUMENT when called twice.
+   */
+  commit(options?: AbortOptions): Promise<FlushResult & { readonly size: number }>
+  /** Discards the new content; the payload is untouched. Idempotent; a no-op after commit. */
+  abort(): Promise<void>
+}
+
 /** The block storage engine. */
 export interface BlockStore extends AsyncDisposable {
   /**
@@ -145,6 +170,25 @@ export interface BlockStore extends AsyncDisposable {
    */
   copyPayload(src: string, dst: string, options?: AbortOptions): Promise<number>
   /**
+   * Makes `dst` what `src` is and removes `src`, replacing `dst` if it exists, in one atomic,
+   * crash-safe step: `src` is flushed, then its blocks and record move to `dst` in a single
+   * metadata commit (local block files are moved, remote blocks keep their objects). Readers and
+   * a kill at any point see `dst` entirely old or entirely new, never a mix, never empty. Durable
+   * when it returns (under `durability: 'remote'`, uploaded too). Unflushed writes to `dst`
+   * made before the call are discarded with its old content. `src === dst` only checks that it
+   * exists.
+   * @throws {BlockStoreError} BS_CONTENT_NOT_FOUND (unknown `src`), BS_INVALID_PAYLOAD_ID,
+   * BS_INVALID_ARGUMENT (a reserved ID), BS_INTEGRITY_CHECK_FAILED (a block of `src` has lost
+   * its bytes); nothing changed.
+   */
+  renamePayload(src: string, dst: string, options?: AbortOptions): Promise<void>
+  /**
+   * Starts a whole-payload replacement of `payloadId` (which need not exist): see
+   * {@link PayloadReplacement}. Nothing is visible until it is committed.
+   * @throws {BlockStoreError} BS_INVALID_PAYLOAD_ID, BS_INVALID_ARGUMENT (a reserved ID).
+   */
+  beginReplace(payloadId: string, options?: AbortOptions): Promise<PayloadReplacement>
+  /**
    * Returns once the payload is durable (locally, or remotely under `durability: 'remote'`);
    * `finalized` is true when every block is safely remote.
    * @throws {BlockStoreError} BS_CONTENT_NOT_FOUND.
@@ -152,7 +196,7 @@ export interface BlockStore extends AsyncDisposable {
   flush(payloadId: string, options?: AbortOptions): Promise<FlushResult>
   /** Uploads every flushed block now; per-block failures are in the report. */
   drainAllUploads(options?: AbortOptions): Promise<DrainReport>
-  /** Pages through payloads in ascending ID order. */
+  /** Pages through payloads in ascending ID order (the engine's reserved IDs never appear). */
   listPayloads(options?: ListPayloadsOptions): Promise<PayloadPage>
   stats(options?: AbortOptions): Promise<BlockStoreStats>
   /** healthy; degraded (remote down: local reads and all writes work); unhealthy (local down). */

@@ -124,6 +124,8 @@ export interface RecoveryReport {
    * place (their blocks then count in `dirtyPromoted` too).
    */
   readonly stagedPromoted: number
+  /** Blocks of a payload rename committed before the kill, moved into place. */
+  readonly renamedPromoted: number
   /** Block IDs whose row says Local but whose file is gone and not remote: lost bytes. */
   readonly lostBlocks: readonly string[]
   readonly durationMs: number
@@ -247,6 +249,18 @@ export interface LocalStore extends AsyncDisposable {
     data: Uint8Array,
     options?: AbortOptions,
   ): Promise<void>
+
+  /**
+   * Makes `dst` what `src` is and removes `src`, replacing whatever `dst` held, in one metadata
+   * commit ({@link MetadataStore.renamePayload}). `src` is flushed first; unflushed changes of
+   * `dst` are discarded. Local block copies are moved, not copied. Durable when it returns, and
+   * crash-safe: after a kill at any point `dst` is entirely as it was or entirely `src`'s
+   * content, and `src` is either whole or gone.
+   * @throws {BlockStoreError} BS_CONTENT_NOT_FOUND (unknown `src`); BS_INVALID_ARGUMENT
+   * (`src === dst`); BS_INTEGRITY_CHECK_FAILED (a block of `src` promises local bytes that are
+   * gone); BS_CONCURRENT_MODIFICATION (uploads kept changing `src`'s rows); nothing changed.
+   */
+  renamePayload(src: string, dst: string, options?: AbortOptions): Promise<void>
 
   /** Payload IDs tracked in memory. */
   listFiles(): string[]

@@ -85,6 +85,18 @@ export interface DeleteFileBlockOptions extends AbortOptions {
   readonly ifVersion?: number | undefined
 }
 
+/** Options of {@link MetadataStore.renamePayload}. */
+export interface RenamePayloadOptions extends AbortOptions {
+  /**
+   * The source's rows as the caller read them: block index -> row version. The rename happens
+   * only while the source has exactly these rows at exactly these versions (a compare-and-set
+   * over the whole payload); otherwise nothing changes and the call resolves to `false`.
+   */
+  readonly expectedVersions: ReadonlyMap<number, number>
+  /** New `localPath` of moved rows, by block index (others keep theirs). */
+  readonly localPaths?: ReadonlyMap<number, string> | undefined
+}
+
 /**
  * Block and payload records.
  *
@@ -180,6 +192,25 @@ export interface MetadataStore extends AsyncDisposable {
   deletePayload(id: string, options?: AbortOptions): Promise<boolean>
   /** Pages through payload records in ascending ID order. */
   listPayloads(options?: ListPayloadsOptions): Promise<PayloadPage>
+  /**
+   * Moves payload `src` onto `dst` in one transaction: every row and the record of `dst` are
+   * dropped, every row of `src` is re-keyed to the same block index of `dst`, and `src`'s record
+   * becomes `dst`'s. Readers and a crash see all of it or none of it.
+   *
+   * A moved row keeps every column except its ID, its `localPath` when
+   * `options.localPaths` names one, and its version, which becomes one more than both the source
+   * row's and the replaced `dst` row's: a compare-and-set prepared against either old row can
+   * never succeed on the new one. A Syncing row is moved as Local with no hash and no remote
+   * key: the upload that claimed it can no longer commit under the old ID, so its claim is
+   * released as a failed upload would release it, and the block is uploaded again later.
+   * The remote keys a moved row carries are referenced throughout (by the source row until
+   * the commit, by the moved row after it), so garbage collection can never fence them.
+   *
+   * Resolves `false`, changing nothing, when `src` has no record or its rows differ from
+   * `options.expectedVersions`.
+   * @throws {BlockStoreError} BS_INVALID_ARGUMENT when `src === dst`; BS_INVALID_PAYLOAD_ID.
+   */
+  renamePayload(src: string, dst: string, options: RenamePayloadOptions): Promise<boolean>
 
   /** Releases connections and handles. Idempotent; later calls fail with BS_STORE_CLOSED. */
   close(): Promise<void>

@@ -43,3 +43,33 @@ export function assertPayloadId(id: unknown): asserts id is string {
     throw new BlockStoreError('BS_INVALID_PAYLOAD_ID', `invalid content ID: ${problem}`)
   }
 }
+
+/**
+ * Payload IDs starting with this are reserved for the engine's own use (the staging payloads
+ * of whole-payload replacements): users can neither create, read nor list them.
+ */
+export const ReservedPayloadPrefix = '.ditto/'
+
+/** Prefix of the staging payloads that whole-payload replacements are written to. */
+export const StagingPayloadPrefix = `${ReservedPayloadPrefix}staging/`
+
+/** True when `id` lies in the reserved namespace ({@link ReservedPayloadPrefix}). */
+export function isReservedPayloadId(id: string): boolean {
+  return id.startsWith(ReservedPayloadPrefix)
+}
+
+/**
+ * Checks a payload ID given by a user: valid, and outside the reserved namespace.
+ * @throws {BlockStoreError} BS_INVALID_PAYLOAD_ID for an invalid ID; BS_INVALID_ARGUMENT for
+ * a reserved one.
+ */
+export function assertUserPayloadId(id: unknown): asserts id is string {
+  assertPayloadId(id)
+  if (isReservedPayloadId(id)) {
+    throw new BlockStoreError(
+      'BS_INVALID_ARGUMENT',
+      `payload IDs starting with "${ReservedPayloadPrefix}" are reserved for the engine`,
+      { payloadId: id },
+    )
+  }
+}

@@ -11,6 +11,7 @@ import type {
   DrainReport,
   EvictOptions,
   EvictReport,
+  PayloadReplacement,
 } from '../core/block-store.js'
 import { CloseGate } from '../core/close-gate.js'
 import { BlockSize } from '../core/constants.js'
@@ -24,7 +25,7 @@ import type {
   PayloadPage,
   PayloadRecord,
 } from '../core/metadata-store.js'
-import { assertPayloadId } from '../core/payload-id.js'
+import { assertUserPayloadId } from '../core/payload-id.js'
 import type { RemoteStore } from '../core/remote-store.js'
 import type { Prefetcher } from '../readbuffer/prefetcher.js'
 import type { ReadBuffer } from '../readbuffer/read-buffer.js'
@@ -39,6 +40,8 @@ import { flushPayload } from './flush-payload.js'
 import { checkListOptions, checkOffset, checkTruncateSize, checkWriteEnd } from './input-checks.js'
 import type { Part } from './parts.js'
 import { type ReadContext, readPayload } from './read-path.js'
+import { createReplacement, type EngineOps, renameFlushed } from './replace.js'
+import { listUserPayloads, newStagingId } from './staging.js'
 import { collectStats } from './stats.js'
 import { deletePayload, truncatePayload, writePayload } from './write-path.js'
 
@@ -87,7 +90,7 @@ export class Engine implements BlockStore {
 
   readAt(pid: string, dest: Uint8Array, offset: number, o?: AbortOptions): Promise<number> {
     return this.#gate.run('readAt', o, async () => {
-      assertPayloadId(pid)
+      assertUserPayloadId(pid)
       checkOffset(offset)
       return readPayload(this.#read, pid, dest, offset, await this.#size(pid, o), o)
     })
@@ -102,8 +105,8 @@ export class Engine implements BlockStore {
   ): Promise<number> {
     if (cowSource === '') return this.readAt(pid, dest, offset, o)
     return this.#gate.run('readAtWithCOWSource', o, async () => {
-      assertPayloadId(pid)
-      assertPayloadId(cowSource)
+      assertUserPayloadId(pid)
+      assertUserPayloadId(cowSource)
       checkOffset(offset)
       return readWithCowSource(
         this.#read,
@@ -119,14 +122,14 @@ export class Engine implements BlockStore {
 
   getSize(pid: string, o?: AbortOptions): Promise<number> {
     return this.#gate.run('getSize', o, async () => {
-      assertPayloadId(pid)
+      assertUserPayloadId(pid)
       return this.#size(pid, o)
     })
   }
 
   stat(pid: string, o?: AbortOptions): Promise<PayloadRecord> {
     return this.#gate.run('stat', o, async () => {
-      assertPayloadId(pid)
+      assertUserPayloadId(pid)
       const size = await this.#size(pid, o)
       const record = await this.#p.metadata.store.getPayload(pid, o)
       const now = Date.now()
@@ -142,14 +145,14 @@ export class Engine implements BlockStore {
 
   exists(pid: string, o?: AbortOptions): Promise<boolean> {
     return this.#gate.run('exists', o, async () => {
-      assertPayloadId(pid)
+      assertUserPayloadId(pid)
       return (await this.#p.local.store.getFileSize(pid, o)) !== undefined
     })
   }
 
   writeAt(pid: string, data: Uint8Array, offset: number, o?: AbortOptions): Promise<void> {
     return this.#gate.run('writeAt', o, async () => {
-      assertPayloadId(pid)
+      assertUserPayloadId(pid)
       checkOffset(offset)
       checkWriteEnd(pid, offset, data.length)
       await writePayload(this.#p, this.#dirty, pid, data, offset, o)
@@ -158,7 +161,7 @@ export class Engine implements BlockStore {
 
   truncate(pid: string, size: number, o?: AbortOptions): Promise<void> {
     return this.#gate.run('truncate', o, async () => {
-      assertPayloadId(pid)
+      assertUserPayloadId(pid)
       checkTruncateSize(size)
       await truncatePayload(this.#p, this.#dirty, pid, size, o)
     })
@@ -166,7 +169,7 @@ export class Engine implements BlockStore {
 
   delete(pid: string, o?: AbortOptions): Promise<void> {
     return this.#gate.run('delete', o, async () => {
-      assertPayloadId(pid)
+      assertUserPayloadId(pid)
       await this.#size(pid, o)
       await deletePayload(this.#p, this.#dirty, pid, o)
     })
@@ -174,8 +177,8 @@ export class Engine implements BlockStore {
 
   copyPayload(src: string, dst: string, o?: AbortOptions): Promise<number> {
     return this.#gate.run('copyPayload', o, async () => {
-      assertPayloadId(src)
-      assertPayloadId(dst)
+      assertUserPayloadId(src)
+      assertUserPayloadId(dst)
       const size = await this.#size(src, o)
       if (src === dst) return Math.ceil(size / BlockSize)
       this.#p.buffer.invalidateAndReset(dst)
@@ -186,9 +189,25 @@ export class Engine implements BlockStore {
     })
   }
 
+  renamePayload(src: string, dst: string, o?: AbortOptions): Promise<void> {
+    return this.#gate.run('renamePayload', o, async () => {
+      assertUserPayloadId(src)
+      assertUserPayloadId(dst)
+      const size = await this.#size(src, o)
+      if (src !== dst) await renameFlushed(this.#ops, src, dst, size, o)
+    })
+  }
+
+  beginReplace(pid: string, o?: AbortOptions): Promise<PayloadReplacement> {
+    return this.#gate.run('beginReplace', o, async () => {
+      assertUserPayloadId(pid)
+      return createReplacement(this.#ops, pid, newStagingId())
+    })
+  }
+
   flush(pid: string, o?: AbortOptions): Promise<FlushResult> {
     return this.#gate.run('flush', o, async () => {
-      assertPayloadId(pid)
+      assertUserPayloadId(pid)
       const result = await flushPayload(this.#p, pid, await this.#size(pid, o), o)
       if (result.finalized) this.#dirty.forget(pid)
       return result
@@ -206,7 +225,7 @@ export class Engine implements BlockStore {
   listPayloads(options?: ListPayloadsOptions): Promise<PayloadPage> {
     return this.#gate.run('listPayloads', options, async () => {
       checkListOptions(options)
-      return this.#p.metadata.store.listPayloads(options)
+      return listUserPayloads(this.#p.metadata.store, options)
     })
   }
 
@@ -234,6 +253,15 @@ export class Engine implements BlockStore {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
+  }
+
+  /** What the replacement and rename helpers need of the engine. */
+  get #ops(): EngineOps {
+    return {
+      parts: this.#p,
+      dirty: this.#dirty,
+      run: (op, o, fn) => this.#gate.run(op, o, fn),
+    }
   }
 
   async #size(pid: string, o?: AbortOptions): Promise<number> {

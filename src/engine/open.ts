@@ -17,6 +17,7 @@ import { Engine } from './engine.js'
 import type { BlockStoreOptions } from './options.js'
 import { openLocal, openMetadata, openRemote, type Part } from './parts.js'
 import { loadBlock, type ReadContext } from './read-path.js'
+import { collectStagingLeftovers } from './staging.js'
 
 /**
  * Opens a block store.
@@ -71,6 +72,8 @@ export async function openBlockStore(options: BlockStoreOptions): Promise<Engine
       evictable,
     )
     opened.push(local)
+    // Before any upload starts: staging leftovers are deleted, never uploaded.
+    await collectStagingLeftovers(local.store, metadata.store)
     syncer = new Syncer({
       local: local.store,
       remote: remote?.store,

@@ -4,7 +4,9 @@
  */
 import type { AbortOptions } from '../core/abort.js'
 import type { BlockStoreStats } from '../core/block-store.js'
+import { isReservedPayloadId } from '../core/payload-id.js'
 import type { EngineParts } from './engine.js'
+import { countReservedRecords } from './staging.js'
 
 /** Gathers every statistic (block counts come from one aggregate query of the metadata store). */
 export async function collectStats(
@@ -19,12 +21,15 @@ export async function collectStats(
   const counts = await p.metadata.store.countBlocks(options)
   let oldest = counts.oldestUnsyncedAccess ?? Number.POSITIVE_INFINITY
   for (const at of dirtySince.values()) oldest = Math.min(oldest, at)
-  const payloads = counts.payloads
-  const contentCount = Math.max(payloads, local.fileCount)
+  // Staging payloads of replacements in progress are not user payloads.
+  const staged = p.local.store.listFiles().filter(isReservedPayloadId).length
+  const fileCount = local.fileCount - staged
+  const payloads = counts.payloads - (await countReservedRecords(p.metadata.store, options))
+  const contentCount = Math.max(payloads, fileCount)
   const usedSize = local.diskUsed
   const totalSize = local.maxDisk
   return {
-    fileCount: local.fileCount,
+    fileCount,
     blocksDirty: counts.dirty,
     blocksLocal: counts.local,
     blocksRemote: counts.remote,

@@ -44,14 +44,27 @@ async function putPayload(ctx: RequestContext, id: string): Promise<void> {
   declaredLength(ctx)
   const { engine, signal } = ctx
   const existed = await engine.exists(id, { signal })
-  ctx.unflushed.add(id)
-  // Truncating first means every write lands in fresh blocks: no read-modify-write of old
-  // (possibly remote-only) blocks, and a shorter body leaves no stale tail.
-  await engine.truncate(id, 0, { signal })
-  const size = await writeBody(ctx, id, 0)
-  const { finalized } = await engine.flush(id, { signal })
-  ctx.unflushed.delete(id)
-  sendJson(ctx.res, existed ? 200 : 201, { id, size, finalized })
+  // All or nothing: the body goes to a hidden staging payload, flushed and then renamed onto
+  // `id` in one commit. A short body, a disconnect, a body over the limit or a kill leaves
+  // `id` exactly as it was (and absent if it was).
+  const replacement = await engine.beginReplace(id, { signal })
+  try {
+    const sink = {
+      writeAt: (_: string, data: Uint8Array, at: number) =>
+        replacement.writeAt(data, at, { signal }),
+    }
+    const written = await writeFromStream(sink, id, ctx.req, {
+      maxBytes: ctx.maxBodyBytes,
+      signal,
+    })
+    ctx.metrics.observeBody('in', written)
+    const { size, finalized } = await replacement.commit({ signal })
+    sendJson(ctx.res, existed ? 200 : 201, { id, size, finalized })
+  } catch (err) {
+    ctx.res.setHeader('Connection', 'close')
+    await replacement.abort().catch(() => {})
+    throw err
+  }
 }
 
 async function patchPayload(ctx: RequestContext, id: string): Promise<void> {

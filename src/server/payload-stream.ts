@@ -29,7 +29,7 @@ export interface WriteStreamOptions extends AbortOptions {
  * @throws {BlockStoreError} BS_TOO_LARGE past `maxBytes`, and whatever `writeAt` throws.
  */
 export async function writeFromStream(
-  engine: BlockStore,
+  engine: Pick<BlockStore, 'writeAt'>,
   id: string,
   source: AsyncIterable<Uint8Array | string>,
   options: WriteStreamOptions = {},

@@ -74,11 +74,11 @@ export function renderReport(r: TortureRun): string {
     '',
     '## Crash consistency (SIGKILL at random moments, incl. uploads, eviction, GC, recovery)',
     '',
-    '| target | rounds | kills during open | ops | flushes acked | bytes verified | bytes lost | violations | recovery p50 | recovery p99 |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| target | rounds | kills during open | ops | flushes acked | replacements cut (checked old or new) | bytes verified | bytes lost | violations | recovery p50 | recovery p99 |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...r.crash.map(
       (c) =>
-        `| ${c.target} | ${c.rounds} | ${c.killsDuringOpen} | ${c.opsAnnounced} | ${c.flushesAcked} | ${mib(c.bytesVerified)} | ${c.bytesLost} | ${c.violations.length} | ${percentile(c.recoveryMs, 50).toFixed(0)} ms | ${percentile(c.recoveryMs, 99).toFixed(0)} ms |`,
+        `| ${c.target} | ${c.rounds} | ${c.killsDuringOpen} | ${c.opsAnnounced} | ${c.flushesAcked} | ${c.replacesCut} | ${mib(c.bytesVerified)} | ${c.bytesLost} | ${c.violations.length} | ${percentile(c.recoveryMs, 50).toFixed(0)} ms | ${percentile(c.recoveryMs, 99).toFixed(0)} ms |`,
     ),
     ...r.crash.flatMap((c) => c.violations.map((v) => `- ${c.target}: ${v}`)),
     '',

@@ -46,6 +46,21 @@ export interface BlockMedium {
   commitStaged?(payloadId: string, blockIdx: number): Promise<void>
   /** Removes a staged content (missing is fine). */
   discardStaged?(payloadId: string, blockIdx: number): Promise<void>
+  /**
+   * For a payload rename: makes the copy of block `blockIdx` of `src` available as the next
+   * copy of the same block of `dst`, without copying bytes where the medium allows it (a hard
+   * link), and returns the path to record in the row the rename moves to `dst`: a name used once
+   * (a stale row still naming an earlier rename's link can never name this one). The entry is
+   * made durable by the next {@link BlockMedium.sync} of `dst`. Recovery moves it into place
+   * when that row names it (a kill between the rename's commit and
+   * {@link BlockMedium.commitRenamed}); any other such file is a leftover of a rename that
+   * never committed.
+   */
+  linkRenamed(src: string, dst: string, blockIdx: number, options?: AbortOptions): Promise<string>
+  /** Moves the linked copy at `linked` (as returned) over the block's copy (an atomic rename). */
+  commitRenamed(payloadId: string, blockIdx: number, linked: string): Promise<void>
+  /** Removes the linked copy at `linked` (missing is fine). */
+  discardRenamed(payloadId: string, blockIdx: number, linked: string): Promise<void>
   /** Cuts the copy to `size` bytes. */
   truncate(payloadId: string, blockIdx: number, size: number): Promise<void>
   /** Removes the copy (missing is fine); open handles are closed first. */

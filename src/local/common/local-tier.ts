@@ -5,6 +5,7 @@
 import type { AbortOptions } from '../../core/abort.js'
 import type { FileBlock } from '../../core/block.js'
 import { CloseGate } from '../../core/close-gate.js'
+import { BlockStoreError } from '../../core/errors.js'
 import type { HealthReport } from '../../core/health.js'
 import type {
   BlockSnapshot,
@@ -22,6 +23,7 @@ import * as blocks from './blocks.js'
 import { flush, flushPayload, releaseMemory } from './flush.js'
 import { loadPayload } from './payloads.js'
 import { readAt } from './read.js'
+import { renamePayload } from './rename.js'
 import { replaceBlock, shareRemoteBlock } from './replace.js'
 import type { TierState } from './tier-state.js'
 import { deletePayload, truncate } from './truncate.js'
@@ -176,6 +178,19 @@ export class LocalTier implements LocalStore {
       checkBlockIdx(idx)
       checkReplacement(data)
       await replaceBlock(this.#s, pid, idx, data, o)
+    })
+  }
+
+  renamePayload(src: string, dst: string, o?: AbortOptions): Promise<void> {
+    return this.#run('renamePayload', o, async () => {
+      assertPayloadId(src)
+      assertPayloadId(dst)
+      if (src === dst) {
+        throw new BlockStoreError('BS_INVALID_ARGUMENT', `cannot rename ${src} onto itself`, {
+          payloadId: src,
+        })
+      }
+      await renamePayload(this.#s, src, dst, o)
     })
   }
 

@@ -3,7 +3,7 @@
  * fsync of files and of the directories whose entries changed.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdir, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises'
+import { copyFile, link, mkdir, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { AbortOptions } from '../../core/abort.js'
 import { forEachBounded } from '../../core/for-each-bounded.js'
@@ -173,6 +173,45 @@ export class FsBlockMedium implements BlockMedium {
   async discardStaged(payloadId: string, blockIdx: number): Promise<void> {
     try {
       await unlink(this.layout.stagedPath(payloadId, blockIdx))
+    } catch (err) {
+      if (!isEnoent(err)) throw err
+    }
+  }
+
+  async linkRenamed(
+    src: string,
+    dst: string,
+    blockIdx: number,
+    options?: AbortOptions,
+  ): Promise<string> {
+    options?.signal?.throwIfAborted()
+    await this.#ensureDir(dst)
+    const from = this.localPath(src, blockIdx)
+    const to = this.layout.renamedPath(dst, blockIdx, randomBytes(6).toString('hex'))
+    this.#markEntry(dst)
+    try {
+      // Same store directory, so one file system: a link shares the bytes, nothing is copied.
+      await link(from, to)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'EMLINK') throw err
+      await copyFile(from, to)
+      if (this.durable) await fsyncPath(to)
+    }
+    return to
+  }
+
+  async commitRenamed(payloadId: string, blockIdx: number, linked: string): Promise<void> {
+    const path = this.localPath(payloadId, blockIdx)
+    // Pooled handles point at the inode being replaced.
+    await this.#pool.close(path)
+    await rename(linked, path)
+    this.#markEntry(payloadId)
+  }
+
+  async discardRenamed(_payloadId: string, _blockIdx: number, linked: string): Promise<void> {
+    try {
+      await unlink(linked)
     } catch (err) {
       if (!isEnoent(err)) throw err
     }

@@ -8,6 +8,8 @@
  *   <dir>/blocks/<h[0:2]>/<h>/<blockIdx>.blk  raw block bytes [0, dataSize)
  *   <dir>/blocks/<h[0:2]>/<h>/<blockIdx>.next the new bytes of a whole-block overwrite, staged
  *                                             while its Dirty row is committed (recovery.ts)
+ *   <dir>/blocks/<h[0:2]>/<h>/<blockIdx>.<token>.ren  a block of another payload renamed onto
+ *                                             this one, linked before the rename's commit
  */
 import { createHash } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
@@ -24,6 +26,9 @@ export const ID_FILE = 'id'
 export const BLOCK_EXT = '.blk'
 /** Extension of staged block files (the next content of a block, see `stagedPath`). */
 export const STAGED_EXT = '.next'
+
+/** Extension of a block linked in by a payload rename, before its commit (see `renamedPath`). */
+export const RENAMED_EXT = '.ren'
 
 /** Paths of one store directory. */
 export class FsLayout {
@@ -62,6 +67,14 @@ export class FsLayout {
   /** Where the next content of a block is staged before its row turns Dirty. */
   stagedPath(payloadId: string, blockIdx: number): string {
     return join(this.payloadDir(payloadId), `${blockIdx}${STAGED_EXT}`)
+  }
+
+  /**
+   * Where a block renamed onto this payload waits, linked, for the rename's commit:
+   * `<blockIdx>.<token>.ren`, with a token unique to the rename.
+   */
+  renamedPath(payloadId: string, blockIdx: number, token: string): string {
+    return join(this.payloadDir(payloadId), `${blockIdx}.${token}${RENAMED_EXT}`)
   }
 
   /** Forgets a cached payload directory (after delete). */

@@ -20,6 +20,7 @@ import { blockEntry, newPayloadState, type TierState } from '../common/tier-stat
 import { purgeLeftovers } from '../common/truncate.js'
 import type { FsBlockMedium } from './fs-block-medium.js'
 import { BLOCK_EXT, FsLayout, ID_FILE, STAGED_EXT } from './layout.js'
+import { isRenamedPathOf, promoteRenamed } from './recover-renamed.js'
 
 interface Tally {
   files: number
@@ -30,6 +31,7 @@ interface Tally {
   staleRowsFixed: number
   sizesExtended: number
   stagedPromoted: number
+  renamedPromoted: number
   lostBlocks: string[]
 }
 
@@ -78,6 +80,11 @@ async function recoverFile(
     // shared an object into it (share.ts), or a cache the row never took up; dropping a
     // cache costs a fetch, serving foreign bytes would be corruption.
     if (size === row.dataSize && row.localPath === path) return true
+    // Moved into place by a rename whose last step (pointing the row at it) was cut short.
+    if (size === row.dataSize && isRenamedPathOf(row.localPath, path)) {
+      await casRow(s.metadata, id, (r) => (r ? { ...r, localPath: path } : r))
+      return true
+    }
     if (row.localPath !== '') {
       await casRow(s.metadata, id, (r) => (r ? { ...r, localPath: '' } : r))
       t.staleRowsFixed++
@@ -183,6 +190,7 @@ export async function recover(
     staleRowsFixed: 0,
     sizesExtended: 0,
     stagedPromoted: 0,
+    renamedPromoted: 0,
     lostBlocks: [],
   }
   const walked = new Set<string>()
@@ -201,7 +209,8 @@ export async function recover(
       const p = s.payloads.get(pid) ?? newPayloadState(pid, 0, 'none')
       s.payloads.set(pid, p)
       medium.adoptPayload(pid)
-      for (const file of await promoteStaged(s, t, pid, dir, names)) {
+      const settled = await promoteStaged(s, t, pid, dir, names)
+      for (const file of await promoteRenamed(s, t, pid, dir, settled)) {
         if (file === ID_FILE) continue
         const path = join(dir, file)
         const idx = file.endsWith(BLOCK_EXT)
@@ -231,6 +240,9 @@ export async function recover(
       // Never flushed, or caught mid-delete (the record goes first): nothing of it was
       // acknowledged, so its files and rows are leftovers, not a payload.
       t.orphansDeleted += await purgeLeftovers(s, p)
+      // Its directory too, even with no block left: the source of a committed rename, or the
+      // destination of one that never committed, keeps only its id file.
+      await medium.removePayload(pid)
       p.gone = true
       s.payloads.delete(pid)
       continue

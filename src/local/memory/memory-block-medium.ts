@@ -10,6 +10,8 @@ export class MemoryBlockMedium implements BlockMedium {
   readonly backend = 'memory'
   readonly durable: boolean = false
   readonly #blocks = new Map<string, { bytes: Uint8Array; size: number }>()
+  /** Copies linked in by a payload rename, waiting for its commit. */
+  readonly #renamed = new Map<string, { bytes: Uint8Array; size: number }>()
 
   localPath(payloadId: string, blockIdx: number): string {
     return `memory:${formatBlockId(payloadId, blockIdx)}`
@@ -60,6 +62,26 @@ export class MemoryBlockMedium implements BlockMedium {
     })
   }
 
+  async linkRenamed(src: string, dst: string, blockIdx: number): Promise<string> {
+    const b = this.#blocks.get(formatBlockId(src, blockIdx))
+    const id = formatBlockId(dst, blockIdx)
+    if (b === undefined) this.#renamed.delete(id)
+    else this.#renamed.set(id, b)
+    return this.localPath(dst, blockIdx)
+  }
+
+  async commitRenamed(payloadId: string, blockIdx: number, _linked?: string): Promise<void> {
+    const id = formatBlockId(payloadId, blockIdx)
+    const b = this.#renamed.get(id)
+    this.#renamed.delete(id)
+    if (b === undefined) this.#blocks.delete(id)
+    else this.#blocks.set(id, b)
+  }
+
+  async discardRenamed(payloadId: string, blockIdx: number, _linked?: string): Promise<void> {
+    this.#renamed.delete(formatBlockId(payloadId, blockIdx))
+  }
+
   async truncate(payloadId: string, blockIdx: number, size: number): Promise<void> {
     const b = this.#blocks.get(formatBlockId(payloadId, blockIdx))
     if (b === undefined || size >= b.size) return
@@ -78,6 +100,7 @@ export class MemoryBlockMedium implements BlockMedium {
 
   async close(): Promise<void> {
     this.#blocks.clear()
+    this.#renamed.clear()
   }
 }
 

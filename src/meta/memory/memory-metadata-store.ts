@@ -15,8 +15,10 @@ import type {
   MetadataStoreCapabilities,
   PayloadPage,
   PayloadRecord,
+  RenamePayloadOptions,
 } from '../../core/metadata-store.js'
 import { assertPayloadId } from '../../core/payload-id.js'
+import { assertRename, matchesExpected, movedRow } from '../rename.js'
 import {
   assertBlockId,
   assertFileBlock,
@@ -299,6 +301,35 @@ export class MemoryMetadataStore implements MetadataStore {
       ids.map((id) => ({ ...this.#payloads.get(id)! })),
       q,
     )
+  }
+
+  /** Moves `src` onto `dst` in one synchronous step (atomic on a single thread). */
+  async renamePayload(src: string, dst: string, options: RenamePayloadOptions): Promise<boolean> {
+    this.#enter(options)
+    assertRename(src, dst, options)
+    const record = this.#payloads.get(src)
+    const rows = [...(this.#byPayload.get(src)?.values() ?? [])].map((id) => this.#rows.get(id)!)
+    if (record === undefined || !matchesExpected(rows, options.expectedVersions)) return false
+    const replaced = new Map<number, number>()
+    for (const [idx, id] of this.#byPayload.get(dst) ?? []) {
+      const row = this.#rows.get(id)!
+      replaced.set(idx, row.version)
+      this.#unindex(row)
+      this.#rows.delete(id)
+    }
+    for (const row of rows) {
+      this.#unindex(row)
+      this.#rows.delete(row.id)
+    }
+    for (const row of rows) {
+      const idx = assertBlockId(row.id).blockIdx
+      const moved = movedRow(row, dst, replaced.get(idx) ?? 0, options)
+      this.#rows.set(moved.id, moved)
+      this.#index(moved)
+    }
+    this.#payloads.delete(src)
+    this.#payloads.set(dst, { ...record, id: dst })
+    return true
   }
 
   /** Drops every row. Idempotent; later calls fail with BS_STORE_CLOSED. */

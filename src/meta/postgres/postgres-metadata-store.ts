@@ -15,8 +15,10 @@ import type {
   MetadataStoreCapabilities,
   PayloadPage,
   PayloadRecord,
+  RenamePayloadOptions,
 } from '../../core/metadata-store.js'
 import { assertPayloadId } from '../../core/payload-id.js'
+import { assertRename } from '../rename.js'
 import {
   type BlockRow,
   blockCounts,
@@ -41,6 +43,7 @@ import {
 import { postgresError } from './postgres-error.js'
 import { tryAcquirePostgresGcLock, withUnfencedKey } from './postgres-gc-lock.js'
 import { openPostgresPool, type PostgresMetadataStoreOptions } from './postgres-pool.js'
+import { renamePostgresPayload } from './postgres-rename.js'
 import { quoteSchema } from './schema.js'
 import { buildPostgresStatements, type PostgresStatements } from './statements.js'
 
@@ -309,6 +312,13 @@ export class PostgresMetadataStore implements MetadataStore {
       rows.map((r) => fromPayloadRow(r, BACKEND)),
       q,
     )
+  }
+
+  /** One transaction under advisory locks on both payloads (see postgres-rename.ts). */
+  async renamePayload(src: string, dst: string, options: RenamePayloadOptions): Promise<boolean> {
+    this.#enter(options)
+    assertRename(src, dst, options)
+    return renamePostgresPayload(this.#pool, this.#schema, this.#sql, src, dst, options)
   }
 
   /** Ends an owned pool (waiting for running queries). Idempotent; later calls fail with BS_STORE_CLOSED. */

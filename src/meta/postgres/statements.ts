@@ -21,6 +21,13 @@ export function buildPostgresStatements(s: string) {
     get: `${select} WHERE id = $1`,
     upsert: `${insert} ON CONFLICT (id) DO UPDATE SET ${set}, version = ${t}.version + 1 ${returning}`,
     insertNew: `${insert} ON CONFLICT (id) DO NOTHING ${returning}`,
+    // A row moved by a rename carries the version the rename computed ($12).
+    insertVersioned: insert.replace(', 1)', ', $12)'),
+    deleteByPayload: `DELETE FROM ${t} WHERE payload_id = $1 ${returning}`,
+    takePayload: `DELETE FROM ${s}.payloads WHERE id = $1 RETURNING id, size, created_at, modified_at`,
+    // Transaction-level advisory locks on the payloads a rename touches, in one fixed order.
+    lockPayloads: `SELECT pg_advisory_xact_lock($1, h) FROM (SELECT DISTINCT hashtext(x) AS h
+      FROM unnest($2::text[]) AS x ORDER BY h) AS locks`,
     // payload_id and block_idx derive from id (unchanged); set so every parameter is typed.
     updateIfVersion: `UPDATE ${t} SET ${set}, payload_id = $2, block_idx = $3, version = version + 1
       WHERE id = $1 AND version = $12 ${returning}`,

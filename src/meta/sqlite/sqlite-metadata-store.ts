@@ -17,9 +17,11 @@ import type {
   MetadataStoreCapabilities,
   PayloadPage,
   PayloadRecord,
+  RenamePayloadOptions,
 } from '../../core/metadata-store.js'
 import { assertPayloadId } from '../../core/payload-id.js'
 import { mkdirDurable } from '../../platform/fsync.js'
+import { assertRename } from '../rename.js'
 import {
   type BlockRow,
   fromBlockRow,
@@ -41,6 +43,7 @@ import { migrateSqlite } from './schema.js'
 import { countSqliteBlocks } from './sqlite-count-blocks.js'
 import { sqliteError } from './sqlite-error.js'
 import { tryAcquireSqliteGcLock } from './sqlite-gc-lock.js'
+import { renameSqlitePayload } from './sqlite-rename.js'
 import { buildStatements, type SqliteStatements } from './statements.js'
 import { WalSync } from './wal-sync.js'
 
@@ -303,6 +306,14 @@ export class SqliteMetadataStore implements MetadataStore {
         rows.map((r) => fromPayloadRow(r, BACKEND)),
         q,
       )
+    })
+  }
+
+  /** One IMMEDIATE transaction (see sqlite-rename.ts). */
+  async renamePayload(src: string, dst: string, options: RenamePayloadOptions): Promise<boolean> {
+    return this.#write('renamePayload', options, () => {
+      assertRename(src, dst, options)
+      return renameSqlitePayload(this.#db, this.#sql, src, dst, options)
     })
   }
 

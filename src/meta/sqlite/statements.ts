@@ -10,6 +10,8 @@ export interface SqliteStatements {
   readonly get: Statement
   readonly upsert: Statement
   readonly insertNew: Statement
+  readonly insertVersioned: Statement
+  readonly deleteByPayload: Statement
   readonly updateIfVersion: Statement
   readonly version: Statement
   readonly delete: Statement
@@ -54,6 +56,9 @@ export function buildStatements(db: Database): SqliteStatements {
     get: p(`SELECT ${BLOCK_COLUMNS} FROM file_blocks WHERE id = ?`),
     upsert: p(`${INSERT} ON CONFLICT (id) DO UPDATE SET ${SET} ${RETURNING}`),
     insertNew: p(`${INSERT} ON CONFLICT (id) DO NOTHING ${RETURNING}`),
+    // A row moved by a rename carries the version the rename computed.
+    insertVersioned: p(`${INSERT.replace(', 1)', ', @version)')}`),
+    deleteByPayload: p('DELETE FROM file_blocks WHERE payload_id = ?'),
     updateIfVersion: p(
       `UPDATE file_blocks SET ${SET} WHERE id = @id AND version = @expected ${RETURNING}`,
     ),

@@ -35,6 +35,8 @@ export interface CrashFigures {
   flushesAcked: number
   bytesVerified: number
   bytesLost: number
+  /** Kills that cut a whole-payload replacement (each checked: entirely old or entirely new). */
+  replacesCut: number
   recoveryMs: number[]
   violations: string[]
 }
@@ -67,6 +69,7 @@ export async function runCrashCampaign(
     flushesAcked: 0,
     bytesVerified: 0,
     bytesLost: 0,
+    replacesCut: 0,
     recoveryMs: [],
     violations: [],
   }
@@ -112,6 +115,7 @@ export async function runCrashCampaign(
       const verdict = await model.verify(store)
       f.bytesVerified += verdict.bytesVerified
       f.bytesLost += verdict.bytesLost
+      f.replacesCut += verdict.replacesCut
       for (const v of verdict.violations)
         f.violations.push(`round ${f.rounds} (seed ${config.seed}): ${v}`)
       for (const p of payloads) if (await store.exists(p)) await store.flush(p)

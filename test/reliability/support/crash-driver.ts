@@ -68,6 +68,7 @@ function nextOp(): CrashOp {
     const dst = rng.pick(names.filter((n) => n !== src))
     return { op: 'copy', src, dst }
   }
+  if (r < 0.5) return { op: 'replace', p, len: unitBelow(MAX_SIZE - UNIT) + UNIT, tag: ++tag }
   const len = writeLength()
   const size = Math.max(0, sizes.get(p) ?? 0)
   // Aim near the end (appends), at block boundaries, or anywhere.
@@ -114,6 +115,18 @@ for (;;) {
       // A returned copy flushed its destination: acknowledged like a flush.
       say({ ack: o.dst })
       break
+    case 'replace': {
+      const r = await store.beginReplace(o.p)
+      // Two writes, so the kill can also land between them.
+      const half = Math.floor(o.len / 2 / UNIT) * UNIT
+      await r.writeAt(patternBytes(o.tag, 0, half), 0)
+      await r.writeAt(patternBytes(o.tag, half, o.len - half), half)
+      await r.commit()
+      sizes.set(o.p, o.len)
+      // A returned commit flushed the payload: acknowledged like a flush.
+      say({ ack: o.p })
+      break
+    }
     case 'gc':
       await store.collectGarbage({ gracePeriodMs: 0, allowShortGrace: true })
       break

@@ -5,6 +5,7 @@
  * old or new per unit; never foreign data).
  */
 import { BlockSize } from '../../../src/core/constants.js'
+import { checkCutReplacement, cloneAllowed } from './crash-replace.js'
 import { matchesTag, UNIT } from './pattern.js'
 
 /** Largest payload a campaign creates (three blocks: writes cross block boundaries). */
@@ -23,10 +24,13 @@ export type CrashOp =
   | { readonly op: 'truncate'; readonly p: string; readonly size: number }
   | { readonly op: 'delete'; readonly p: string }
   | { readonly op: 'copy'; readonly src: string; readonly dst: string }
+  /** A whole-payload replacement (`beginReplace`, one write of `len` bytes, commit). */
+  | { readonly op: 'replace'; readonly p: string; readonly len: number; readonly tag: number }
   | { readonly op: 'flush'; readonly p: string }
   | { readonly op: 'gc' }
 
-interface PayloadModel {
+/** What the model knows of one payload. */
+export interface PayloadModel {
   exists: boolean
   size: number
   /** Tag of the write that produced each unit; 0 = zeros (also past the size). */
@@ -34,7 +38,7 @@ interface PayloadModel {
 }
 
 /** What may be observed of one payload after a kill. */
-interface Allowed {
+export interface Allowed {
   readonly exists: Set<boolean>
   readonly sizes: Set<number>
   /** Extra tags allowed per unit beyond the acknowledged one (sparse). */
@@ -53,6 +57,8 @@ export interface Verdict {
   readonly bytesVerified: number
   /** Acknowledged bytes that did not read back (must be 0). */
   readonly bytesLost: number
+  /** Replacements cut by the kill, checked to be entirely old or entirely new. */
+  readonly replacesCut: number
   readonly violations: string[]
 }
 
@@ -70,6 +76,8 @@ export class CrashModel {
   readonly #current = new Map<string, PayloadModel>()
   readonly #acked = new Map<string, PayloadModel>()
   readonly #allowed = new Map<string, Allowed>()
+  /** Replacements announced and not yet acknowledged, by payload (at most the one in flight). */
+  readonly #replacing = new Map<string, { tag: number; len: number; before: Allowed }>()
   /** Operations announced since the last restart. */
   opsSeen = 0
   /** Every write tag announced (to name the source of foreign bytes). */
@@ -109,6 +117,22 @@ export class CrashModel {
     this.opsSeen++
     this.#remember(JSON.stringify(o))
     if (o.op === 'flush' || o.op === 'gc') return
+    this.#replacing.delete(o.op === 'copy' ? o.dst : o.p)
+    if (o.op === 'replace') {
+      this.allTags.push(o.tag)
+      const old = this.#cur(o.p)
+      const before = cloneAllowed(this.#allowedOf(o.p))
+      const next = empty()
+      next.exists = true
+      next.size = o.len
+      next.tags.fill(o.tag, 0, o.len / UNIT)
+      this.#current.set(o.p, next)
+      const a = this.#allowedOf(o.p)
+      for (let u = 0; u < Math.max(old.size, o.len) / UNIT; u++) addExtra(a, u, next.tags[u] ?? 0)
+      note(a, next)
+      this.#replacing.set(o.p, { tag: o.tag, len: o.len, before })
+      return
+    }
     if (o.op === 'copy') {
       const next = clone(this.#cur(o.src))
       const old = this.#cur(o.dst)
@@ -152,6 +176,7 @@ export class CrashModel {
   /** A returned flush made the payload's current state durable. */
   ack(p: string): void {
     this.acksSeen++
+    this.#replacing.delete(p)
     this.#remember(`ack "${p}"`)
     const m = clone(this.#cur(p))
     this.#acked.set(p, m)
@@ -169,12 +194,20 @@ export class CrashModel {
    * caller flushes it all before the next round, so it is acknowledged).
    */
   async verify(reader: PayloadReader): Promise<Verdict> {
-    const v = { bytesVerified: 0, bytesLost: 0, violations: [] as string[] }
+    const v = { bytesVerified: 0, bytesLost: 0, replacesCut: 0, violations: [] as string[] }
     for (const p of this.payloads) {
       const acked = this.#acked.get(p) ?? empty()
       const a = this.#allowedOf(p)
       const before = v.violations.length
       const observed = await readBack(reader, p, acked, a, v, this.allTags)
+      const cut = this.#replacing.get(p)
+      if (cut !== undefined) {
+        v.replacesCut++
+        const wrong = checkCutReplacement(observed, acked, cut)
+        if (wrong !== undefined)
+          v.violations.push(`${p}: replacement tag ${cut.tag} cut by the kill: ${wrong}`)
+        this.#replacing.delete(p)
+      }
       if (v.violations.length > before) {
         v.violations.push(`${p}: history: ${this.history(p).join(' | ')}`)
       }
