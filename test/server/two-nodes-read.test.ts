@@ -83,5 +83,35 @@ describe('two servers sharing PostgreSQL and a remote', { skip }, () => {
     const back = await fetch(`${b.url}/v1/payloads/shared/x`)
     assert.equal(back.status, 200)
     assert.ok(Buffer.from(await back.arrayBuffer()).equals(data), 'B serves the bytes A wrote')
+
+    // A block A is rewriting (its row Dirty, the old remote key cleared) is not zeros on B.
+    const y = patternBytes(100_000, 12)
+    assert.equal(
+      (await fetch(`${a.url}/v1/payloads/shared/y`, { method: 'PUT', body: y })).status,
+      201,
+    )
+    assert.equal((await fetch(`${a.url}/v1/drain`, { method: 'POST' })).status, 200)
+    const patch = patternBytes(1000, 13)
+    const patched = await fetch(`${a.url}/v1/payloads/shared/y?offset=0`, {
+      method: 'PATCH',
+      body: patch,
+    })
+    assert.equal(patched.status, 200)
+    const during = await rawExchange(
+      port,
+      rawHead('GET', '/v1/payloads/shared/y', ['Connection: close']),
+      undefined,
+      { end: false, waitMs: 5000 },
+    )
+    assert.equal(during.status, 503, during.text.slice(0, 400))
+    assert.equal(during.json?.code, 'BS_BLOCK_NOT_LOCAL')
+    assert.equal(
+      (await fetch(`${a.url}/v1/payloads/shared/y/flush`, { method: 'POST' })).status,
+      200,
+    )
+    assert.equal((await fetch(`${a.url}/v1/drain`, { method: 'POST' })).status, 200)
+    const after = Buffer.from(await (await fetch(`${b.url}/v1/payloads/shared/y`)).arrayBuffer())
+    assert.ok(after.subarray(0, 1000).equals(patch), 'the new bytes once uploaded')
+    assert.ok(after.subarray(1000).equals(y.subarray(1000)), 'the rest unchanged')
   })
 })

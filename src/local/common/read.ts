@@ -3,6 +3,7 @@
  * holds are reported (their part of `dest` untouched), so no caller can turn present bytes
  * into zeros (trap 40).
  */
+import { dirname } from 'node:path'
 import type { AbortOptions } from '../../core/abort.js'
 import { BlockState } from '../../core/block.js'
 import { BlockSize } from '../../core/constants.js'
@@ -88,18 +89,23 @@ async function readPiece(
     const row = await getRow(s.metadata, e.id, options)
     if (row !== undefined && row.dataSize > blockOffset) {
       if (row.blockStoreKey !== '') return true
+      // A row naming a file outside this block's directory was written through another node
+      // sharing the metadata store: the bytes exist there (flushed or still being written)
+      // and reach the remote with its upload. Never zeros, never "corrupt".
+      if (
+        row.localPath !== '' &&
+        dirname(row.localPath) !== dirname(s.medium.localPath(p.id, idx))
+      ) {
+        const what = row.state === BlockState.Dirty ? 'being written' : 'not uploaded yet'
+        throw new BlockStoreError(
+          'BS_BLOCK_NOT_LOCAL',
+          `block ${e.id} is ${what} and its bytes are on another node sharing this metadata store; retry once that node has uploaded it`,
+          { op: 'readAt', payloadId: p.id, blockIdx: idx },
+        )
+      }
       // A Dirty row without bytes is a never-acknowledged leftover (a hole); any other
       // state promises bytes this store no longer has: never answer zeros for them.
       if (row.state !== BlockState.Dirty) {
-        // A row naming another block directory was written through another node sharing
-        // the metadata store: its bytes exist there and reach the remote with its upload.
-        if (row.localPath !== '' && row.localPath !== s.medium.localPath(p.id, idx)) {
-          throw new BlockStoreError(
-            'BS_BLOCK_NOT_LOCAL',
-            `block ${e.id} is not uploaded yet and its bytes are on another node sharing this metadata store; retry once that node has uploaded it`,
-            { op: 'readAt', payloadId: p.id, blockIdx: idx },
-          )
-        }
         throw new BlockStoreError(
           'BS_INTEGRITY_CHECK_FAILED',
           `block ${e.id} is not remote and its local copy is gone`,
