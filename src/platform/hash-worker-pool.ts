@@ -26,7 +26,14 @@ interface Job {
 interface Slot {
   worker: Worker
   busy: number
+  idleTimer: NodeJS.Timeout | undefined
 }
+
+/**
+ * An idle worker exits after this long: threads (and their descriptors) exist only while
+ * blocks are being hashed, and a burst of uploads or reads keeps them warm.
+ */
+const IDLE_EXIT_MS = 300
 
 /** Hashes buffers on `size` lazily started worker threads, least busy first. */
 export class HashWorkerPool {
@@ -49,6 +56,10 @@ export class HashWorkerPool {
     return new Promise((resolve, reject) => {
       this.#jobs.set(id, { resolve, reject, worker: slot })
       slot.busy++
+      if (slot.idleTimer !== undefined) {
+        clearTimeout(slot.idleTimer)
+        slot.idleTimer = undefined
+      }
       // Referenced only while it has work: an idle pool never keeps the process alive.
       if (slot.busy === 1) slot.worker.ref()
       slot.worker.postMessage({ id, buffer: data.buffer }, [data.buffer as ArrayBuffer])
@@ -65,7 +76,7 @@ export class HashWorkerPool {
   #spawn(): Slot {
     const worker = new Worker(WORKER_SOURCE, { eval: true })
     worker.unref()
-    const slot: Slot = { worker, busy: 0 }
+    const slot: Slot = { worker, busy: 0, idleTimer: undefined }
     worker.on('message', (m: { id: number; buffer: ArrayBuffer; digest: ArrayBuffer }) => {
       const job = this.#jobs.get(m.id)
       if (job === undefined) return
@@ -91,6 +102,14 @@ export class HashWorkerPool {
 
   #settled(slot: Slot): void {
     slot.busy--
-    if (slot.busy === 0) slot.worker.unref()
+    if (slot.busy > 0) return
+    slot.worker.unref()
+    slot.idleTimer = setTimeout(() => {
+      if (slot.busy > 0) return
+      const i = this.#slots.indexOf(slot)
+      if (i >= 0) this.#slots.splice(i, 1)
+      void slot.worker.terminate()
+    }, IDLE_EXIT_MS)
+    slot.idleTimer.unref()
   }
 }
