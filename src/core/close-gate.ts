@@ -52,6 +52,15 @@ export class CloseGate {
     return this.#closing
   }
 
+  /**
+   * Closes the gate at once and runs `release` without waiting for the calls in flight, as a
+   * process kill would leave them. Later close() and abandon() calls share its promise.
+   */
+  abandon(release: () => Promise<void>): Promise<void> {
+    this.#closing ??= release()
+    return this.#closing
+  }
+
   async #drainThen(closeAll: () => Promise<void>): Promise<void> {
     if (this.#active > 0) await new Promise<void>((resolve) => (this.#idle = resolve))
     await closeAll()

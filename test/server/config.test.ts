@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
@@ -180,8 +180,9 @@ describe('configuration', () => {
     assert.equal(SETTINGS.find((s) => s.key === 's3AccessKeyId')?.env, 'DITTO_S3_ACCESS_KEY_ID')
   })
 
-  it('loads a JSON config file named by DITTO_CONFIG, under env and flags', async () => {
+  it('loads a JSON config file named by DITTO_CONFIG, under env and flags', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'ditto-config-'))
+    t.after(() => rm(dir, { recursive: true, force: true }))
     const file = join(dir, 'ditto.json')
     await writeFile(file, JSON.stringify({ port: 8100, dataDir: 'store', durability: 'local' }))
     const resolved = await loadConfig({ env: { DITTO_CONFIG: file }, cwd: dir, flags: {} })

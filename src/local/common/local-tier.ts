@@ -256,6 +256,17 @@ export class LocalTier implements LocalStore {
     return this.#gate.close(() => this.#closeAll())
   }
 
+  /**
+   * Lets go of the store the way a process kill does: new calls are refused at once, nothing
+   * is flushed or recorded, calls in flight are not waited for, and the medium's open files are
+   * released. The directory stays exactly as it is, for recovery at the next open. For crash
+   * tests, and for a host that must drop a store after a fatal error without writing through it
+   * again. Idempotent; after close() it resolves with close().
+   */
+  abandon(): Promise<void> {
+    return this.#gate.abandon(() => this.#s.medium.close())
+  }
+
   async #closeAll(): Promise<void> {
     let failure: unknown
     for (const p of this.#s.payloads.values()) {

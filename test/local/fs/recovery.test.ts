@@ -13,7 +13,7 @@ import { MemoryMetadataStore } from '../../../src/meta/memory/memory-metadata-st
 import { hashBlock } from '../../../src/platform/hash-block.js'
 import { tempDir, walkBlocks } from '../helpers.js'
 
-/** Opens a store; the returned `crash` abandons it without close (as a kill would). */
+/** Opens a store; `reopen` abandons it first (no close, as a kill would) and opens it anew. */
 async function setup(t: TestContext) {
   const dir = await tempDir(t)
   const metadata = await MemoryMetadataStore.open()
@@ -25,6 +25,8 @@ async function setup(t: TestContext) {
   })
   const store = await FsLocalStore.open({ dir, metadata })
   const reopen = async (m: MetadataStore = metadata, d = dir): Promise<FsLocalStore> => {
+    // The first store's process is gone by now: its descriptors with it, nothing written.
+    await store.abandon()
     const again = await FsLocalStore.open({ dir: d, metadata: m })
     reopened.push(again)
     return again
@@ -69,6 +71,20 @@ describe('FsLocalStore crash recovery', () => {
     assert.equal(await again.getFileSize('never'), undefined)
     assert.deepEqual(await metadata.listFileBlocks('never'), [])
     assert.equal(again.stats().diskUsed, 0)
+  })
+
+  it('abandon writes nothing a close would: buffered bytes are lost, the store refuses calls', async (t) => {
+    const { store, metadata, reopen } = await setup(t)
+    await store.writeAt('kept', pattern(3000, 2), 0)
+    await store.flush('kept')
+    await store.writeAt('buffered', pattern(3000, 3), 0) // in memory only: a kill loses it
+    await store.abandon()
+    await assert.rejects(store.writeAt('kept', pattern(10), 0), { code: 'BS_STORE_CLOSED' })
+    assert.equal(await metadata.getPayload('buffered'), undefined)
+    const again = await reopen()
+    assert.equal(await again.getFileSize('buffered'), undefined)
+    assert.equal(await again.getFileSize('kept'), 3000)
+    await store.close() // after abandon, close has nothing left to do
   })
 
   it('purges the leftovers of an interrupted delete, so a re-created payload reads zeros', async (t) => {

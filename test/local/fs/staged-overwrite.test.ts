@@ -23,6 +23,7 @@ async function remoteOnlyBlock(t: TestContext) {
   await store.writeAt('p', OLD, 0)
   await store.flush('p')
   await syncBlock({ store, metadata }, remote, 'p', 0)
+  await store.abandon() // this process ends here; the next lines act behind its back
   const layout = new FsLayout(dir)
   await unlink(layout.blockPath('p', 0)) // evicted: the bytes are only remote
   const synced = await metadata.getFileBlock('p/0')
@@ -76,6 +77,7 @@ describe('whole-block overwrite of a remote-only block', () => {
     const doomed = await FsLocalStore.open({ dir, metadata: proxy, ...remote.hooks })
     void doomed.writeAt('p', NEW, 0) // never settles: the process dies inside it
     await attempted
+    await doomed.abandon() // the kill: its descriptors go, nothing more is written
     const again = await reopen()
     const { out, remote: fromRemote } = await readBlock(again)
     // The old bytes were loaded and made durable before the commit.
@@ -91,6 +93,7 @@ describe('whole-block overwrite of a remote-only block', () => {
     const doomed = await FsLocalStore.open({ dir, metadata: proxy, ...remote.hooks })
     void doomed.writeAt('p', NEW, 0)
     await attempted
+    await doomed.abandon() // the kill: its descriptors go, nothing more is written
     const again = await reopen()
     assert.equal(again.recovery?.stagedPromoted, 1)
     assert.deepEqual(again.recovery?.lostBlocks, [])
@@ -109,6 +112,7 @@ describe('whole-block overwrite of a remote-only block', () => {
     const doomed = await FsLocalStore.open({ dir, metadata: proxy, ...remote.hooks })
     void doomed.writeAt('p', NEW, 0)
     await attempted
+    await doomed.abandon() // the kill: its descriptors go, nothing more is written
     const again = await reopen()
     assert.equal(again.recovery?.stagedPromoted, 0)
     assert.equal(again.recovery?.orphansDeleted, 1, 'the staged file')
@@ -162,10 +166,12 @@ describe('whole-block replacement under a kill', () => {
       const store = await FsLocalStore.open({ dir, metadata })
       await store.writeAt('p', OLD, 0)
       await store.flush('p')
+      await store.abandon()
       const { proxy, attempted } = dyingAtDirtyCommit(metadata, how)
       const doomed = await FsLocalStore.open({ dir, metadata: proxy })
       void doomed.replaceBlock('p', 0, NEW.subarray(0, 1000))
       await attempted
+      await doomed.abandon()
       const again = await FsLocalStore.open({ dir, metadata })
       t.after(async () => {
         await again.close()
