@@ -122,10 +122,10 @@ export class Uploader {
   }
 
   /**
-   * Uploads one block: snapshot and hash its bytes, then claim it in one compare-and-set
-   * (Local→Syncing, naming the hash and the content key: a reference GC honours), make sure
+   * Uploads one block: claim it (Local→Syncing), snapshot and hash its bytes, record the hash
+   * and the content key on the row (a reference GC honours) before sending anything, make sure
    * the object exists (upload, or a HEAD when another row already has the content), then
-   * Syncing→Remote. Both commits are compare-and-sets on the row version, so a write landing
+   * Syncing→Remote. Every commit is a compare-and-set on the row version, so a write landing
    * at any point makes the upload superseded, never a Remote row with stale bytes.
    * @throws the upload error after reverting the claim and scheduling a retry.
    */
@@ -141,17 +141,30 @@ export class Uploader {
     let claimed: FileBlock | undefined
     let release: (() => void) | undefined
     try {
-      // Bytes and row version read together under the block lock: the claim below commits
-      // only if the row is still at that version, so the bytes are the row's.
+      // Claimed first (Local -> Syncing on the listed version), then the bytes are copied
+      // with the row version under the block lock: a write in between is seen as a version
+      // change. Snapshotting before the claim and claiming on the snapshot's version lost
+      // track of a truncate that extends a block (the engine model test found it).
+      const owned = await this.#metadata.compareAndPutFileBlock(
+        { ...row, state: BlockState.Syncing },
+        row.version,
+        options,
+      )
+      if (owned === undefined) return { outcome: 'skipped', bytes: 0 } // someone else moved it
+      claimed = owned
       const snapshot = await this.#local.readBlockSnapshot(
         address.payloadId,
         address.blockIdx,
         options,
       )
-      if (snapshot.row.state !== BlockState.Local) return { outcome: 'skipped', bytes: 0 }
+      if (snapshot.row.version !== owned.version) {
+        // Written between the claim and the copy: the writer made the row Dirty.
+        this.#counters.superseded++
+        return { outcome: 'superseded', bytes: 0 }
+      }
       // The snapshot is a private copy: it can move to a hashing thread and back.
       const { hash, data } = await hashOwnedBlock(snapshot.data)
-      const ref = await this.#claim(snapshot.row, data, hash, options)
+      const ref = await this.#claim(owned, data, hash, options)
       if (ref.claimed === undefined) {
         // Written (or claimed by another pass) since the snapshot: a later pass uploads it.
         this.#counters.superseded++
@@ -214,8 +227,8 @@ export class Uploader {
   }
 
   /**
-   * Claims the row and records the hash and content key in one compare-and-set, before any
-   * byte is sent: from then on the row references the key, which GC honours (docs/gc.md). A
+   * Records the hash and content key on the claimed row, before any byte is sent: from then
+   * on the row references the key, which GC honours (docs/gc.md). A
    * commit refused because GC has fenced the key (BS_BUSY: it is deleting that very object)
    * is retried after a short wait: the fence lasts one deletion. `shared` is true when another
    * row had the content (a donor, or an identical block uploading now): the object may exist.
