@@ -78,6 +78,22 @@ async function settledFds(target: number): Promise<number> {
   return n
 }
 
+/**
+ * The count before starting, once it is steady: hash worker threads left by earlier work exit
+ * after 300 ms idle and take their descriptors with them, which would otherwise show up as
+ * descriptors "closed" by the campaign (and hide a leak of the same size).
+ */
+async function steadyFds(): Promise<number> {
+  let n = await openFds()
+  for (let i = 0, steady = 0; i < 40 && steady < 8; i++) {
+    await sleep(50)
+    const m = await openFds()
+    steady = m === n ? steady + 1 : 0
+    n = m
+  }
+  return n
+}
+
 /** Checks a payload's existence, size and a read of [off, off+len) against its model. */
 async function verifyRange(
   store: Engine,
@@ -111,7 +127,7 @@ export async function runLoad(
   seed: number,
   options: LoadOptions = {},
 ): Promise<LoadFigures> {
-  const fdsBefore = await openFds()
+  const fdsBefore = await steadyFds()
   const delay = monitorEventLoopDelay({ resolution: 10 })
   delay.enable()
   let maxRss = process.memoryUsage().rss
