@@ -15,6 +15,7 @@ import type { AbortOptions } from '../../core/abort.js'
 import { BlockStoreError } from '../../core/errors.js'
 import type { GcLock } from '../../core/metadata-store.js'
 import { postgresError } from './postgres-error.js'
+import { rollback } from './postgres-pool.js'
 import type { PostgresStatements } from './statements.js'
 
 const GC_LOCK_CLASS = 0x44425332
@@ -23,16 +24,6 @@ const KEY_LOCK_CLASS = 0x44425333
 /** Arguments of the key-level advisory lock for `key` in `schema`. */
 function keyLock(schema: string, key: string): [number, string] {
   return [KEY_LOCK_CLASS, `${schema}:${key}`]
-}
-
-async function rollback(client: pg.PoolClient): Promise<Error | undefined> {
-  try {
-    await client.query('ROLLBACK')
-    return undefined
-  } catch (err) {
-    // The connection is broken: it must be destroyed, not returned to the pool.
-    return err as Error
-  }
 }
 
 /**

@@ -66,3 +66,16 @@ export async function openPostgresPool(
   }
   return { pool, owns }
 }
+
+/**
+ * Rolls back the client's open transaction. Resolves with the error when the rollback itself
+ * failed: the connection is then broken and must be destroyed, not returned to the pool.
+ */
+export async function rollback(client: pg.PoolClient): Promise<Error | undefined> {
+  try {
+    await client.query('ROLLBACK')
+    return undefined
+  } catch (err) {
+    return err as Error
+  }
+}

@@ -25,20 +25,11 @@ import {
   type PayloadRow,
 } from '../row-codec.js'
 import { postgresError } from './postgres-error.js'
+import { rollback } from './postgres-pool.js'
 import type { PostgresStatements } from './statements.js'
 
 const BACKEND = 'postgres'
 const RENAME_LOCK_CLASS = 0x44425334
-
-async function rollback(client: pg.PoolClient): Promise<Error | undefined> {
-  try {
-    await client.query('ROLLBACK')
-    return undefined
-  } catch (err) {
-    // The connection is broken: it must be destroyed, not returned to the pool.
-    return err as Error
-  }
-}
 
 /** Moves `src` onto `dst`; `false` (nothing changed) when `src` is not as expected. */
 export async function renamePostgresPayload(
