@@ -126,6 +126,11 @@ export interface RecoveryReport {
   readonly stagedPromoted: number
   /** Blocks of a payload rename committed before the kill, moved into place. */
   readonly renamedPromoted: number
+  /**
+   * Blocks written back from the flush journal (fs store): small flushes acknowledged before
+   * the kill whose block files were not yet known durable.
+   */
+  readonly journalReplayed: number
   /** Block IDs whose row says Local but whose file is gone and not remote: lost bytes. */
   readonly lostBlocks: readonly string[]
   readonly durationMs: number

@@ -5,8 +5,34 @@
  */
 import type { AbortOptions } from '../../core/abort.js'
 
+/** The whole content of one block, as a journaled flush makes it durable. */
+export interface JournaledBlock {
+  readonly payloadId: string
+  readonly blockIdx: number
+  readonly data: Uint8Array
+}
+
+/**
+ * A log that makes small flushes durable with one shared sync (see the fs store's
+ * flush-journal.ts). Its records override the block files at recovery until a checkpoint
+ * retires them, so any other durable change to a block must call {@link BlockJournal.barrier}
+ * for its payload first.
+ */
+export interface BlockJournal {
+  /** True while the payload has records not yet retired. */
+  has(payloadId: string): boolean
+  /** Resolves once the records are durable. */
+  append(records: readonly JournaledBlock[]): Promise<void>
+  /** Returns once no record of the payload is left to replay. */
+  barrier(payloadId: string): Promise<void>
+  /** Retires every record appended so far. */
+  checkpoint(): Promise<void>
+}
+
 /** Storage of block copies for a local tier. */
 export interface BlockMedium {
+  /** The flush journal, on durable media that have one. */
+  readonly journal?: BlockJournal | undefined
   /** "fs" or "memory". */
   readonly backend: string
   /** True when `sync` makes bytes survive a process kill. */
@@ -69,6 +95,8 @@ export interface BlockMedium {
   sync(payloadId: string, blockIdxs: readonly number[], options?: AbortOptions): Promise<void>
   /** Removes what is left of a payload (its directory) once its blocks are removed. */
   removePayload(payloadId: string): Promise<void>
-  /** Releases handles. */
+  /** Makes everything durable that the medium still holds in flight, then releases handles. */
   close(): Promise<void>
+  /** Releases handles without writing anything more (a process kill, for crash tests). */
+  abandon?(): Promise<void>
 }

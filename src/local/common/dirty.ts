@@ -4,9 +4,10 @@
  * bytes only the remote has first loads and stores them locally (trap 37).
  */
 import type { AbortOptions } from '../../core/abort.js'
-import { BlockState, type FileBlock, newFileBlock } from '../../core/block.js'
+import { BlockState, type FileBlock, isRemote, newFileBlock } from '../../core/block.js'
 import { BlockStoreError } from '../../core/errors.js'
 import { ContentHash } from '../../core/hash.js'
+import { settleJournal } from './journal-flush.js'
 import { casRow, getRow, reportDropped } from './rows.js'
 import { reserveDisk, settle } from './space.js'
 import { landStaged, type Staged, settleFailedCommit, stageOverwrite } from './staged.js'
@@ -80,6 +81,9 @@ export async function ensureDirty(
 ): Promise<boolean> {
   if (e.dirtyRow !== undefined) return false
   const prepared = await prepare(s, e, range, options)
+  // Bytes that only the remote held come back into play: a flush journal record older than
+  // them must not be replayed over them after a crash.
+  if (prepared.row !== undefined && isRemote(prepared.row)) await settleJournal(s, e.payloadId)
   const staged = prepared.staged
   const dataSize = staged?.data.length ?? e.dataSize
   const { stored, previous } = await commitDirty(s, e, dataSize, staged, options, prepared.row)

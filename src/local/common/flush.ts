@@ -1,12 +1,14 @@
 /**
- * Flush: buffers to the medium, medium copies fsynced (files and directory entries), then
- * Dirty rows turned Local and the payload record stored. Only then does it return, so a kill
- * after it loses nothing (trap 42).
+ * Flush: the payload's bytes made durable, then Dirty rows turned Local and the payload record
+ * stored. Only then does it return, so a kill after it loses nothing. Small blocks are made
+ * durable by the medium's flush journal when it has one (journal-flush.ts); others by writing
+ * buffers to the medium and fsyncing the copies (files and directory entries).
  */
 import type { AbortOptions } from '../../core/abort.js'
 import { BlockState } from '../../core/block.js'
 import type { FlushedBlock } from '../../core/local-store.js'
 import { spillLocked } from './buffers.js'
+import { journalBlocks, journalRecords } from './journal-flush.js'
 import { persistPayload, withPayload } from './payloads.js'
 import { casRow, deleteRow } from './rows.js'
 import { type BlockEntry, isResident, type PayloadState, type TierState } from './tier-state.js'
@@ -55,13 +57,40 @@ export async function commitRow(
   return { blockIdx: e.idx, localPath, dataSize: e.dataSize }
 }
 
-/** Flushes one payload whose lock is held. */
+/**
+ * Flushes one payload whose lock is held. Flushes of one payload run one at a time: a journaled
+ * flush and a flush through the files racing on the same block could otherwise commit in one
+ * order while recovery replays them in the other.
+ */
 export async function flushPayload(
   s: TierState,
   p: PayloadState,
   options?: AbortOptions,
 ): Promise<FlushedBlock[]> {
+  const release = await p.flushLock.lock()
+  try {
+    return await flushLocked(s, p, options)
+  } finally {
+    release()
+  }
+}
+
+async function flushLocked(
+  s: TierState,
+  p: PayloadState,
+  options?: AbortOptions,
+): Promise<FlushedBlock[]> {
   const entries = [...p.blocks.values()].sort((a, b) => a.idx - b.idx)
+  const journal = s.medium.journal
+  if (journal !== undefined) {
+    const records = await journalRecords(s, entries, options)
+    if (records !== undefined) {
+      await journalBlocks(s, journal, entries, records, options)
+      return commitFlush(s, p, entries, options)
+    }
+    // Through the files: no older record of this payload may outlive what this flush commits.
+    await journal.barrier(p.id)
+  }
   for (const e of entries) {
     if (e.buf !== null) await locked(e, () => spillLocked(s, e, options))
   }
@@ -74,14 +103,25 @@ export async function flushPayload(
   )
   // A write that landed during the fsync keeps its block unsynced for the next flush.
   for (const [e, gen] of generations) if (e.writeGen === gen) e.unsynced = false
-  const flushed: FlushedBlock[] = []
-  for (const e of entries) {
-    if (e.dirtyRow === undefined) continue
-    const done = await locked(e, () => commitRow(s, e, options))
-    if (done !== undefined) flushed.push(done)
-  }
-  await persistPayload(s, p, options)
-  return flushed
+  return commitFlush(s, p, entries, options)
+}
+
+/**
+ * Turns the flushed blocks' rows Local and stores the payload record, all at once: commits
+ * issued together share the metadata store's sync (SQLite's WAL fdatasync) instead of paying
+ * one each.
+ */
+async function commitFlush(
+  s: TierState,
+  p: PayloadState,
+  entries: readonly BlockEntry[],
+  options?: AbortOptions,
+): Promise<FlushedBlock[]> {
+  const rows = entries
+    .filter((e) => e.dirtyRow !== undefined)
+    .map((e) => locked(e, () => commitRow(s, e, options)))
+  const [done] = await Promise.all([Promise.all(rows), persistPayload(s, p, options)])
+  return done.filter((d): d is FlushedBlock => d !== undefined)
 }
 
 /** Flushes a payload (unknown payloads flush nothing). */

@@ -264,7 +264,8 @@ export class LocalTier implements LocalStore {
    * again. Idempotent; after close() it resolves with close().
    */
   abandon(): Promise<void> {
-    return this.#gate.abandon(() => this.#s.medium.close())
+    const medium = this.#s.medium
+    return this.#gate.abandon(() => medium.abandon?.() ?? medium.close())
   }
 
   async #closeAll(): Promise<void> {

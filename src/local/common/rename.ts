@@ -18,6 +18,7 @@ import { BlockStoreError } from '../../core/errors.js'
 import { formatBlockId, parseBlockId } from '../../core/keys.js'
 import { freeBuffer } from './buffers.js'
 import { flushPayload } from './flush.js'
+import { settleJournal } from './journal-flush.js'
 import { loadPayload } from './payloads.js'
 import { casRow } from './rows.js'
 import { settle } from './space.js'
@@ -59,6 +60,8 @@ export async function renamePayload(
         if (ps.gone || pd.gone) continue
         try {
           options?.signal?.throwIfAborted()
+          await settleJournal(s, ps.id)
+          await settleJournal(s, pd.id)
           await renameLocked(s, ps, pd, options)
           return
         } catch (err) {

@@ -17,6 +17,7 @@ import type { RemoteBlockRef } from '../../core/local-store.js'
 import { onBlock } from './blocks.js'
 import { dropLocalBytes, freeBuffer } from './buffers.js'
 import { commitDirty } from './dirty.js'
+import { settleJournal } from './journal-flush.js'
 import { casRow, deleteRow, reportDropped } from './rows.js'
 import { reserveDisk, settle } from './space.js'
 import { landStaged, stageOverwrite } from './staged.js'
@@ -64,6 +65,7 @@ export function shareRemoteBlock(
     payloadId,
     idx,
     async (e) => {
+      await settleJournal(s, e.payloadId)
       const { stored, previous } = await casRow(
         s.metadata,
         e.id,
@@ -100,6 +102,7 @@ export function replaceBlock(
     payloadId,
     idx,
     async (e) => {
+      await settleJournal(s, e.payloadId)
       if (data.length === 0) {
         const previous = await deleteRow(s.metadata, e.id, options)
         await dropLocalBytes(s, e)

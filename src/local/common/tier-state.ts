@@ -46,6 +46,8 @@ export interface BlockEntry {
 export interface PayloadState {
   readonly id: string
   readonly lock: RwLock
+  /** Serialises the payload's flushes (see flush.ts). */
+  readonly flushLock: Mutex
   gone: boolean
   size: number
   createdAt: number
@@ -172,6 +174,7 @@ export function newPayloadState(
   return {
     id,
     lock: new RwLock(),
+    flushLock: new Mutex(),
     gone: false,
     size,
     createdAt: now,

@@ -8,6 +8,7 @@ import { isBlockStoreError } from '../../core/errors.js'
 import { parseBlockId } from '../../core/keys.js'
 import { dropLocalBytes } from './buffers.js'
 import { ensureDirty } from './dirty.js'
+import { settleJournal } from './journal-flush.js'
 import { persistPayload, withPayload } from './payloads.js'
 import { getRow } from './rows.js'
 import { settle } from './space.js'
@@ -119,6 +120,7 @@ export function truncate(
     true,
     async (p) => {
       if (p === undefined) return
+      await settleJournal(s, p.id)
       // Stale from here: a truncate failing part-way has dropped blocks already.
       if (p.record === 'current') p.record = 'stale'
       const keep = Math.ceil(size / BlockSize)
@@ -150,6 +152,7 @@ export function deletePayload(
     true,
     async (p) => {
       if (p === undefined) return
+      await settleJournal(s, p.id)
       // The record goes first: it is the commit point. A crash after it leaves only
       // leftovers of a payload that no longer exists, which recovery and re-creation purge;
       // a crash before it leaves the payload whole.

@@ -7,9 +7,10 @@ import { copyFile, link, mkdir, readdir, rename, rm, unlink, writeFile } from 'n
 import { dirname } from 'node:path'
 import type { AbortOptions } from '../../core/abort.js'
 import { forEachBounded } from '../../core/for-each-bounded.js'
-import { fsyncPath } from '../../platform/fsync.js'
+import { fsyncPath, syncFileSystem } from '../../platform/fsync.js'
 import type { BlockMedium } from '../common/block-medium.js'
 import { FdPool } from './fd-pool.js'
+import type { FlushJournal } from './flush-journal.js'
 import { type FsLayout, ID_FILE } from './layout.js'
 
 const SYNC_PARALLEL = 8
@@ -26,8 +27,15 @@ export class FsBlockMedium implements BlockMedium {
   readonly #pool: FdPool
   /** Payloads whose directory exists (with its id file). */
   readonly #ready = new Set<string>()
-  /** Directories whose new entries are not fsynced yet, by payload. */
+  /**
+   * Paths to fsync with the payload's next sync, by payload: directories whose entries changed
+   * and new `id` files (synced with the blocks they describe, not one by one as they appear).
+   */
   readonly #dirtyDirs = new Map<string, Set<string>>()
+  /** The flush journal, attached once recovery has replayed the previous one. */
+  journal: FlushJournal | undefined
+  /** False once syncfs turned out to be unavailable here (then every file is fsynced). */
+  #syncfs = true
 
   constructor(layout: FsLayout, fsync: boolean, poolSize?: number) {
     this.layout = layout
@@ -50,8 +58,8 @@ export class FsBlockMedium implements BlockMedium {
     const created = await mkdir(dir, { recursive: true })
     const idFile = `${dir}/${ID_FILE}`
     await writeFile(idFile, payloadId, 'utf8')
-    if (this.durable) await fsyncPath(idFile)
     const dirs = this.#dirtyDirs.get(payloadId) ?? new Set<string>()
+    dirs.add(idFile)
     dirs.add(dir)
     // mkdir returns the first directory it created: every parent from there needs an fsync.
     if (created !== undefined) {
@@ -287,7 +295,28 @@ export class FsBlockMedium implements BlockMedium {
     this.layout.forget(payloadId)
   }
 
+  /**
+   * Makes the block files of journaled flushes durable so their records can be retired: one
+   * syncfs of the store's file system where available (it covers every file and directory
+   * entry at once), otherwise an fsync of each file and changed directory.
+   */
+  async makeDurable(blocks: ReadonlyMap<string, ReadonlySet<number>>): Promise<void> {
+    if (!this.durable || blocks.size === 0) return
+    if (this.#syncfs && (await syncFileSystem(this.layout.dir))) return
+    this.#syncfs = false
+    await forEachBounded([...blocks], SYNC_PARALLEL, ([pid, idxs]) => this.sync(pid, [...idxs]))
+  }
+
   async close(): Promise<void> {
+    try {
+      await this.journal?.close()
+    } finally {
+      await this.#pool.closeAll()
+    }
+  }
+
+  async abandon(): Promise<void> {
+    await this.journal?.abandon()
     await this.#pool.closeAll()
   }
 }

@@ -38,10 +38,34 @@ export interface FsLocalStoreOptions extends TierOptions {
  */
 export class FsLocalStore extends LocalTier {
   readonly dir: string
+  readonly #medium: FsBlockMedium
 
-  private constructor(dir: string, ...args: ConstructorParameters<typeof LocalTier>) {
+  private constructor(
+    dir: string,
+    medium: FsBlockMedium,
+    ...args: ConstructorParameters<typeof LocalTier>
+  ) {
     super(...args)
     this.dir = dir
+    this.#medium = medium
+  }
+
+  /**
+   * The flush journal's counters (appends, batches = fdatasyncs, checkpoints); `undefined`
+   * without fsync, where there is no journal.
+   */
+  journalStats(): { appends: number; batches: number; checkpoints: number } | undefined {
+    const stats = this.#medium.journal?.stats
+    return stats === undefined ? undefined : { ...stats }
+  }
+
+  /**
+   * Makes the block files of every journaled flush durable and retires the journal's records
+   * (the store does this by itself within a second; a backup of the directory taken while the
+   * store is open wants it first).
+   */
+  async checkpoint(): Promise<void> {
+    await this.#medium.journal?.checkpoint()
   }
 
   /**
@@ -55,7 +79,7 @@ export class FsLocalStore extends LocalTier {
     const medium = new FsBlockMedium(layout, fsync, options.maxOpenFiles)
     const state = newTierState(options.metadata, medium, true, options)
     const report = await recover(state, medium, layout)
-    return new FsLocalStore(options.dir, state, { durable: fsync, persistent: true }, report)
+    return new FsLocalStore(options.dir, medium, state, { durable: fsync, persistent: true }, report)
   }
 
   /** Unhealthy when closed, when the directory is missing or not a directory, or not writable. */

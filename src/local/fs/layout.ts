@@ -3,7 +3,8 @@
  * directory is named by the SHA-256 of its ID (bounded length, no `..`, no absolute or
  * unicode surprises) and holds an `id` file with the real ID for recovery.
  *
- *   <dir>/FORMAT                              {"format":"ditto-local","version":1}
+ *   <dir>/FORMAT                              {"format":"ditto-local","version":2}
+ *   <dir>/journal/<generation>.log            the flush journal (flush-journal.ts)
  *   <dir>/blocks/<h[0:2]>/<h>/id              the payload ID (UTF-8), h = sha256(id) hex
  *   <dir>/blocks/<h[0:2]>/<h>/<blockIdx>.blk  raw block bytes [0, dataSize)
  *   <dir>/blocks/<h[0:2]>/<h>/<blockIdx>.next the new bytes of a whole-block overwrite, staged
@@ -12,12 +13,16 @@
  *                                             this one, linked before the rename's commit
  */
 import { createHash } from 'node:crypto'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BlockStoreError } from '../../core/errors.js'
+import { fsyncPath } from '../../platform/fsync.js'
 
-/** Version of the layout written by this code. */
-export const LOCAL_FORMAT_VERSION = 1
+/**
+ * Version of the layout written by this code. 2 added the flush journal: code that knows only
+ * version 1 would ignore it and lose the flushes it holds, so it must refuse the directory.
+ */
+export const LOCAL_FORMAT_VERSION = 2
 const FORMAT_NAME = 'ditto-local'
 
 /** Name of the file holding a payload directory's ID. */
@@ -35,12 +40,15 @@ export class FsLayout {
   readonly dir: string
   readonly blocksDir: string
   readonly formatFile: string
+  /** The flush journal's generations (flush-journal.ts). */
+  readonly journalDir: string
   readonly #payloadDirs = new Map<string, string>()
 
   constructor(dir: string) {
     this.dir = dir
     this.blocksDir = join(dir, 'blocks')
     this.formatFile = join(dir, 'FORMAT')
+    this.journalDir = join(dir, 'journal')
   }
 
   /** Directory name of a payload: the hex SHA-256 of its ID. */
@@ -117,5 +125,19 @@ export class FsLayout {
         `local store format ${version} is newer than supported ${LOCAL_FORMAT_VERSION}`,
       )
     }
+    if (version < LOCAL_FORMAT_VERSION) await this.#upgrade()
+  }
+
+  /**
+   * Marks an older directory as this version (its files need no change), durably and before
+   * any journal exists, so older code refuses it from then on.
+   */
+  async #upgrade(): Promise<void> {
+    const body = JSON.stringify({ format: FORMAT_NAME, version: LOCAL_FORMAT_VERSION })
+    const tmp = `${this.formatFile}.tmp`
+    await writeFile(tmp, `${body}\n`)
+    await fsyncPath(tmp)
+    await rename(tmp, this.formatFile)
+    await fsyncPath(this.dir)
   }
 }

@@ -18,8 +18,10 @@ import { persistPayload } from '../common/payloads.js'
 import { casRow, deleteRow, getRow } from '../common/rows.js'
 import { blockEntry, newPayloadState, type TierState } from '../common/tier-state.js'
 import { purgeLeftovers } from '../common/truncate.js'
+import { FlushJournal } from './flush-journal.js'
 import type { FsBlockMedium } from './fs-block-medium.js'
 import { BLOCK_EXT, FsLayout, ID_FILE, STAGED_EXT } from './layout.js'
+import { replayJournal } from './recover-journal.js'
 import { isRenamedPathOf, promoteRenamed } from './recover-renamed.js'
 
 interface Tally {
@@ -32,6 +34,7 @@ interface Tally {
   sizesExtended: number
   stagedPromoted: number
   renamedPromoted: number
+  journalReplayed: number
   lostBlocks: string[]
 }
 
@@ -191,8 +194,12 @@ export async function recover(
     sizesExtended: 0,
     stagedPromoted: 0,
     renamedPromoted: 0,
+    journalReplayed: 0,
     lostBlocks: [],
   }
+  // First: the walk below must see the files as the acknowledged flushes left them.
+  const replay = await replayJournal(s, layout)
+  t.journalReplayed = replay.replayed
   const walked = new Set<string>()
   for (const shard of await list(layout.blocksDir)) {
     const shardDir = join(layout.blocksDir, shard)
@@ -270,6 +277,12 @@ export async function recover(
     if (at === undefined || walked.has(at.payloadId)) continue
     if (!row.localPath.startsWith(layout.blocksDir)) continue
     await fixRowWithoutFile(s, t, row)
+  }
+  // Without fsync nothing is promised across a crash, so there is nothing to journal.
+  if (medium.durable) {
+    medium.journal = await FlushJournal.open(layout.journalDir, replay.lastGen, (blocks) =>
+      medium.makeDurable(blocks),
+    )
   }
   return { ...t, durationMs: performance.now() - started }
 }

@@ -53,9 +53,12 @@ export class WalSync {
   }
 
   async #sync(): Promise<void> {
-    const target = this.#committed
     this.#syncs++
     try {
+      // Commits made in the rest of this turn of the event loop (a flush commits its rows and
+      // its payload record together) join this sync instead of waiting for the next one.
+      await new Promise<void>((resolve) => setImmediate(resolve))
+      const target = this.#committed
       this.#handle ??= this.#open()
       await (await this.#handle).datasync()
       this.#synced = Math.max(this.#synced, target)

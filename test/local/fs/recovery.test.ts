@@ -7,6 +7,7 @@ import { BlockState, newFileBlock } from '../../../src/core/block.js'
 import { BlockSize } from '../../../src/core/constants.js'
 import { isBlockStoreError } from '../../../src/core/errors.js'
 import type { MetadataStore } from '../../../src/core/metadata-store.js'
+import { JOURNAL_MAX_BLOCK } from '../../../src/local/common/journal-flush.js'
 import { FsLocalStore } from '../../../src/local/fs/fs-local-store.js'
 import { FsLayout } from '../../../src/local/fs/layout.js'
 import { MemoryMetadataStore } from '../../../src/meta/memory/memory-metadata-store.js'
@@ -192,7 +193,8 @@ describe('FsLocalStore crash recovery', () => {
 
   it('reports a Local row whose file vanished as lost and never reads it as zeros', async (t) => {
     const { store, reopen, layout } = await setup(t)
-    await store.writeAt('p', pattern(100), 0)
+    // Past the flush journal's limit, so the file is the only durable copy.
+    await store.writeAt('p', pattern(JOURNAL_MAX_BLOCK + 100), 0)
     await store.flush('p')
     await unlink(layout.blockPath('p', 0))
     const again = await reopen()

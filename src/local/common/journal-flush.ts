@@ -1,0 +1,100 @@
+/**
+ * The journaled flush: small blocks are made durable by one record each in the medium's flush
+ * journal (one fdatasync shared by every concurrent flusher) instead of an fsync of every block
+ * file, its directory and its parents. The files are still written, unsynced; a checkpoint makes
+ * them durable later and retires the records.
+ */
+import type { AbortOptions } from '../../core/abort.js'
+import type { BlockJournal, JournaledBlock } from './block-medium.js'
+import { spillLocked } from './buffers.js'
+import { readMedium } from './read.js'
+import { type BlockEntry, isResident, type TierState } from './tier-state.js'
+
+/**
+ * Largest block a flush journals. A journaled block's bytes are written twice (record and
+ * file), which costs less than the fsyncs it saves only while blocks are small.
+ */
+export const JOURNAL_MAX_BLOCK = 1024 * 1024
+/** Largest total a single journaled flush may append. */
+export const JOURNAL_MAX_FLUSH = 4 * 1024 * 1024
+
+/** True when the entry has something a flush must make durable. */
+export function needsFlush(e: BlockEntry): boolean {
+  return !e.gone && (e.dirtyRow !== undefined || e.buf !== null || e.unsynced)
+}
+
+/**
+ * Records of the blocks a flush must make durable (their whole valid content, copied under
+ * each block's lock), or `undefined` when one of them is too large to journal.
+ */
+export async function journalRecords(
+  s: TierState,
+  entries: readonly BlockEntry[],
+  options?: AbortOptions,
+): Promise<JournaledBlock[] | undefined> {
+  const records: JournaledBlock[] = []
+  let total = 0
+  for (const e of entries) {
+    if (!needsFlush(e)) continue
+    if (e.dataSize > JOURNAL_MAX_BLOCK) return undefined
+    total += e.dataSize
+    if (total > JOURNAL_MAX_FLUSH) return undefined
+  }
+  for (const e of entries) {
+    const release = await e.lock.lock()
+    try {
+      // A block without bytes (written, then cut away) needs only its row dropped.
+      if (!needsFlush(e) || !isResident(e)) continue
+      if (e.dataSize > JOURNAL_MAX_BLOCK) return undefined
+      const data = new Uint8Array(e.dataSize)
+      if (e.buf !== null) data.set(e.buf.subarray(0, e.dataSize))
+      else if (await readMedium(s, e, data, 0, 0, e.dataSize, options)) {
+        // The copy was damaged and dropped: let the file path report it as it always has.
+        return undefined
+      }
+      records.push({ payloadId: e.payloadId, blockIdx: e.idx, data })
+    } finally {
+      release()
+    }
+  }
+  return records
+}
+
+/**
+ * Writes the journaled blocks' buffers to their files (no fsync: the records cover them until
+ * a checkpoint) and waits for the records to be durable. Blocks whose copy was not written
+ * again meanwhile count as synced: the checkpoint that retires their records syncs the files.
+ */
+export async function journalBlocks(
+  s: TierState,
+  journal: BlockJournal,
+  entries: readonly BlockEntry[],
+  records: readonly JournaledBlock[],
+  options?: AbortOptions,
+): Promise<void> {
+  const journaled = new Set(records.map((r) => r.blockIdx))
+  const generations = new Map<BlockEntry, number>()
+  for (const e of entries) {
+    if (!journaled.has(e.idx)) continue
+    const release = await e.lock.lock()
+    try {
+      if (e.gone) continue
+      await spillLocked(s, e, options)
+      generations.set(e, e.writeGen)
+    } finally {
+      release()
+    }
+  }
+  await journal.append(records)
+  for (const [e, gen] of generations) if (e.writeGen === gen) e.unsynced = false
+}
+
+/**
+ * Retires the flush journal's records of a payload, if it has any, before a change that does
+ * not go through a journaled flush: a record left behind would otherwise be replayed over it
+ * after a crash. Takes no tier lock, so callers may hold theirs.
+ */
+export async function settleJournal(s: TierState, payloadId: string): Promise<void> {
+  const journal = s.medium.journal
+  if (journal !== undefined) await journal.barrier(payloadId)
+}

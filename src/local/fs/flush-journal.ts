@@ -1,0 +1,300 @@
+/**
+ * The flush journal of the fs local store: an append-only log that makes small flushes durable
+ * with one shared fdatasync instead of an fsync of every block file and directory they touch.
+ *
+ * A flush of small blocks writes their files as usual (without fsync), appends each block's
+ * whole content as a record here, and waits for the batch's fdatasync before committing its
+ * rows. Every flusher that appended while a batch was being written joins the next batch, so
+ * concurrent flushes share one sync (group commit). A checkpoint later makes the files
+ * themselves durable (one syncfs, or an fsync per file where that is unavailable) and deletes
+ * the journal generation it covered. Recovery writes the records of a surviving generation back
+ * into the block files (recover-journal.ts).
+ *
+ * A record is only authoritative until its block's state moves on by another path, so every
+ * operation that durably changes a block other than by a journaled flush (a flush through the
+ * files, truncate, delete, rename, replace, eviction, installing remote bytes) first calls
+ * {@link FlushJournal.barrier}: once it returns no record of that payload is left to replay.
+ *
+ *   <dir>/journal/<generation>.log
+ */
+
+import type { FileHandle } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, unlink } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fsyncPath } from '../../platform/fsync.js'
+import type { BlockJournal, JournaledBlock } from '../common/block-medium.js'
+import { decodeRecords, encodeRecord, type JournalRecord } from './journal-format.js'
+
+/** Journal bytes after which a checkpoint starts at once. */
+const CHECKPOINT_BYTES = 32 * 1024 * 1024
+/** How long a record may wait before a checkpoint makes its block file durable. */
+const CHECKPOINT_DELAY_MS = 1000
+const LOG_EXT = '.log'
+
+/** Makes the files of the given blocks (payload ID -> block indexes) durable. */
+export type MakeDurable = (blocks: ReadonlyMap<string, ReadonlySet<number>>) => Promise<void>
+
+interface Generation {
+  readonly gen: number
+  readonly path: string
+  readonly fh: FileHandle
+  offset: number
+  /** Blocks with a record in this generation. */
+  readonly blocks: Map<string, Set<number>>
+  /** The batch being written to it, if any. */
+  writing: Promise<void> | undefined
+}
+
+interface Waiter {
+  readonly records: readonly JournaledBlock[]
+  readonly resolve: () => void
+  readonly reject: (err: unknown) => void
+}
+
+/** A generation left by an earlier process: its records, in append order. */
+export interface SurvivingGeneration {
+  readonly gen: number
+  readonly path: string
+  readonly records: JournalRecord[]
+}
+
+/** Lists the journal generations in `dir` (oldest first) with their valid records. */
+export async function readJournal(dir: string): Promise<SurvivingGeneration[]> {
+  const names = await readdir(dir).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw err
+  })
+  const out: SurvivingGeneration[] = []
+  for (const name of names) {
+    if (!name.endsWith(LOG_EXT)) continue
+    const gen = Number(name.slice(0, -LOG_EXT.length))
+    if (!Number.isSafeInteger(gen) || gen < 0) continue
+    const path = join(dir, name)
+    out.push({ gen, path, records: decodeRecords(gen, await readFile(path)) })
+  }
+  return out.sort((a, b) => a.gen - b.gen)
+}
+
+/** See the module comment. */
+export class FlushJournal implements BlockJournal {
+  readonly dir: string
+  readonly #makeDurable: MakeDurable
+  #current: Generation
+  /** Rotated generations whose blocks are not yet known durable, oldest first. */
+  readonly #retiring: Generation[] = []
+  readonly #queue: Waiter[] = []
+  #draining = false
+  #checkpoint: Promise<void> = Promise.resolve()
+  #timer: NodeJS.Timeout | undefined
+  #closed = false
+  /** Last background checkpoint failure (the next barrier or checkpoint retries and reports). */
+  lastError: unknown
+  /** Counters: calls to append, batches written (one fdatasync each), checkpoints run. */
+  readonly stats = { appends: 0, batches: 0, checkpoints: 0 }
+
+  private constructor(dir: string, current: Generation, makeDurable: MakeDurable) {
+    this.dir = dir
+    this.#current = current
+    this.#makeDurable = makeDurable
+  }
+
+  /**
+   * Opens a fresh generation after `lastGen` (recovery has replayed and deleted older ones).
+   */
+  static async open(dir: string, lastGen: number, makeDurable: MakeDurable): Promise<FlushJournal> {
+    const created = await mkdir(dir, { recursive: true })
+    if (created !== undefined) await fsyncPath(join(dir, '..'))
+    return new FlushJournal(dir, await newGeneration(dir, lastGen + 1), makeDurable)
+  }
+
+  /** True while payload `payloadId` has records a checkpoint has not retired. */
+  has(payloadId: string): boolean {
+    if (this.#current.blocks.has(payloadId)) return true
+    return this.#retiring.some((g) => g.blocks.has(payloadId))
+  }
+
+  /**
+   * Resolves once every record is durable (one fdatasync shared with every append waiting at
+   * the same time).
+   */
+  append(records: readonly JournaledBlock[]): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error('flush journal is closed'))
+    if (records.length === 0) return Promise.resolve()
+    this.stats.appends++
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ records, resolve, reject })
+      if (!this.#draining) void this.#drain()
+    })
+  }
+
+  /** Writes queued records in batches, one fdatasync per batch, until the queue is empty. */
+  async #drain(): Promise<void> {
+    this.#draining = true
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0)
+        const g = this.#current
+        const run = this.#writeBatch(g, batch)
+        g.writing = run
+        await run
+        if (g.writing === run) g.writing = undefined
+      }
+    } finally {
+      this.#draining = false
+    }
+  }
+
+  async #writeBatch(g: Generation, batch: Waiter[]): Promise<void> {
+    try {
+      const bufs: Buffer[] = []
+      for (const w of batch) {
+        for (const r of w.records) {
+          bufs.push(encodeRecord(g.gen, r))
+          // Known before it is durable, so a checkpoint that rotates meanwhile retires it too.
+          const idxs = g.blocks.get(r.payloadId) ?? new Set<number>()
+          idxs.add(r.blockIdx)
+          g.blocks.set(r.payloadId, idxs)
+        }
+      }
+      let at = g.offset
+      let left = bufs
+      while (left.length > 0) {
+        const { bytesWritten } = await g.fh.writev(left, at)
+        at += bytesWritten
+        left = rest(left, bytesWritten)
+      }
+      g.offset = at
+      await g.fh.datasync()
+      this.stats.batches++
+      for (const w of batch) w.resolve()
+    } catch (err) {
+      // What was written may or may not survive; either way no caller was told it did.
+      for (const w of batch) w.reject(err)
+      return
+    }
+    this.#schedule(g)
+  }
+
+  #schedule(g: Generation): void {
+    if (g.offset >= CHECKPOINT_BYTES) {
+      void this.#background()
+      return
+    }
+    if (this.#timer !== undefined || this.#closed) return
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined
+      void this.#background()
+    }, CHECKPOINT_DELAY_MS)
+    this.#timer.unref()
+  }
+
+  async #background(): Promise<void> {
+    try {
+      await this.checkpoint()
+      this.lastError = undefined
+    } catch (err) {
+      this.lastError = err
+      // Retried later; until then the records keep the blocks safe.
+      if (!this.#closed && this.#timer === undefined) {
+        this.#timer = setTimeout(() => {
+          this.#timer = undefined
+          void this.#background()
+        }, CHECKPOINT_DELAY_MS)
+        this.#timer.unref()
+      }
+    }
+  }
+
+  /**
+   * Retires every record appended before the call: their block files are made durable and
+   * their generations deleted. Checkpoints run one at a time.
+   */
+  checkpoint(): Promise<void> {
+    const run = this.#checkpoint.catch(() => {}).then(() => this.#retire())
+    this.#checkpoint = run
+    return run
+  }
+
+  /** Retires the records of `payloadId` (and every other) when it has any. */
+  async barrier(payloadId: string): Promise<void> {
+    if (this.has(payloadId)) await this.checkpoint()
+  }
+
+  async #retire(): Promise<void> {
+    if (this.#closed) throw new Error('flush journal is closed')
+    const old = this.#current
+    if (old.blocks.size > 0 || old.offset > 0) {
+      this.#current = await newGeneration(this.dir, old.gen + 1)
+      this.#retiring.push(old)
+    }
+    if (this.#retiring.length === 0) return
+    this.stats.checkpoints++
+    const gens = [...this.#retiring]
+    // A batch taken before the rotation is still going to the old file.
+    for (const g of gens) await g.writing?.catch(() => {})
+    const blocks = new Map<string, Set<number>>()
+    for (const g of gens) {
+      for (const [pid, idxs] of g.blocks) {
+        const into = blocks.get(pid) ?? new Set<number>()
+        for (const i of idxs) into.add(i)
+        blocks.set(pid, into)
+      }
+    }
+    await this.#makeDurable(blocks)
+    for (const g of gens) {
+      await g.fh.close().catch(() => {})
+      await unlink(g.path).catch((err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+      })
+      this.#retiring.splice(this.#retiring.indexOf(g), 1)
+    }
+    // The deletions must be durable before anything relies on the records being gone.
+    await fsyncPath(this.dir)
+  }
+
+  /** Checkpoints, then releases the file (a clean close leaves no journal behind). */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    await this.checkpoint()
+    await this.abandon()
+  }
+
+  /** Releases the files without a checkpoint (a process kill, for crash tests). */
+  async abandon(): Promise<void> {
+    this.#closed = true
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+    for (const w of this.#queue.splice(0)) w.reject(new Error('flush journal is closed'))
+    for (const g of [this.#current, ...this.#retiring]) await g.fh.close().catch(() => {})
+  }
+}
+
+async function newGeneration(dir: string, gen: number): Promise<Generation> {
+  const path = join(dir, `${gen}${LOG_EXT}`)
+  const fh = await open(path, 'wx')
+  try {
+    await fh.sync()
+    // Its name must survive a crash before any record in it is acknowledged.
+    await fsyncPath(dir)
+  } catch (err) {
+    await fh.close().catch(() => {})
+    await unlink(path).catch(() => {})
+    throw err
+  }
+  return { gen, path, fh, offset: 0, blocks: new Map(), writing: undefined }
+}
+
+/** The buffers left after `n` bytes of `bufs` were written. */
+function rest(bufs: Buffer[], n: number): Buffer[] {
+  let skip = n
+  const out: Buffer[] = []
+  for (const b of bufs) {
+    if (skip >= b.length) {
+      skip -= b.length
+      continue
+    }
+    out.push(skip > 0 ? b.subarray(skip) : b)
+    skip = 0
+  }
+  return out
+}
