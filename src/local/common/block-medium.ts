@@ -57,6 +57,11 @@ export interface BlockMedium {
   /** Replaces the whole copy with `data`. */
   replace(payloadId: string, blockIdx: number, data: Uint8Array): Promise<void>
   /**
+   * Writes the first copy of a block the tier holds no copy of: like `replace` but in place,
+   * without a temporary file (a kill midway leaves a partial copy of bytes never acknowledged).
+   */
+  create?(payloadId: string, blockIdx: number, data: Uint8Array): Promise<void>
+  /**
    * Durable media only: writes `data` as the block's next content beside its copy and makes it
    * durable (file and directory entry); returns the path to record in the block's Dirty row.
    * Recovery promotes it when that row is Dirty and names it (a kill between the row commit

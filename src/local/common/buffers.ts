@@ -4,6 +4,7 @@
  */
 import type { AbortOptions } from '../../core/abort.js'
 import { BlockSize } from '../../core/constants.js'
+import { storePendingRow } from './dirty.js'
 import { reserveDisk, settle } from './space.js'
 import { type BlockEntry, type TierState, wakeMemoryWaiters } from './tier-state.js'
 
@@ -52,6 +53,7 @@ export async function dropLocalBytes(s: TierState, e: BlockEntry): Promise<void>
   e.dataSize = 0
   e.unsynced = false
   e.dirtyRow = undefined
+  e.dirtyRowPending = false
 }
 
 /**
@@ -63,13 +65,21 @@ export async function spillLocked(
   s: TierState,
   e: BlockEntry,
   options?: AbortOptions,
+  journaled = false,
 ): Promise<void> {
   const buf = e.buf
   if (buf === null) return
+  // A journaled flush commits the row itself once its record is durable; until then a file
+  // without a row is, to recovery, the unacknowledged leftover it is.
+  if (!journaled) await storePendingRow(s, e, options)
   const growth = e.dataSize - e.mediumSize
   const reserved = await reserveDisk(s, growth, options)
   try {
-    await s.medium.replace(e.payloadId, e.idx, buf.subarray(0, e.dataSize))
+    const data = buf.subarray(0, e.dataSize)
+    // No copy yet: nothing old to protect, so no temporary file and rename are needed.
+    if (!e.onMedium && s.medium.create !== undefined)
+      await s.medium.create(e.payloadId, e.idx, data)
+    else await s.medium.replace(e.payloadId, e.idx, data)
   } catch (err) {
     settle(s, reserved, 0)
     // A buffered block has no medium copy: remove what a failed write left behind, keep

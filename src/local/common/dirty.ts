@@ -7,7 +7,7 @@ import type { AbortOptions } from '../../core/abort.js'
 import { BlockState, type FileBlock, isRemote, newFileBlock } from '../../core/block.js'
 import { BlockStoreError } from '../../core/errors.js'
 import { ContentHash } from '../../core/hash.js'
-import { settleJournal } from './journal-flush.js'
+import { settleJournal } from './journal-barrier.js'
 import { casRow, getRow, reportDropped } from './rows.js'
 import { reserveDisk, settle } from './space.js'
 import { landStaged, type Staged, settleFailedCommit, stageOverwrite } from './staged.js'
@@ -81,6 +81,12 @@ export async function ensureDirty(
 ): Promise<boolean> {
   if (e.dirtyRow !== undefined) return false
   const prepared = await prepare(s, e, range, options)
+  if (prepared.row === undefined && s.buffered && !e.onMedium && e.buf === null) {
+    // A new block: its bytes go to a buffer, so its row can wait (see `dirtyRowPending`).
+    e.dirtyRow = newFileBlock(e.id, s.medium.localPath(e.payloadId, e.idx), s.now())
+    e.dirtyRowPending = true
+    return false
+  }
   // Bytes that only the remote held come back into play: a flush journal record older than
   // them must not be replayed over them after a crash.
   if (prepared.row !== undefined && isRemote(prepared.row)) await settleJournal(s, e.payloadId)
@@ -91,6 +97,22 @@ export async function ensureDirty(
   if (staged !== undefined) await landStaged(s, e, staged)
   await reportDropped(s, previous)
   return staged !== undefined
+}
+
+/**
+ * Stores a new block's pending Dirty row before its bytes first reach the medium, so recovery
+ * finds a row for the file. Must hold the block lock.
+ */
+export async function storePendingRow(
+  s: TierState,
+  e: BlockEntry,
+  options?: AbortOptions,
+): Promise<void> {
+  if (!e.dirtyRowPending) return
+  const { stored, previous } = await commitDirty(s, e, e.dataSize, undefined, options)
+  e.dirtyRow = stored
+  e.dirtyRowPending = false
+  await reportDropped(s, previous)
 }
 
 /**

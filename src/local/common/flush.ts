@@ -33,10 +33,12 @@ export async function commitRow(
 ): Promise<FlushedBlock | undefined> {
   const known = e.dirtyRow
   if (known === undefined) return undefined
+  const pending = e.dirtyRowPending
   if (!isResident(e)) {
     // A write that failed after dirtying the row left no bytes: nothing to keep.
-    await deleteRow(s.metadata, e.id, options)
+    if (!pending) await deleteRow(s.metadata, e.id, options)
     e.dirtyRow = undefined
+    e.dirtyRowPending = false
     return undefined
   }
   const localPath = s.medium.localPath(e.payloadId, e.idx)
@@ -51,9 +53,11 @@ export async function commitRow(
       lastAccess: s.now(),
     }),
     options,
-    { row: known },
+    // A pending row was never stored: the commit creates it.
+    { row: pending ? undefined : known },
   )
   e.dirtyRow = undefined
+  e.dirtyRowPending = false
   return { blockIdx: e.idx, localPath, dataSize: e.dataSize }
 }
 

@@ -79,7 +79,7 @@ export async function journalBlocks(
     const release = await e.lock.lock()
     try {
       if (e.gone) continue
-      await spillLocked(s, e, options)
+      await spillLocked(s, e, options, true)
       generations.set(e, e.writeGen)
     } finally {
       release()
@@ -87,14 +87,4 @@ export async function journalBlocks(
   }
   await journal.append(records)
   for (const [e, gen] of generations) if (e.writeGen === gen) e.unsynced = false
-}
-
-/**
- * Retires the flush journal's records of a payload, if it has any, before a change that does
- * not go through a journaled flush: a record left behind would otherwise be replayed over it
- * after a crash. Takes no tier lock, so callers may hold theirs.
- */
-export async function settleJournal(s: TierState, payloadId: string): Promise<void> {
-  const journal = s.medium.journal
-  if (journal !== undefined) await journal.barrier(payloadId)
 }

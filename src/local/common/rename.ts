@@ -18,7 +18,7 @@ import { BlockStoreError } from '../../core/errors.js'
 import { formatBlockId, parseBlockId } from '../../core/keys.js'
 import { freeBuffer } from './buffers.js'
 import { flushPayload } from './flush.js'
-import { settleJournal } from './journal-flush.js'
+import { settleJournal } from './journal-barrier.js'
 import { loadPayload } from './payloads.js'
 import { casRow } from './rows.js'
 import { settle } from './space.js'
@@ -199,6 +199,7 @@ async function settleRename(
     }
     e.gone = true
     e.dirtyRow = undefined
+    e.dirtyRowPending = false
   }
   pd.blocks.clear()
   const placed = new Set<number>()

@@ -17,7 +17,7 @@ import type { RemoteBlockRef } from '../../core/local-store.js'
 import { onBlock } from './blocks.js'
 import { dropLocalBytes, freeBuffer } from './buffers.js'
 import { commitDirty } from './dirty.js'
-import { settleJournal } from './journal-flush.js'
+import { settleJournal } from './journal-barrier.js'
 import { casRow, deleteRow, reportDropped } from './rows.js'
 import { reserveDisk, settle } from './space.js'
 import { landStaged, stageOverwrite } from './staged.js'
@@ -146,5 +146,6 @@ async function replaceBytes(
   }
   e.dataSize = data.length
   e.dirtyRow = stored
+  e.dirtyRowPending = false
   await reportDropped(s, previous)
 }

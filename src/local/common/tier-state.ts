@@ -33,6 +33,12 @@ export interface BlockEntry {
   dataSize: number
   /** The block's row while it is Dirty: only this store moves a Dirty row, so it stays exact. */
   dirtyRow: FileBlock | undefined
+  /**
+   * `dirtyRow` is not stored yet: a new block whose bytes are only in its buffer needs no row
+   * until they reach the medium (a spill stores it) or a flush commits the block Local, so a
+   * small write followed by a flush costs one metadata commit, not two.
+   */
+  dirtyRowPending: boolean
   /** Medium copy written since its last fsync; `writeGen` counts such writes. */
   unsynced: boolean
   writeGen: number
@@ -211,6 +217,7 @@ export function blockEntry(p: PayloadState, idx: number): BlockEntry {
       mediumSize: 0,
       dataSize: 0,
       dirtyRow: undefined,
+      dirtyRowPending: false,
       unsynced: false,
       writeGen: 0,
       lastAccess: 0,

@@ -27,8 +27,12 @@ import { decodeRecords, encodeRecord, type JournalRecord } from './journal-forma
 
 /** Journal bytes after which a checkpoint starts at once. */
 const CHECKPOINT_BYTES = 32 * 1024 * 1024
-/** How long a record may wait before a checkpoint makes its block file durable. */
-const CHECKPOINT_DELAY_MS = 1000
+/**
+ * How long a record may wait before a checkpoint makes its block file durable. Each checkpoint
+ * costs a process spawn for syncfs (about 50 ms of the main thread on a 200 MiB process, 5 % of
+ * it at one a second under 16 concurrent small flushes), so not too often.
+ */
+const CHECKPOINT_DELAY_MS = 5000
 const LOG_EXT = '.log'
 
 /** Makes the files of the given blocks (payload ID -> block indexes) durable. */

@@ -55,7 +55,16 @@ export class FsBlockMedium implements BlockMedium {
   async #ensureDir(payloadId: string): Promise<void> {
     if (this.#ready.has(payloadId)) return
     const dir = this.layout.payloadDir(payloadId)
-    const created = await mkdir(dir, { recursive: true })
+    // Usually only the payload's own directory is missing: one mkdir, not a recursive walk.
+    const created = await mkdir(dir).then(
+      () => dir,
+      (err: unknown) => {
+        const code = (err as NodeJS.ErrnoException).code
+        if (code === 'EEXIST') return undefined
+        if (code === 'ENOENT') return mkdir(dir, { recursive: true })
+        throw err
+      },
+    )
     const idFile = `${dir}/${ID_FILE}`
     await writeFile(idFile, payloadId, 'utf8')
     const dirs = this.#dirtyDirs.get(payloadId) ?? new Set<string>()
@@ -125,6 +134,15 @@ export class FsBlockMedium implements BlockMedium {
     await this.#ensureDir(payloadId)
     this.#markEntry(payloadId)
     await this.#writeAll(this.localPath(payloadId, blockIdx), data, offset)
+  }
+
+  async create(payloadId: string, blockIdx: number, data: Uint8Array): Promise<void> {
+    await this.#ensureDir(payloadId)
+    this.#markEntry(payloadId)
+    const path = this.localPath(payloadId, blockIdx)
+    await this.#writeAll(path, data, 0)
+    // A file the tier did not know about (a leftover) must not keep a stale tail.
+    await this.#pool.use(path, false, (fh) => fh.truncate(data.length))
   }
 
   /**

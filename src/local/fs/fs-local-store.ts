@@ -79,7 +79,13 @@ export class FsLocalStore extends LocalTier {
     const medium = new FsBlockMedium(layout, fsync, options.maxOpenFiles)
     const state = newTierState(options.metadata, medium, true, options)
     const report = await recover(state, medium, layout)
-    return new FsLocalStore(options.dir, medium, state, { durable: fsync, persistent: true }, report)
+    return new FsLocalStore(
+      options.dir,
+      medium,
+      state,
+      { durable: fsync, persistent: true },
+      report,
+    )
   }
 
   /** Unhealthy when closed, when the directory is missing or not a directory, or not writable. */
