@@ -1,13 +1,18 @@
 /**
  * Replays the flush journal at open, before the block files are walked: the last record of
  * each block is written back into its file when the block's row still says its bytes are
- * local (a row gone, or turned Remote, means the block moved on after the record, and every
- * other change calls the journal's barrier first). Then the files are made durable and the
- * old generations deleted; a fresh generation is started by the store.
+ * local (a Remote row means the block moved on after the record, and every other change calls
+ * the journal's barrier first). A block with no row at all gets one (Local) when its payload's
+ * record covers it: a flush commits its rows and its payload record at the same time, and a kill
+ * can land after the record and before the rows; without the record's bytes the payload would
+ * read zeros where the write was. No row and no covering record: the flush never committed.
+ * Then the files are made durable and the old generations deleted; a fresh generation is
+ * started by the store.
  */
 import { mkdir, unlink, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { isRemote } from '../../core/block.js'
+import { BlockState, isRemote, newFileBlock } from '../../core/block.js'
+import { BlockSize } from '../../core/constants.js'
 import { formatBlockId } from '../../core/keys.js'
 import { payloadIdProblem } from '../../core/payload-id.js'
 import { fsyncPath, syncFileSystem } from '../../platform/fsync.js'
@@ -36,14 +41,25 @@ export async function replayJournal(s: TierState, layout: FsLayout): Promise<Jou
   for (const [id, r] of latest) {
     if (payloadIdProblem(r.payloadId) !== undefined) continue
     const row = await getRow(s.metadata, id)
-    if (row === undefined || isRemote(row)) continue
     const path = layout.blockPath(r.payloadId, r.blockIdx)
+    if (row === undefined) {
+      const record = await s.metadata.getPayload(r.payloadId)
+      if (record === undefined || record.size <= r.blockIdx * BlockSize) continue
+      const created = {
+        ...newFileBlock(id, path),
+        state: BlockState.Local,
+        dataSize: r.data.length,
+      }
+      // Written first: a row must never name a file that is not there.
+      await writeBlock(r, path)
+      if ((await s.metadata.compareAndPutFileBlock(created, 0)) === undefined) continue
+      written.push(path)
+      continue
+    }
+    if (isRemote(row)) continue
     // A row naming another file (a staged overwrite, a renamed block) names newer bytes.
     if (row.localPath !== '' && row.localPath !== path) continue
-    const dir = dirname(path)
-    await mkdir(dir, { recursive: true })
-    await writeFile(join(dir, ID_FILE), r.payloadId, 'utf8')
-    await writeFile(path, r.data)
+    await writeBlock(r, path)
     written.push(path)
   }
   if (written.length > 0 && !(await syncFileSystem(layout.dir))) {
@@ -60,4 +76,11 @@ export async function replayJournal(s: TierState, layout: FsLayout): Promise<Jou
   for (const g of gens) await unlink(g.path)
   if (gens.length > 0) await fsyncPath(layout.journalDir)
   return { replayed: written.length, lastGen: gens.at(-1)?.gen ?? 0 }
+}
+
+async function writeBlock(r: JournalRecord, path: string): Promise<void> {
+  const dir = dirname(path)
+  await mkdir(dir, { recursive: true })
+  await writeFile(join(dir, ID_FILE), r.payloadId, 'utf8')
+  await writeFile(path, r.data)
 }
