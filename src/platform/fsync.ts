@@ -1,5 +1,4 @@
 /** fsync of one path, shared by the fs stores. */
-import { execFile } from 'node:child_process'
 import { mkdir, open } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 
@@ -30,17 +29,4 @@ export async function mkdirDurable(dir: string): Promise<void> {
     await fsyncPath(dirname(d))
     if (d === resolve(first)) break
   }
-}
-
-/**
- * Makes every change on the file system holding `path` durable with one `syncfs(2)` (through
- * coreutils' `sync --file-system`, as Node has no binding), instead of one fsync per file and
- * directory. Resolves `false` when that is not possible here (not Linux, no `sync` command,
- * or it failed): the caller must then fsync each file itself.
- */
-export async function syncFileSystem(path: string): Promise<boolean> {
-  if (process.platform !== 'linux') return false
-  return new Promise((done) => {
-    execFile('sync', ['--file-system', path], { timeout: 120_000 }, (err) => done(err === null))
-  })
 }
