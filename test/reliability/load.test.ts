@@ -21,7 +21,9 @@ function check(f: LoadFigures, relations: boolean): void {
   if (relations) assert.ok(f.copy.fresh > 0 && f.copy.grows + f.copy.shrinks + f.copy.sameSize > 0)
   assert.ok(f.background.gcRuns > 0 && f.background.evictions > 0)
   assert.ok(f.bytesVerifiedCold > 0)
-  assert.equal(f.fdsAfter, f.fdsBefore, 'open descriptors before and after')
+  // A leak is growth. Fewer after is something released that predates the run: a database
+  // pool's idle connection timing out, an idle hash worker thread exiting.
+  assert.ok(f.fdsAfter <= f.fdsBefore, `open descriptors ${f.fdsBefore} -> ${f.fdsAfter}`)
 }
 
 it('32 concurrent clients copying, writing and reading under GC and eviction: every byte verified cold', async () => {
