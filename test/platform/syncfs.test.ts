@@ -22,10 +22,14 @@ describe('syncFileSystem', () => {
 
   it('does not keep a process alive once it is idle', () => {
     const script = `import { syncFileSystem } from ${JSON.stringify(here)}; console.log(await syncFileSystem('/tmp'))`
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      encoding: 'utf8',
-      timeout: 20_000,
-    })
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    )
     assert.equal(r.error, undefined, 'the process did not exit by itself')
     assert.equal(r.status, 0, r.stderr)
     assert.equal(r.stdout.trim(), process.platform === 'linux' ? 'true' : 'false')

@@ -15,11 +15,18 @@
  * files, truncate, delete, rename, replace, eviction, installing remote bytes) first calls
  * {@link FlushJournal.barrier}: once it returns no record of that payload is left to replay.
  *
+ * A retired generation's file is kept as `spare` and renamed into the next generation instead
+ * of being deleted (as PostgreSQL recycles WAL segments): records then overwrite blocks the
+ * file system already allocated, and an fdatasync has no size or extent change to commit with
+ * them (measured on this ext4: 0.72 ms against 2.24 ms for an append). Stale records past the
+ * new tail carry an older generation, so a reader stops at them.
+ *
  *   <dir>/journal/<generation>.log
+ *   <dir>/journal/spare              a retired generation's file, kept for reuse
  */
 
 import type { FileHandle } from 'node:fs/promises'
-import { mkdir, open, readdir, readFile, unlink } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fsyncPath } from '../../platform/fsync.js'
 import type { BlockJournal, JournaledBlock } from '../common/block-medium.js'
@@ -34,6 +41,9 @@ const CHECKPOINT_BYTES = 32 * 1024 * 1024
  */
 const CHECKPOINT_DELAY_MS = 5000
 const LOG_EXT = '.log'
+const SPARE = 'spare'
+/** Size of the first generation's file, written once when the store is created. */
+const FIRST_FILE_BYTES = 4 * 1024 * 1024
 
 /** Makes the files of the given blocks (payload ID -> block indexes) durable. */
 export type MakeDurable = (blocks: ReadonlyMap<string, ReadonlySet<number>>) => Promise<void>
@@ -107,7 +117,10 @@ export class FlushJournal implements BlockJournal {
    */
   static async open(dir: string, lastGen: number, makeDurable: MakeDurable): Promise<FlushJournal> {
     const created = await mkdir(dir, { recursive: true })
-    if (created !== undefined) await fsyncPath(join(dir, '..'))
+    if (created !== undefined) {
+      await fsyncPath(join(dir, '..'))
+      await preallocate(join(dir, SPARE), FIRST_FILE_BYTES)
+    }
     return new FlushJournal(dir, await newGeneration(dir, lastGen + 1), makeDurable)
   }
 
@@ -247,7 +260,8 @@ export class FlushJournal implements BlockJournal {
     await this.#makeDurable(blocks)
     for (const g of gens) {
       await g.fh.close().catch(() => {})
-      await unlink(g.path).catch((err: unknown) => {
+      // Kept for the next generation (replacing an older spare); its records become stale.
+      await rename(g.path, join(this.dir, SPARE)).catch((err: unknown) => {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
       })
       this.#retiring.splice(this.#retiring.indexOf(g), 1)
@@ -275,7 +289,15 @@ export class FlushJournal implements BlockJournal {
 
 async function newGeneration(dir: string, gen: number): Promise<Generation> {
   const path = join(dir, `${gen}${LOG_EXT}`)
-  const fh = await open(path, 'wx')
+  // The spare file if there is one (its blocks already allocated), a new file otherwise.
+  const recycled = await rename(join(dir, SPARE), path).then(
+    () => true,
+    (err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
+      throw err
+    },
+  )
+  const fh = await open(path, recycled ? 'r+' : 'wx')
   try {
     await fh.sync()
     // Its name must survive a crash before any record in it is acknowledged.
@@ -301,4 +323,16 @@ function rest(bufs: Buffer[], n: number): Buffer[] {
     skip = 0
   }
   return out
+}
+
+/** Writes a file of zeros and makes it durable (allocated blocks for the first generation). */
+async function preallocate(path: string, bytes: number): Promise<void> {
+  const fh = await open(path, 'w')
+  try {
+    const zeros = Buffer.alloc(1024 * 1024)
+    for (let at = 0; at < bytes; at += zeros.length) await fh.write(zeros, 0, zeros.length, at)
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
 }

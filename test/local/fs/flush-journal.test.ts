@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { appendFile, readdir, readFile, truncate, writeFile } from 'node:fs/promises'
+import { open as openFile, readdir, readFile, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import { pattern, readLocal } from '../../../src/conformance/local-store/fixture.js'
@@ -85,9 +85,13 @@ describe('flush journal (fs local store)', () => {
     await again.writeAt('q', pattern(100), 0)
     await again.flush('q')
     await again.checkpoint()
-    const logs = await readdir(join(dir, 'journal'))
+    // One generation left, holding nothing to replay (its file may be a recycled one).
+    const logs = (await readdir(join(dir, 'journal'))).filter((n) => n.endsWith('.log'))
     assert.equal(logs.length, 1)
-    assert.equal((await readFile(join(dir, 'journal', logs[0] ?? ''))).length, 0)
+    await again.abandon()
+    const third = await open()
+    assert.equal(third.recovery?.journalReplayed, 0)
+    assert.deepEqual(await readLocal(third, 'q', 0, 100), pattern(100))
   })
 
   it('a truncate after a journaled flush is not undone by the replay', async (t) => {
@@ -132,17 +136,50 @@ describe('flush journal (fs local store)', () => {
     )
   })
 
+  it('recycles retired generations: stale records in a reused file are never replayed', async (t) => {
+    const { open, loseUnsyncedFiles } = await setup(t)
+    const store = await open()
+    // Generation 1 fills with records of 'old', then is retired into the spare file.
+    for (let i = 0; i < 20; i++) {
+      await store.writeAt('old', pattern(4096, i), 0)
+      await store.flush('old')
+    }
+    await store.checkpoint()
+    // Then 'old' moves on through the files: its stale records must never come back.
+    await store.writeAt('old', pattern(JOURNAL_MAX_BLOCK + 1, 99), 0)
+    await store.flush('old')
+    // Generation 2 is new; after the next checkpoint, generation 3 reuses generation 1's file.
+    await store.writeAt('x', pattern(10), 0)
+    await store.flush('x')
+    await store.checkpoint()
+    await store.writeAt('new', pattern(4096, 77), 0)
+    await store.flush('new')
+    await store.abandon()
+    await loseUnsyncedFiles(['new'])
+    const again = await open()
+    assert.equal(again.recovery?.journalReplayed, 1)
+    assert.deepEqual(
+      await readLocal(again, 'old', 0, JOURNAL_MAX_BLOCK + 1),
+      pattern(JOURNAL_MAX_BLOCK + 1, 99),
+    )
+    assert.deepEqual(await readLocal(again, 'new', 0, 4096), pattern(4096, 77))
+  })
+
   it('a torn or foreign tail is ignored; records before it are replayed', async (t) => {
     const { open, dir, loseUnsyncedFiles } = await setup(t)
     const store = await open()
     await store.writeAt('p', pattern(4096, 5), 0)
     await store.flush('p')
     await store.abandon()
-    const [log] = await readdir(join(dir, 'journal'))
+    const [log] = (await readdir(join(dir, 'journal'))).filter((n) => n.endsWith('.log'))
     assert.ok(log !== undefined)
-    const good = await readFile(join(dir, 'journal', log))
-    // Half a copy of the record: what a kill in the middle of an append leaves.
-    await appendFile(join(dir, 'journal', log), good.subarray(0, good.length >> 1))
+    const path = join(dir, 'journal', log)
+    const file = await readFile(path)
+    const length = file.readUInt32LE(4)
+    // Half a copy of the record right after it: what a kill in the middle of an append leaves.
+    const fh = await openFile(path, 'r+')
+    await fh.write(file.subarray(0, length >> 1), 0, length >> 1, length)
+    await fh.close()
     await loseUnsyncedFiles(['p'])
     const again = await open()
     assert.equal(again.recovery?.journalReplayed, 1)
