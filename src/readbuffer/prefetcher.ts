@@ -4,7 +4,7 @@
  * injected loader and puts them into the buffer with the generation taken before the load.
  */
 import { DefaultPrefetchWorkers } from '../core/constants.js'
-import { AdaptiveWindow, PrefetchGrowthFactor } from './adaptive-window.js'
+import { AdaptiveWindow, type Clock, PrefetchGrowthFactor } from './adaptive-window.js'
 import { assertIndex } from './block-range.js'
 import type { ReadBuffer, ReadObserver } from './read-buffer.js'
 import {
@@ -53,6 +53,8 @@ export interface PrefetcherOptions {
   readonly onError?: ((err: unknown, payloadId: string, blockIdx: number) => void) | undefined
   /** Payloads whose access pattern is remembered (default 4096). */
   readonly maxTrackers?: number | undefined
+  /** Monotonic milliseconds for the load rate the pool's growth is judged by (tests). */
+  readonly clock?: Clock | undefined
 }
 
 /** Counters of a prefetcher (all zero for the null prefetcher). */
@@ -81,6 +83,8 @@ export interface PrefetcherStats {
   readonly late: number
   /** Prefetched blocks evicted before anyone read them. */
   readonly wasted: number
+  /** True once one more load in flight stopped raising the load rate (growth paused). */
+  readonly plateau: boolean
 }
 
 /** Sequential read-ahead; also the buffer's {@link ReadObserver}. */
@@ -116,6 +120,7 @@ const ZERO_STATS: PrefetcherStats = Object.freeze({
   limit: 0,
   late: 0,
   wasted: 0,
+  plateau: false,
 })
 
 /** Prefetcher of a disabled buffer or of 0 workers: every method is a no-op. */
@@ -156,7 +161,7 @@ export function createPrefetcher(options: PrefetcherOptions): Prefetcher {
   assertIndex(queueCapacity, 'queueCapacity')
   if (workers === 0 || !options.buffer.enabled) return new NullPrefetcher()
   const budgetBlocks = Math.floor(options.buffer.maxBytes / options.buffer.blockSize)
-  const window = new AdaptiveWindow(workers, maxWorkers, budgetBlocks)
+  const window = new AdaptiveWindow(workers, maxWorkers, budgetBlocks, options.clock)
   return new PoolPrefetcher(options, window, queueCapacity)
 }
 
@@ -258,6 +263,7 @@ export class PoolPrefetcher implements Prefetcher {
       limit: this.#window.limit,
       late: this.#window.late,
       wasted: this.#window.wasted,
+      plateau: this.#window.plateau,
     }
   }
 
@@ -288,6 +294,7 @@ export class PoolPrefetcher implements Prefetcher {
   }
 
   #spawn(): void {
+    if (this.#running === 0) this.#window.onBusy()
     this.#running++
     const task = this.#work().finally(() => this.#tasks.delete(task))
     this.#tasks.add(task)
@@ -315,6 +322,7 @@ export class PoolPrefetcher implements Prefetcher {
       }
     } finally {
       this.#running--
+      if (this.#running === 0) this.#window.onIdle()
     }
   }
 
@@ -342,6 +350,7 @@ export class PoolPrefetcher implements Prefetcher {
     if (signal.aborted) return
     const data = await this.#load(payloadId, blockIdx, signal)
     if (signal.aborted || data === undefined) return
+    this.#window.onLoaded()
     // A reader that waited for this very load put it first: it is read, not read-ahead that
     // might be wasted, and re-putting it as prefetched would count it so once evicted.
     if (this.#buffer.contains(payloadId, blockIdx)) {

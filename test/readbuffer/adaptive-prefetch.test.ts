@@ -14,11 +14,18 @@ import { createReadBuffer, type ReadBuffer } from '../../src/readbuffer/read-buf
 
 const BS = 1024
 
+/** Latency of one load on the simulated clock, in milliseconds. */
+const LATENCY_MS = 20
+
 /**
  * A remote with latency: every load waits until the test settles it, so a reader that keeps
  * reading always catches up with read-ahead. Tracks how many loads are unsettled at once.
+ * Its clock models the remote: with n loads open, one completes every LATENCY_MS / n (each
+ * extra request adds throughput), or, `saturated`, every LATENCY_MS / 2 however many are
+ * open (a server that is at its limit from 2 requests on).
  */
-function slowRemote(): {
+function slowRemote(saturated = false): {
+  clock: () => number
   load: PrefetchLoader
   settle(idx: number): boolean
   settleAll(): void
@@ -27,7 +34,9 @@ function slowRemote(): {
 } {
   const open = new Map<number, (d: Uint8Array) => void>()
   let max = 0
+  let now = 0
   return {
+    clock: () => now,
     load: (_pid, idx, signal) => {
       const d = deferred<Uint8Array | undefined>()
       open.set(idx, d.resolve)
@@ -39,6 +48,7 @@ function slowRemote(): {
     settle(idx) {
       const resolve = open.get(idx)
       if (resolve === undefined) return false
+      now += LATENCY_MS / (saturated ? 2 : Math.max(1, open.size))
       open.delete(idx)
       resolve(new Uint8Array(BS).fill(idx & 0xff))
       return true
@@ -51,8 +61,12 @@ function slowRemote(): {
   }
 }
 
-function open(buffer: ReadBuffer, load: PrefetchLoader, extra: Partial<PrefetcherOptions>) {
-  const p = createPrefetcher({ buffer, load, ...extra })
+function open(
+  buffer: ReadBuffer,
+  remote: { load: PrefetchLoader; clock: () => number },
+  extra: Partial<PrefetcherOptions>,
+) {
+  const p = createPrefetcher({ buffer, load: remote.load, clock: remote.clock, ...extra })
   assert.ok(p instanceof PoolPrefetcher)
   buffer.attachObserver(p)
   return p
@@ -99,7 +113,7 @@ describe('adaptive prefetch depth', () => {
   it('a reader that keeps catching up with read-ahead gets more loads in flight, up to maxWorkers', async () => {
     await using buf = createReadBuffer(BS * 256, { blockSize: BS })
     const remote = slowRemote()
-    await using p = open(buf, remote.load, { workers: 2, maxWorkers: 8 })
+    await using p = open(buf, remote, { workers: 2, maxWorkers: 8 })
     const outcomes: string[] = []
     for (let idx = 0; idx < 40; idx++) outcomes.push(await readBlock(buf, remote, 'f', idx))
     // Every read past the threshold found its block still loading: the reader waited.
@@ -114,10 +128,23 @@ describe('adaptive prefetch depth', () => {
     assert.equal(s.wasted, 0)
   })
 
+  it('the pool stops growing once one more load in flight no longer raises the load rate', async () => {
+    await using buf = createReadBuffer(BS * 256, { blockSize: BS })
+    const remote = slowRemote(true)
+    await using p = open(buf, remote, { workers: 2, maxWorkers: 8 })
+    for (let idx = 0; idx < 40; idx++) await readBlock(buf, remote, 'f', idx)
+    const s = p.stats()
+    // One step up is taken to measure it; it brought nothing, so growth paused there.
+    assert.equal(s.limit, 3)
+    assert.equal(s.plateau, true)
+    assert.ok(s.late >= 30)
+    assert.equal(remote.maxUnsettled(), 3)
+  })
+
   it('with maxWorkers equal to workers the pool stays fixed', async () => {
     await using buf = createReadBuffer(BS * 256, { blockSize: BS })
     const remote = slowRemote()
-    await using p = open(buf, remote.load, { workers: 2, maxWorkers: 2 })
+    await using p = open(buf, remote, { workers: 2, maxWorkers: 2 })
     for (let idx = 0; idx < 30; idx++) await readBlock(buf, remote, 'f', idx)
     assert.equal(p.stats().limit, 2)
     assert.ok(p.stats().late > 0)
@@ -127,7 +154,7 @@ describe('adaptive prefetch depth', () => {
   it('a reader served in time never grows the pool', async () => {
     await using buf = createReadBuffer(BS * 256, { blockSize: BS })
     const remote = slowRemote()
-    await using p = open(buf, remote.load, { workers: 2, maxWorkers: 8 })
+    await using p = open(buf, remote, { workers: 2, maxWorkers: 8 })
     for (let idx = 0; idx < 30; idx++) {
       // The remote answers every load before the reader gets there.
       await drain(p, remote)
@@ -142,9 +169,9 @@ describe('adaptive prefetch depth', () => {
   it('a consumer that slows down or stops does not run read-ahead away: blocks ahead stay within the window', async () => {
     await using buf = createReadBuffer(BS * 256, { blockSize: BS })
     const remote = slowRemote()
-    await using p = open(buf, remote.load, { workers: 2, maxWorkers: 8 })
+    await using p = open(buf, remote, { workers: 2, maxWorkers: 8 })
     // Fast phase: grow the pool to its ceiling.
-    for (let idx = 0; idx < 30; idx++) await readBlock(buf, remote, 'f', idx)
+    for (let idx = 0; idx < 40; idx++) await readBlock(buf, remote, 'f', idx)
     assert.equal(p.stats().limit, 8)
     // The remote now answers everything at once, and the reader stops at block 29.
     await drain(p, remote)
@@ -155,11 +182,11 @@ describe('adaptive prefetch depth', () => {
       return n
     }
     // Nothing beyond the window (2 x limit blocks) past the last read block was loaded.
-    assert.ok(ahead(29) <= 16, `ahead ${ahead(29)}`)
+    assert.ok(ahead(39) <= 16, `ahead ${ahead(39)}`)
     await settleTicks()
     assert.equal(p.stats().loaded, loadedBefore, 'a stopped reader triggers no more loads')
     // A slow consumer: each read is followed by every load completing before the next read.
-    for (let idx = 30; idx < 60; idx++) {
+    for (let idx = 40; idx < 70; idx++) {
       await readBlock(buf, remote, 'f', idx)
       await drain(p, remote)
       assert.ok(ahead(idx) <= 16, `ahead of ${idx}: ${ahead(idx)}`)
@@ -170,8 +197,8 @@ describe('adaptive prefetch depth', () => {
   it('prefetched blocks evicted unread halve the pool, down to the configured workers', async () => {
     await using buf = createReadBuffer(BS * 96, { blockSize: BS })
     const remote = slowRemote()
-    await using p = open(buf, remote.load, { workers: 2, maxWorkers: 8 })
-    for (let idx = 0; idx < 30; idx++) await readBlock(buf, remote, 'f', idx)
+    await using p = open(buf, remote, { workers: 2, maxWorkers: 8 })
+    for (let idx = 0; idx < 40; idx++) await readBlock(buf, remote, 'f', idx)
     assert.equal(p.stats().limit, 8)
     await drain(p, remote)
     // Another reader's data pushes the unread read-ahead out of the buffer.
@@ -184,7 +211,7 @@ describe('adaptive prefetch depth', () => {
   it('the read buffer bounds the pool: loads in flight plus the window stay in half the budget', async () => {
     await using buf = createReadBuffer(BS * 24, { blockSize: BS })
     const remote = slowRemote()
-    await using p = open(buf, remote.load, { workers: 2, maxWorkers: 16 })
+    await using p = open(buf, remote, { workers: 2, maxWorkers: 16 })
     for (let idx = 0; idx < 40; idx++) await readBlock(buf, remote, 'f', idx)
     // 24 blocks: 4 loads in flight and 8 blocks of window = 12 = half the budget.
     assert.equal(p.stats().limit, 4)
@@ -200,14 +227,25 @@ describe('adaptive prefetch depth', () => {
     )
   })
 
-  it('the window counts: grows by one per late read at a busy pool, halves per waste', () => {
-    const w = new AdaptiveWindow(2, 6, 1000)
+  it('the window counts: grows by one per late read at a busy pool while the rate rises, halves per waste', () => {
+    let now = 0
+    const w = new AdaptiveWindow(2, 6, 1000, () => now)
+    w.onBusy()
+    /** `limit` loads complete at `perLoadMs` apart. */
+    const level = (perLoadMs: number): void => {
+      for (let i = 0; i < w.limit; i++) {
+        now += perLoadMs
+        w.onLoaded()
+      }
+    }
     assert.equal(w.onLate(1), false, 'a pool with a free slot is not the bottleneck')
+    assert.equal(w.onLate(2), false, 'a level is judged after as many loads as it runs')
     assert.equal(w.limit, 2)
-    assert.equal(w.onLate(2), true)
-    assert.equal(w.onLate(3), true)
-    assert.equal(w.onLate(4), true)
-    assert.equal(w.onLate(5), true)
+    for (let limit = 2; limit < 6; limit++) {
+      level(20 / limit)
+      assert.equal(w.onLate(limit), true, `grows from ${limit}`)
+    }
+    level(20 / 6)
     assert.equal(w.onLate(6), false, 'at the ceiling')
     assert.equal(w.limit, 6)
     assert.equal(w.depthFor(8), 12)
@@ -216,6 +254,19 @@ describe('adaptive prefetch depth', () => {
     w.onWasted()
     assert.equal(w.limit, 2)
     assert.equal(w.depthFor(8), 8)
+    // Idle time between streams does not count against a level.
+    w.onIdle()
+    now += 10_000
+    w.onBusy()
+    level(10)
+    assert.equal(w.onLate(2), true)
+    // The next level is no faster: growth pauses until the limit shrinks.
+    level(10)
+    assert.equal(w.onLate(3), false)
+    assert.equal(w.plateau, true)
+    assert.equal(w.limit, 3)
+    w.onWasted()
+    assert.equal(w.plateau, false)
     assert.equal(new AdaptiveWindow(4, 16, 12).max, 4, 'a small budget keeps the base')
   })
 })
