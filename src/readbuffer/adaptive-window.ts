@@ -8,7 +8,8 @@
  *   flight, and only more concurrent loads get there. The limit grows by one, as long as the
  *   last step up paid: each level runs at least `limit` loads, and once a level completes
  *   loads less than {@link MinGainPerStep} faster than the one below it (the remote or this
- *   process is saturated, more requests only queue), growth stops until the limit shrinks.
+ *   process is saturated, more requests only queue), growth pauses until the limit shrinks
+ *   or {@link ReprobeAfterLevels} x limit more loads completed (then it probes one step up).
  * - **Wasted**: a prefetched block was evicted before anyone read it. Read-ahead outran the
  *   reader (it stopped, or slowed down) or the buffer is too small for the window: the limit
  *   halves, never below the configured base.
@@ -24,6 +25,13 @@ export const PrefetchGrowthFactor = 4
 
 /** Relative throughput gain one more load in flight must bring for the pool to keep growing. */
 export const MinGainPerStep = 0.05
+
+/**
+ * Loads completed at a paused level, in multiples of the limit, before growth probes again: a
+ * rate measured over a few loads on a busy machine is noisy, and one unlucky sample must not
+ * cap a long stream.
+ */
+export const ReprobeAfterLevels = 16
 
 /** Milliseconds on a monotonic clock (injected by tests). */
 export type Clock = () => number
@@ -100,6 +108,11 @@ export class AdaptiveWindow {
   /** A load completed. */
   onLoaded(): void {
     this.#levelLoads++
+    if (this.#plateau && this.#levelLoads >= ReprobeAfterLevels * this.#limit) {
+      // Probe again: the next late read at a busy pool grows the limit and measures anew.
+      this.#plateau = false
+      this.#belowRate = undefined
+    }
   }
 
   /**
@@ -114,6 +127,7 @@ export class AdaptiveWindow {
     const rate = this.#levelLoads / Math.max(this.#levelBusyMs(), 1e-3)
     if (this.#belowRate !== undefined && rate < this.#belowRate * (1 + MinGainPerStep)) {
       this.#plateau = true
+      this.#newLevel()
       return false
     }
     this.#belowRate = rate

@@ -265,6 +265,24 @@ describe('adaptive prefetch depth', () => {
     assert.equal(w.onLate(3), false)
     assert.equal(w.plateau, true)
     assert.equal(w.limit, 3)
+    // A paused level probes again after 16 x limit more loads (one noisy sample must not cap
+    // a long stream): one step up, measured afresh.
+    for (let i = 0; i < 16 * 3 - 1; i++) {
+      now += 10
+      w.onLoaded()
+    }
+    assert.equal(w.plateau, true)
+    now += 10
+    w.onLoaded()
+    assert.equal(w.plateau, false)
+    assert.equal(w.onLate(3), true, 'the probe step is not judged')
+    assert.equal(w.limit, 4)
+    level(5)
+    assert.equal(w.onLate(4), true, 'twice the rate of the paused level: keep growing')
+    level(5)
+    assert.equal(w.onLate(5), false, 'no faster than the level below')
+    assert.equal(w.plateau, true)
+    assert.equal(w.limit, 5)
     w.onWasted()
     assert.equal(w.plateau, false)
     assert.equal(new AdaptiveWindow(4, 16, 12).max, 4, 'a small budget keeps the base')
