@@ -13,6 +13,7 @@ import type { BlockStore } from '../../src/core/block-store.js'
 import { openBlockStore } from '../../src/engine/open.js'
 import { BlockStoreServer } from '../../src/server/block-store-server.js'
 import { readToStream, writeFromStream } from '../../src/server/payload-stream.js'
+import { summarise, type Timed, timed } from '../engine/measure.js'
 import { type Comparison, median, medianOf, mibPerSecond, type Workload } from '../harness.js'
 
 const MiB = 1024 * 1024
@@ -90,26 +91,45 @@ const workload: Workload = {
         await engine.flush(id)
         return mibPerSecond(total, performance.now() - t0)
       })
-      const httpGet = await medianOf(ctx.repetitions, async () => {
-        const t0 = performance.now()
-        const res = await fetch(`${server.url}/v1/payloads/seq/1`)
-        let n = 0
-        for await (const piece of res.body as unknown as AsyncIterable<Uint8Array>)
-          n += piece.byteLength
-        if (n !== total) throw new Error(`GET returned ${n} bytes`)
-        return mibPerSecond(total, performance.now() - t0)
-      })
-      // The same GET read by curl in its own process: the server's rate without the fetch
-      // client's own work (undici, web streams) sharing this event loop.
-      const curlGet = await medianOf(ctx.repetitions, () =>
-        curlRate(`${server.url}/v1/payloads/seq/1`),
-      )
-      const engineGet = await medianOf(ctx.repetitions, async () => {
-        const t0 = performance.now()
-        for await (const _ of readToStream(engine, 'seq/1', 0, total)) {
-          // consume
+      // Three GETs of the same payload per round, their order rotating, medians reported with
+      // this process's CPU seconds per GiB: on a shared machine only same-run figures compare.
+      const gets: Record<'fetch' | 'curl' | 'engine', () => Promise<Timed>> = {
+        fetch: () =>
+          timed(async () => {
+            const res = await fetch(`${server.url}/v1/payloads/seq/1`)
+            let n = 0
+            for await (const piece of res.body as unknown as AsyncIterable<Uint8Array>)
+              n += piece.byteLength
+            if (n !== total) throw new Error(`GET returned ${n} bytes`)
+          }),
+        // The same GET read by curl in its own process: the server's rate without the fetch
+        // client's own work (undici, web streams) sharing this event loop. CPU is the
+        // server's alone.
+        curl: () => timed(() => curlGet(`${server.url}/v1/payloads/seq/1`, total)),
+        engine: () =>
+          timed(async () => {
+            for await (const _ of readToStream(engine, 'seq/1', 0, total)) {
+              // consume
+            }
+          }),
+      }
+      const getRuns: Record<keyof typeof gets, Timed[]> = { fetch: [], curl: [], engine: [] }
+      const getOrder = ['fetch', 'curl', 'engine'] as const
+      for (let rep = 0; rep < Math.max(3, ctx.repetitions); rep++) {
+        for (let k = 0; k < getOrder.length; k++) {
+          const which = getOrder[(k + rep) % getOrder.length] as keyof typeof gets
+          getRuns[which].push(await gets[which]())
         }
-        return mibPerSecond(total, performance.now() - t0)
+      }
+      const getSummary = (which: keyof typeof gets) => summarise(getRuns[which], total)
+      const httpGet = getSummary('fetch').mibps
+      const curlGetRate = getSummary('curl').mibps
+      const engineGet = getSummary('engine').mibps
+      const getNotes = (which: keyof typeof gets) => ({
+        cpuSecPerGiB: Number(getSummary(which).cpuPerGiB.toFixed(2)),
+        engineCpuSecPerGiB: Number(getSummary('engine').cpuPerGiB.toFixed(2)),
+        runs: getSummary(which).runs.join('/'),
+        engineRuns: getSummary('engine').runs.join('/'),
       })
       const payload = new Uint8Array(4096).fill(7)
       // Client and server share this process: the delay covers both sides of each phase.
@@ -136,7 +156,7 @@ const workload: Workload = {
         ),
       )
       ctx.log(
-        `PUT ${httpPut.toFixed(0)} vs ${enginePut.toFixed(0)} MiB/s, GET ${httpGet.toFixed(0)} (curl ${curlGet.toFixed(0)}) vs ${engineGet.toFixed(0)} MiB/s, 4 KiB ${httpSmall.toFixed(0)} vs ${engineSmall.toFixed(0)} ops/s`,
+        `PUT ${httpPut.toFixed(0)} vs ${enginePut.toFixed(0)} MiB/s, GET ${httpGet.toFixed(0)} (curl ${curlGetRate.toFixed(0)}) vs ${engineGet.toFixed(0)} MiB/s, 4 KiB ${httpSmall.toFixed(0)} vs ${engineSmall.toFixed(0)} ops/s`,
       )
       const size = `${total / MiB} MiB`
       return [
@@ -155,14 +175,17 @@ const workload: Workload = {
           value: httpGet,
           baselineName: 'engine in-process readAt',
           baseline: engineGet,
+          notes: getNotes('fetch'),
         },
         {
           name: `sequential GET ${size} over HTTP, read by curl (another process)`,
           unit: 'MiB/s',
           higherIsBetter: true,
-          value: curlGet,
+          value: curlGetRate,
           baselineName: 'engine in-process readAt',
           baseline: engineGet,
+          goal: 0.8,
+          notes: getNotes('curl'),
         },
         {
           name: '4 KiB PUT+GET, 16 concurrent',
@@ -190,10 +213,10 @@ const workload: Workload = {
 }
 export default workload
 
-/** MiB/s of one GET of `url` by curl, written to /dev/null. */
-async function curlRate(url: string): Promise<number> {
-  const { stdout } = await run('curl', ['-sf', '-o', '/dev/null', '-w', '%{speed_download}', url])
-  return Number(stdout) / MiB
+/** One GET of `url` by curl, written to /dev/null; fails unless `bytes` came. */
+async function curlGet(url: string, bytes: number): Promise<void> {
+  const { stdout } = await run('curl', ['-sf', '-o', '/dev/null', '-w', '%{size_download}', url])
+  if (Number(stdout) !== bytes) throw new Error(`curl GET returned ${stdout} bytes`)
 }
 
 /** A web ReadableStream over an async iterator (Node 20 lacks ReadableStream.from). */

@@ -39,7 +39,7 @@ import { DirtyPayloads } from './dirty-payloads.js'
 import { flushPayload } from './flush-payload.js'
 import { checkListOptions, checkOffset, checkTruncateSize, checkWriteEnd } from './input-checks.js'
 import type { Part } from './parts.js'
-import { type ReadContext, readPayload } from './read-path.js'
+import { type CacheFetched, type ReadContext, readPayload } from './read-path.js'
 import { createReplacement, type EngineOps, renameFlushed } from './replace.js'
 import { listUserPayloads, newStagingId } from './staging.js'
 import { collectStats } from './stats.js'
@@ -57,6 +57,7 @@ export interface EngineParts {
   readonly rangedReadThreshold: number
   readonly pattern: AccessPattern
   readonly background: BackgroundTasks
+  readonly cacheFetched: CacheFetched
 }
 
 /** The engine; open it with `openBlockStore`. */
@@ -77,6 +78,7 @@ export class Engine implements BlockStore {
       rangedReadThreshold: parts.rangedReadThreshold,
       pattern: parts.pattern,
       background: parts.background,
+      cacheFetched: parts.cacheFetched,
     }
   }
 

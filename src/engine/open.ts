@@ -8,6 +8,7 @@ import { BlockStoreError, isBlockStoreError } from '../core/errors.js'
 import type { LocalStore, LocalStoreHooks } from '../core/local-store.js'
 import { RetentionPolicy, validateRetentionPolicy } from '../core/retention.js'
 import { createSystemDetector } from '../platform/system-detector.js'
+import { PrefetchGrowthFactor } from '../readbuffer/adaptive-window.js'
 import { createPrefetcher } from '../readbuffer/prefetcher.js'
 import { createReadBuffer } from '../readbuffer/read-buffer.js'
 import { Syncer } from '../sync/syncer.js'
@@ -107,11 +108,20 @@ export async function openBlockStore(options: BlockStoreOptions): Promise<Engine
       rangedReadThreshold: options.rangedReadThreshold ?? 0,
       pattern: new AccessPattern(),
       background: new BackgroundTasks(),
+      cacheFetched: options.cacheFetchedBlocks ?? 'random',
     }
+    const prefetchWorkers = options.prefetchWorkers ?? DefaultPrefetchWorkers
     const prefetcher = createPrefetcher({
       buffer,
       load: (pid, idx, signal) => loadBlock(readContext, pid, idx, signal),
-      workers: options.prefetchWorkers ?? DefaultPrefetchWorkers,
+      workers: prefetchWorkers,
+      // Loads beyond the fetcher's parallelism would only queue behind its slots.
+      maxWorkers:
+        options.prefetchMaxWorkers ??
+        Math.max(
+          prefetchWorkers,
+          Math.min(prefetchWorkers * PrefetchGrowthFactor, parallelFetches),
+        ),
       isLocal: (pid, idx) => local.store.isBlockLocal(pid, idx),
       isRemoteHealthy: () => liveSyncer.isRemoteHealthy(),
     })
@@ -127,6 +137,7 @@ export async function openBlockStore(options: BlockStoreOptions): Promise<Engine
       rangedReadThreshold: readContext.rangedReadThreshold,
       pattern: readContext.pattern,
       background: readContext.background,
+      cacheFetched: readContext.cacheFetched,
     })
   } catch (err) {
     for (const part of opened.reverse()) {

@@ -37,7 +37,17 @@ export interface ReadContext {
   readonly pattern: AccessPattern
   /** Owner of the background local caching of fetched blocks. */
   readonly background: BackgroundTasks
+  /** Which fetched blocks are also written to the local tier (see {@link CacheFetched}). */
+  readonly cacheFetched: CacheFetched
 }
+
+/**
+ * Which blocks fetched from the remote are copied to the local tier (best effort either way):
+ * `'random'` only those of non-sequential reads (a sequential stream is served by read-ahead
+ * into the read buffer, and its disk copies cost CPU and event-loop time it needs),
+ * `'always'` every one, `'never'` none.
+ */
+export type CacheFetched = 'random' | 'always' | 'never'
 
 /** Reads `dest` at `offset` of a payload of known `size`; returns the bytes read. */
 export async function readPayload(
@@ -186,7 +196,7 @@ async function fetchOne(
     ) {
       const data = await fetcher.fetchBlock(row, options)
       view.set(data.subarray(inBlock, inBlock + avail), from - offset)
-      cacheFetched(ctx, payloadId, idx, data, generation)
+      cacheFetched(ctx, payloadId, idx, data, generation, sequential)
     }
   }
   // Past the block's valid bytes (inside the payload) is a hole.
@@ -204,14 +214,22 @@ function cacheFetched(
   idx: number,
   data: Uint8Array,
   generation: number,
+  sequential: boolean,
 ): void {
   // Fetched bytes are read-only (shared by the fetcher): the buffer may keep them as they are.
   ctx.buffer.put(payloadId, idx, data, { generation, adopt: true })
-  cacheLocally(ctx, payloadId, idx, data)
+  cacheLocally(ctx, payloadId, idx, data, sequential)
 }
 
 /** Writes a verified remote block into the local store in the background. */
-function cacheLocally(ctx: ReadContext, payloadId: string, idx: number, data: Uint8Array): void {
+function cacheLocally(
+  ctx: ReadContext,
+  payloadId: string,
+  idx: number,
+  data: Uint8Array,
+  sequential: boolean,
+): void {
+  if (ctx.cacheFetched === 'never' || (sequential && ctx.cacheFetched === 'random')) return
   // Best effort, one block at a time: a cold sequential reader fetches faster than the local
   // tier absorbs blocks (file write, fsync, row commit), and queued copies would hold memory
   // and the event loop it needs. The read buffer has the block; a skipped one stays remote.
@@ -302,6 +320,7 @@ export async function loadBlock(
   // A demand read fetched it meanwhile: nothing left to prefetch.
   if (ctx.buffer.contains(payloadId, idx)) return undefined
   const data = await ctx.fetcher.fetchBlock(row, opts)
-  cacheLocally(ctx, payloadId, idx, data)
+  // Read-ahead only runs for sequential streams.
+  cacheLocally(ctx, payloadId, idx, data, true)
   return data
 }

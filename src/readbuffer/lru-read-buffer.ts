@@ -59,6 +59,7 @@ export class LruReadBuffer implements ReadBuffer {
     const entry = this.#byPayload.get(payloadId)?.get(blockIdx)
     if (entry === undefined || offsetInBlock >= entry.data.length) {
       this.#misses++
+      this.#observer?.onMiss?.(payloadId, blockIdx)
       return undefined
     }
     const n = Math.min(dest.length, entry.data.length - offsetInBlock)
@@ -115,7 +116,9 @@ export class LruReadBuffer implements ReadBuffer {
     }
     // The entry just inserted is at the head and is never evicted by its own insertion.
     while (this.#bytes > this.maxBytes && this.#entries > 1 && this.#tail !== undefined) {
-      this.#remove(this.#tail)
+      const victim = this.#tail
+      this.#remove(victim)
+      if (victim.prefetched) this.#observer?.onEvictUnread?.(victim.payloadId, victim.blockIdx)
     }
     return true
   }

@@ -4,9 +4,14 @@
  * injected loader and puts them into the buffer with the generation taken before the load.
  */
 import { DefaultPrefetchWorkers } from '../core/constants.js'
+import { AdaptiveWindow, type Clock, PrefetchGrowthFactor } from './adaptive-window.js'
 import { assertIndex } from './block-range.js'
 import type { ReadBuffer, ReadObserver } from './read-buffer.js'
-import { SequentialDetector, type SequentialTracker } from './sequential-detector.js'
+import {
+  PrefetchMaxDepth,
+  SequentialDetector,
+  type SequentialTracker,
+} from './sequential-detector.js'
 
 /**
  * Loads one whole block (local data, else a remote fetch); undefined when it has none. The
@@ -24,9 +29,21 @@ export interface PrefetcherOptions {
   readonly buffer: ReadBuffer
   /** Block loader; receives a signal aborted when the prefetcher closes. */
   readonly load: PrefetchLoader
-  /** Concurrent loads (default {@link DefaultPrefetchWorkers}); 0 disables prefetch. */
+  /**
+   * Concurrent loads to start with, and the fewest ever allowed (default
+   * {@link DefaultPrefetchWorkers}); 0 disables prefetch.
+   */
   readonly workers?: number | undefined
-  /** Queued requests beyond the running ones (default workers x 4); more are dropped. */
+  /**
+   * The most concurrent loads the prefetcher may grow to while readers wait on it (default
+   * workers x {@link PrefetchGrowthFactor}); the read buffer's budget bounds it further. Equal
+   * to `workers` for a fixed pool.
+   */
+  readonly maxWorkers?: number | undefined
+  /**
+   * Queued requests beyond the running ones (default workers x 4, and at least twice the
+   * current limit); more are dropped.
+   */
   readonly queueCapacity?: number | undefined
   /** True when the block is in the local store: reading it is cheap, so it is not prefetched. */
   readonly isLocal?: ((payloadId: string, blockIdx: number) => Promise<boolean>) | undefined
@@ -36,6 +53,8 @@ export interface PrefetcherOptions {
   readonly onError?: ((err: unknown, payloadId: string, blockIdx: number) => void) | undefined
   /** Payloads whose access pattern is remembered (default 4096). */
   readonly maxTrackers?: number | undefined
+  /** Monotonic milliseconds for the load rate the pool's growth is judged by (tests). */
+  readonly clock?: Clock | undefined
 }
 
 /** Counters of a prefetcher (all zero for the null prefetcher). */
@@ -58,6 +77,14 @@ export interface PrefetcherStats {
   readonly inFlight: number
   /** Requests waiting now. */
   readonly pending: number
+  /** Concurrent loads allowed now (0 for the null prefetcher). */
+  readonly limit: number
+  /** Reads that missed the buffer on a block being prefetched (the reader caught up). */
+  readonly late: number
+  /** Prefetched blocks evicted before anyone read them. */
+  readonly wasted: number
+  /** True once one more load in flight stopped raising the load rate (growth paused). */
+  readonly plateau: boolean
 }
 
 /** Sequential read-ahead; also the buffer's {@link ReadObserver}. */
@@ -90,12 +117,18 @@ const ZERO_STATS: PrefetcherStats = Object.freeze({
   errors: 0,
   inFlight: 0,
   pending: 0,
+  limit: 0,
+  late: 0,
+  wasted: 0,
+  plateau: false,
 })
 
 /** Prefetcher of a disabled buffer or of 0 workers: every method is a no-op. */
 export class NullPrefetcher implements Prefetcher {
   readonly enabled = false
   onRead(_payloadId: string, _blockIdx: number): void {}
+  onMiss(_payloadId: string, _blockIdx: number): void {}
+  onEvictUnread(_payloadId: string, _blockIdx: number): void {}
   reset(_payloadId: string): void {}
   submit(_payloadId: string, _blockIdx: number): void {}
   tracker(_payloadId: string): undefined {
@@ -113,15 +146,23 @@ export class NullPrefetcher implements Prefetcher {
  * Creates the prefetcher of one engine, or the {@link NullPrefetcher} when the buffer is
  * disabled or `workers` is 0. Workers start on demand, so creation has no side effect;
  * wire it with `buffer.attachObserver(prefetcher)`.
- * @throws {RangeError} when workers or queueCapacity is negative or not an integer.
+ * @throws {RangeError} when workers, maxWorkers or queueCapacity is negative or not an
+ *   integer, or maxWorkers is below workers.
  */
 export function createPrefetcher(options: PrefetcherOptions): Prefetcher {
   const workers = options.workers ?? DefaultPrefetchWorkers
   assertIndex(workers, 'workers')
+  const maxWorkers = options.maxWorkers ?? workers * PrefetchGrowthFactor
+  assertIndex(maxWorkers, 'maxWorkers')
+  if (maxWorkers < workers) {
+    throw new RangeError(`maxWorkers (${maxWorkers}) must be at least workers (${workers})`)
+  }
   const queueCapacity = options.queueCapacity ?? workers * 4
   assertIndex(queueCapacity, 'queueCapacity')
   if (workers === 0 || !options.buffer.enabled) return new NullPrefetcher()
-  return new PoolPrefetcher(options, workers, queueCapacity)
+  const budgetBlocks = Math.floor(options.buffer.maxBytes / options.buffer.blockSize)
+  const window = new AdaptiveWindow(workers, maxWorkers, budgetBlocks, options.clock)
+  return new PoolPrefetcher(options, window, queueCapacity)
 }
 
 interface Request {
@@ -137,7 +178,7 @@ export class PoolPrefetcher implements Prefetcher {
   readonly #isLocal: PrefetcherOptions['isLocal']
   readonly #isRemoteHealthy: () => boolean
   readonly #onError: PrefetcherOptions['onError']
-  readonly #workers: number
+  readonly #window: AdaptiveWindow
   readonly #capacity: number
   readonly #detector: SequentialDetector
   readonly #abort = new AbortController()
@@ -152,13 +193,13 @@ export class PoolPrefetcher implements Prefetcher {
   #counts = { queued: 0, dropped: 0, skipped: 0, suppressed: 0, loaded: 0, rejected: 0, errors: 0 }
 
   /** Use {@link createPrefetcher}, which validates the options. */
-  constructor(options: PrefetcherOptions, workers: number, queueCapacity: number) {
+  constructor(options: PrefetcherOptions, window: AdaptiveWindow, queueCapacity: number) {
     this.#buffer = options.buffer
     this.#load = options.load
     this.#isLocal = options.isLocal
     this.#isRemoteHealthy = options.isRemoteHealthy ?? (() => true)
     this.#onError = options.onError
-    this.#workers = workers
+    this.#window = window
     this.#capacity = queueCapacity
     this.#detector = new SequentialDetector(options.maxTrackers)
   }
@@ -166,13 +207,28 @@ export class PoolPrefetcher implements Prefetcher {
   onRead(payloadId: string, blockIdx: number): void {
     if (this.#closing !== undefined) return
     assertIndex(blockIdx, 'blockIdx')
-    const { first, count } = this.#detector.onRead(payloadId, blockIdx)
+    const maxDepth = this.#window.depthFor(PrefetchMaxDepth)
+    const { first, count } = this.#detector.onRead(payloadId, blockIdx, maxDepth)
     if (count === 0) return
     if (!this.#isRemoteHealthy()) {
       this.#counts.suppressed += count
       return
     }
     for (let idx = first; idx < first + count; idx++) this.submit(payloadId, idx)
+  }
+
+  /**
+   * A read missed the buffer on this block. When the block is queued or loading, the reader
+   * caught up with read-ahead and waits: the window may grow (see adaptive-window.ts).
+   */
+  onMiss(payloadId: string, blockIdx: number): void {
+    if (this.#closing !== undefined || !this.#isPending(payloadId, blockIdx)) return
+    if (this.#window.onLate(this.#inFlight)) this.#pump()
+  }
+
+  /** A block this prefetcher loaded was evicted unread: read-ahead outran the reader. */
+  onEvictUnread(_payloadId: string, _blockIdx: number): void {
+    this.#window.onWasted()
   }
 
   reset(payloadId: string): void {
@@ -185,14 +241,14 @@ export class PoolPrefetcher implements Prefetcher {
       this.#counts.skipped++
       return
     }
-    if (this.#queue.length >= this.#capacity) {
+    if (this.#queue.length >= Math.max(this.#capacity, 2 * this.#window.limit)) {
       this.#counts.dropped++
       return
     }
     this.#queue.push({ payloadId, blockIdx })
     this.#setPending(payloadId, blockIdx, true)
     this.#counts.queued++
-    if (this.#running < this.#workers) this.#spawn()
+    this.#pump()
   }
 
   tracker(payloadId: string): SequentialTracker | undefined {
@@ -200,7 +256,15 @@ export class PoolPrefetcher implements Prefetcher {
   }
 
   stats(): PrefetcherStats {
-    return { ...this.#counts, inFlight: this.#inFlight, pending: this.#queue.length }
+    return {
+      ...this.#counts,
+      inFlight: this.#inFlight,
+      pending: this.#queue.length,
+      limit: this.#window.limit,
+      late: this.#window.late,
+      wasted: this.#window.wasted,
+      plateau: this.#window.plateau,
+    }
   }
 
   async whenIdle(): Promise<void> {
@@ -223,7 +287,14 @@ export class PoolPrefetcher implements Prefetcher {
     await Promise.all(this.#tasks)
   }
 
+  /** Starts workers for queued requests up to the current limit. */
+  #pump(): void {
+    // A new worker takes its request synchronously, so the queue shrinks as the loop runs.
+    while (this.#running < this.#window.limit && this.#queue.length > 0) this.#spawn()
+  }
+
   #spawn(): void {
+    if (this.#running === 0) this.#window.onBusy()
     this.#running++
     const task = this.#work().finally(() => this.#tasks.delete(task))
     this.#tasks.add(task)
@@ -233,7 +304,12 @@ export class PoolPrefetcher implements Prefetcher {
   async #work(): Promise<void> {
     const signal = this.#abort.signal
     try {
-      for (let req = this.#queue.shift(); req !== undefined; req = this.#queue.shift()) {
+      // A worker above a limit that shrank meanwhile exits at its next request.
+      for (
+        let req = this.#next(this.#running);
+        req !== undefined;
+        req = this.#next(this.#running)
+      ) {
         this.#inFlight++
         try {
           await this.#run(req.payloadId, req.blockIdx, signal)
@@ -246,7 +322,14 @@ export class PoolPrefetcher implements Prefetcher {
       }
     } finally {
       this.#running--
+      if (this.#running === 0) this.#window.onIdle()
     }
+  }
+
+  /** The next request, or undefined when the queue is empty or `running` exceeds the limit. */
+  #next(running: number): Request | undefined {
+    if (running > this.#window.limit) return undefined
+    return this.#queue.shift()
   }
 
   async #run(payloadId: string, blockIdx: number, signal: AbortSignal): Promise<void> {
@@ -267,6 +350,13 @@ export class PoolPrefetcher implements Prefetcher {
     if (signal.aborted) return
     const data = await this.#load(payloadId, blockIdx, signal)
     if (signal.aborted || data === undefined) return
+    this.#window.onLoaded()
+    // A reader that waited for this very load put it first: it is read, not read-ahead that
+    // might be wasted, and re-putting it as prefetched would count it so once evicted.
+    if (this.#buffer.contains(payloadId, blockIdx)) {
+      this.#counts.skipped++
+      return
+    }
     if (
       this.#buffer.put(payloadId, blockIdx, data, { generation, prefetched: true, adopt: true })
     ) {

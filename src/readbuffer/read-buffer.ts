@@ -70,6 +70,10 @@ export interface ReadObserver {
   onRead(payloadId: string, blockIdx: number): void
   /** The payload changed: forget its access pattern. */
   reset(payloadId: string): void
+  /** A read found no data for block `blockIdx` (it is about to load or wait for it). */
+  onMiss?(payloadId: string, blockIdx: number): void
+  /** A block put with `prefetched` was evicted to make room before anyone read it. */
+  onEvictUnread?(payloadId: string, blockIdx: number): void
 }
 
 /**

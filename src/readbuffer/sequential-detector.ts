@@ -1,7 +1,7 @@
 /**
  * Per-payload sequential access detection for the prefetcher. Pure state, no I/O.
  *
- * Trap 61: the reference reset its tracker on a repeated read of the same block, so small
+ * The reference implementation reset its tracker on a repeated read of the same block, so small
  * sequential reads (sixteen 64 KiB reads per 8 MiB block) never triggered prefetch. Here a
  * read of the current block is neutral, the next block is progress, anything else resets.
  */
@@ -9,7 +9,10 @@
 /** Sequential reads (block to next block) needed before prefetch starts. */
 export const PrefetchThreshold = 2
 
-/** Largest prefetch window in blocks (64 MiB with 8 MiB blocks). */
+/**
+ * Largest prefetch window in blocks (64 MiB with 8 MiB blocks) while the prefetcher runs its
+ * base number of loads; it widens the window when it runs more (see adaptive-window.ts).
+ */
 export const PrefetchMaxDepth = 8
 
 /** Access-pattern state of one payload. */
@@ -18,7 +21,7 @@ export interface SequentialTracker {
   readonly lastIdx: number
   /** Block-to-next-block steps since the last reset. */
   readonly seqCount: number
-  /** Blocks to prefetch at the next step (doubles up to {@link PrefetchMaxDepth}). */
+  /** Blocks to prefetch at the next step (doubles up to the window, {@link PrefetchMaxDepth} by default). */
   readonly depth: number
 }
 
@@ -39,9 +42,14 @@ export class SequentialDetector {
 
   /**
    * Records a read of `blockIdx` and returns the first and count of blocks to prefetch
-   * (count 0 when the pattern is not, or not yet, sequential).
+   * (count 0 when the pattern is not, or not yet, sequential). `maxDepth` is the widest
+   * window allowed now; a narrower one than before also shrinks the payload's window.
    */
-  onRead(payloadId: string, blockIdx: number): { readonly first: number; readonly count: number } {
+  onRead(
+    payloadId: string,
+    blockIdx: number,
+    maxDepth: number = PrefetchMaxDepth,
+  ): { readonly first: number; readonly count: number } {
     const previous = this.#trackers.get(payloadId)
     let next: SequentialTracker
     let count = 0
@@ -51,8 +59,8 @@ export class SequentialDetector {
       const seqCount = previous.seqCount + 1
       let depth = previous.depth
       if (seqCount >= PrefetchThreshold) {
-        count = depth
-        depth = Math.min(depth * 2, PrefetchMaxDepth)
+        count = Math.min(depth, maxDepth)
+        depth = Math.min(depth * 2, maxDepth)
       }
       next = { lastIdx: blockIdx, seqCount, depth }
     } else {

@@ -78,6 +78,7 @@ export interface TestEngineOptions {
   readonly remote?: ScriptedRemote
   readonly rangedReadThreshold?: number
   readonly durability?: BlockStoreOptions['durability']
+  readonly cacheFetchedBlocks?: BlockStoreOptions['cacheFetchedBlocks']
 }
 
 /**
@@ -106,6 +107,9 @@ export async function openTestEngine(options: TestEngineOptions = {}): Promise<T
       ? {}
       : { rangedReadThreshold: options.rangedReadThreshold }),
     ...(options.durability === undefined ? {} : { durability: options.durability }),
+    ...(options.cacheFetchedBlocks === undefined
+      ? {}
+      : { cacheFetchedBlocks: options.cacheFetchedBlocks }),
   })
   if (local === undefined) throw new Error('local store not opened')
   const opened = local

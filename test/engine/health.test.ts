@@ -73,7 +73,8 @@ describe('engine health and offline mode', () => {
   })
 
   it('suppresses prefetch while the remote is unhealthy (PrefetchSuppressedWhenUnhealthy)', async () => {
-    await using t = await openTestEngine({ local: 'memory' })
+    // The sequential reads below must copy their blocks to the local tier.
+    await using t = await openTestEngine({ local: 'memory', cacheFetchedBlocks: 'always' })
     const data = pattern(5 * BlockSize, 5)
     await makeRemoteOnly(t, 'seq', data)
     // Blocks 0-2 local again, 3-4 remote-only.

@@ -72,6 +72,37 @@ describe('GET bodies (in-process server)', () => {
     assert.equal(bytesRead, data.byteLength)
   })
 
+  it('keeps pace with a slow client: reads run at most a few chunks plus socket buffers ahead', async () => {
+    bytesRead = 0
+    const socket = connect(server.address.port, '127.0.0.1')
+    socket.pause()
+    socket.write('GET /v1/payloads/big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+    let received = 0
+    let maxAhead = 0
+    // About 16 MiB/s: 160 KiB every 10 ms, for a second (a quarter of the payload).
+    for (let step = 0; step < 100; step++) {
+      await new Promise((r) => setTimeout(r, 10))
+      for (let got = 0; got < 160 * 1024; ) {
+        const piece = socket.read() as Buffer | null
+        if (piece === null) break
+        got += piece.byteLength
+        received += piece.byteLength
+      }
+      maxAhead = Math.max(maxAhead, bytesRead - received)
+    }
+    assert.ok(received > 4 * MiB && received < data.byteLength, `received ${received}`)
+    // Loopback socket buffers hold a few MiB each way; the server itself at most its pool.
+    assert.ok(maxAhead < 24 * MiB, `read ${maxAhead / MiB} MiB ahead of a slow client`)
+    assert.ok(bytesRead < data.byteLength, 'the server did not read the whole payload ahead')
+    socket.on('data', (d: Buffer) => {
+      received += d.byteLength
+    })
+    socket.resume()
+    await new Promise((r) => socket.once('close', r))
+    assert.ok(received > data.byteLength, `received ${received}`)
+    assert.equal(bytesRead, data.byteLength)
+  })
+
   it('serves ranges and multipart bodies byte-exact across chunk and block boundaries', async () => {
     const one = await fetch(`${server.url}/v1/payloads/big`, {
       headers: { range: `bytes=${MiB - 5}-${9 * MiB + 7}` },
