@@ -88,3 +88,51 @@ export function syncFileSystem(path: string): Promise<boolean> {
     child.stdin.write(`${path}\n`)
   })
 }
+
+/**
+ * Group commit over {@link syncFileSystem}: callers that ask while a sync is running share the
+ * next one, so N concurrent writers of small files pay one syncfs instead of N fsyncs.
+ */
+export class GroupSync {
+  readonly #path: string
+  #asked = 0
+  #covered = 0
+  #inFlight: Promise<boolean> | undefined
+  #runs = 0
+
+  /** `path`: any path on the file system to sync. */
+  constructor(path: string) {
+    this.#path = path
+  }
+
+  /**
+   * Resolves `true` once a syncfs that started after this call has completed (every write
+   * made before the call is then durable), `false` when syncfs is unavailable: the caller must
+   * then fsync what it wrote itself.
+   */
+  async sync(): Promise<boolean> {
+    const ticket = ++this.#asked
+    while (this.#covered < ticket) {
+      this.#inFlight ??= this.#run()
+      if (!(await this.#inFlight)) return false
+    }
+    return true
+  }
+
+  /** Syncs run so far (callers asking together share one). */
+  get runs(): number {
+    return this.#runs
+  }
+
+  async #run(): Promise<boolean> {
+    this.#runs++
+    const target = this.#asked
+    try {
+      const ok = await syncFileSystem(this.#path)
+      if (ok) this.#covered = Math.max(this.#covered, target)
+      return ok
+    } finally {
+      this.#inFlight = undefined
+    }
+  }
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { syncFileSystem } from '../../src/platform/syncfs.js'
+import { GroupSync, syncFileSystem } from '../../src/platform/syncfs.js'
 
 const here = fileURLToPath(new URL('../../src/platform/syncfs.ts', import.meta.url))
 
@@ -33,5 +33,16 @@ describe('syncFileSystem', () => {
     assert.equal(r.error, undefined, 'the process did not exit by itself')
     assert.equal(r.status, 0, r.stderr)
     assert.equal(r.stdout.trim(), process.platform === 'linux' ? 'true' : 'false')
+  })
+
+  it('GroupSync: callers asking together share a sync, and each waits for one started after it asked', async () => {
+    if (process.platform !== 'linux') return
+    const group = new GroupSync('/tmp')
+    const answers = await Promise.all(Array.from({ length: 20 }, () => group.sync()))
+    assert.ok(answers.every((a) => a))
+    // The first caller's sync, then one for everyone who asked while it ran.
+    assert.ok(group.runs <= 2, `${group.runs} syncs for 20 callers`)
+    assert.equal(await group.sync(), true)
+    assert.equal(group.runs <= 3, true)
   })
 })

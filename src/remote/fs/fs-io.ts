@@ -7,6 +7,7 @@ import { copyFile, mkdir, open, rename, rmdir, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { BlockStoreError, type ErrorCode, isBlockStoreError } from '../../core/errors.js'
 import { fsyncPath } from '../../platform/fsync.js'
+import type { GroupSync } from '../../platform/syncfs.js'
 
 const BACKEND = 'fs'
 
@@ -45,6 +46,7 @@ export function fsError(err: unknown, op: string, key: string): unknown {
 export async function atomicReplace(
   path: string,
   fill: (tmp: string) => Promise<void>,
+  group?: GroupSync,
 ): Promise<void> {
   const dir = dirname(path)
   const tmp = join(dir, `.tmp-${randomUUID()}`)
@@ -67,11 +69,16 @@ export async function atomicReplace(
     await unlink(tmp).catch(() => undefined)
     throw err
   }
+  if (group !== undefined && (await group.sync())) return
   await fsyncPath(dir)
 }
 
-/** Writes `data` to a new file at `tmp` and fsyncs it. */
-export async function writeNew(tmp: string, data: Uint8Array): Promise<void> {
+/**
+ * Writes `data` to a new file at `tmp` and makes it durable: by the shared syncfs of `group`
+ * when given (and available), by its own fsync otherwise. Either way before it is renamed into
+ * place, so a name never points at bytes a crash could undo.
+ */
+export async function writeNew(tmp: string, data: Uint8Array, group?: GroupSync): Promise<void> {
   const fh = await open(tmp, 'wx')
   try {
     let done = 0
@@ -79,7 +86,7 @@ export async function writeNew(tmp: string, data: Uint8Array): Promise<void> {
       const { bytesWritten } = await fh.write(data, done, data.byteLength - done)
       done += bytesWritten
     }
-    await fh.sync()
+    if (group === undefined || !(await group.sync())) await fh.sync()
   } finally {
     await fh.close()
   }
