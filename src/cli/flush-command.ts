@@ -43,10 +43,15 @@ export function prepareFlush(input: CommandInput): Action {
   }
   return async (run) => {
     const report = all ? await run.target.flushAll() : await run.target.flushMany(ids)
-    print(run, report, () => [
-      ...report.results.map((r) => `${r.id}: finalized: ${r.finalized}`),
-      ...report.failures.map((f) => `${f.id}: failed: ${f.code} ${f.message}`),
-    ])
+    const nothing = report.results.length === 0 && report.failures.length === 0
+    print(run, report, () =>
+      nothing
+        ? ['no payload has unflushed changes']
+        : [
+            ...report.results.map((r) => `${r.id}: finalized: ${r.finalized}`),
+            ...report.failures.map((f) => `${f.id}: failed: ${f.code} ${f.message}`),
+          ],
+    )
     return batchExitCode(report)
   }
 }

@@ -57,7 +57,7 @@ describe('CLI flush of several payloads (built)', () => {
       })
       r = await cli(['flush', '--all', ...u])
       assert.equal(r.code, 0, r.stderr)
-      assert.equal(r.stdout, '', 'nothing left to flush')
+      assert.equal(r.stdout, 'no payload has unflushed changes\n')
       const stats = (await (await fetch(`${server.url}/v1/stats`)).json()) as {
         blocksDirty: number
       }
