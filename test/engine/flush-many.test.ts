@@ -218,7 +218,7 @@ describe('flushMany', () => {
     const engine = await memoryEngine(t, () => async (_pid, real) => {
       most = Math.max(most, ++inFlight)
       try {
-        await new Promise((r) => setTimeout(r, 2))
+        await new Promise((r) => setTimeout(r, 10))
         return await real()
       } finally {
         inFlight--
