@@ -1,7 +1,8 @@
 /**
  * Engine end to end: sequential ingest vs raw fs, upload drain and cold sequential read vs raw
  * S3 calls (same client, same concurrency), random 4 KiB cold-read amplification, dedup
- * ratio, and event-loop delay during ingest vs idle. 1 GiB (64 MiB under --quick).
+ * ratio, event-loop delay during ingest vs idle, and 4 KiB payloads made durable one flush
+ * each vs batch flushes (flushMany, flushAll). 1 GiB (64 MiB under --quick).
  */
 import { mkdir, open, readdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -10,6 +11,7 @@ import { BlockSize } from '../../src/core/constants.js'
 import { blockBytes, openBenchEngine, seedBlock, writePayload } from '../engine/engine-setup.js'
 import { drainAndColdRead } from '../engine/s3-figures.js'
 import { startS3Target } from '../engine/s3-target.js'
+import { smallFlushFigures } from '../engine/small-flush.js'
 import { type BenchContext, type Comparison, mibPerSecond, type Workload } from '../harness.js'
 
 const MiB = 1024 * 1024
@@ -189,6 +191,7 @@ const workload: Workload = {
     out.push(...(await s3Figures(ctx, blocks, seed)))
     out.push(await dedupRatio(ctx, seed))
     out.push(await loopDelay(ctx, blocks, seed))
+    out.push(...(await smallFlushFigures(ctx)))
     return out
   },
 }

@@ -102,9 +102,18 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   ),
   target(
     'flush',
-    'flush <id>',
-    'make a payload durable; prints whether it is finalized (all remote)',
-    [1, 1],
+    'flush <id>... | flush --all',
+    'make payloads durable; prints whether each is finalized (all remote)',
+    [0, Number.POSITIVE_INFINITY],
+    {
+      all: {
+        type: 'boolean',
+        description: 'every payload with unflushed changes (useful with --url: the server knows)',
+      },
+    },
+    [
+      'Several IDs (or --all) are flushed together: one line per payload, exit code 6 when some failed.',
+    ],
   ),
   target('drain', 'drain', 'upload every flushed block now', [0, 0], none, [
     'Exit code 6 when some blocks failed.',

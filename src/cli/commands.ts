@@ -10,6 +10,7 @@ import { formatSize } from '../server/units.js'
 import { prepareAdmin } from './admin-commands.js'
 import { type Action, type CommandInput, payloadId, print, wholeNumber } from './command-io.js'
 import { ExitCode } from './exit-codes.js'
+import { prepareFlush } from './flush-command.js'
 import { UsageError } from './parse.js'
 import { Progress, type ProgressStream } from './progress.js'
 
@@ -134,14 +135,8 @@ function prepareSimple(input: CommandInput): Action {
         return ExitCode.Ok
       }
     }
-    case 'flush': {
-      const target = payloadId(args[0])
-      return async (run) => {
-        const r = await run.target.flush(target)
-        print(run, { id: target, ...r }, () => [`${target}: finalized: ${r.finalized}`])
-        return ExitCode.Ok
-      }
-    }
+    case 'flush':
+      return prepareFlush(input)
     default:
       return prepareAdmin(input)
   }

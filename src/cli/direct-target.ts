@@ -1,10 +1,19 @@
 /** The CLI on a data directory: the engine runs in this process. */
 import { Readable, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import type { FlushManyResult } from '../core/block-store.js'
 import type { ResolvedConfig } from '../server/config.js'
 import { openConfiguredEngine } from '../server/configured-engine.js'
 import { readToStream, writeFromStream } from '../server/payload-stream.js'
-import type { CliTarget, OnProgress, PutResult } from './target.js'
+import type { BatchFlushReport, CliTarget, OnProgress, PutResult } from './target.js'
+
+/** The engine's batch result in the CLI's (and the HTTP API's) shape. */
+function batchReport(r: FlushManyResult): BatchFlushReport {
+  return {
+    results: r.results.map(({ payloadId, finalized }) => ({ id: payloadId, finalized })),
+    failures: r.failures.map(({ payloadId, code, message }) => ({ id: payloadId, code, message })),
+  }
+}
 
 /**
  * Opens the configured engine (taking the data directory's lock).
@@ -63,6 +72,8 @@ export async function openDirectTarget(resolved: ResolvedConfig): Promise<CliTar
       return n
     },
     flush: (id) => engine.flush(id),
+    flushMany: async (ids) => batchReport(await engine.flushMany(ids)),
+    flushAll: async () => batchReport(await engine.flushAll()),
     drain: () => engine.drainAllUploads(),
     gc: (r, onScanned) =>
       engine.collectGarbage({

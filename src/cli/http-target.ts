@@ -4,15 +4,19 @@ import { pipeline } from 'node:stream/promises'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import { BlockStoreError, ERROR_CODES, type ErrorCode } from '../core/errors.js'
 import type { HealthReport } from '../core/health.js'
-import type { CliTarget, GcRequest, OnProgress } from './target.js'
+import { MaxFlushIds } from '../server/flush-handler.js'
+import type { BatchFlushReport, CliTarget, GcRequest, OnProgress } from './target.js'
+
+/** Every error status of the table: a batch flush answers one with its per-payload lists. */
+const ERROR_STATUSES = [...new Set(Object.values(ERROR_CODES).map((m) => m.http))]
 
 /** Path of a payload ID: each segment percent-encoded, the `/` kept. */
 export function payloadPath(id: string): string {
   return `/v1/payloads/${id.split('/').map(encodeURIComponent).join('/')}`
 }
 
-async function failure(res: Response): Promise<BlockStoreError> {
-  const body = (await res.json().catch(() => undefined)) as
+async function failure(res: Response, read?: unknown): Promise<BlockStoreError> {
+  const body = (read ?? (await res.json().catch(() => undefined))) as
     | { code?: string; message?: string }
     | undefined
   // A body-less answer (HEAD) is mapped back through the table: the first code of its status.
@@ -84,6 +88,21 @@ export function openHttpTarget(baseUrl: string, token: string | undefined): CliT
   ): Promise<T> =>
     (await (await call(method, path, query === undefined ? {} : { query })).json()) as T
 
+  /** `POST /v1/flush`: a partial batch is a report, any other error is thrown. */
+  const batch = async (body: unknown): Promise<BatchFlushReport> => {
+    const res = await call('POST', '/v1/flush', {
+      body: JSON.stringify(body),
+      accept: ERROR_STATUSES,
+    })
+    const answer = (await res.json().catch(() => undefined)) as
+      | Partial<BatchFlushReport>
+      | undefined
+    if (Array.isArray(answer?.results) && Array.isArray(answer?.failures)) {
+      return answer as BatchFlushReport
+    }
+    throw await failure(res, answer)
+  }
+
   return {
     async put(id, source, onProgress?: OnProgress) {
       let done = 0
@@ -139,6 +158,19 @@ export function openHttpTarget(baseUrl: string, token: string | undefined): CliT
       return r.blocksCopied
     },
     flush: (id) => json('POST', `${payloadPath(id)}/flush`),
+    async flushMany(ids) {
+      // A server takes at most MaxFlushIds IDs a request: larger batches go in slices.
+      const distinct = [...new Set(ids)]
+      const reports: BatchFlushReport[] = []
+      for (let i = 0; i === 0 || i < distinct.length; i += MaxFlushIds) {
+        reports.push(await batch({ ids: distinct.slice(i, i + MaxFlushIds) }))
+      }
+      return {
+        results: reports.flatMap((r) => r.results),
+        failures: reports.flatMap((r) => r.failures),
+      }
+    },
+    flushAll: () => batch({ all: true }),
     drain: () => json('POST', '/v1/drain'),
     gc: (r) => json('POST', '/v1/gc', gcQuery(r)),
     stats: () => json('GET', '/v1/stats'),

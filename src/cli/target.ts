@@ -33,6 +33,16 @@ export interface GcRequest {
   readonly maxDeletions?: number | undefined
 }
 
+/** What a batch flush did, per payload (the JSON of `POST /v1/flush`). */
+export interface BatchFlushReport {
+  readonly results: readonly { readonly id: string; readonly finalized: boolean }[]
+  readonly failures: readonly {
+    readonly id: string
+    readonly code: string
+    readonly message: string
+  }[]
+}
+
 /** One side of the CLI. */
 export interface CliTarget extends AsyncDisposable {
   /** Replaces `id` with the streamed bytes and flushes. */
@@ -50,6 +60,10 @@ export interface CliTarget extends AsyncDisposable {
   truncate(id: string, size: number): Promise<void>
   copy(src: string, dst: string): Promise<number>
   flush(id: string): Promise<FlushResult>
+  /** Flushes several payloads together; per-payload failures are in the report. */
+  flushMany(ids: readonly string[]): Promise<BatchFlushReport>
+  /** Flushes every payload with unflushed changes (the target's engine knows which). */
+  flushAll(): Promise<BatchFlushReport>
   drain(): Promise<DrainReport>
   /** `onScanned` hears the count of remote objects listed so far, where the side reports it. */
   gc(request: GcRequest, onScanned?: (objects: number) => void): Promise<GarbageCollectionResult>

@@ -12,6 +12,7 @@ import {
   pattern,
   readAll,
 } from './block-store/fixture.js'
+import { describeFlushMany } from './block-store/flush-many.js'
 import { describeRemote } from './block-store/remote.js'
 import { describeRename, describeRenameRemote } from './block-store/rename.js'
 import { nodeTestHarness } from './harness.js'
@@ -44,6 +45,7 @@ export function describeBlockStore(options: BlockStoreSuiteOptions): void {
     })
     describeBasics(h, fx)
     describeRename(h, fx)
+    describeFlushMany(h, fx)
     h.it('rejects every call after close with BS_STORE_CLOSED', async () => {
       const { store } = fx()
       await store.writeAt('p', pattern(10), 0)
@@ -53,6 +55,8 @@ export function describeBlockStore(options: BlockStoreSuiteOptions): void {
         () => store.readAt('p', new Uint8Array(1), 0),
         () => store.writeAt('p', pattern(1), 0),
         () => store.flush('p'),
+        () => store.flushMany(['p']),
+        () => store.flushAll(),
         () => store.getSize('p'),
         () => store.stats(),
       ]) {

@@ -92,6 +92,42 @@ export interface BlockStoreStats {
   readonly averageSize: number
 }
 
+/** Options of {@link BlockStore.flushMany} and {@link BlockStore.flushAll}. */
+export interface FlushManyOptions extends AbortOptions {
+  /**
+   * Most payload flushes in flight at once (default `DefaultFlushConcurrency`, 32). Flushes
+   * running together share their syncs underneath, so a batch is cheaper than one at a time.
+   */
+  readonly concurrency?: number | undefined
+}
+
+/** One payload a batch flush made durable. */
+export interface PayloadFlushResult extends FlushResult {
+  readonly payloadId: string
+}
+
+/** One payload a batch flush could not make durable; its bytes stay in the local tier. */
+export interface PayloadFlushFailure {
+  readonly payloadId: string
+  /** The stable error code (`BS_INTERNAL` for an error that is not a BlockStoreError). */
+  readonly code: string
+  readonly message: string
+  /** The error itself, for logs (not serialised). */
+  readonly error: unknown
+}
+
+/**
+ * What a batch flush did, payload by payload. Every payload of the batch is in exactly one of
+ * the two lists: a payload in `results` is durable (as {@link BlockStore.flush} would have
+ * made it), one in `failures` is not. The batch succeeded as a whole iff `failures` is empty.
+ */
+export interface FlushManyResult {
+  /** Payloads made durable, in the order they were given (for flushAll: by ID). */
+  readonly results: readonly PayloadFlushResult[]
+  /** Payloads whose flush failed, in the same order. */
+  readonly failures: readonly PayloadFlushFailure[]
+}
+
 /**
  * A whole-payload replacement being written (from {@link BlockStore.beginReplace}): its bytes go
  * to a hidden staging payload, invisible until {@link PayloadReplacement.commit} puts them in
@@ -194,6 +230,27 @@ export interface BlockStore extends AsyncDisposable {
    * @throws {BlockStoreError} BS_CONTENT_NOT_FOUND.
    */
   flush(payloadId: string, options?: AbortOptions): Promise<FlushResult>
+  /**
+   * Flushes several payloads, concurrently (bounded by `concurrency`), each exactly as
+   * {@link flush} would (`durability: 'remote'` included). Duplicate IDs are flushed once.
+   * Every ID is checked before anything is flushed: a malformed or reserved ID rejects the
+   * whole call and flushes nothing. Per-payload failures (an unknown payload is
+   * BS_CONTENT_NOT_FOUND, a full disk BS_STORAGE_FULL, ...) do not stop the others: the call
+   * resolves with each payload's outcome, and the batch succeeded iff `failures` is empty.
+   * An abort stops starting new flushes and rejects with the abort reason once the running
+   * ones settled (payloads flushed by then are durable, but the call acknowledges none).
+   * @throws {BlockStoreError} BS_INVALID_PAYLOAD_ID, BS_INVALID_ARGUMENT (a reserved ID, a
+   * bad `concurrency`, `ids` not an array), BS_STORE_CLOSED.
+   */
+  flushMany(ids: readonly string[], options?: FlushManyOptions): Promise<FlushManyResult>
+  /**
+   * Flushes every payload with changes not yet flushed through this engine (writes,
+   * truncates, copies; a size change without a block write counts too), like
+   * {@link flushMany}. Changes that completed before the call are covered; a payload deleted
+   * meanwhile is skipped (it has nothing left to make durable). Results are ordered by ID.
+   * @throws {BlockStoreError} BS_INVALID_ARGUMENT (a bad `concurrency`), BS_STORE_CLOSED.
+   */
+  flushAll(options?: FlushManyOptions): Promise<FlushManyResult>
   /** Uploads every flushed block now; per-block failures are in the report. */
   drainAllUploads(options?: AbortOptions): Promise<DrainReport>
   /** Pages through payloads in ascending ID order (the engine's reserved IDs never appear). */

@@ -30,3 +30,9 @@ export const MaxBlockIndex = Math.floor(Number.MAX_SAFE_INTEGER / BlockSize) - 1
 
 /** Largest payload size in bytes (every byte offset exact in a JavaScript number). */
 export const MaxPayloadSize = (MaxBlockIndex + 1) * BlockSize
+
+/**
+ * Payload flushes a batch flush (`flushMany`, `flushAll`) runs at once unless told otherwise:
+ * enough for their syncs to be committed together, few enough not to flood the metadata store.
+ */
+export const DefaultFlushConcurrency = 32

@@ -11,6 +11,8 @@ import type {
   DrainReport,
   EvictOptions,
   EvictReport,
+  FlushManyOptions,
+  FlushManyResult,
   PayloadReplacement,
 } from '../core/block-store.js'
 import { CloseGate } from '../core/close-gate.js'
@@ -36,6 +38,7 @@ import type { BackgroundTasks } from './background.js'
 import { closeParts } from './close-parts.js'
 import { copyPayload, readWithCowSource } from './copy.js'
 import { DirtyPayloads } from './dirty-payloads.js'
+import { checkFlushConcurrency, checkFlushIds, flushBatch } from './flush-many.js'
 import { flushPayload } from './flush-payload.js'
 import { checkListOptions, checkOffset, checkTruncateSize, checkWriteEnd } from './input-checks.js'
 import type { Part } from './parts.js'
@@ -43,6 +46,7 @@ import { type CacheFetched, type ReadContext, readPayload } from './read-path.js
 import { createReplacement, type EngineOps, renameFlushed } from './replace.js'
 import { listUserPayloads, newStagingId } from './staging.js'
 import { collectStats } from './stats.js'
+import { UnflushedPayloads } from './unflushed-payloads.js'
 import { deletePayload, truncatePayload, writePayload } from './write-path.js'
 
 /** The composed parts handed to the engine by `openBlockStore`. */
@@ -65,6 +69,7 @@ export class Engine implements BlockStore {
   readonly #p: EngineParts
   readonly #read: ReadContext
   readonly #dirty = new DirtyPayloads()
+  readonly #unflushed = new UnflushedPayloads()
   readonly #gate = new CloseGate('block store')
 
   constructor(parts: EngineParts) {
@@ -157,7 +162,12 @@ export class Engine implements BlockStore {
       assertUserPayloadId(pid)
       checkOffset(offset)
       checkWriteEnd(pid, offset, data.length)
-      await writePayload(this.#p, this.#dirty, pid, data, offset, o)
+      try {
+        await writePayload(this.#p, this.#dirty, pid, data, offset, o)
+      } finally {
+        // Also when it failed partway: the pieces that landed need a flush all the same.
+        if (data.length > 0) this.#unflushed.mark(pid)
+      }
     })
   }
 
@@ -165,7 +175,11 @@ export class Engine implements BlockStore {
     return this.#gate.run('truncate', o, async () => {
       assertUserPayloadId(pid)
       checkTruncateSize(size)
-      await truncatePayload(this.#p, this.#dirty, pid, size, o)
+      try {
+        await truncatePayload(this.#p, this.#dirty, pid, size, o)
+      } finally {
+        this.#unflushed.mark(pid)
+      }
     })
   }
 
@@ -174,6 +188,7 @@ export class Engine implements BlockStore {
       assertUserPayloadId(pid)
       await this.#size(pid, o)
       await deletePayload(this.#p, this.#dirty, pid, o)
+      this.#unflushed.forget(pid)
     })
   }
 
@@ -184,7 +199,12 @@ export class Engine implements BlockStore {
       const size = await this.#size(src, o)
       if (src === dst) return Math.ceil(size / BlockSize)
       this.#p.buffer.invalidateAndReset(dst)
-      const copied = await copyPayload(this.#read, src, dst, size, o)
+      let copied: number
+      try {
+        copied = await copyPayload(this.#read, src, dst, size, o)
+      } finally {
+        this.#unflushed.mark(dst)
+      }
       this.#dirty.mark(dst)
       this.#p.buffer.invalidateAndReset(dst)
       return copied
@@ -196,7 +216,12 @@ export class Engine implements BlockStore {
       assertUserPayloadId(src)
       assertUserPayloadId(dst)
       const size = await this.#size(src, o)
-      if (src !== dst) await renameFlushed(this.#ops, src, dst, size, o)
+      if (src === dst) return
+      const stamp = this.#unflushed.stamp(dst)
+      await renameFlushed(this.#ops, src, dst, size, o)
+      // Both are durable now: `src` is gone, `dst` was flushed last.
+      this.#unflushed.forget(src)
+      this.#unflushed.forgetIfUnchanged(dst, stamp)
     })
   }
 
@@ -210,9 +235,23 @@ export class Engine implements BlockStore {
   flush(pid: string, o?: AbortOptions): Promise<FlushResult> {
     return this.#gate.run('flush', o, async () => {
       assertUserPayloadId(pid)
-      const result = await flushPayload(this.#p, pid, await this.#size(pid, o), o)
-      if (result.finalized) this.#dirty.forget(pid)
-      return result
+      return this.#flushOne(pid, o)
+    })
+  }
+
+  flushMany(ids: readonly string[], options?: FlushManyOptions): Promise<FlushManyResult> {
+    return this.#gate.run('flushMany', options, async () => {
+      const checked = checkFlushIds(ids)
+      const concurrency = checkFlushConcurrency(options)
+      return flushBatch(checked, concurrency, (pid, o) => this.#flushOne(pid, o), options, false)
+    })
+  }
+
+  flushAll(options?: FlushManyOptions): Promise<FlushManyResult> {
+    return this.#gate.run('flushAll', options, async () => {
+      const concurrency = checkFlushConcurrency(options)
+      const ids = this.#unflushed.snapshot().map(([pid]) => pid)
+      return flushBatch(ids, concurrency, (pid, o) => this.#flushOne(pid, o), options, true)
     })
   }
 
@@ -264,6 +303,16 @@ export class Engine implements BlockStore {
       dirty: this.#dirty,
       run: (op, o, fn) => this.#gate.run(op, o, fn),
     }
+  }
+
+  /** One payload's flush, for `flush` and the batches (already inside the gate). */
+  async #flushOne(pid: string, o?: AbortOptions): Promise<FlushResult> {
+    // Taken before the flush starts: a change finishing during it keeps the payload listed.
+    const stamp = this.#unflushed.stamp(pid)
+    const result = await flushPayload(this.#p, pid, await this.#size(pid, o), o)
+    this.#unflushed.forgetIfUnchanged(pid, stamp)
+    if (result.finalized) this.#dirty.forget(pid)
+    return result
   }
 
   async #size(pid: string, o?: AbortOptions): Promise<number> {

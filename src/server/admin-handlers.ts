@@ -1,10 +1,11 @@
 /**
- * Endpoints over the whole store: listing, stats, health, drain, garbage collection,
+ * Endpoints over the whole store: listing, stats, health, batch flush, drain, garbage collection,
  * eviction and the Prometheus exposition.
  */
 import { BlockStoreError } from '../core/errors.js'
 import { MinGcGracePeriodMs } from '../core/gc.js'
 import { assertPayloadId } from '../core/payload-id.js'
+import { handleFlush } from './flush-handler.js'
 import { queryBoolean, queryInteger, sendJson } from './http-io.js'
 import type { RequestContext } from './request-context.js'
 import type { Route } from './router.js'
@@ -129,6 +130,8 @@ export async function handleAdmin(
       const ok = report.status === 'healthy' || report.status === 'degraded'
       return sendJson(res, ok ? 200 : 503, report)
     }
+    case 'flush':
+      return handleFlush(ctx)
     case 'drain':
       return drain(ctx)
     case 'gc':

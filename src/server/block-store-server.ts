@@ -231,19 +231,22 @@ export class BlockStoreServer implements AsyncDisposable {
       this.#server.closeAllConnections()
       await settled
     }
-    const flushFailures: { id: string; code: string; message: string }[] = []
-    let payloadsFlushed = 0
-    for (const id of this.#unflushed) {
-      try {
-        await this.#engine.flush(id)
-        payloadsFlushed++
-      } catch (err) {
-        // A payload deleted meanwhile has nothing left to flush.
-        if (isBlockStoreError(err, 'BS_CONTENT_NOT_FOUND')) continue
-        const code = isBlockStoreError(err) ? err.code : 'BS_INTERNAL'
-        flushFailures.push({ id, code, message: (err as Error).message })
-      }
-    }
+    // One batch: the flushes run together, so their syncs are shared underneath.
+    const ids = [...this.#unflushed]
+    const batch = await this.#engine.flushMany(ids).catch((err: unknown) => ({
+      // The whole batch refused (the engine closed under us): none of them is flushed.
+      results: [],
+      failures: ids.map((payloadId) => ({
+        payloadId,
+        code: isBlockStoreError(err) ? err.code : 'BS_INTERNAL',
+        message: err instanceof Error ? err.message : String(err),
+      })),
+    }))
+    const payloadsFlushed = batch.results.length
+    const flushFailures = batch.failures
+      // A payload deleted meanwhile has nothing left to flush.
+      .filter((f) => f.code !== 'BS_CONTENT_NOT_FOUND')
+      .map((f) => ({ id: f.payloadId, code: f.code, message: f.message }))
     this.#unflushed.clear()
     this.metrics.eventLoopDelay.stop()
     return { requestsAborted, payloadsFlushed, flushFailures }

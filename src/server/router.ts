@@ -20,7 +20,7 @@ export type Route =
   | { readonly kind: 'payload'; readonly method: PayloadMethod; readonly id: string }
   | { readonly kind: 'action'; readonly action: PayloadAction; readonly id: string }
   | {
-      readonly kind: 'list' | 'stats' | 'health' | 'drain' | 'gc' | 'evict' | 'metrics'
+      readonly kind: 'list' | 'stats' | 'health' | 'flush' | 'drain' | 'gc' | 'evict' | 'metrics'
     }
 
 /** A matched endpoint and its query. */
@@ -35,6 +35,7 @@ const FIXED: Readonly<Record<string, readonly [string, Route['kind']]>> = {
   '/v1/payloads': ['GET', 'list'],
   '/v1/stats': ['GET', 'stats'],
   '/v1/health': ['GET', 'health'],
+  '/v1/flush': ['POST', 'flush'],
   '/v1/drain': ['POST', 'drain'],
   '/v1/gc': ['POST', 'gc'],
   '/v1/evict': ['POST', 'evict'],

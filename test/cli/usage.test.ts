@@ -62,6 +62,9 @@ describe('CLI usage checks (built)', () => {
     assertUsage(await cli(['ls', '--limit', '0', ...d]), /--limit must be an integer >= 1/)
     assertUsage(await cli(['stats', '--json=yes', ...d]), /--json takes no value/)
     assertUsage(await cli(['truncate', 'x/f0', 'big', ...d]), /size must be an integer/)
+    assertUsage(await cli(['flush', ...d]), /flush needs payload IDs or --all/)
+    assertUsage(await cli(['flush', 'x/f0', '--all', ...d]), /either payload IDs or --all/)
+    assertUsage(await cli(['flush', '--all=1', ...d]), /--all takes no value/)
   })
 
   it('prints one line and a pointer, suggests close names, has --version', async () => {
