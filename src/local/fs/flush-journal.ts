@@ -227,7 +227,11 @@ export class FlushJournal implements BlockJournal {
    * their generations deleted. Checkpoints run one at a time.
    */
   checkpoint(): Promise<void> {
-    const run = this.#checkpoint.catch(() => {}).then(() => this.#retire())
+    return this.#chain(false)
+  }
+
+  #chain(final: boolean): Promise<void> {
+    const run = this.#checkpoint.catch(() => {}).then(() => this.#retire(final))
     this.#checkpoint = run
     return run
   }
@@ -237,10 +241,12 @@ export class FlushJournal implements BlockJournal {
     if (this.has(payloadId)) await this.checkpoint()
   }
 
-  async #retire(): Promise<void> {
+  /** `final`: the store is closing, so the current generation is retired with no successor. */
+  async #retire(final: boolean): Promise<void> {
     if (this.#closed) throw new Error('flush journal is closed')
     const old = this.#current
-    if (old.blocks.size > 0 || old.offset > 0) {
+    if (final) this.#retiring.push(old)
+    else if (old.blocks.size > 0 || old.offset > 0) {
       this.#current = await newGeneration(this.dir, old.gen + 1)
       this.#retiring.push(old)
     }
@@ -266,14 +272,20 @@ export class FlushJournal implements BlockJournal {
       })
       this.#retiring.splice(this.#retiring.indexOf(g), 1)
     }
-    // The deletions must be durable before anything relies on the records being gone.
-    await fsyncPath(this.dir)
+    // The deletions must be durable before anything relies on the records being gone (a
+    // directory removed meanwhile has nothing left to protect).
+    await fsyncPath(this.dir).catch((err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    })
   }
 
-  /** Checkpoints, then releases the file (a clean close leaves no journal behind). */
+  /**
+   * Makes every journaled block durable and retires every generation, opening no new one (a
+   * clean close leaves only the spare file), then releases the files.
+   */
   async close(): Promise<void> {
     if (this.#closed) return
-    await this.checkpoint()
+    await this.#chain(true)
     await this.abandon()
   }
 
