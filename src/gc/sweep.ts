@@ -95,13 +95,14 @@ export async function sweep(c: SweepContext): Promise<void> {
   let previous = ''
   try {
     for await (const obj of c.remote.listObjects(c.prefix, c.options)) {
-      n.objectsScanned++
-      if (n.objectsScanned % PROGRESS_EVERY === 0) c.run.progress('sweep')
       const owner = parseChunkIndexKey(obj.key)
       if (owner === undefined) previous = obj.key
-      if (owner !== undefined && owner === previous) {
-        // Counted with its block: kept with it, or deleted with it.
-      } else if (c.live.has(owner ?? obj.key)) n.referenced++
+      // Not counted: an index right after its block is kept or deleted with it, so the
+      // counters speak of blocks (an index whose block is gone counts as an object).
+      else if (owner === previous) continue
+      n.objectsScanned++
+      if (n.objectsScanned % PROGRESS_EVERY === 0) c.run.progress('sweep')
+      if (c.live.has(owner ?? obj.key)) n.referenced++
       else if (obj.lastModified > c.cutoff) n.young++
       else {
         if (c.maxDeletions > 0 && n.orphaned >= c.maxDeletions) {
