@@ -1,8 +1,9 @@
 /**
  * Cold reads from the remote store: fast failure while the remote is unhealthy (before any
  * network I/O), one shared fetch per object for concurrent readers, a time budget per demand
- * fetch (trap 29), and verification of every whole block against its SHA-256 so corrupt or
- * missing bytes are an error, never zeros (trap 44).
+ * fetch, and verification of every byte before it is served, so corrupt or missing bytes are an
+ * error, never zeros: whole blocks against their SHA-256, ranges leaf by leaf against the
+ * block's chunk index (ranged-fetch.ts).
  */
 import type { AbortOptions } from '../core/abort.js'
 import { chunkRootOf, type FileBlock } from '../core/block.js'
