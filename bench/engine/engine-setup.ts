@@ -24,7 +24,7 @@ export function seedBlock(): Uint8Array {
 export async function openBenchEngine(
   dir: string,
   remote: RemoteStore | undefined,
-  extra: { prefetchWorkers?: number; readBufferBytes?: number } = {},
+  extra: { prefetchWorkers?: number; readBufferBytes?: number; rangedReadThreshold?: number } = {},
 ): Promise<Engine> {
   await mkdir(dir, { recursive: true })
   return openBlockStore({
@@ -33,6 +33,9 @@ export async function openBenchEngine(
     metadata: { kind: 'sqlite', path: join(dir, 'meta.db') },
     ...(extra.prefetchWorkers === undefined ? {} : { prefetchWorkers: extra.prefetchWorkers }),
     ...(extra.readBufferBytes === undefined ? {} : { readBufferBytes: extra.readBufferBytes }),
+    ...(extra.rangedReadThreshold === undefined
+      ? {}
+      : { rangedReadThreshold: extra.rangedReadThreshold }),
     // Uploads only when the benchmark drains, so each figure measures one thing.
     syncer: { parallelUploads: 8, parallelFetches: 8, uploadIntervalMs: 3_600_000 },
   })

@@ -7,6 +7,7 @@ import type { MetadataStore } from '../core/metadata-store.js'
 import { nodeTestHarness, type SuiteOptions } from './harness.js'
 import { blockCases } from './metadata-store/block-cases.js'
 import { casCases } from './metadata-store/cas-cases.js'
+import { chunkRootCases } from './metadata-store/chunk-root-cases.js'
 import type { SuiteContext } from './metadata-store/context.js'
 import { gcCases } from './metadata-store/gc-cases.js'
 import { hashCases } from './metadata-store/hash-cases.js'
@@ -75,6 +76,7 @@ export function describeMetadataStore<S extends MetadataStore>(
     })
     listingCases(h, ctx)
     blockCases(h, ctx)
+    chunkRootCases(h, ctx)
     refCountCases(h, ctx)
     hashCases(h, ctx)
     casCases(h, ctx)

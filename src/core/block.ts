@@ -54,6 +54,12 @@ export interface FileBlock {
   /** Lifecycle state. */
   state: BlockState
   /**
+   * Root of the block object's chunk hash tree (see chunk-layout.ts), computed at upload from
+   * the same bytes as `hash`; it lets a reader verify a ranged GET. Absent (or zero) on rows
+   * uploaded before chunk indexes existed: those blocks are only ever read whole.
+   */
+  chunkRoot?: ContentHash | undefined
+  /**
    * Row version, maintained by the metadata store: every successful write stores
    * `version + 1`. Compare-and-set updates check it so no two writers overwrite each other.
    * A new record starts at 0 (never stored).
@@ -79,9 +85,20 @@ export function newFileBlock(id: string, localPath: string, now: number = Date.n
   }
 }
 
-/** A copy of a record (ContentHash is immutable, so a shallow copy is a deep copy). */
+/**
+ * A copy of a record (ContentHash is immutable, so a shallow copy is a deep copy). An absent or
+ * zero chunk root is left out, so every store hands out the same shape for "no chunk index".
+ */
 export function cloneFileBlock(block: FileBlock): FileBlock {
-  return { ...block }
+  const copy = { ...block }
+  if (copy.chunkRoot === undefined || copy.chunkRoot.isZero()) delete copy.chunkRoot
+  return copy
+}
+
+/** The row's chunk root when its remote object has a chunk index, else `undefined`. */
+export function chunkRootOf(block: FileBlock): ContentHash | undefined {
+  const root = block.chunkRoot
+  return root === undefined || root.isZero() ? undefined : root
 }
 
 /**

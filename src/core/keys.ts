@@ -99,3 +99,23 @@ export function parseContentKey(key: string): string | undefined {
   const m = CONTENT_KEY.exec(key)
   return m !== null && m[1] === m[2]!.slice(0, 2) ? m[2] : undefined
 }
+
+const CHUNK_INDEX_SUFFIX = '.chunks'
+
+/**
+ * The remote key of a block object's chunk index: the block key plus `".chunks"`, so the
+ * index sorts next to its block and lives under the same prefix (GC sweeps both together).
+ */
+export function formatChunkIndexKey(blockKey: string): string {
+  return blockKey + CHUNK_INDEX_SUFFIX
+}
+
+/**
+ * The block key a chunk index key belongs to, or `undefined` when `key` is not the index of a
+ * content-addressed block (only those have one).
+ */
+export function parseChunkIndexKey(key: string): string | undefined {
+  if (!key.endsWith(CHUNK_INDEX_SUFFIX)) return undefined
+  const block = key.slice(0, -CHUNK_INDEX_SUFFIX.length)
+  return parseContentKey(block) === undefined ? undefined : block
+}

@@ -141,6 +141,8 @@ export interface RemoteBlockRef {
   readonly hash: ContentHash
   readonly blockStoreKey: string
   readonly dataSize: number
+  /** The object's chunk root, when it has a chunk index and `dataSize` is the object's size. */
+  readonly chunkRoot?: ContentHash | undefined
 }
 
 /**

@@ -35,6 +35,8 @@ async function shareBlock(
         hash: row.hash,
         blockStoreKey: row.blockStoreKey,
         dataSize: Math.min(row.dataSize, blockLen),
+        // The chunk root commits to the object's size: a cut copy is read whole.
+        ...(row.dataSize <= blockLen ? { chunkRoot: row.chunkRoot } : {}),
       },
       options,
     )

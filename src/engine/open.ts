@@ -15,7 +15,7 @@ import { Syncer } from '../sync/syncer.js'
 import { AccessPattern } from './access-pattern.js'
 import { BackgroundTasks } from './background.js'
 import { Engine } from './engine.js'
-import type { BlockStoreOptions } from './options.js'
+import { type BlockStoreOptions, DEFAULT_RANGED_READ_THRESHOLD } from './options.js'
 import { openLocal, openMetadata, openRemote, type Part } from './parts.js'
 import { loadBlock, type ReadContext } from './read-path.js'
 import { collectStagingLeftovers } from './staging.js'
@@ -105,7 +105,7 @@ export async function openBlockStore(options: BlockStoreOptions): Promise<Engine
       remote: remote?.store,
       fetcher: liveSyncer.fetcher,
       buffer,
-      rangedReadThreshold: options.rangedReadThreshold ?? 0,
+      rangedReadThreshold: options.rangedReadThreshold ?? DEFAULT_RANGED_READ_THRESHOLD,
       pattern: new AccessPattern(),
       background: new BackgroundTasks(),
       cacheFetched: options.cacheFetchedBlocks ?? 'random',

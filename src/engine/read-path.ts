@@ -5,7 +5,7 @@
  * fetched or verified is an error (trap 44), never zeros.
  */
 import type { AbortOptions } from '../core/abort.js'
-import { type FileBlock, isRemote } from '../core/block.js'
+import { chunkRootOf, type FileBlock, isRemote } from '../core/block.js'
 import { BlockSize } from '../core/constants.js'
 import { BlockStoreError, isBlockStoreError } from '../core/errors.js'
 import { formatBlockId } from '../core/keys.js'
@@ -29,8 +29,8 @@ export interface ReadContext {
   readonly fetcher: Fetcher | undefined
   readonly buffer: ReadBuffer
   /**
-   * Random (non-sequential) reads needing at most this many bytes of a remote block use a
-   * ranged GET (0: never).
+   * Random (non-sequential) reads needing at most this many bytes of a remote block that has a
+   * chunk index use a verified ranged GET (0: never).
    */
   readonly rangedReadThreshold: number
   /** Which reads continue the previous one. */
@@ -182,6 +182,9 @@ async function fetchOne(
       ctx.rangedReadThreshold > 0 &&
       avail <= ctx.rangedReadThreshold &&
       avail < row.dataSize &&
+      // Only blocks uploaded with a chunk index can be verified a range at a time; older
+      // ones are fetched whole and checked against their SHA-256.
+      chunkRootOf(row) !== undefined &&
       ctx.remote?.capabilities.rangeReads === true &&
       // A prefetch already fetching the whole block is cheaper to join than a new request.
       !fetcher.isFetching(row.blockStoreKey)

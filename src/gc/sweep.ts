@@ -5,6 +5,7 @@
  * fence → delete → unfence, so no row can gain a reference to the key in between.
  */
 import type { AbortOptions } from '../core/abort.js'
+import { formatChunkIndexKey, parseChunkIndexKey, parseContentKey } from '../core/keys.js'
 import type { GcLock } from '../core/metadata-store.js'
 import type { RemoteObjectInfo, RemoteStore } from '../core/remote-store.js'
 import type { GcRun } from './gc-run.js'
@@ -32,21 +33,31 @@ const PROGRESS_EVERY = 1000
  * Deletes one fenced-unreferenced object. A fence failure stops the sweep (`fatal`): the
  * store can no longer prove a key dead. Delete failures are counted and the key unfenced
  * (whether or not the object went, a later reference re-checks it exists).
+ *
+ * A block object's chunk index goes with it, deleted first under the block's fence, so a
+ * failed second delete leaves a block without its index (still readable whole, and its
+ * index is rewritten by the next upload that shares it), never an index without a block
+ * that nobody sweeps. An index whose block is already gone is deleted under the fence of its
+ * block key, which is the key rows reference.
  */
 export async function deleteIfUnreferenced(
   c: Pick<SweepContext, 'remote' | 'run' | 'options'>,
   lock: GcLock,
   obj: Pick<RemoteObjectInfo, 'key' | 'size'>,
 ): Promise<'deleted' | 'raced' | 'failed' | 'fatal'> {
+  const fenceKey = parseChunkIndexKey(obj.key) ?? obj.key
   let fenced: boolean
   try {
-    fenced = await lock.fenceUnreferenced(obj.key, c.options)
+    fenced = await lock.fenceUnreferenced(fenceKey, c.options)
   } catch (err) {
-    c.run.error(`fence ${obj.key}`, err)
+    c.run.error(`fence ${fenceKey}`, err)
     return 'fatal'
   }
   if (!fenced) return 'raced'
   try {
+    if (fenceKey === obj.key && parseContentKey(obj.key) !== undefined) {
+      await c.remote.deleteBlock(formatChunkIndexKey(obj.key), c.options)
+    }
     await c.remote.deleteBlock(obj.key, c.options)
     c.run.counters.deleted++
     c.run.counters.bytesReclaimed += obj.size
@@ -56,7 +67,7 @@ export async function deleteIfUnreferenced(
     return 'failed'
   } finally {
     // Without the caller's signal: an aborted run must still lift its fences.
-    await lock.unfence(obj.key).catch((err: unknown) => c.run.error(`unfence ${obj.key}`, err))
+    await lock.unfence(fenceKey).catch((err: unknown) => c.run.error(`unfence ${fenceKey}`, err))
   }
 }
 
@@ -78,11 +89,20 @@ export async function sweep(c: SweepContext): Promise<void> {
     inFlight.add(task)
     void task.finally(() => inFlight.delete(task))
   }
+  // The block key listed last: its chunk index (the key plus a suffix) is listed right after
+  // it and is dealt with together with it, never by a second, concurrent deletion under the
+  // same fence (whose unfence could lift the fence while the block is being deleted).
+  let previous = ''
   try {
     for await (const obj of c.remote.listObjects(c.prefix, c.options)) {
+      const owner = parseChunkIndexKey(obj.key)
+      if (owner === undefined) previous = obj.key
+      // Not counted: an index right after its block is kept or deleted with it, so the
+      // counters speak of blocks (an index whose block is gone counts as an object).
+      else if (owner === previous) continue
       n.objectsScanned++
       if (n.objectsScanned % PROGRESS_EVERY === 0) c.run.progress('sweep')
-      if (c.live.has(obj.key)) n.referenced++
+      if (c.live.has(owner ?? obj.key)) n.referenced++
       else if (obj.lastModified > c.cutoff) n.young++
       else {
         if (c.maxDeletions > 0 && n.orphaned >= c.maxDeletions) {

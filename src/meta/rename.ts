@@ -72,5 +72,11 @@ export function movedRow(
   }
   if (row.state !== BlockState.Syncing) return moved
   // The claim's upload commits under the old ID, which is gone: release it like a failed one.
-  return { ...moved, state: BlockState.Local, hash: ContentHash.ZERO, blockStoreKey: '' }
+  return {
+    ...moved,
+    state: BlockState.Local,
+    hash: ContentHash.ZERO,
+    blockStoreKey: '',
+    chunkRoot: undefined,
+  }
 }

@@ -24,6 +24,8 @@ export interface BlockRow {
   readonly created_at: IntColumn
   readonly state: IntColumn
   readonly version: IntColumn
+  /** Lower-case hex, or null for a row without a chunk index (and rows from older formats). */
+  readonly chunk_root?: string | null | undefined
 }
 
 /** A `payloads` row as read from SQL. */
@@ -74,6 +76,10 @@ export function fromBlockRow(row: BlockRow, backend: string): FileBlock {
     createdAt: int(row.created_at, 'created_at'),
     state,
     version: int(row.version, 'version'),
+    // Left out when absent: every store hands out the same shape (see cloneFileBlock).
+    ...(row.chunk_root === null || row.chunk_root === undefined
+      ? {}
+      : { chunkRoot: hashFromColumn(row.chunk_root) }),
   }
 }
 
@@ -92,6 +98,12 @@ export function hashColumn(block: FileBlock): string | null {
   return block.hash.isZero() ? null : block.hash.toString()
 }
 
+/** The chunk root column of a block: lower-case hex, or null when it has no chunk index. */
+export function chunkRootColumn(block: FileBlock): string | null {
+  const root = block.chunkRoot
+  return root === undefined || root.isZero() ? null : root.toString()
+}
+
 /** Reads a payload row. */
 export function fromPayloadRow(row: PayloadRow, backend: string): PayloadRecord {
   return {
@@ -104,7 +116,7 @@ export function fromPayloadRow(row: PayloadRow, backend: string): PayloadRecord 
 
 /** Columns of a block row, in the order of {@link BLOCK_COLUMNS}. */
 export const BLOCK_COLUMNS =
-  'id, hash, data_size, local_path, block_store_key, ref_count, last_access, created_at, state, version'
+  'id, hash, data_size, local_path, block_store_key, ref_count, last_access, created_at, state, version, chunk_root'
 
 /** One row of the `GROUP BY state` count of the SQL stores. */
 export interface StateCount {

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
+import { ChunkLeafSize } from '../core/chunk-layout.js'
 import { ContentHash } from '../core/hash.js'
+import { buildChunkIndex, type ChunkIndex, leafHashes } from './chunk-tree.js'
 import { HashWorkerPool } from './hash-worker-pool.js'
 
 /** SHA-256 of a block's valid bytes as a {@link ContentHash} (synchronous). */
@@ -48,11 +50,41 @@ export async function hashOwnedBlock(
   if (data.byteLength < OFFLOAD_MIN_BYTES || !movable(data)) {
     return { hash: await hashBlockAsync(data), data }
   }
+  const { digest, data: back } = await workers().hash(data)
+  return { hash: ContentHash.fromBytes(digest), data: back }
+}
+
+/** The shared pool, started on first use. */
+function workers(): HashWorkerPool {
   // Two threads even on two cores: eight uploads or fetches hashing at once queued behind a
   // single thread for 128 ms per block in a measured drain.
   pool ??= new HashWorkerPool(Math.max(2, Math.min(4, availableParallelism() - 1)))
-  const { digest, data: back } = await pool.hash(data)
-  return { hash: ContentHash.fromBytes(digest), data: back }
+  return pool
+}
+
+/**
+ * As {@link hashOwnedBlock}, and also builds the block's chunk index (leaf hashes computed in
+ * the same pass over the bytes, on the worker): what an upload records so readers can verify
+ * ranged GETs.
+ */
+export async function hashOwnedBlockWithChunks(data: Uint8Array): Promise<{
+  readonly hash: ContentHash
+  readonly data: Uint8Array
+  readonly chunks: ChunkIndex
+}> {
+  let hash: ContentHash
+  let leaves: Uint8Array
+  let back = data
+  if (data.byteLength < OFFLOAD_MIN_BYTES || !movable(data)) {
+    hash = await hashBlockAsync(data)
+    leaves = leafHashes(data)
+  } else {
+    const done = await workers().hash(data, ChunkLeafSize)
+    hash = ContentHash.fromBytes(done.digest)
+    back = done.data
+    leaves = done.leaves!
+  }
+  return { hash, data: back, chunks: buildChunkIndex(leaves, back.length, hash) }
 }
 
 /** True when `data` is the whole of an ordinary ArrayBuffer (moving it detaches nothing else). */

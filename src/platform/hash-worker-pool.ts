@@ -1,6 +1,7 @@
 /**
  * A small pool of worker threads computing SHA-256 of buffers moved to them (transferred, not
- * copied) and moved back with the digest.
+ * copied) and moved back with the digest, and on request the SHA-256 of every leaf of the
+ * chunk index in the same pass over the bytes (src/platform/chunk-tree.ts).
  */
 import { Worker } from 'node:worker_threads'
 
@@ -8,17 +9,46 @@ import { Worker } from 'node:worker_threads'
 // separate file to resolve next to this module.
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads')
-const { createHash } = require('node:crypto')
+const crypto = require('node:crypto')
+const leafHash = typeof crypto.hash === 'function'
+  ? (leaf) => crypto.hash('sha256', leaf, 'buffer')
+  : (leaf) => crypto.createHash('sha256').update(leaf).digest()
 parentPort.on('message', (job) => {
-  const digest = createHash('sha256').update(new Uint8Array(job.buffer)).digest()
+  const data = new Uint8Array(job.buffer)
+  const whole = crypto.createHash('sha256')
+  let leaves = null
+  if (job.leafSize > 0) {
+    // One pass: each leaf feeds the block hash and its own hash while it is in cache.
+    const n = Math.ceil(data.length / job.leafSize)
+    leaves = new Uint8Array(n * 32)
+    for (let i = 0; i < n; i++) {
+      const leaf = data.subarray(i * job.leafSize, (i + 1) * job.leafSize)
+      whole.update(leaf)
+      leaves.set(leafHash(leaf), i * 32)
+    }
+  } else {
+    whole.update(data)
+  }
   const out = new Uint8Array(32)
-  out.set(digest)
-  parentPort.postMessage({ id: job.id, buffer: job.buffer, digest: out.buffer }, [job.buffer, out.buffer])
+  out.set(whole.digest())
+  const moved = leaves === null ? [job.buffer, out.buffer] : [job.buffer, out.buffer, leaves.buffer]
+  parentPort.postMessage(
+    { id: job.id, buffer: job.buffer, digest: out.buffer, leaves: leaves === null ? null : leaves.buffer },
+    moved,
+  )
 })
 `
 
+/** What a worker hands back: the digest, the bytes, and the leaf hashes when asked for. */
+export interface HashJobResult {
+  readonly digest: Uint8Array
+  readonly data: Uint8Array
+  /** Leaf hashes, 32 bytes a leaf (only when the job gave a leaf size). */
+  readonly leaves: Uint8Array | undefined
+}
+
 interface Job {
-  readonly resolve: (v: { digest: Uint8Array; data: Uint8Array }) => void
+  readonly resolve: (v: HashJobResult) => void
   readonly reject: (err: unknown) => void
   readonly worker: Slot
 }
@@ -48,9 +78,10 @@ export class HashWorkerPool {
 
   /**
    * SHA-256 of `data`, which must be the whole of an ArrayBuffer: it is moved to a worker and
-   * comes back as the returned `data`.
+   * comes back as the returned `data`. With `leafSize` > 0, also the SHA-256 of every
+   * `leafSize` piece of it, in the same pass.
    */
-  hash(data: Uint8Array): Promise<{ digest: Uint8Array; data: Uint8Array }> {
+  hash(data: Uint8Array, leafSize = 0): Promise<HashJobResult> {
     const slot = this.#pick()
     const id = this.#nextId++
     return new Promise((resolve, reject) => {
@@ -62,7 +93,7 @@ export class HashWorkerPool {
       }
       // Referenced only while it has work: an idle pool never keeps the process alive.
       if (slot.busy === 1) slot.worker.ref()
-      slot.worker.postMessage({ id, buffer: data.buffer }, [data.buffer as ArrayBuffer])
+      slot.worker.postMessage({ id, buffer: data.buffer, leafSize }, [data.buffer as ArrayBuffer])
     })
   }
 
@@ -77,12 +108,22 @@ export class HashWorkerPool {
     const worker = new Worker(WORKER_SOURCE, { eval: true })
     worker.unref()
     const slot: Slot = { worker, busy: 0, idleTimer: undefined }
-    worker.on('message', (m: { id: number; buffer: ArrayBuffer; digest: ArrayBuffer }) => {
+    type Reply = {
+      id: number
+      buffer: ArrayBuffer
+      digest: ArrayBuffer
+      leaves: ArrayBuffer | null
+    }
+    worker.on('message', (m: Reply) => {
       const job = this.#jobs.get(m.id)
       if (job === undefined) return
       this.#jobs.delete(m.id)
       this.#settled(slot)
-      job.resolve({ digest: new Uint8Array(m.digest), data: new Uint8Array(m.buffer) })
+      job.resolve({
+        digest: new Uint8Array(m.digest),
+        data: new Uint8Array(m.buffer),
+        leaves: m.leaves === null ? undefined : new Uint8Array(m.leaves),
+      })
     })
     const fail = (err: unknown): void => {
       // A dead worker fails its jobs (their bytes are lost with it) and is replaced on demand.

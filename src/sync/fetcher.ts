@@ -1,15 +1,17 @@
 /**
  * Cold reads from the remote store: fast failure while the remote is unhealthy (before any
  * network I/O), one shared fetch per object for concurrent readers, a time budget per demand
- * fetch (trap 29), and verification of every whole block against its SHA-256 so corrupt or
- * missing bytes are an error, never zeros (trap 44).
+ * fetch, and verification of every byte before it is served, so corrupt or missing bytes are an
+ * error, never zeros: whole blocks against their SHA-256, ranges leaf by leaf against the
+ * block's chunk index (ranged-fetch.ts).
  */
 import type { AbortOptions } from '../core/abort.js'
-import type { FileBlock } from '../core/block.js'
+import { chunkRootOf, type FileBlock } from '../core/block.js'
 import { BlockStoreError, isBlockStoreError } from '../core/errors.js'
 import type { RemoteStore } from '../core/remote-store.js'
 import { hashOwnedBlock } from '../platform/hash-block.js'
 import type { HealthMonitor } from './health-monitor.js'
+import { RangeVerifier } from './ranged-fetch.js'
 import { Semaphore } from './semaphore.js'
 
 /** Options of a {@link Fetcher}. */
@@ -26,7 +28,11 @@ export interface FetcherOptions {
 /** Counters of a {@link Fetcher}. */
 export interface FetcherStats {
   readonly blockFetches: number
+  /** Verified ranged GETs of block data. */
   readonly rangeFetches: number
+  /** Ranged GETs of chunk index records (see ranged-fetch.ts). */
+  readonly indexFetches: number
+  /** Bytes downloaded: whole blocks, ranges and chunk index records. */
   readonly bytesDownloaded: number
   /** Readers that joined a fetch already in flight instead of starting one. */
   readonly sharedFetches: number
@@ -42,6 +48,7 @@ export class Fetcher {
   readonly #limit: Semaphore
   readonly #budgetMs: number
   readonly #inFlight = new Map<string, { row: FileBlock; data: Promise<Uint8Array> }>()
+  readonly #ranges: RangeVerifier
   #stats = {
     blockFetches: 0,
     rangeFetches: 0,
@@ -56,6 +63,9 @@ export class Fetcher {
     this.#health = options.health
     this.#limit = new Semaphore(options.parallelism ?? 8)
     this.#budgetMs = options.budgetMs ?? 60_000
+    this.#ranges = new RangeVerifier((row, key, offset, length) =>
+      this.#getRange(row, key, offset, length),
+    )
   }
 
   /**
@@ -108,9 +118,12 @@ export class Fetcher {
   }
 
   /**
-   * Bytes `[offset, offset + length)` of a Remote row's block, with a ranged GET. Ranges cannot
-   * be checked against the block hash; only their length is checked.
-   * @throws {BlockStoreError} as {@link fetchBlock}, BS_INTEGRITY_CHECK_FAILED on a short range.
+   * Bytes `[offset, offset + length)` of a Remote row's block, verified before they are
+   * returned. A block with a chunk index is read with a ranged GET checked leaf by leaf
+   * (src/sync/ranged-fetch.ts); a block without one (uploaded before chunk indexes existed),
+   * or whose index object is missing, is fetched whole and checked against its SHA-256.
+   * @throws {BlockStoreError} as {@link fetchBlock}; BS_INTEGRITY_CHECK_FAILED when the range
+   * or its index record does not match the row (never unverified bytes).
    */
   async fetchRange(
     row: FileBlock,
@@ -118,25 +131,30 @@ export class Fetcher {
     length: number,
     options: AbortOptions = {},
   ): Promise<Uint8Array> {
-    this.#assertHealthy(row)
-    const want = Math.min(length, row.dataSize - offset)
-    const data = await raceSignal(
-      this.#withBudget(row, (signal) =>
-        this.#limit.run(() =>
-          this.#remote.readBlockRange(row.blockStoreKey, offset, want, { signal }),
-        ),
-      ),
-      options.signal,
-    )
-    if (data.length !== want) {
-      this.#stats.integrityFailures++
-      throw new BlockStoreError(
-        'BS_INTEGRITY_CHECK_FAILED',
-        `block ${row.id}: range of ${want} bytes at ${offset} came back with ${data.length}`,
-        { key: row.blockStoreKey, op: 'download' },
-      )
+    const whole = async (): Promise<Uint8Array> => {
+      const data = await this.fetchBlock(row, options)
+      return data.subarray(offset, Math.min(row.dataSize, offset + length))
     }
-    this.#stats.rangeFetches++
+    const root = chunkRootOf(row)
+    if (root === undefined) return whole()
+    this.#assertHealthy(row)
+    try {
+      const data = await raceSignal(this.#ranges.read(row, root, offset, length), options.signal)
+      this.#stats.rangeFetches++
+      return data
+    } catch (err) {
+      if (isBlockStoreError(err, 'BS_INTEGRITY_CHECK_FAILED')) this.#stats.integrityFailures++
+      // Only the index can be missing here: a missing block object fails the whole fetch too.
+      if (isBlockStoreError(err, 'BS_BLOCK_NOT_FOUND') && !options.signal?.aborted) return whole()
+      throw err
+    }
+  }
+
+  /** One ranged GET of `key` for `row`, within the parallelism bound and the time budget. */
+  async #getRange(row: FileBlock, key: string, offset: number, length: number) {
+    const data = await this.#withBudget(row, (signal) =>
+      this.#limit.run(() => this.#remote.readBlockRange(key, offset, length, { signal })),
+    )
     this.#stats.bytesDownloaded += data.length
     return data
   }
@@ -148,7 +166,7 @@ export class Fetcher {
 
   /** Counters. */
   stats(): FetcherStats {
-    return { ...this.#stats }
+    return { ...this.#stats, indexFetches: this.#ranges.stats().indexFetches }
   }
 
   #assertHealthy(row: FileBlock): void {

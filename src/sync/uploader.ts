@@ -15,7 +15,9 @@ import { formatContentKey, parseBlockId } from '../core/keys.js'
 import type { LocalStore } from '../core/local-store.js'
 import type { MetadataStore } from '../core/metadata-store.js'
 import type { RemoteStore } from '../core/remote-store.js'
-import { hashOwnedBlock } from '../platform/hash-block.js'
+import type { ChunkIndex } from '../platform/chunk-tree.js'
+import { hashOwnedBlockWithChunks } from '../platform/hash-block.js'
+import { ensureChunkIndex } from './chunk-index-upload.js'
 import { Semaphore } from './semaphore.js'
 import type {
   BlockUploadError,
@@ -162,9 +164,10 @@ export class Uploader {
         this.#counters.superseded++
         return { outcome: 'superseded', bytes: 0 }
       }
-      // The snapshot is a private copy: it can move to a hashing thread and back.
-      const { hash, data } = await hashOwnedBlock(snapshot.data)
-      const ref = await this.#claim(owned, data, hash, options)
+      // The snapshot is a private copy: it can move to a hashing thread and back. The chunk
+      // index comes from the same pass, so it describes exactly the bytes of the content key.
+      const { hash, data, chunks } = await hashOwnedBlockWithChunks(snapshot.data)
+      const ref = await this.#claim(owned, data, hash, chunks, options)
       if (ref.claimed === undefined) {
         // Written (or claimed by another pass) since the snapshot: a later pass uploads it.
         this.#counters.superseded++
@@ -174,7 +177,7 @@ export class Uploader {
       // Identical blocks wait until this one is Remote: then they find it as their donor.
       release = ref.release
       const uploaded = await this.#sending.run(() =>
-        this.#ensureObject(ref.key, data, hash, ref.shared, options),
+        this.#ensureObject(ref.key, data, hash, chunks, ref.shared, options),
       )
       this.#backoff.delete(row.id)
       const done = await this.#metadata.compareAndPutFileBlock(
@@ -237,6 +240,7 @@ export class Uploader {
     base: FileBlock,
     data: Uint8Array,
     hash: ContentHash,
+    chunks: ChunkIndex,
     options: AbortOptions,
   ): Promise<{
     claimed: FileBlock | undefined
@@ -264,6 +268,7 @@ export class Uploader {
             hash,
             blockStoreKey: key,
             dataSize: data.length,
+            chunkRoot: chunks.root,
           },
           base.version,
           options,
@@ -304,18 +309,28 @@ export class Uploader {
    * a fresh block (no other row has its content) is simply uploaded, with no HEAD first; a
    * block whose content another row has is checked with one HEAD, and uploaded if the
    * object is missing or short (a donor row whose object is gone is never trusted;
-   * uploading to the same key heals the donor as well).
+   * uploading to the same key heals the donor as well). The chunk index object goes with the
+   * block object the same way (written beside a fresh one, checked and healed beside a shared
+   * one), before the row says Remote.
    */
   async #ensureObject(
     key: string,
     data: Uint8Array,
     hash: ContentHash,
+    chunks: ChunkIndex,
     shared: boolean,
     options: AbortOptions,
   ): Promise<boolean> {
-    if (shared && (await this.#remote.statBlock(key, options))?.size === data.length) return false
-    await this.#upload(key, data, hash, options)
-    return true
+    const [uploaded] = await Promise.all([
+      (async () => {
+        if (shared && (await this.#remote.statBlock(key, options))?.size === data.length)
+          return false
+        await this.#upload(key, data, hash, options)
+        return true
+      })(),
+      ensureChunkIndex(this.#remote, key, chunks, shared, options),
+    ])
+    return uploaded
   }
 
   /**
@@ -325,7 +340,13 @@ export class Uploader {
   async #revert(claimed: FileBlock): Promise<void> {
     try {
       await this.#metadata.compareAndPutFileBlock(
-        { ...claimed, state: BlockState.Local, hash: ContentHash.ZERO, blockStoreKey: '' },
+        {
+          ...claimed,
+          state: BlockState.Local,
+          hash: ContentHash.ZERO,
+          blockStoreKey: '',
+          chunkRoot: undefined,
+        },
         claimed.version,
       )
     } catch (err) {

@@ -31,12 +31,17 @@ async function cli(args: string[]) {
   }
 }
 
-/** The block objects of a directory remote (its format marker left out). */
-async function remoteFiles(at: string): Promise<string[]> {
+/** The objects of a directory remote (its format marker left out). */
+async function allFiles(at: string): Promise<string[]> {
   const entries = await readdir(at, { recursive: true, withFileTypes: true })
   return entries
     .filter((e) => e.isFile() && !e.name.startsWith('.'))
     .map((e) => join(e.parentPath, e.name))
+}
+
+/** The block objects of a directory remote (chunk indexes left out: they go with a block). */
+async function remoteFiles(at: string): Promise<string[]> {
+  return (await allFiles(at)).filter((f) => !f.endsWith('.chunks'))
 }
 
 /** Stores `n` versions of one payload and uploads each: n - 1 objects end up unreferenced. */
@@ -49,7 +54,7 @@ async function orphans(n: number): Promise<void> {
   }
   // Two hours old: past any grace period used below.
   const old = new Date(Date.now() - 2 * 3600_000)
-  for (const f of await remoteFiles(remote)) await utimes(f, old, old)
+  for (const f of await allFiles(remote)) await utimes(f, old, old)
 }
 
 const json = (r: { stdout: string }) =>
@@ -92,6 +97,7 @@ describe('CLI gc options (built)', () => {
     assert.equal(r.code, 0, r.stderr)
     assert.match(r.stdout, /^collected +deleted 2 objects \(128 KiB\)$/m)
     assert.equal((await remoteFiles(remote)).length, 1)
+    assert.equal((await allFiles(remote)).length, 2, 'each chunk index went with its block')
     // What remains is the current version, readable.
     r = await cli(['get', 'doc', ...d])
     assert.equal(r.code, 0)

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FaultInjectingRemoteStore } from '../../src/conformance/index.js'
 import type { AbortOptions } from '../../src/core/abort.js'
+import { parseChunkIndexKey } from '../../src/core/keys.js'
 import type { LocalStore } from '../../src/core/local-store.js'
 import type { MetadataStore } from '../../src/core/metadata-store.js'
 import type { Engine } from '../../src/engine/engine.js'
@@ -22,9 +23,20 @@ import { fastSyncer } from '../support/engine.js'
 /** A hook run before a remote call; it may delay, throw or never settle. */
 export type RemoteHook = (key: string, signal: AbortSignal | undefined) => Promise<void>
 
-/** Counts remote calls and runs optional hooks before writes and reads. */
+/**
+ * Counts remote calls and runs optional hooks before writes and reads. Calls on chunk index
+ * objects are counted apart (`index*`), so the block counters keep meaning block objects.
+ */
 export class ScriptedRemote extends FaultInjectingRemoteStore {
-  readonly calls = { writeBlock: 0, readBlock: 0, readBlockRange: 0 }
+  readonly calls = {
+    writeBlock: 0,
+    readBlock: 0,
+    readBlockRange: 0,
+    indexWrites: 0,
+    indexRanges: 0,
+    indexBytes: 0,
+    rangeBytes: 0,
+  }
   /** Most writeBlock calls in flight at once. */
   maxWritesInFlight = 0
   #writing = 0
@@ -32,7 +44,8 @@ export class ScriptedRemote extends FaultInjectingRemoteStore {
   beforeRead: RemoteHook | undefined
 
   override async writeBlock(key: string, data: Uint8Array, o?: AbortOptions): Promise<void> {
-    this.calls.writeBlock++
+    if (parseChunkIndexKey(key) !== undefined) this.calls.indexWrites++
+    else this.calls.writeBlock++
     this.#writing++
     this.maxWritesInFlight = Math.max(this.maxWritesInFlight, this.#writing)
     try {
@@ -55,9 +68,14 @@ export class ScriptedRemote extends FaultInjectingRemoteStore {
     length: number,
     o?: AbortOptions,
   ): Promise<Uint8Array> {
-    this.calls.readBlockRange++
+    const index = parseChunkIndexKey(key) !== undefined
+    if (index) this.calls.indexRanges++
+    else this.calls.readBlockRange++
     await this.beforeRead?.(key, o?.signal)
-    return super.readBlockRange(key, offset, length, o)
+    const data = await super.readBlockRange(key, offset, length, o)
+    if (index) this.calls.indexBytes += data.length
+    else this.calls.rangeBytes += data.length
+    return data
   }
 }
 

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { pattern, waitFor } from '../../src/conformance/block-store/fixture.js'
 import { BlockState } from '../../src/core/block.js'
+import { chunkRecordSize } from '../../src/core/chunk-layout.js'
 import { BlockSize } from '../../src/core/constants.js'
 import { BlockStoreError, isBlockStoreError } from '../../src/core/errors.js'
 import { formatBlockId, formatContentKey } from '../../src/core/keys.js'
@@ -154,8 +155,8 @@ describe('engine syncer', () => {
     assert.ok(performance.now() - t0 < 2000)
   })
 
-  it('by default fetches and verifies the whole block even for a small cold read (no unverifiable ranged GET)', async () => {
-    await using t = await openTestEngine({ prefetchWorkers: 0 })
+  it('with rangedReadThreshold 0 fetches and verifies the whole block even for a small cold read', async () => {
+    await using t = await openTestEngine({ prefetchWorkers: 0, rangedReadThreshold: 0 })
     const data = pattern(BlockSize, 12)
     await makeRemoteOnly(t, 'whole', data)
     const out = new Uint8Array(4096)
@@ -165,17 +166,29 @@ describe('engine syncer', () => {
     assert.equal(t.remote.calls.readBlock, 1)
   })
 
-  it('with rangedReadThreshold set, reads a small piece of a cold block with a ranged GET, not the whole block', async () => {
-    await using t = await openTestEngine({ prefetchWorkers: 0, rangedReadThreshold: 1024 * 1024 })
+  it('by default reads a small piece of a cold block with verified ranged GETs, not the whole block', async () => {
+    await using t = await openTestEngine({ prefetchWorkers: 0 })
     const data = pattern(BlockSize, 13)
     await makeRemoteOnly(t, 'ranged', data)
     const before = (await t.engine.stats()).bytesDownloaded
     const out = new Uint8Array(4096)
+    // Not leaf-aligned: two 4 KiB leaves are fetched and checked, and one index record.
     await t.engine.readAt('ranged', out, 1_000_000)
     assert.deepEqual(out, data.subarray(1_000_000, 1_004_096))
     assert.equal(t.remote.calls.readBlock, 0)
     assert.equal(t.remote.calls.readBlockRange, 1)
-    assert.equal((await t.engine.stats()).bytesDownloaded - before, 4096)
+    assert.equal(t.remote.calls.rangeBytes, 8192)
+    assert.equal(t.remote.calls.indexRanges, 1)
+    assert.equal(t.remote.calls.indexBytes, chunkRecordSize(BlockSize))
+    assert.equal(
+      (await t.engine.stats()).bytesDownloaded - before,
+      8192 + chunkRecordSize(BlockSize),
+    )
+    // The group's leaf hashes are cached: the next read in it is one request.
+    await t.engine.readAt('ranged', out, 1_008_192)
+    assert.deepEqual(out, data.subarray(1_008_192, 1_012_288))
+    assert.equal(t.remote.calls.readBlockRange, 2)
+    assert.equal(t.remote.calls.indexRanges, 1)
   })
 
   it('waits for an upload held by another pass before acknowledging a non-durable flush', async () => {

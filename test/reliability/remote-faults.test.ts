@@ -53,8 +53,8 @@ before(async () => {
     metadata,
     readBufferBytes: 0,
     prefetchWorkers: 0,
-    // rangedReadThreshold left at its default: whole, verified blocks, so corrupt bytes are
-    // never served.
+    // rangedReadThreshold left at its default: small random reads are verified ranged GETs
+    // (data and chunk index record), larger ones verified whole blocks.
     syncer: fastSyncer,
   })
   const cold = patternBytes(11, 0, 2 * BlockSize + 4096)
@@ -92,15 +92,33 @@ describe('remote faults through a proxy in front of s3rver', () => {
     await waitFor(async () => (await health()) === 'healthy', 5000, 'healthy before the fault')
   })
 
-  it('corrupted bodies are rejected with BS_INTEGRITY_CHECK_FAILED and never served', async () => {
+  // A small read is a verified ranged GET (its range and its chunk index record are both
+  // corrupted here); a large one fetches the whole block and checks its SHA-256.
+  for (const size of [4096, 1024 * 1024]) {
+    it(`corrupted bodies are rejected with BS_INTEGRITY_CHECK_FAILED and never served (${size}-byte read)`, async () => {
+      const before = proxy.injected.corrupt ?? 0
+      proxy.set({ kind: 'corrupt' }, 'GET', '/blocks/')
+      const dest = new Uint8Array(size)
+      await rejectsCode(store.readAt('cold', dest, BlockSize + 5000), 'BS_INTEGRITY_CHECK_FAILED')
+      assert.ok(
+        dest.every((b) => b === 0),
+        'no byte of the corrupt body reached the caller',
+      )
+      assert.ok((proxy.injected.corrupt ?? 0) > before)
+    })
+  }
+
+  it('a corrupted ranged body alone (its index record intact and cached) is never served', async () => {
+    // Learn the group's leaf hashes first, so only the data range is fetched under the fault.
+    const first = new Uint8Array(4096)
+    await store.readAt('cold', first, 3 * 65536 + 100)
+    assertSameBytes(first, written.get('cold')!.subarray(3 * 65536 + 100, 3 * 65536 + 4196), 'r')
+    const before = proxy.injected.corrupt ?? 0
     proxy.set({ kind: 'corrupt' }, 'GET', '/blocks/')
     const dest = new Uint8Array(4096)
-    await rejectsCode(store.readAt('cold', dest, 0), 'BS_INTEGRITY_CHECK_FAILED')
-    assert.ok(
-      dest.every((b) => b === 0),
-      'no byte of the corrupt body reached the caller',
-    )
-    assert.ok((proxy.injected.corrupt ?? 0) > 0)
+    await rejectsCode(store.readAt('cold', dest, 3 * 65536 + 30_000), 'BS_INTEGRITY_CHECK_FAILED')
+    assert.ok(dest.every((b) => b === 0))
+    assert.equal((proxy.injected.corrupt ?? 0) - before, 1, 'one GET: the data range alone')
   })
 
   for (const kind of ['truncate', 'reset'] as const) {

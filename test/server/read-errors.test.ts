@@ -21,13 +21,18 @@ import { type RemoteServer, scratchDir, withRemoteServer } from './read-errors-k
 const run = promisify(execFile)
 const MiB = 1024 * 1024
 
-/** Every object file under the remote's directory (not its format file), with its size. */
+/**
+ * Every block object file under the remote's directory (not its format file, not the chunk
+ * indexes beside the blocks), with its size.
+ */
 async function remoteObjects(remoteDir: string): Promise<{ path: string; size: number }[]> {
   const out: { path: string; size: number }[] = []
   for (const entry of await readdir(remoteDir, { recursive: true })) {
     const path = join(remoteDir, entry)
     const st = await stat(path)
-    if (st.isFile() && !entry.startsWith('.')) out.push({ path, size: st.size })
+    if (st.isFile() && !entry.startsWith('.') && !entry.endsWith('.chunks')) {
+      out.push({ path, size: st.size })
+    }
   }
   return out
 }

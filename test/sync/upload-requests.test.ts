@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import type { AbortOptions } from '../../src/core/abort.js'
 import { BlockSize } from '../../src/core/constants.js'
+import { parseChunkIndexKey } from '../../src/core/keys.js'
 import type { RemoteObjectInfo, WriteBlockOptions } from '../../src/core/remote-store.js'
 import { openBlockStore } from '../../src/engine/index.js'
 import { MemoryMetadataStore } from '../../src/meta/memory/memory-metadata-store.js'
@@ -23,12 +24,12 @@ class StatCountingRemote extends ScriptedRemote {
   readonly digests: (string | undefined)[] = []
 
   override statBlock(key: string, o?: AbortOptions): Promise<RemoteObjectInfo | undefined> {
-    this.heads++
+    if (parseChunkIndexKey(key) === undefined) this.heads++
     return super.statBlock(key, o)
   }
 
   override writeBlock(key: string, data: Uint8Array, o?: WriteBlockOptions): Promise<void> {
-    this.digests.push(o?.sha256?.toString())
+    if (parseChunkIndexKey(key) === undefined) this.digests.push(o?.sha256?.toString())
     return super.writeBlock(key, data, o)
   }
 }
@@ -43,6 +44,7 @@ describe('upload requests per block', () => {
     const report = await t.engine.drainAllUploads()
     assert.equal(report.uploaded, 3)
     assert.equal(remote.calls.writeBlock, 3)
+    assert.equal(remote.calls.indexWrites, 3, 'each block object gets its chunk index')
     assert.equal(remote.heads, 0)
     const expected = [0, 1, 2].map((b) =>
       hashBlock(data.subarray(b * BlockSize, (b + 1) * BlockSize)).toString(),
@@ -63,6 +65,7 @@ describe('upload requests per block', () => {
     const report = await t.engine.drainAllUploads()
     assert.equal(report.deduplicated, 1)
     assert.equal(remote.calls.writeBlock, puts)
+    assert.equal(remote.calls.indexWrites, 1, 'the stored index is reused, not written again')
     assert.equal(remote.heads, 1)
   })
   it('uploads identical blocks drained together once', async () => {

@@ -142,6 +142,7 @@ export async function commitDirty(
           state: BlockState.Dirty,
           hash: ContentHash.ZERO,
           blockStoreKey: '',
+          chunkRoot: undefined,
           localPath,
           dataSize,
           lastAccess: now,

@@ -75,6 +75,8 @@ export function shareRemoteBlock(
           hash: source.hash,
           blockStoreKey: source.blockStoreKey,
           dataSize: source.dataSize,
+          // Always replaced with the source's: a root of the previous content must not stay.
+          chunkRoot: source.chunkRoot,
           localPath: '',
           lastAccess: s.now(),
         }),

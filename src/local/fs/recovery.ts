@@ -72,7 +72,9 @@ async function recoverFile(
   const asLocal = (r: FileBlock): FileBlock => ({
     ...r,
     // An interrupted upload may have recorded a hash and key it never confirmed.
-    ...(r.state === BlockState.Syncing ? { hash: ContentHash.ZERO, blockStoreKey: '' } : {}),
+    ...(r.state === BlockState.Syncing
+      ? { hash: ContentHash.ZERO, blockStoreKey: '', chunkRoot: undefined }
+      : {}),
     state: BlockState.Local,
     localPath: path,
     dataSize: size,

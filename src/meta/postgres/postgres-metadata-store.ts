@@ -22,6 +22,7 @@ import { assertRename } from '../rename.js'
 import {
   type BlockRow,
   blockCounts,
+  chunkRootColumn,
   fromBlockRow,
   fromPayloadRow,
   hashColumn,
@@ -371,6 +372,7 @@ export class PostgresMetadataStore implements MetadataStore {
       block.lastAccess,
       block.createdAt,
       block.state,
+      chunkRootColumn(block),
     ]
   }
 }

@@ -19,6 +19,7 @@ import type { RenamePayloadOptions } from '../../core/metadata-store.js'
 import { matchesExpected, movedRow } from '../rename.js'
 import {
   type BlockRow,
+  chunkRootColumn,
   fromBlockRow,
   fromPayloadRow,
   hashColumn,
@@ -83,6 +84,7 @@ export async function renamePostgresPayload(
           moved.lastAccess,
           moved.createdAt,
           moved.state,
+          chunkRootColumn(moved),
           moved.version,
         ])
       }

@@ -66,6 +66,11 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     fenced_at bigint NOT NULL
   );
   `,
+  // 3: verified ranged reads: the root of the block object's chunk hash tree (NULL for rows
+  // uploaded before it existed, which are read whole).
+  `
+  ALTER TABLE $S.file_blocks ADD COLUMN chunk_root text;
+  `,
 ]
 
 /** The format version this code writes and reads. */

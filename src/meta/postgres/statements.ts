@@ -11,18 +11,18 @@ export type PostgresStatements = ReturnType<typeof buildPostgresStatements>
 export function buildPostgresStatements(s: string) {
   const t = `${s}.file_blocks`
   const insert = `INSERT INTO ${t} (id, payload_id, block_idx, hash, data_size, local_path,
-    block_store_key, ref_count, last_access, created_at, state, version)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1)`
+    block_store_key, ref_count, last_access, created_at, state, chunk_root, version)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1)`
   const set = `hash = $4, data_size = $5, local_path = $6, block_store_key = $7,
-    ref_count = $8, last_access = $9, created_at = $10, state = $11`
+    ref_count = $8, last_access = $9, created_at = $10, state = $11, chunk_root = $12`
   const returning = `RETURNING ${BLOCK_COLUMNS}`
   const select = `SELECT ${BLOCK_COLUMNS} FROM ${t}`
   return {
     get: `${select} WHERE id = $1`,
     upsert: `${insert} ON CONFLICT (id) DO UPDATE SET ${set}, version = ${t}.version + 1 ${returning}`,
     insertNew: `${insert} ON CONFLICT (id) DO NOTHING ${returning}`,
-    // A row moved by a rename carries the version the rename computed ($12).
-    insertVersioned: insert.replace(', 1)', ', $12)'),
+    // A row moved by a rename carries the version the rename computed ($13).
+    insertVersioned: insert.replace(', $12, 1)', ', $12, $13)'),
     deleteByPayload: `DELETE FROM ${t} WHERE payload_id = $1 ${returning}`,
     takePayload: `DELETE FROM ${s}.payloads WHERE id = $1 RETURNING id, size, created_at, modified_at`,
     // Transaction-level advisory locks on the payloads a rename touches, in one fixed order.
@@ -30,10 +30,10 @@ export function buildPostgresStatements(s: string) {
       FROM unnest($2::text[]) AS x ORDER BY h) AS locks`,
     // payload_id and block_idx derive from id (unchanged); set so every parameter is typed.
     updateIfVersion: `UPDATE ${t} SET ${set}, payload_id = $2, block_idx = $3, version = version + 1
-      WHERE id = $1 AND version = $12 ${returning}`,
+      WHERE id = $1 AND version = $13 ${returning}`,
     // Fast path of a compare-and-set that keeps the row's remote key (no new reference).
     updateIfVersionSameKey: `UPDATE ${t} SET ${set}, payload_id = $2, block_idx = $3,
-      version = version + 1 WHERE id = $1 AND version = $12 AND block_store_key = $7 ${returning}`,
+      version = version + 1 WHERE id = $1 AND version = $13 AND block_store_key = $7 ${returning}`,
     // Deletes when ifVersion ($2) is null or matches; `existed` tells "absent" from "lost".
     delete: `WITH d AS (DELETE FROM ${t} WHERE id = $1 AND ($2::bigint IS NULL OR version = $2)
       RETURNING id) SELECT EXISTS (SELECT 1 FROM d) AS deleted,

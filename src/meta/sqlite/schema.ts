@@ -48,6 +48,11 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     fenced_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 3: verified ranged reads: the root of the block object's chunk hash tree (NULL for rows
+  // uploaded before it existed, which are read whole).
+  `
+  ALTER TABLE file_blocks ADD COLUMN chunk_root TEXT;
+  `,
 ]
 
 /** The format version this code writes and reads. */

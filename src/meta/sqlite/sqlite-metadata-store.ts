@@ -24,6 +24,7 @@ import { mkdirDurable } from '../../platform/fsync.js'
 import { assertRename } from '../rename.js'
 import {
   type BlockRow,
+  chunkRootColumn,
   fromBlockRow,
   fromPayloadRow,
   hashColumn,
@@ -404,6 +405,7 @@ export class SqliteMetadataStore implements MetadataStore {
       lastAccess: block.lastAccess,
       createdAt: block.createdAt,
       state: block.state,
+      chunkRoot: chunkRootColumn(block),
     }
   }
 }

@@ -8,6 +8,7 @@ import type { RenamePayloadOptions } from '../../core/metadata-store.js'
 import { matchesExpected, movedRow } from '../rename.js'
 import {
   type BlockRow,
+  chunkRootColumn,
   fromBlockRow,
   fromPayloadRow,
   hashColumn,
@@ -54,6 +55,7 @@ export function renameSqlitePayload(
           createdAt: moved.createdAt,
           state: moved.state,
           version: moved.version,
+          chunkRoot: chunkRootColumn(moved),
         })
       }
       sql.deletePayload.run(src)

@@ -39,12 +39,12 @@ export interface SqliteStatements {
 }
 
 const INSERT = `INSERT INTO file_blocks (id, payload_id, block_idx, hash, data_size, local_path,
-  block_store_key, ref_count, last_access, created_at, state, version)
+  block_store_key, ref_count, last_access, created_at, state, version, chunk_root)
   VALUES (@id, @payloadId, @blockIdx, @hash, @dataSize, @localPath, @blockStoreKey, @refCount,
-  @lastAccess, @createdAt, @state, 1)`
+  @lastAccess, @createdAt, @state, 1, @chunkRoot)`
 const SET = `hash = @hash, data_size = @dataSize, local_path = @localPath,
   block_store_key = @blockStoreKey, ref_count = @refCount, last_access = @lastAccess,
-  created_at = @createdAt, state = @state, version = version + 1`
+  created_at = @createdAt, state = @state, chunk_root = @chunkRoot, version = version + 1`
 const RETURNING = `RETURNING ${BLOCK_COLUMNS}`
 // isRemote(): state Remote, or a legacy Dirty row with a remote key.
 const IS_REMOTE = `(state = 3 OR (state = 0 AND block_store_key <> ''))`
@@ -57,7 +57,7 @@ export function buildStatements(db: Database): SqliteStatements {
     upsert: p(`${INSERT} ON CONFLICT (id) DO UPDATE SET ${SET} ${RETURNING}`),
     insertNew: p(`${INSERT} ON CONFLICT (id) DO NOTHING ${RETURNING}`),
     // A row moved by a rename carries the version the rename computed.
-    insertVersioned: p(`${INSERT.replace(', 1)', ', @version)')}`),
+    insertVersioned: p(`${INSERT.replace(', 1, @chunkRoot)', ', @version, @chunkRoot)')}`),
     deleteByPayload: p('DELETE FROM file_blocks WHERE payload_id = ?'),
     updateIfVersion: p(
       `UPDATE file_blocks SET ${SET} WHERE id = @id AND version = @expected ${RETURNING}`,

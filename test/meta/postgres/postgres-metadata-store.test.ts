@@ -4,6 +4,7 @@ import pg from 'pg'
 import { newFileBlock } from '../../../src/core/block.js'
 import { isBlockStoreError } from '../../../src/core/errors.js'
 import { POSTGRES_SCHEMA_VERSION, PostgresMetadataStore } from '../../../src/meta/postgres/index.js'
+import { POSTGRES_MIGRATIONS } from '../../../src/meta/postgres/schema.js'
 import { dropSchema, PG_URL, pgSkipReason, randomSchema } from './pg-test-env.js'
 
 const skip = await pgSkipReason()
@@ -31,6 +32,43 @@ describe('PostgresMetadataStore', { skip }, () => {
       assert.equal((await stores[3]!.getFileBlock('n/0')).version, 1)
     } finally {
       await Promise.all(stores.map((s) => s.close()))
+    }
+  })
+
+  it('loads rows written by the format before chunk roots, and adds the column', async () => {
+    const name = schema()
+    const client = new pg.Client({ connectionString: PG_URL })
+    await client.connect()
+    try {
+      // Format 2 exactly as older releases wrote it, with one uploaded block.
+      await client.query(`CREATE SCHEMA "${name}"`)
+      await client.query(
+        `CREATE TABLE "${name}".format (one boolean PRIMARY KEY DEFAULT true CHECK (one),
+         version integer NOT NULL)`,
+      )
+      for (const m of POSTGRES_MIGRATIONS.slice(0, 2)) {
+        await client.query(m.replaceAll('$S', `"${name}"`))
+      }
+      await client.query(`INSERT INTO "${name}".format (one, version) VALUES (true, 2)`)
+      await client.query(
+        `INSERT INTO "${name}".file_blocks (id, payload_id, block_idx, hash, data_size,
+         local_path, block_store_key, ref_count, last_access, created_at, state, version)
+         VALUES ('old/0', 'old', 0, $1, 4096, '', 'blocks/5a/k', 1, 1, 1, 3, 4)`,
+        ['5a'.repeat(32)],
+      )
+    } finally {
+      await client.end()
+    }
+    const store = await PostgresMetadataStore.open({ connectionString: PG_URL, schema: name })
+    try {
+      const row = await store.getFileBlock('old/0')
+      assert.equal(row.hash.toString(), '5a'.repeat(32))
+      assert.equal(row.version, 4)
+      assert.equal('chunkRoot' in row, false, 'an old row has no chunk index: read whole')
+      const updated = await store.compareAndPutFileBlock({ ...row, chunkRoot: row.hash }, 4)
+      assert.equal(updated?.chunkRoot?.toString(), '5a'.repeat(32))
+    } finally {
+      await store.close()
     }
   })
 

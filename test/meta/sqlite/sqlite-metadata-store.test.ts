@@ -12,6 +12,7 @@ import {
   SQLITE_SCHEMA_VERSION,
   SqliteMetadataStore,
 } from '../../../src/meta/sqlite/index.js'
+import { SQLITE_MIGRATIONS } from '../../../src/meta/sqlite/schema.js'
 
 let dir = ''
 let n = 0
@@ -105,6 +106,32 @@ describe('SqliteMetadataStore', () => {
     } finally {
       db.close()
     }
+  })
+
+  it('loads rows written by the format before chunk roots, and adds the column', async () => {
+    const path = fresh()
+    const old = new Sqlite(path)
+    // Format 2 exactly as older releases wrote it, with one uploaded block.
+    old.exec(SQLITE_MIGRATIONS[0]!)
+    old.exec(SQLITE_MIGRATIONS[1]!)
+    old.pragma(`application_id = ${SQLITE_APPLICATION_ID}`)
+    old.pragma('user_version = 2')
+    old
+      .prepare(`INSERT INTO file_blocks (id, payload_id, block_idx, hash, data_size, local_path,
+        block_store_key, ref_count, last_access, created_at, state, version)
+        VALUES ('old/0', 'old', 0, ?, 4096, '', 'blocks/5a/k', 1, 1, 1, 3, 4)`)
+      .run('5a'.repeat(32))
+    old.close()
+    await using store = await SqliteMetadataStore.open({ path })
+    const row = await store.getFileBlock('old/0')
+    assert.equal(row.hash.toString(), '5a'.repeat(32))
+    assert.equal(row.version, 4)
+    assert.equal('chunkRoot' in row, false, 'an old row has no chunk index: read whole')
+    const updated = await store.compareAndPutFileBlock({ ...row, chunkRoot: row.hash }, 4)
+    assert.equal(updated?.chunkRoot?.toString(), '5a'.repeat(32))
+    const db = new Sqlite(path, { readonly: true })
+    assert.equal(db.pragma('user_version', { simple: true }), SQLITE_SCHEMA_VERSION)
+    db.close()
   })
 
   it('rejects a database written by a newer format with BS_UNSUPPORTED_FORMAT', async () => {

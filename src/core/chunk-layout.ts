@@ -1,0 +1,47 @@
+/**
+ * Geometry of a block's chunk index: the per-chunk hashes that let a reader verify a small
+ * range of a block without fetching the whole block. Pure arithmetic; the hashing lives in
+ * src/platform/chunk-tree.ts and the format is described in docs/architecture.md.
+ *
+ * A block is cut into 4 KiB leaves; 16 leaves form a group (64 KiB). The index object holds
+ * one fixed-size record per group: the group's leaf hashes, then the sibling hashes that
+ * link the group to the block's chunk root (a binary hash tree over the group hashes). The
+ * row keeps only the 32-byte root, so a reader fetches one record (736 bytes for an 8 MiB
+ * block) with one ranged GET and verifies it against the row before trusting a leaf hash.
+ */
+import { HashSize } from './constants.js'
+
+/** Bytes per leaf: the unit a ranged read is verified in (and rounded out to). */
+export const ChunkLeafSize = 4096
+/** Leaves per group: one index record covers this many leaves. */
+export const ChunkGroupLeaves = 16
+/** Bytes of leaf hashes in one record (always 16 slots; a short last group pads with zeros). */
+export const ChunkLeafHashBytes = ChunkGroupLeaves * HashSize
+
+/** Leaves of a block of `size` valid bytes. */
+export function chunkLeafCount(size: number): number {
+  return Math.ceil(size / ChunkLeafSize)
+}
+
+/** Groups (index records) of a block of `size` valid bytes. */
+export function chunkGroupCount(size: number): number {
+  return Math.ceil(chunkLeafCount(size) / ChunkGroupLeaves)
+}
+
+/** Levels of the tree over the groups: sibling hashes per record (0 for a single group). */
+export function chunkTreeDepth(size: number): number {
+  const groups = chunkGroupCount(size)
+  let depth = 0
+  while (2 ** depth < groups) depth++
+  return depth
+}
+
+/** Bytes of one index record of a block of `size` bytes. */
+export function chunkRecordSize(size: number): number {
+  return ChunkLeafHashBytes + chunkTreeDepth(size) * HashSize
+}
+
+/** Bytes of the whole index object of a block of `size` bytes. */
+export function chunkIndexSize(size: number): number {
+  return chunkGroupCount(size) * chunkRecordSize(size)
+}
