@@ -90,8 +90,15 @@ export interface LocalStoreStats {
   readonly fileCount: number
   /** Blocks holding a write buffer. */
   readonly memBlockCount: number
-  /** Blocks whose row is Dirty (written since the last flush). */
+  /** Blocks written since the last flush (their row is Dirty, or not stored yet). */
   readonly dirtyBlockCount: number
+  /**
+   * Of those, blocks whose Dirty row is not stored yet (new blocks whose bytes are only in a
+   * write buffer: the row is stored when they reach the medium or created by the flush).
+   * Counts of the metadata store's Dirty rows miss them. 0 or absent where rows are never
+   * deferred.
+   */
+  readonly unrecordedDirtyBlocks?: number | undefined
   /** Local copies evicted, and their bytes. */
   readonly evictions: number
   readonly evictedBytes: number

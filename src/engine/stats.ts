@@ -30,7 +30,8 @@ export async function collectStats(
   const totalSize = local.maxDisk
   return {
     fileCount,
-    blocksDirty: counts.dirty,
+    // This node's new blocks still only in write buffers have no row to count yet.
+    blocksDirty: counts.dirty + (local.unrecordedDirtyBlocks ?? 0),
     blocksLocal: counts.local,
     blocksRemote: counts.remote,
     blocksRemoteCached: counts.remoteCached,

@@ -8,6 +8,7 @@ import { ContentHash } from '../../core/hash.js'
 import { formatBlockId, formatStoreKey } from '../../core/keys.js'
 import type { LocalStore, LocalStoreHooks } from '../../core/local-store.js'
 import type { MetadataStore } from '../../core/metadata-store.js'
+import { findFileBlock } from '../../core/rows.js'
 
 /** What `create` returns. */
 export interface LocalStoreFixture {
@@ -89,4 +90,18 @@ export async function syncBlock(
 /** The row of a block (asserting it exists). */
 export function row(f: LocalStoreFixture, pid: string, idx: number): Promise<FileBlock> {
   return f.metadata.getFileBlock(formatBlockId(pid, idx))
+}
+
+/**
+ * True when the block's row is Dirty, or absent while the store says the block is written (a
+ * store may defer the Dirty row of a new block whose bytes are only in a write buffer).
+ */
+export async function dirtyOrDeferred(
+  f: LocalStoreFixture,
+  pid: string,
+  idx: number,
+): Promise<boolean> {
+  const found = await findFileBlock(f.metadata, formatBlockId(pid, idx))
+  if (found !== undefined) return found.state === BlockState.Dirty
+  return (f.store.stats().unrecordedDirtyBlocks ?? 0) > 0
 }

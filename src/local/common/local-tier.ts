@@ -201,10 +201,12 @@ export class LocalTier implements LocalStore {
   stats(): LocalStoreStats {
     const s = this.#s
     let dirty = 0
+    let unrecorded = 0
     let resident = 0
     for (const p of s.payloads.values()) {
       for (const e of p.blocks.values()) {
         if (e.dirtyRow !== undefined) dirty++
+        if (e.dirtyRowPending) unrecorded++
         if (e.onMedium || e.buf !== null) resident++
       }
     }
@@ -217,6 +219,7 @@ export class LocalTier implements LocalStore {
       fileCount: s.payloads.size,
       memBlockCount: s.buffered ? s.withBuffer.size : resident,
       dirtyBlockCount: dirty,
+      unrecordedDirtyBlocks: unrecorded,
       evictions: c.evictions,
       evictedBytes: c.evictedBytes,
       spaceWaits: c.spaceWaits,
