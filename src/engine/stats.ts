@@ -28,14 +28,15 @@ export async function collectStats(
   const contentCount = Math.max(payloads, fileCount)
   const usedSize = local.diskUsed
   const totalSize = local.maxDisk
+  // This node's new blocks still only in write buffers have no row to count yet.
+  const dirty = counts.dirty + (local.unrecordedDirtyBlocks ?? 0)
   return {
     fileCount,
-    // This node's new blocks still only in write buffers have no row to count yet.
-    blocksDirty: counts.dirty + (local.unrecordedDirtyBlocks ?? 0),
+    blocksDirty: dirty,
     blocksLocal: counts.local,
     blocksRemote: counts.remote,
     blocksRemoteCached: counts.remoteCached,
-    blocksTotal: counts.dirty + counts.local + counts.remote,
+    blocksTotal: dirty + counts.local + counts.remote,
     localDiskUsed: local.diskUsed,
     localDiskMax: local.maxDisk,
     localMemUsed: local.memUsed,
