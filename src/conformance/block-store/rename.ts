@@ -203,10 +203,16 @@ export function describeRename(h: Harness, fx: () => BlockStoreFixture): void {
     await r.writeAt(pattern(100, 43), 0)
     await r.commit()
     const again = await f.reopen()
-    assert.deepEqual(await readAll(again.store, 'ro/d'), data)
-    assert.equal(await again.store.exists('ro/s'), false)
-    assert.deepEqual(await readAll(again.store, 'ro/r'), pattern(100, 43))
-    assert.deepEqual(await ids(again), ['ro/d', 'ro/r'])
+    // The suite closes only the first engine: this one's background uploads must stop before
+    // the fixture's directories are removed.
+    try {
+      assert.deepEqual(await readAll(again.store, 'ro/d'), data)
+      assert.equal(await again.store.exists('ro/s'), false)
+      assert.deepEqual(await readAll(again.store, 'ro/r'), pattern(100, 43))
+      assert.deepEqual(await ids(again), ['ro/d', 'ro/r'])
+    } finally {
+      await again.store.close()
+    }
   })
 }
 
