@@ -9,7 +9,8 @@
  * order, one line each. Anything unexpected (no `sh`, a path it cannot take, the shell gone)
  * answers `false`, and the caller fsyncs file by file.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
+import { type ChildProcessByStdio, spawn } from 'node:child_process'
+import type { Readable, Writable } from 'node:stream'
 
 const SCRIPT =
   'while IFS= read -r p; do if sync --file-system -- "$p"; then echo 0; else echo 1; fi; done'
@@ -18,7 +19,7 @@ interface Pending {
   readonly resolve: (ok: boolean) => void
 }
 
-let shell: ChildProcessWithoutNullStreams | undefined
+let shell: ChildProcessByStdio<Writable, Readable, null> | undefined
 let broken = false
 const waiting: Pending[] = []
 let out = ''
@@ -29,15 +30,15 @@ function fail(): void {
   for (const w of waiting.splice(0)) w.resolve(false)
 }
 
-function start(): ChildProcessWithoutNullStreams | undefined {
+function start(): ChildProcessByStdio<Writable, Readable, null> | undefined {
   if (broken) return undefined
   if (shell !== undefined) return shell
   try {
-    const child = spawn('sh', ['-c', SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] })
+    // stderr is not read: the answer line is all we need.
+    const child = spawn('sh', ['-c', SCRIPT], { stdio: ['pipe', 'pipe', 'ignore'] })
     child.once('error', fail)
     child.once('exit', fail)
     child.stdin.on('error', fail)
-    child.stderr.resume()
     child.stdout.setEncoding('utf8')
     child.stdout.on('data', (chunk: string) => {
       out += chunk
@@ -59,11 +60,11 @@ function start(): ChildProcessWithoutNullStreams | undefined {
 }
 
 /** Lets the process exit while no request waits (an idle shell must not keep it alive). */
-function idle(child: ChildProcessWithoutNullStreams): void {
-  for (const s of [child.stdin, child.stdout, child.stderr]) (s as Refable).unref?.()
+function idle(child: ChildProcessByStdio<Writable, Readable, null>): void {
+  for (const s of [child.stdin, child.stdout]) (s as Refable).unref?.()
 }
 
-function busy(child: ChildProcessWithoutNullStreams): void {
+function busy(child: ChildProcessByStdio<Writable, Readable, null>): void {
   for (const s of [child.stdin, child.stdout]) (s as Refable).ref?.()
 }
 

@@ -47,7 +47,9 @@ async function readAll(
 describe('block files damaged behind the engine', () => {
   for (const damage of ['deleted', 'truncated'] as const) {
     it(`a remote block whose local copy was ${damage} is fetched again, verified and re-cached`, async () => {
-      await using e = await openFsEngine()
+      // Copies of fetched blocks are kept for every read here (by default sequential streams
+      // and small verified ranges leave none).
+      await using e = await openFsEngine({ cacheFetchedBlocks: 'always', rangedReadThreshold: 0 })
       const data = patternBytes(1, 0, BlockSize + 4096)
       await e.store.writeAt('f', data, 0)
       await e.store.flush('f')

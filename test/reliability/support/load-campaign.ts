@@ -7,10 +7,12 @@
  * event-loop delay are recorded; /proc/self/fd is counted before and after.
  */
 import { readdir } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { BlockSize } from '../../../src/core/constants.js'
 import type { Engine } from '../../../src/engine/index.js'
+import { syncFileSystem } from '../../../src/platform/syncfs.js'
 import { type BackgroundFigures, startBackground } from './load-background.js'
 import { type CopyFigures, copyOp, newCopyFigures, racingCopyOp } from './load-copies.js'
 import { FS_SQLITE, type LoadEngineOpener, openFsLoadEngine } from './load-engines.js'
@@ -127,6 +129,9 @@ export async function runLoad(
   seed: number,
   options: LoadOptions = {},
 ): Promise<LoadFigures> {
+  // The resident syncfs shell is one per process, started by the first checkpoint: start it
+  // now so the descriptors it holds are counted on both sides.
+  await syncFileSystem(tmpdir())
   const fdsBefore = await steadyFds()
   const delay = monitorEventLoopDelay({ resolution: 10 })
   delay.enable()
