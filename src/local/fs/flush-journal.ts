@@ -30,7 +30,12 @@ import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises
 import { join } from 'node:path'
 import { fsyncPath } from '../../platform/fsync.js'
 import type { BlockJournal, JournaledBlock } from '../common/block-medium.js'
-import { decodeRecords, encodeRecord, type JournalRecord } from './journal-format.js'
+import {
+  decodeRecords,
+  encodeRecord,
+  highestGeneration,
+  type JournalRecord,
+} from './journal-format.js'
 
 /** Journal bytes after which a checkpoint starts at once. */
 const CHECKPOINT_BYTES = 32 * 1024 * 1024
@@ -121,7 +126,15 @@ export class FlushJournal implements BlockJournal {
       await fsyncPath(join(dir, '..'))
       await preallocate(join(dir, SPARE), FIRST_FILE_BYTES)
     }
-    return new FlushJournal(dir, await newGeneration(dir, lastGen + 1), makeDurable)
+    // The spare file's stale records must belong to older generations than the one that
+    // reuses it, or a reader would take them for its own: a clean close leaves no generation
+    // file, so the numbering restarts from what the spare holds, not from 0.
+    const spare = await readFile(join(dir, SPARE)).catch((err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw err
+    })
+    const floor = Math.max(lastGen, spare === undefined ? 0 : highestGeneration(spare))
+    return new FlushJournal(dir, await newGeneration(dir, floor + 1), makeDurable)
   }
 
   /** True while payload `payloadId` has records a checkpoint has not retired. */

@@ -43,6 +43,30 @@ export function encodeRecord(generation: number, rec: JournalRecord): Buffer {
  */
 export function decodeRecords(generation: number, file: Buffer): JournalRecord[] {
   const out: JournalRecord[] = []
+  scan(file, (gen, rec) => {
+    if (gen !== generation) return false
+    out.push(rec)
+    return true
+  })
+  return out
+}
+
+/**
+ * The highest generation among the valid records at the start of a file (0 when none): a file
+ * is always written from its start, so its latest use's records come first and carry the
+ * highest generation in it.
+ */
+export function highestGeneration(file: Buffer): number {
+  let max = 0
+  scan(file, (gen) => {
+    max = Math.max(max, gen)
+    return true
+  })
+  return max
+}
+
+/** Calls `visit` on each valid record from the start until one is not valid or it says stop. */
+function scan(file: Buffer, visit: (generation: number, rec: JournalRecord) => boolean): void {
   let at = 0
   while (at + FIXED <= file.length) {
     if (file.readUInt32LE(at) !== MAGIC) break
@@ -51,14 +75,13 @@ export function decodeRecords(generation: number, file: Buffer): JournalRecord[]
     const rec = file.subarray(at, at + length)
     const digest = createHash('sha256').update(rec.subarray(BODY_AT)).digest()
     if (!digest.equals(rec.subarray(DIGEST_AT, BODY_AT))) break
-    if (rec.readUInt32LE(BODY_AT) !== generation) break
+    const gen = rec.readUInt32LE(BODY_AT)
     const blockIdx = rec.readUInt32LE(BODY_AT + 4)
     const dataSize = rec.readUInt32LE(BODY_AT + 8)
     const idLength = rec.readUInt16LE(BODY_AT + 12)
     if (FIXED + idLength + dataSize !== length) break
     const payloadId = rec.toString('utf8', FIXED, FIXED + idLength)
-    out.push({ payloadId, blockIdx, data: rec.subarray(FIXED + idLength) })
+    if (!visit(gen, { payloadId, blockIdx, data: rec.subarray(FIXED + idLength) })) break
     at += length
   }
-  return out
 }

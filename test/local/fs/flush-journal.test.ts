@@ -165,6 +165,31 @@ describe('flush journal (fs local store)', () => {
     assert.deepEqual(await readLocal(again, 'new', 0, 4096), pattern(4096, 77))
   })
 
+  it('a clean close and reopen never reuse a generation whose records the spare file holds', async (t) => {
+    const { open } = await setup(t)
+    const first = await open()
+    for (let i = 0; i < 20; i++) {
+      await first.writeAt('old', pattern(4096, i), 0)
+      await first.flush('old')
+    }
+    // A clean close retires the last generation into the spare file and leaves no other.
+    await first.close()
+    const second = await open()
+    await second.writeAt('old', pattern(JOURNAL_MAX_BLOCK + 1, 99), 0)
+    await second.flush('old')
+    // A record of the same length as the stale ones: it ends exactly where the next stale
+    // record starts, so only the generation tells them apart.
+    await second.writeAt('new', pattern(4096, 50), 0)
+    await second.flush('new')
+    await second.abandon()
+    const third = await open()
+    assert.deepEqual(
+      await readLocal(third, 'old', 0, JOURNAL_MAX_BLOCK + 1),
+      pattern(JOURNAL_MAX_BLOCK + 1, 99),
+    )
+    assert.deepEqual(await readLocal(third, 'new', 0, 4096), pattern(4096, 50))
+  })
+
   it('a torn or foreign tail is ignored; records before it are replayed', async (t) => {
     const { open, dir, loseUnsyncedFiles } = await setup(t)
     const store = await open()
