@@ -35,6 +35,7 @@ import {
   encodeRecord,
   highestGeneration,
   type JournalRecord,
+  recordLength,
 } from './journal-format.js'
 
 /** Journal bytes after which a checkpoint starts at once. */
@@ -49,6 +50,8 @@ const LOG_EXT = '.log'
 const SPARE = 'spare'
 /** Size of the first generation's file, written once when the store is created. */
 const FIRST_FILE_BYTES = 4 * 1024 * 1024
+/** Bound on one record (a block of at most 1 MiB, an ID of at most 64 KiB, the header). */
+const MAX_RECORD_BYTES = 2 * 1024 * 1024
 
 /** Makes the files of the given blocks (payload ID -> block indexes) durable. */
 export type MakeDurable = (blocks: ReadonlyMap<string, ReadonlySet<number>>) => Promise<void>
@@ -129,11 +132,7 @@ export class FlushJournal implements BlockJournal {
     // The spare file's stale records must belong to older generations than the one that
     // reuses it, or a reader would take them for its own: a clean close leaves no generation
     // file, so the numbering restarts from what the spare holds, not from 0.
-    const spare = await readFile(join(dir, SPARE)).catch((err: unknown) => {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw err
-    })
-    const floor = Math.max(lastGen, spare === undefined ? 0 : highestGeneration(spare))
+    const floor = Math.max(lastGen, await spareGeneration(join(dir, SPARE)))
     return new FlushJournal(dir, await newGeneration(dir, floor + 1), makeDurable)
   }
 
@@ -210,6 +209,11 @@ export class FlushJournal implements BlockJournal {
       void this.#background()
       return
     }
+    this.#arm()
+  }
+
+  /** Starts the delayed background checkpoint unless one is armed already. */
+  #arm(): void {
     if (this.#timer !== undefined || this.#closed) return
     this.#timer = setTimeout(() => {
       this.#timer = undefined
@@ -225,13 +229,7 @@ export class FlushJournal implements BlockJournal {
     } catch (err) {
       this.lastError = err
       // Retried later; until then the records keep the blocks safe.
-      if (!this.#closed && this.#timer === undefined) {
-        this.#timer = setTimeout(() => {
-          this.#timer = undefined
-          void this.#background()
-        }, CHECKPOINT_DELAY_MS)
-        this.#timer.unref()
-      }
+      this.#arm()
     }
   }
 
@@ -357,6 +355,29 @@ async function preallocate(path: string, bytes: number): Promise<void> {
     const zeros = Buffer.alloc(1024 * 1024)
     for (let at = 0; at < bytes; at += zeros.length) await fh.write(zeros, 0, zeros.length, at)
     await fh.sync()
+  } finally {
+    await fh.close()
+  }
+}
+
+/**
+ * The generation of the spare file's first record (0 when it has none or there is no spare):
+ * the highest in the file, as every use writes from the start. Only that record is read, not
+ * the whole file (32 MiB or more once recycled), on every open.
+ */
+async function spareGeneration(path: string): Promise<number> {
+  const fh = await open(path, 'r').catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
+  })
+  if (fh === undefined) return 0
+  try {
+    const head = Buffer.alloc(8)
+    const { bytesRead } = await fh.read(head, 0, head.length, 0)
+    if (bytesRead < head.length) return 0
+    const first = Buffer.alloc(Math.min(recordLength(head), MAX_RECORD_BYTES))
+    const got = await fh.read(first, 0, first.length, 0)
+    return highestGeneration(first.subarray(0, got.bytesRead))
   } finally {
     await fh.close()
   }

@@ -51,6 +51,12 @@ export function decodeRecords(generation: number, file: Buffer): JournalRecord[]
   return out
 }
 
+/** Length of the record whose first 8 bytes are `head`; 0 when they are not a record's. */
+export function recordLength(head: Buffer): number {
+  if (head.length < 8 || head.readUInt32LE(0) !== MAGIC) return 0
+  return head.readUInt32LE(4)
+}
+
 /**
  * The highest generation among the valid records at the start of a file (0 when none): a file
  * is always written from its start, so its latest use's records come first and carry the
