@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url'
 import { pattern, readAll } from '../../src/conformance/index.js'
 import { BlockSize } from '../../src/core/constants.js'
 import { openBlockStore } from '../../src/engine/index.js'
+import { FsLayout } from '../../src/local/fs/layout.js'
 import { SqliteMetadataStore } from '../../src/meta/sqlite/index.js'
 import type { CrashPoint } from './support/rename-crash-child.js'
 
@@ -80,21 +81,23 @@ async function killAt(dir: string, mode: CrashPoint, id: string): Promise<void> 
   assert.equal(how, 'SIGKILL')
 }
 
-/** Payload IDs named by the `id` files under the local directory. */
+/** Payload IDs that have block files under the local directory (no staged or linked file left). */
 async function localIds(dir: string): Promise<string[]> {
-  const out: string[] = []
+  const out = new Set<string>()
   const blocks = join(dir, 'local', 'blocks')
   for (const shard of await readdir(blocks).catch(() => [])) {
-    for (const h of await readdir(join(blocks, shard))) {
-      const names = await readdir(join(blocks, shard, h))
-      assert.deepEqual(
-        names.filter((n) => n.endsWith('.ren') || n.endsWith('.next')),
-        [],
-      )
-      out.push(await readFile(join(blocks, shard, h, 'id'), 'utf8'))
+    const names = await readdir(join(blocks, shard))
+    assert.deepEqual(
+      names.filter((n) => n.endsWith('.ren') || n.endsWith('.next')),
+      [],
+    )
+    for (const n of names) {
+      const id = FsLayout.idOfStem(n.slice(0, n.indexOf('.')))
+      assert.ok(id !== undefined, `${n} names a payload`)
+      out.add(id)
     }
   }
-  return out.sort()
+  return [...out].sort()
 }
 
 async function prepared(): Promise<string> {

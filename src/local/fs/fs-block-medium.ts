@@ -3,8 +3,7 @@
  * fsync of files and of the directories whose entries changed.
  */
 import { randomBytes } from 'node:crypto'
-import { copyFile, link, mkdir, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { copyFile, link, rename, unlink, writeFile } from 'node:fs/promises'
 import type { AbortOptions } from '../../core/abort.js'
 import { forEachBounded } from '../../core/for-each-bounded.js'
 import { fsyncPath } from '../../platform/fsync.js'
@@ -12,7 +11,7 @@ import { syncFileSystem } from '../../platform/syncfs.js'
 import type { BlockMedium } from '../common/block-medium.js'
 import { FdPool } from './fd-pool.js'
 import type { FlushJournal } from './flush-journal.js'
-import { type FsLayout, ID_FILE } from './layout.js'
+import type { FsLayout } from './layout.js'
 
 const SYNC_PARALLEL = 8
 
@@ -26,11 +25,11 @@ export class FsBlockMedium implements BlockMedium {
   readonly durable: boolean
   readonly layout: FsLayout
   readonly #pool: FdPool
-  /** Payloads whose directory exists (with its id file). */
+  /** Payloads whose ID file, when they need one, exists. */
   readonly #ready = new Set<string>()
   /**
-   * Paths to fsync with the payload's next sync, by payload: directories whose entries changed
-   * and new `id` files (synced with the blocks they describe, not one by one as they appear).
+   * Paths to fsync with the payload's next sync, by payload: shard directories whose entries
+   * changed and new ID files (synced with the blocks they describe, not one by one).
    */
   readonly #dirtyDirs = new Map<string, Set<string>>()
   /** The flush journal, attached once recovery has replayed the previous one. */
@@ -44,7 +43,7 @@ export class FsBlockMedium implements BlockMedium {
     this.#pool = new FdPool(poolSize)
   }
 
-  /** Marks a payload directory as existing (recovery found it). */
+  /** Marks a payload's files as present, with its ID file if it needs one (recovery found them). */
   adoptPayload(payloadId: string): void {
     this.#ready.add(payloadId)
   }
@@ -53,33 +52,28 @@ export class FsBlockMedium implements BlockMedium {
     return this.layout.blockPath(payloadId, blockIdx)
   }
 
-  async #ensureDir(payloadId: string): Promise<void> {
+  /**
+   * Writes the ID file of a payload whose ID is too long to spell out in its file names, before
+   * its first file; every other payload needs nothing: the shard directories always exist.
+   */
+  async #ensureId(payloadId: string): Promise<void> {
     if (this.#ready.has(payloadId)) return
-    const dir = this.layout.payloadDir(payloadId)
-    // Usually only the payload's own directory is missing: one mkdir, not a recursive walk.
-    const created = await mkdir(dir).then(
-      () => dir,
-      (err: unknown) => {
-        const code = (err as NodeJS.ErrnoException).code
-        if (code === 'EEXIST') return undefined
-        if (code === 'ENOENT') return mkdir(dir, { recursive: true })
-        throw err
-      },
-    )
-    const idFile = `${dir}/${ID_FILE}`
-    await writeFile(idFile, payloadId, 'utf8')
-    const dirs = this.#dirtyDirs.get(payloadId) ?? new Set<string>()
-    dirs.add(idFile)
-    dirs.add(dir)
-    // mkdir returns the first directory it created: every parent from there needs an fsync.
-    if (created !== undefined) {
-      for (let d = dirname(dir); d.length >= this.layout.blocksDir.length; d = dirname(d)) {
-        dirs.add(d)
-        if (d === dirname(created)) break
-      }
+    const { idFile } = this.layout.place(payloadId)
+    if (idFile !== undefined) {
+      await writeFile(idFile, payloadId, 'utf8')
+      // Synced with the blocks it names, not on its own.
+      this.#dirtyPaths(payloadId).add(idFile)
     }
-    this.#dirtyDirs.set(payloadId, dirs)
     this.#ready.add(payloadId)
+  }
+
+  #dirtyPaths(payloadId: string): Set<string> {
+    let paths = this.#dirtyDirs.get(payloadId)
+    if (paths === undefined) {
+      paths = new Set<string>()
+      this.#dirtyDirs.set(payloadId, paths)
+    }
+    return paths
   }
 
   async read(
@@ -132,13 +126,13 @@ export class FsBlockMedium implements BlockMedium {
     data: Uint8Array,
     offset: number,
   ): Promise<void> {
-    await this.#ensureDir(payloadId)
+    await this.#ensureId(payloadId)
     this.#markEntry(payloadId)
     await this.#writeAll(this.localPath(payloadId, blockIdx), data, offset)
   }
 
   async create(payloadId: string, blockIdx: number, data: Uint8Array): Promise<void> {
-    await this.#ensureDir(payloadId)
+    await this.#ensureId(payloadId)
     this.#markEntry(payloadId)
     const path = this.localPath(payloadId, blockIdx)
     await this.#writeAll(path, data, 0)
@@ -152,7 +146,7 @@ export class FsBlockMedium implements BlockMedium {
    * old tail, which recovery would take for block content (stale bytes, wrong size).
    */
   async replace(payloadId: string, blockIdx: number, data: Uint8Array): Promise<void> {
-    await this.#ensureDir(payloadId)
+    await this.#ensureId(payloadId)
     this.#markEntry(payloadId)
     const path = this.localPath(payloadId, blockIdx)
     // Not a .blk name: recovery deletes a leftover of a kill before the rename.
@@ -174,7 +168,7 @@ export class FsBlockMedium implements BlockMedium {
     data: Uint8Array,
     options?: AbortOptions,
   ): Promise<string> {
-    await this.#ensureDir(payloadId)
+    await this.#ensureId(payloadId)
     const path = this.layout.stagedPath(payloadId, blockIdx)
     try {
       await writeFile(path, data, options?.signal ? { signal: options.signal } : {})
@@ -212,7 +206,7 @@ export class FsBlockMedium implements BlockMedium {
     options?: AbortOptions,
   ): Promise<string> {
     options?.signal?.throwIfAborted()
-    await this.#ensureDir(dst)
+    await this.#ensureId(dst)
     const from = this.localPath(src, blockIdx)
     const to = this.layout.renamedPath(dst, blockIdx, randomBytes(6).toString('hex'))
     this.#markEntry(dst)
@@ -246,9 +240,7 @@ export class FsBlockMedium implements BlockMedium {
 
   /** A file may be created: its directory entry needs the next fsync. */
   #markEntry(payloadId: string): void {
-    const dirs = this.#dirtyDirs.get(payloadId) ?? new Set<string>()
-    dirs.add(this.layout.payloadDir(payloadId))
-    this.#dirtyDirs.set(payloadId, dirs)
+    this.#dirtyPaths(payloadId).add(this.layout.place(payloadId).dir)
   }
 
   async truncate(payloadId: string, blockIdx: number, size: number): Promise<void> {
@@ -300,18 +292,23 @@ export class FsBlockMedium implements BlockMedium {
     }
   }
 
+  /**
+   * Forgets a payload whose block files the tier removed, and removes its ID file. A file the
+   * tier never knew of (a cleanup that failed after an error) stays until the next open's
+   * recovery walk, which deletes every file no row names: listing the shard for it here would
+   * cost every delete and rename a directory scan.
+   */
   async removePayload(payloadId: string): Promise<void> {
-    const dir = this.layout.payloadDir(payloadId)
+    const { idFile } = this.layout.place(payloadId)
     this.#ready.delete(payloadId)
     this.#dirtyDirs.delete(payloadId)
-    const left = await readdir(dir).catch((err: unknown) => {
-      if (isEnoent(err)) return undefined
-      throw err
-    })
-    if (left === undefined) return
-    for (const name of left) if (name.endsWith('.blk')) await this.#pool.close(`${dir}/${name}`)
-    await rm(dir, { recursive: true, force: true })
     this.layout.forget(payloadId)
+    if (idFile === undefined) return
+    try {
+      await unlink(idFile)
+    } catch (err) {
+      if (!isEnoent(err)) throw err
+    }
   }
 
   /**

@@ -10,7 +10,7 @@
  * started by the store.
  */
 import { mkdir, unlink, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { dirname } from 'node:path'
 import { BlockState, isRemote, newFileBlock } from '../../core/block.js'
 import { BlockSize } from '../../core/constants.js'
 import { formatBlockId } from '../../core/keys.js'
@@ -21,7 +21,7 @@ import { getRow } from '../common/rows.js'
 import type { TierState } from '../common/tier-state.js'
 import { readJournal } from './flush-journal.js'
 import type { JournalRecord } from './journal-format.js'
-import { type FsLayout, ID_FILE } from './layout.js'
+import type { FsLayout } from './layout.js'
 
 /** What the replay did. */
 export interface JournalReplay {
@@ -39,6 +39,7 @@ export async function replayJournal(s: TierState, layout: FsLayout): Promise<Jou
     for (const r of g.records) latest.set(formatBlockId(r.payloadId, r.blockIdx), r)
   }
   const written: string[] = []
+  const idFiles = new Set<string>()
   for (const [id, r] of latest) {
     if (payloadIdProblem(r.payloadId) !== undefined) continue
     const row = await getRow(s.metadata, id)
@@ -52,7 +53,8 @@ export async function replayJournal(s: TierState, layout: FsLayout): Promise<Jou
         dataSize: r.data.length,
       }
       // Written first: a row must never name a file that is not there.
-      await writeBlock(r, path)
+      const idFile = await writeBlock(layout, r, path)
+      if (idFile !== undefined) idFiles.add(idFile)
       if ((await s.metadata.compareAndPutFileBlock(created, 0)) === undefined) continue
       written.push(path)
       continue
@@ -60,28 +62,32 @@ export async function replayJournal(s: TierState, layout: FsLayout): Promise<Jou
     if (isRemote(row)) continue
     // A row naming another file (a staged overwrite, a renamed block) names newer bytes.
     if (row.localPath !== '' && row.localPath !== path) continue
-    await writeBlock(r, path)
+    const idFile = await writeBlock(layout, r, path)
+    if (idFile !== undefined) idFiles.add(idFile)
     written.push(path)
   }
   if (written.length > 0 && !(await syncFileSystem(layout.dir))) {
-    const dirs = new Set<string>()
+    const paths = new Set<string>(idFiles)
     for (const path of written) {
       await fsyncPath(path)
-      dirs.add(join(dirname(path), ID_FILE))
-      dirs.add(dirname(path))
-      dirs.add(dirname(dirname(path)))
+      paths.add(dirname(path))
     }
-    dirs.add(layout.blocksDir)
-    for (const d of dirs) await fsyncPath(d)
+    for (const p of paths) await fsyncPath(p)
   }
   for (const g of gens) await unlink(g.path)
   if (gens.length > 0) await fsyncPath(layout.journalDir)
   return { replayed: written.length, lastGen: gens.at(-1)?.gen ?? 0 }
 }
 
-async function writeBlock(r: JournalRecord, path: string): Promise<void> {
-  const dir = dirname(path)
+async function writeBlock(
+  layout: FsLayout,
+  r: JournalRecord,
+  path: string,
+): Promise<string | undefined> {
+  const { dir, idFile } = layout.place(r.payloadId)
   await mkdir(dir, { recursive: true })
-  await writeFile(join(dir, ID_FILE), r.payloadId, 'utf8')
+  if (idFile !== undefined) await writeFile(idFile, r.payloadId, 'utf8')
   await writeFile(path, r.data)
+  // The ID file is synced with the block (fallback path), as the medium does.
+  return idFile
 }

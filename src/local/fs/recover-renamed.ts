@@ -1,16 +1,15 @@
 /**
- * Recovery of payload renames (see rename.ts in local/common): a `<idx>.<token>.ren` file is a block
+ * Recovery of payload renames (see rename.ts in local/common): a `<stem>.<idx>.<token>.ren` file is a block
  * of another payload linked into this one before a rename's commit. When the block's row names
  * it, the commit happened: the file replaces the block file (fsynced) and the row is pointed at
  * it. Otherwise the rename never committed and the file is a leftover.
  */
 import { rename, unlink } from 'node:fs/promises'
-import { join } from 'node:path'
 import { formatBlockId, parseIndex } from '../../core/keys.js'
 import { fsyncPath } from '../../platform/fsync.js'
 import { casRow, getRow } from '../common/rows.js'
 import type { TierState } from '../common/tier-state.js'
-import { BLOCK_EXT, RENAMED_EXT } from './layout.js'
+import { BLOCK_EXT, type PayloadPlace, RENAMED_EXT } from './layout.js'
 
 /** What {@link promoteRenamed} counts. */
 export interface RenameTally {
@@ -29,19 +28,19 @@ export function isRenamedPathOf(linked: string, path: string): boolean {
   return linked.startsWith(stem) && /^[0-9a-f]+$/.test(token)
 }
 
-/** Settles the `.ren` files of a payload directory; returns its names as they are afterwards. */
+/** Settles the `.ren` files of a payload (`names`: after its stem); returns them as they are afterwards. */
 export async function promoteRenamed(
   s: TierState,
   t: RenameTally,
   pid: string,
-  dir: string,
+  place: PayloadPlace,
   names: readonly string[],
 ): Promise<string[]> {
   const left = new Set(names)
   for (const file of names) {
     if (!file.endsWith(RENAMED_EXT)) continue
     left.delete(file)
-    const path = join(dir, file)
+    const path = place.prefix + file
     const idx = parseIndex(file.slice(0, file.indexOf('.')))
     const id = idx === undefined ? undefined : formatBlockId(pid, idx)
     const row = id === undefined ? undefined : await getRow(s.metadata, id)
@@ -51,10 +50,10 @@ export async function promoteRenamed(
       continue
     }
     const blockFile = `${idx}${BLOCK_EXT}`
-    const target = join(dir, blockFile)
+    const target = place.prefix + blockFile
     await rename(path, target)
     // Before the row names the block file: a power loss must not bring the old file back.
-    await fsyncPath(dir)
+    await fsyncPath(place.dir)
     await casRow(s.metadata, id, (r) =>
       r?.localPath === path ? { ...r, localPath: target } : undefined,
     )

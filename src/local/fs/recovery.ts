@@ -20,7 +20,8 @@ import { blockEntry, newPayloadState, type TierState } from '../common/tier-stat
 import { purgeLeftovers } from '../common/truncate.js'
 import { FlushJournal } from './flush-journal.js'
 import type { FsBlockMedium } from './fs-block-medium.js'
-import { BLOCK_EXT, FsLayout, ID_FILE, STAGED_EXT } from './layout.js'
+import { BLOCK_EXT, FsLayout, ID_SUFFIX, type PayloadPlace, STAGED_EXT } from './layout.js'
+import { migrateLegacyDirs } from './migrate-layout.js'
 import { replayJournal } from './recover-journal.js'
 import { isRenamedPathOf, promoteRenamed } from './recover-renamed.js'
 
@@ -38,6 +39,9 @@ interface Tally {
   lostBlocks: string[]
 }
 
+/** Removes a file or a stray directory; gone already is fine. */
+const RM = { recursive: true, force: true } as const
+
 async function list(dir: string): Promise<string[]> {
   try {
     return await readdir(dir)
@@ -47,11 +51,36 @@ async function list(dir: string): Promise<string[]> {
   }
 }
 
-/** The payload ID of a payload directory, or `undefined` when it cannot be trusted. */
-async function payloadIdOf(dir: string, name: string): Promise<string | undefined> {
-  const id = await readFile(join(dir, ID_FILE), 'utf8').catch(() => undefined)
-  if (id === undefined || payloadIdProblem(id) !== undefined) return undefined
-  return FsLayout.hashId(id) === name ? id : undefined
+/**
+ * The payload ID of a stem found in shard directory `shard`, or `undefined` when no payload of
+ * ours could have written it (its files are then leftovers).
+ */
+async function payloadIdOf(
+  layout: FsLayout,
+  shard: string,
+  stem: string,
+): Promise<string | undefined> {
+  let id = FsLayout.idOfStem(stem)
+  if (id === undefined && FsLayout.isHashedStem(stem)) {
+    const text = await readFile(join(shard, `${stem}.${ID_SUFFIX}`), 'utf8').catch(() => undefined)
+    if (text !== undefined && payloadIdProblem(text) === undefined) id = text
+  }
+  if (id === undefined || FsLayout.stemOf(id) !== stem) return undefined
+  return layout.shardDir(id) === shard ? id : undefined
+}
+
+/** The files of a shard directory, by stem (the part of the name before its first dot). */
+async function filesByStem(shard: string): Promise<Map<string, string[]>> {
+  const byStem = new Map<string, string[]>()
+  for (const name of await list(shard)) {
+    const dot = name.indexOf('.')
+    const stem = dot < 0 ? name : name.slice(0, dot)
+    const rest = dot < 0 ? '' : name.slice(dot + 1)
+    const names = byStem.get(stem)
+    if (names === undefined) byStem.set(stem, [rest])
+    else names.push(rest)
+  }
+  return byStem
 }
 
 /** Decides what to do with one block file; true when it is kept. */
@@ -145,23 +174,23 @@ async function fixRowWithoutFile(s: TierState, t: Tally, row: FileBlock): Promis
 }
 
 /**
- * Settles the staged files of a payload directory (see `stageOverwrite` in dirty.ts): one whose
- * block row is Dirty and names it holds the bytes of a whole-block overwrite committed before
- * the kill, and replaces the block file; any other is a leftover of a write that never
- * committed. Returns the directory's names as they are afterwards.
+ * Settles the staged files of a payload (see `stageOverwrite` in dirty.ts): one whose block row
+ * is Dirty and names it holds the bytes of a whole-block overwrite committed before the kill,
+ * and replaces the block file; any other is a leftover of a write that never committed.
+ * `names` are the payload's file names after its stem; returns them as they are afterwards.
  */
 async function promoteStaged(
   s: TierState,
   t: Tally,
   pid: string,
-  dir: string,
+  place: PayloadPlace,
   names: readonly string[],
 ): Promise<string[]> {
   const left = new Set(names)
   for (const file of names) {
     if (!file.endsWith(STAGED_EXT)) continue
     left.delete(file)
-    const path = join(dir, file)
+    const path = place.prefix + file
     const idx = parseIndex(file.slice(0, -STAGED_EXT.length))
     const row = idx === undefined ? undefined : await getRow(s.metadata, formatBlockId(pid, idx))
     if (idx === undefined || row?.state !== BlockState.Dirty || row.localPath !== path) {
@@ -170,13 +199,47 @@ async function promoteStaged(
       continue
     }
     const blockFile = `${idx}${BLOCK_EXT}`
-    await rename(path, join(dir, blockFile))
+    await rename(path, place.prefix + blockFile)
     // Before the row turns Local: a Local row must never name a file a power loss could undo.
-    await fsyncPath(dir)
+    await fsyncPath(place.dir)
     left.add(blockFile)
     t.stagedPromoted++
   }
   return [...left]
+}
+
+/** Settles the files of one payload (`names`: after its stem) and takes up its blocks. */
+async function recoverPayloadFiles(
+  s: TierState,
+  t: Tally,
+  medium: FsBlockMedium,
+  place: PayloadPlace,
+  pid: string,
+  names: readonly string[],
+): Promise<void> {
+  const p = s.payloads.get(pid) ?? newPayloadState(pid, 0, 'none')
+  s.payloads.set(pid, p)
+  medium.adoptPayload(pid)
+  const settled = await promoteStaged(s, t, pid, place, names)
+  for (const file of await promoteRenamed(s, t, pid, place, settled)) {
+    if (file === ID_SUFFIX && place.idFile !== undefined) continue
+    const path = place.prefix + file
+    const idx = file.endsWith(BLOCK_EXT) ? parseIndex(file.slice(0, -BLOCK_EXT.length)) : undefined
+    const st = await stat(path)
+    if (idx !== undefined) t.files++
+    if (idx === undefined || !(await recoverFile(s, t, pid, idx, path, st.size))) {
+      if (idx === undefined) t.orphansDeleted++
+      await rm(path, RM)
+      continue
+    }
+    const e = blockEntry(p, idx)
+    e.onMedium = true
+    e.mediumSize = e.dataSize = st.size
+    e.lastAccess = st.mtimeMs
+    s.counters.diskUsed += st.size
+    t.bytes += st.size
+    p.size = Math.max(p.size, idx * BlockSize + st.size)
+  }
 }
 
 /** Walks the store directory and rebuilds state and rows; returns the report. */
@@ -199,47 +262,26 @@ export async function recover(
     journalReplayed: 0,
     lostBlocks: [],
   }
-  // First: the walk below must see the files as the acknowledged flushes left them.
+  // First the directories of older formats, whose names neither the replay nor the walk know.
+  t.orphansDeleted += (await migrateLegacyDirs(s, layout)).orphans
+  // Then the journal: the walk below must see the files as the acknowledged flushes left them.
   const replay = await replayJournal(s, layout)
   t.journalReplayed = replay.replayed
   const walked = new Set<string>()
-  for (const shard of await list(layout.blocksDir)) {
-    const shardDir = join(layout.blocksDir, shard)
-    for (const name of await list(shardDir)) {
-      const dir = join(shardDir, name)
-      const pid = await payloadIdOf(dir, name)
-      const names = await list(dir)
+  for (const shard of layout.shardDirs()) {
+    for (const [stem, all] of await filesByStem(shard)) {
+      // A name with no dot is no file of ours.
+      if (all.includes('')) await rm(join(shard, stem), RM)
+      const names = all.filter((n) => n !== '')
+      if (names.length === 0) continue
+      const pid = await payloadIdOf(layout, shard, stem)
       if (pid === undefined) {
         t.orphansDeleted += names.filter((n) => n.endsWith(BLOCK_EXT)).length
-        await rm(dir, { recursive: true, force: true })
+        for (const n of names) await rm(join(shard, `${stem}.${n}`), RM)
         continue
       }
       walked.add(pid)
-      const p = s.payloads.get(pid) ?? newPayloadState(pid, 0, 'none')
-      s.payloads.set(pid, p)
-      medium.adoptPayload(pid)
-      const settled = await promoteStaged(s, t, pid, dir, names)
-      for (const file of await promoteRenamed(s, t, pid, dir, settled)) {
-        if (file === ID_FILE) continue
-        const path = join(dir, file)
-        const idx = file.endsWith(BLOCK_EXT)
-          ? parseIndex(file.slice(0, -BLOCK_EXT.length))
-          : undefined
-        const st = await stat(path)
-        if (idx !== undefined) t.files++
-        if (idx === undefined || !(await recoverFile(s, t, pid, idx, path, st.size))) {
-          if (idx === undefined) t.orphansDeleted++
-          await unlink(path)
-          continue
-        }
-        const e = blockEntry(p, idx)
-        e.onMedium = true
-        e.mediumSize = e.dataSize = st.size
-        e.lastAccess = st.mtimeMs
-        s.counters.diskUsed += st.size
-        t.bytes += st.size
-        p.size = Math.max(p.size, idx * BlockSize + st.size)
-      }
+      await recoverPayloadFiles(s, t, medium, layout.place(pid), pid, names)
     }
   }
   for (const pid of walked) {
@@ -249,8 +291,8 @@ export async function recover(
       // Never flushed, or caught mid-delete (the record goes first): nothing of it was
       // acknowledged, so its files and rows are leftovers, not a payload.
       t.orphansDeleted += await purgeLeftovers(s, p)
-      // Its directory too, even with no block left: the source of a committed rename, or the
-      // destination of one that never committed, keeps only its id file.
+      // Its ID file too, even with no block left: the source of a committed rename, or the
+      // destination of one that never committed, may keep only that.
       await medium.removePayload(pid)
       p.gone = true
       s.payloads.delete(pid)

@@ -187,7 +187,25 @@ describe('FsLocalStore crash recovery', () => {
     assert.equal(await again.getFileSize('p'), 100)
   })
 
-  it('removes a payload directory without a trustworthy id file', async (t) => {
+  it('removes the files of a stem that names no payload, and a long ID\'s files without their ID file', async (t) => {
+    const { reopen, layout } = await setup(t)
+    const shard = join(layout.blocksDir, 'ab')
+    const long = 'L'.repeat(200)
+    const { prefix } = layout.place(long)
+    await writeFile(`${prefix}0.blk`, 'no id file beside it')
+    await writeFile(join(shard, 'not base64!.0.blk'), 'x')
+    await writeFile(join(shard, `${Buffer.from('/abs').toString('base64url')}.0.blk`), 'x')
+    // A valid ID in the wrong shard: not where this code would have put it.
+    const wrong = ['a', 'b', 'c', 'd'].find((id) => !layout.shardDir(id).endsWith('/ab')) ?? 'a'
+    await writeFile(join(shard, `${FsLayout.stemOf(wrong)}.0.blk`), 'x')
+    await writeFile(join(shard, 'nodot'), 'x')
+    const again = await reopen()
+    assert.equal(again.recovery?.orphansDeleted, 4)
+    assert.deepEqual(await readdir(shard), [])
+    assert.deepEqual(await readdir(layout.place(long).dir), [])
+  })
+
+  it('removes a payload directory of format 2 without a trustworthy id file', async (t) => {
     const { reopen, layout } = await setup(t)
     const bogus = join(layout.blocksDir, 'ab', 'ab'.repeat(32))
     await mkdir(bogus, { recursive: true })
