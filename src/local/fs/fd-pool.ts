@@ -28,12 +28,24 @@ export class FdPool {
     return this.#slots.size
   }
 
-  /** Runs `fn` with the file's handle (opened read-write, created when `create`). */
-  async use<T>(path: string, create: boolean, fn: (fh: FileHandle) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` with the file's handle, opened read-write when not pooled yet: created when
+   * `create`, and also emptied when `'truncate'`. `fn` learns whether this call opened the
+   * handle (a handle already pooled was not emptied).
+   */
+  async use<T>(
+    path: string,
+    create: boolean | 'truncate',
+    fn: (fh: FileHandle, opened: boolean) => Promise<T>,
+  ): Promise<T> {
     let slot = this.#slots.get(path)
+    let opened = false
     if (slot === undefined) {
-      const flags = constants.O_RDWR | (create ? constants.O_CREAT : 0)
+      let flags = constants.O_RDWR
+      if (create !== false) flags |= constants.O_CREAT
+      if (create === 'truncate') flags |= constants.O_TRUNC
       slot = { handle: open(path, flags, 0o644), users: 1, dropped: false }
+      opened = true
       this.#slots.set(path, slot)
       this.#trim()
     } else {
@@ -43,7 +55,7 @@ export class FdPool {
       slot.users++
     }
     try {
-      return await fn(await slot.handle)
+      return await fn(await slot.handle, opened)
     } catch (err) {
       // A failed open or I/O error: never keep the handle for the next caller.
       if (this.#slots.get(path) === slot) this.#slots.delete(path)

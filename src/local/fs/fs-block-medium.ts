@@ -110,8 +110,12 @@ export class FsBlockMedium implements BlockMedium {
     }
   }
 
-  async #writeAll(path: string, data: Uint8Array, offset: number): Promise<void> {
-    await this.#pool.use(path, true, async (fh) => {
+  /** Writes `data` at `offset`; `fresh`: the file is new to the tier (see `create`). */
+  async #writeAll(path: string, data: Uint8Array, offset: number, fresh = false): Promise<void> {
+    await this.#pool.use(path, fresh ? 'truncate' : true, async (fh, opened) => {
+      // A file the tier did not know about (a leftover) must not keep a stale tail; opened
+      // here, the open emptied it and saved a syscall per new block.
+      if (fresh && !opened) await fh.truncate(0)
       let done = 0
       while (done < data.length) {
         const { bytesWritten } = await fh.write(data, done, data.length - done, offset + done)
@@ -134,10 +138,7 @@ export class FsBlockMedium implements BlockMedium {
   async create(payloadId: string, blockIdx: number, data: Uint8Array): Promise<void> {
     await this.#ensureId(payloadId)
     this.#markEntry(payloadId)
-    const path = this.localPath(payloadId, blockIdx)
-    await this.#writeAll(path, data, 0)
-    // A file the tier did not know about (a leftover) must not keep a stale tail.
-    await this.#pool.use(path, false, (fh) => fh.truncate(data.length))
+    await this.#writeAll(this.localPath(payloadId, blockIdx), data, 0, true)
   }
 
   /**
