@@ -7,11 +7,16 @@
 import type { AbortOptions } from '../../core/abort.js'
 import { BlockState } from '../../core/block.js'
 import type { FlushedBlock } from '../../core/local-store.js'
+import { StagingPayloadPrefix } from '../../core/payload-id.js'
 import { spillLocked } from './buffers.js'
 import { journalBlocks, journalRecords } from './journal-flush.js'
 import { persistPayload, withPayload } from './payloads.js'
 import { casRow, deleteRow } from './rows.js'
 import { type BlockEntry, isResident, type PayloadState, type TierState } from './tier-state.js'
+
+function isStaging(payloadId: string): boolean {
+  return payloadId.startsWith(StagingPayloadPrefix)
+}
 
 async function locked<T>(e: BlockEntry, fn: () => Promise<T>): Promise<T | undefined> {
   const release = await e.lock.lock()
@@ -87,7 +92,10 @@ async function flushLocked(
   const entries = [...p.blocks.values()].sort((a, b) => a.idx - b.idx)
   const journal = s.medium.journal
   if (journal !== undefined) {
-    const records = await journalRecords(s, entries, options)
+    // A staging payload is flushed only to be renamed at once, and a rename must first retire
+    // its source's records with a checkpoint (a syncfs and a new generation): fsyncing its few
+    // files costs less. strace of 4 KiB replacements: 12 syncs each through the journal.
+    const records = isStaging(p.id) ? undefined : await journalRecords(s, entries, options)
     if (records !== undefined) {
       await journalBlocks(s, journal, entries, records, options)
       return commitFlush(s, p, entries, options)
@@ -113,7 +121,9 @@ async function flushLocked(
 /**
  * Turns the flushed blocks' rows Local and stores the payload record, all at once: commits
  * issued together share the metadata store's sync (SQLite's WAL fdatasync) instead of paying
- * one each.
+ * one each. A record already stored as it is now is not stored again: a replacement flushed
+ * its staging payload, then had it flushed by the rename and its target flushed after it,
+ * three record commits (and WAL syncs) of which two changed nothing.
  */
 async function commitFlush(
   s: TierState,
@@ -124,7 +134,8 @@ async function commitFlush(
   const rows = entries
     .filter((e) => e.dirtyRow !== undefined)
     .map((e) => locked(e, () => commitRow(s, e, options)))
-  const [done] = await Promise.all([Promise.all(rows), persistPayload(s, p, options)])
+  const record = p.record === 'current' ? undefined : persistPayload(s, p, options)
+  const [done] = await Promise.all([Promise.all(rows), record])
   return done.filter((d): d is FlushedBlock => d !== undefined)
 }
 
