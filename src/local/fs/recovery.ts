@@ -20,10 +20,11 @@ import { blockEntry, newPayloadState, type TierState } from '../common/tier-stat
 import { purgeLeftovers } from '../common/truncate.js'
 import { FlushJournal } from './flush-journal.js'
 import type { FsBlockMedium } from './fs-block-medium.js'
-import { BLOCK_EXT, FsLayout, ID_SUFFIX, type PayloadPlace, STAGED_EXT } from './layout.js'
+import { BLOCK_EXT, type FsLayout, ID_SUFFIX, type PayloadPlace, STAGED_EXT } from './layout.js'
 import { migrateLegacyDirs } from './migrate-layout.js'
 import { replayJournal } from './recover-journal.js'
 import { isRenamedPathOf, promoteRenamed } from './recover-renamed.js'
+import { filesByStem, payloadIdOf } from './shard-names.js'
 
 interface Tally {
   files: number
@@ -41,47 +42,6 @@ interface Tally {
 
 /** Removes a file or a stray directory; gone already is fine. */
 const RM = { recursive: true, force: true } as const
-
-async function list(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw err
-  }
-}
-
-/**
- * The payload ID of a stem found in shard directory `shard`, or `undefined` when no payload of
- * ours could have written it (its files are then leftovers).
- */
-async function payloadIdOf(
-  layout: FsLayout,
-  shard: string,
-  stem: string,
-): Promise<string | undefined> {
-  let id = FsLayout.idOfStem(stem)
-  if (id === undefined && FsLayout.isHashedStem(stem)) {
-    const text = await readFile(join(shard, `${stem}.${ID_SUFFIX}`), 'utf8').catch(() => undefined)
-    if (text !== undefined && payloadIdProblem(text) === undefined) id = text
-  }
-  if (id === undefined || FsLayout.stemOf(id) !== stem) return undefined
-  return layout.shardDir(id) === shard ? id : undefined
-}
-
-/** The files of a shard directory, by stem (the part of the name before its first dot). */
-async function filesByStem(shard: string): Promise<Map<string, string[]>> {
-  const byStem = new Map<string, string[]>()
-  for (const name of await list(shard)) {
-    const dot = name.indexOf('.')
-    const stem = dot < 0 ? name : name.slice(0, dot)
-    const rest = dot < 0 ? '' : name.slice(dot + 1)
-    const names = byStem.get(stem)
-    if (names === undefined) byStem.set(stem, [rest])
-    else names.push(rest)
-  }
-  return byStem
-}
 
 /** Decides what to do with one block file; true when it is kept. */
 async function recoverFile(

@@ -187,7 +187,7 @@ describe('FsLocalStore crash recovery', () => {
     assert.equal(await again.getFileSize('p'), 100)
   })
 
-  it('removes the files of a stem that names no payload, and a long ID\'s files without their ID file', async (t) => {
+  it("removes the files of a stem that names no payload, and a long ID's files without their ID file", async (t) => {
     const { reopen, layout } = await setup(t)
     const shard = join(layout.blocksDir, 'ab')
     const long = 'L'.repeat(200)
