@@ -55,17 +55,23 @@ describe('chunk tree', () => {
     })
   }
 
-  it('the worker builds the same index in one pass as this thread', async () => {
-    const data = randomFillSync(new Uint8Array(BlockSize))
-    const expected = indexOf(data)
-    // A whole ArrayBuffer of 8 MiB goes to a hashing thread and comes back.
-    const owned = new Uint8Array(data)
-    const got = await hashOwnedBlockWithChunks(owned)
-    assert.ok(got.hash.equals(expected.content))
-    assert.ok(got.chunks.root.equals(expected.root))
-    assert.deepEqual(got.chunks.index, expected.index)
-    assert.deepEqual(got.data, data)
-  })
+  // Full blocks, and short ones (still big enough for a hashing thread) whose end falls inside
+  // a group and inside a leaf.
+  for (const size of [BlockSize, 3 * 1024 * 1024 + 12_345, 600 * 1024 + 1]) {
+    it(`the worker builds the same index in one pass as this thread (${size} bytes)`, async () => {
+      const data = randomFillSync(new Uint8Array(size))
+      const expected = indexOf(data)
+      // A whole ArrayBuffer goes to a hashing thread and comes back.
+      const owned = new Uint8Array(data)
+      const got = await hashOwnedBlockWithChunks(owned)
+      assert.equal(owned.length, 0, 'the bytes went to the hashing thread')
+      assert.ok(got.hash.equals(hashBlock(data)))
+      assert.ok(got.hash.equals(expected.content))
+      assert.ok(got.chunks.root.equals(expected.root))
+      assert.deepEqual(got.chunks.index, expected.index)
+      assert.deepEqual(got.data, data)
+    })
+  }
 
   it('catches one changed byte anywhere in a record, a wrong root, a wrong content hash or position', () => {
     const size = BlockSize
