@@ -15,7 +15,7 @@ import { BlockState, newFileBlock } from '../../src/core/block.js'
 import { BlockSize } from '../../src/core/constants.js'
 import { forEachBounded } from '../../src/core/for-each-bounded.js'
 import { formatContentKey } from '../../src/core/keys.js'
-import { hashBlock, hashOwnedBlock } from '../../src/platform/hash-block.js'
+import { hashBlock, hashOwnedBlock, hashWorkerStats } from '../../src/platform/hash-block.js'
 import { Fetcher } from '../../src/sync/fetcher.js'
 import { blockBytes, openBenchEngine, seedBlock, writePayload } from './engine-setup.js'
 import { summarise, type Timed, timed } from './measure.js'
@@ -76,7 +76,12 @@ try {
     const order = rep % 2 === 0 ? names : [...names].reverse()
     for (const n of order) {
       if (n === 'engine cold read') await prepare()
+      const h0 = hashWorkerStats()
       runs.get(n)!.push(await timed(steps[n]!))
+      const h1 = hashWorkerStats()
+      if (h1.jobs > h0.jobs) {
+        console.log(`${n}: ${h1.jobs - h0.jobs} hashed, ${h1.spawned - h0.spawned} threads started`)
+      }
     }
   }
   for (const n of names) {
