@@ -74,6 +74,8 @@ export interface BlockStoreStats {
   readonly evictionSuspended: boolean
   readonly outageDurationSeconds: number
   readonly offlineReadsBlocked: number
+  /** Blocks or ranges fetched from the remote whose bytes did not match their hash (refused). */
+  readonly integrityFailures: number
   /** Age in ms of the oldest byte not yet safely remote (0 when none): what a dead disk would lose. */
   readonly oldestUnuploadedAgeMs: number
   readonly uploadsCompleted: number

@@ -52,6 +52,7 @@ export async function collectStats(
     evictionSuspended: sync.hasRemote && !sync.remoteHealthy,
     outageDurationSeconds: Math.floor(sync.outageDurationMs / 1000),
     offlineReadsBlocked: sync.fetches?.offlineReadsBlocked ?? 0,
+    integrityFailures: sync.fetches?.integrityFailures ?? 0,
     oldestUnuploadedAgeMs:
       sync.hasRemote && Number.isFinite(oldest) ? Math.max(0, Date.now() - oldest) : 0,
     uploadsCompleted: sync.uploads?.uploaded ?? 0,

@@ -54,6 +54,14 @@ export async function hashOwnedBlock(
   return { hash: ContentHash.fromBytes(digest), data: back }
 }
 
+/**
+ * Blocks hashed on worker threads and threads started for them, process-wide (benchmarks:
+ * a thread started per block means the idle exit is too eager for the block rate).
+ */
+export function hashWorkerStats(): { readonly jobs: number; readonly spawned: number } {
+  return pool?.stats() ?? { jobs: 0, spawned: 0 }
+}
+
 /** The shared pool, started on first use. */
 function workers(): HashWorkerPool {
   // Two threads even on two cores: eight uploads or fetches hashing at once queued behind a

@@ -87,16 +87,17 @@ export class Fetcher {
       shared = this.#fetchVerified(row)
       const entry = { row, data: shared }
       this.#inFlight.set(key, entry)
-      // The entry outlives the verification until every reader that joined it (and any one
-      // arriving meanwhile) has resumed and published the block to the read buffer: their
-      // continuations run as microtasks, before this macrotask. Dropping it when the body
-      // arrived let a reader in the hashing window start a second GET of the same object.
+      // A verified block: the entry outlives the verification until every reader that joined
+      // it (and any one arriving meanwhile) has resumed and published the block to the read
+      // buffer: their continuations run as microtasks, before this macrotask. Dropping it when
+      // the body arrived let a reader in the hashing window start a second GET of the object.
       const drop = (): void => {
-        setImmediate(() => {
-          if (this.#inFlight.get(key) === entry) this.#inFlight.delete(key)
-        })
+        if (this.#inFlight.get(key) === entry) this.#inFlight.delete(key)
       }
-      shared.then(drop, drop)
+      // A failed one is dropped at once (this handler runs before any joiner's): a reader
+      // arriving after the failure makes its own attempt instead of inheriting a verdict
+      // (timeout, network error, corrupt body) that a new GET may not repeat.
+      shared.then(() => setImmediate(drop), drop)
     } else {
       this.#stats.sharedFetches++
     }
@@ -143,7 +144,7 @@ export class Fetcher {
       this.#stats.rangeFetches++
       return data
     } catch (err) {
-      if (isBlockStoreError(err, 'BS_INTEGRITY_CHECK_FAILED')) this.#stats.integrityFailures++
+      if (isBlockStoreError(err, 'BS_INTEGRITY_CHECK_FAILED')) this.#integrityFailure(err)
       // Only the index can be missing here: a missing block object fails the whole fetch too.
       if (isBlockStoreError(err, 'BS_BLOCK_NOT_FOUND') && !options.signal?.aborted) return whole()
       throw err
@@ -228,13 +229,26 @@ export class Fetcher {
       hashOk = hashed.hash.equals(row.hash)
     }
     if (sizeOk && hashOk) return data
-    this.#stats.integrityFailures++
-    throw new BlockStoreError(
-      'BS_INTEGRITY_CHECK_FAILED',
-      `block ${row.id}: object ${row.blockStoreKey} has ${data.length} bytes` +
-        (sizeOk ? ' that do not match their SHA-256' : `, expected ${row.dataSize}`),
-      { op: 'download', key: row.blockStoreKey },
+    throw this.#integrityFailure(
+      new BlockStoreError(
+        'BS_INTEGRITY_CHECK_FAILED',
+        `block ${row.id}: object ${row.blockStoreKey} has ${data.length} bytes` +
+          (sizeOk ? ' that do not match their SHA-256' : `, expected ${row.dataSize}`),
+        { op: 'download', key: row.blockStoreKey },
+      ),
     )
+  }
+
+  /**
+   * Counts a fetched block or range that failed verification and tells the health monitor,
+   * which records it without marking the remote unhealthy: the remote answered, one object is
+   * damaged, and refusing every other read (most of them of intact objects) would turn one
+   * corrupt object into an outage. Returns `err` for the caller to throw.
+   */
+  #integrityFailure(err: BlockStoreError): BlockStoreError {
+    this.#stats.integrityFailures++
+    this.#health?.reportIntegrityFailure(err)
+    return err
   }
 }
 

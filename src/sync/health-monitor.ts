@@ -34,6 +34,10 @@ export interface HealthState {
   readonly lastError: string | undefined
   /** When the last probe finished (ms epoch), 0 before any. */
   readonly lastCheckedAt: number
+  /** Fetched blocks or ranges whose bytes did not match their hash, since start. */
+  readonly integrityFailures: number
+  /** Message of the last of them. */
+  readonly lastIntegrityError: string | undefined
 }
 
 /** Tracks whether the remote is reachable, probing it periodically. */
@@ -51,6 +55,8 @@ export class HealthMonitor {
   #unhealthySince = 0
   #lastError: string | undefined
   #lastCheckedAt = 0
+  #integrityFailures = 0
+  #lastIntegrityError: string | undefined
   #timer: NodeJS.Timeout | undefined
   #running: Promise<boolean> | undefined
   #started = false
@@ -118,6 +124,18 @@ export class HealthMonitor {
     })
   }
 
+  /**
+   * Reports a fetched object whose bytes did not match their hash. Recorded (count and last
+   * message, in {@link state}) but never counted against the remote's health: the remote
+   * answered, and marking it unhealthy would refuse every other cold read, nearly all of them
+   * of intact objects, turning one damaged object into an outage. A damaged object is data
+   * loss to repair, which is what the count is for.
+   */
+  reportIntegrityFailure(err: unknown): void {
+    this.#integrityFailures++
+    this.#lastIntegrityError = err instanceof Error ? err.message : String(err)
+  }
+
   /** True when the remote is considered reachable (always true without a probe). */
   isHealthy(): boolean {
     return this.#healthy
@@ -136,6 +154,8 @@ export class HealthMonitor {
       unhealthySince: this.#unhealthySince,
       lastError: this.#lastError,
       lastCheckedAt: this.#lastCheckedAt,
+      integrityFailures: this.#integrityFailures,
+      lastIntegrityError: this.#lastIntegrityError,
     }
   }
 

@@ -4,7 +4,7 @@
  * to one byte of a record, of the root, of the content hash or of a leaf is caught.
  */
 import assert from 'node:assert/strict'
-import { randomFillSync } from 'node:crypto'
+import { createHash, randomFillSync } from 'node:crypto'
 import { describe, it } from 'node:test'
 import {
   ChunkGroupLeaves,
@@ -55,17 +55,23 @@ describe('chunk tree', () => {
     })
   }
 
-  it('the worker builds the same index in one pass as this thread', async () => {
-    const data = randomFillSync(new Uint8Array(BlockSize))
-    const expected = indexOf(data)
-    // A whole ArrayBuffer of 8 MiB goes to a hashing thread and comes back.
-    const owned = new Uint8Array(data)
-    const got = await hashOwnedBlockWithChunks(owned)
-    assert.ok(got.hash.equals(expected.content))
-    assert.ok(got.chunks.root.equals(expected.root))
-    assert.deepEqual(got.chunks.index, expected.index)
-    assert.deepEqual(got.data, data)
-  })
+  // Full blocks, and short ones (still big enough for a hashing thread) whose end falls inside
+  // a group and inside a leaf.
+  for (const size of [BlockSize, 3 * 1024 * 1024 + 12_345, 600 * 1024 + 1]) {
+    it(`the worker builds the same index in one pass as this thread (${size} bytes)`, async () => {
+      const data = randomFillSync(new Uint8Array(size))
+      const expected = indexOf(data)
+      // A whole ArrayBuffer goes to a hashing thread and comes back.
+      const owned = new Uint8Array(data)
+      const got = await hashOwnedBlockWithChunks(owned)
+      assert.equal(owned.length, 0, 'the bytes went to the hashing thread')
+      assert.ok(got.hash.equals(hashBlock(data)))
+      assert.ok(got.hash.equals(expected.content))
+      assert.ok(got.chunks.root.equals(expected.root))
+      assert.deepEqual(got.chunks.index, expected.index)
+      assert.deepEqual(got.data, data)
+    })
+  }
 
   it('catches one changed byte anywhere in a record, a wrong root, a wrong content hash or position', () => {
     const size = BlockSize
@@ -103,4 +109,45 @@ describe('chunk tree', () => {
     bytes[1234]! ^= 0x10
     assert.notDeepEqual(new Uint8Array(leafHash(bytes)), expected)
   })
+
+  // The on-remote format, rebuilt here from its description (Hash objects, no shared code):
+  // any change to how the module computes the tree that changes a root fails here.
+  for (const size of [BlockSize, 3 * 1024 * 1024 + 12_345, 70_000, 4096, 1]) {
+    it(`the root of a ${size}-byte block is the documented one`, () => {
+      const sha = (...parts: Uint8Array[]): Uint8Array => {
+        const h = createHash('sha256')
+        for (const p of parts) h.update(p)
+        return new Uint8Array(h.digest())
+      }
+      const data = randomFillSync(new Uint8Array(size))
+      const leaves: Uint8Array[] = []
+      for (let at = 0; at < size; at += 4096) leaves.push(sha(data.subarray(at, at + 4096)))
+      let level: Uint8Array[] = []
+      for (let g = 0; g * 16 < leaves.length; g++) {
+        level.push(sha(Uint8Array.of(1), ...leaves.slice(g * 16, g * 16 + 16)))
+      }
+      let width = 1
+      while (width < level.length) width *= 2
+      while (level.length < width) level.push(new Uint8Array(32))
+      while (level.length > 1) {
+        const up: Uint8Array[] = []
+        for (let i = 0; i < level.length; i += 2)
+          up.push(sha(Uint8Array.of(2), level[i]!, level[i + 1]!))
+        level = up
+      }
+      const sizeBytes = new Uint8Array(8)
+      new DataView(sizeBytes.buffer).setBigUint64(0, BigInt(size))
+      const content = sha(data)
+      const root = sha(
+        Uint8Array.of(3),
+        new TextEncoder().encode('ditto-chunks-v1'),
+        sizeBytes,
+        content,
+        level[0]!,
+      )
+      const got = indexOf(data)
+      assert.deepEqual(got.content.bytes(), content)
+      assert.deepEqual(got.root.bytes(), root)
+    })
+  }
 })

@@ -60,6 +60,39 @@ describe('one fetch per block', () => {
     await remote.close()
   })
 
+  it('a reader arriving just after a shared fetch failed makes its own attempt', async () => {
+    const remote = new CountingRemote(new MemoryRemoteStore())
+    const data = randomFillSync(new Uint8Array(BlockSize))
+    const hash = hashBlock(data)
+    const key = formatContentKey(hash)
+    await remote.writeBlock(key, data)
+    const row = {
+      ...newFileBlock('p/0', ''),
+      state: BlockState.Remote,
+      hash,
+      blockStoreKey: key,
+      dataSize: data.length,
+    }
+    let failures = 1
+    remote.beforeRead = async () => {
+      if (failures-- > 0) throw Object.assign(new Error('connection reset'), { code: 'ECONNRESET' })
+    }
+    const fetcher = new Fetcher({ remote })
+    // Joins while the first GET is in flight: shares its failure.
+    const first = fetcher.fetchBlock(row)
+    const joined = fetcher.fetchBlock(row)
+    // Arrives once the failure is known (the first reader's continuation), in the same turn
+    // of the event loop: it must not inherit the failure.
+    const later = first.then(
+      () => assert.fail('the first GET should fail'),
+      () => fetcher.fetchBlock(row),
+    )
+    await assert.rejects(joined, /connection reset/)
+    assert.deepEqual(await later, data)
+    assert.equal(remote.gets.get(key), 2)
+    await remote.close()
+  })
+
   it('concurrent sequential readers and the prefetcher GET each block once', async () => {
     const remote = new CountingRemote(new MemoryRemoteStore())
     // A little latency per GET, like a real server, so readers overlap fetches.
