@@ -23,6 +23,8 @@ export interface Run {
   readonly drainedS: number
   /** CPU seconds (user + system) of the whole run. */
   readonly cpuS: number
+  /** CPU seconds (user + system) until every file was durable locally. */
+  readonly durableCpuS?: number
   readonly storedBytes: number
 }
 
@@ -92,6 +94,7 @@ export async function ingestWithEngine(
     await Promise.all(Array.from({ length: inFlight }, worker))
     await flushPending()
     const durableS = (performance.now() - t0) / 1000
+    const durableCpu = process.cpuUsage(cpu0)
     const report = await store.drainAllUploads()
     if (report.failed.length > 0) throw new Error(`drain failed: ${report.failed.length} blocks`)
     const drainedS = (performance.now() - t0) / 1000
@@ -100,6 +103,7 @@ export async function ingestWithEngine(
       durableS,
       drainedS,
       cpuS: (cpu.user + cpu.system) / 1e6,
+      durableCpuS: (durableCpu.user + durableCpu.system) / 1e6,
       storedBytes: await storedBytes(join(dir, 'remote')),
     }
   } finally {

@@ -4,58 +4,18 @@
  * ratio, event-loop delay during ingest vs idle, and 4 KiB payloads made durable one flush
  * each vs batch flushes (flushMany, flushAll). 1 GiB (64 MiB under --quick).
  */
-import { mkdir, open, readdir, rm, stat } from 'node:fs/promises'
+import { readdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { BlockSize } from '../../src/core/constants.js'
 import { blockBytes, openBenchEngine, seedBlock, writePayload } from '../engine/engine-setup.js'
 import { drainAndColdRead } from '../engine/s3-figures.js'
 import { startS3Target } from '../engine/s3-target.js'
+import { sequentialIngest } from '../engine/seq-ingest.js'
 import { smallFlushFigures } from '../engine/small-flush.js'
-import { type BenchContext, type Comparison, mibPerSecond, type Workload } from '../harness.js'
+import type { BenchContext, Comparison, Workload } from '../harness.js'
 
 const MiB = 1024 * 1024
-
-async function ingestVsRawFs(
-  ctx: BenchContext,
-  blocks: number,
-  seed: Uint8Array,
-): Promise<Comparison> {
-  const dir = join(ctx.scratchDir, 'ingest')
-  const engine = await openBenchEngine(dir, undefined)
-  let t0 = performance.now()
-  await writePayload(engine, 'bench/seq', blocks, seed)
-  await engine.flush('bench/seq')
-  const ms = performance.now() - t0
-  await engine.close()
-  await rm(dir, { recursive: true, force: true })
-  const rawDir = join(ctx.scratchDir, 'raw-fs')
-  await rm(rawDir, { recursive: true, force: true })
-  await mkdir(rawDir)
-  t0 = performance.now()
-  for (let b = 0; b < blocks; b++) {
-    const data = blockBytes(b, seed)
-    const fh = await open(join(rawDir, `${b}.blk`), 'w')
-    for (let at = 0; at < BlockSize; at += MiB) await fh.write(data, at, MiB, at)
-    await fh.sync()
-    await fh.close()
-  }
-  const rawMs = performance.now() - t0
-  await rm(rawDir, { recursive: true, force: true })
-  const bytes = blocks * BlockSize
-  ctx.log(
-    `ingest: engine ${mibPerSecond(bytes, ms).toFixed(0)} MiB/s, raw ${mibPerSecond(bytes, rawMs).toFixed(0)} MiB/s`,
-  )
-  return {
-    name: `sequential write ${bytes / MiB} MiB + flush (fs local + fs remote + SQLite)`,
-    unit: 'MiB/s',
-    higherIsBetter: true,
-    value: mibPerSecond(bytes, ms),
-    baselineName: 'raw fs writes, one fsync per 8 MiB file',
-    baseline: mibPerSecond(bytes, rawMs),
-    goal: 0.7,
-  }
-}
 
 async function s3Figures(
   ctx: BenchContext,
@@ -187,7 +147,7 @@ const workload: Workload = {
     const blocks = (ctx.quick ? 64 : 1024) / 8
     const seed = seedBlock()
     const out: Comparison[] = []
-    out.push(await ingestVsRawFs(ctx, blocks, seed))
+    out.push(...(await sequentialIngest(ctx, blocks, seed)))
     out.push(...(await s3Figures(ctx, blocks, seed)))
     out.push(await dedupRatio(ctx, seed))
     out.push(await loopDelay(ctx, blocks, seed))

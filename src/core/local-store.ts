@@ -76,6 +76,17 @@ export interface BlockSnapshot {
   readonly row: FileBlock
 }
 
+/** Options of {@link LocalStore.readBlockSnapshot}. */
+export interface SnapshotOptions extends AbortOptions {
+  /**
+   * Memory to copy the bytes into, when it is large enough (a store may ignore it): the
+   * snapshot's `data` is then a view of its start. Lets the syncer reuse a few buffers for
+   * every upload instead of allocating a fresh 8 MiB one per block, each of which pushed
+   * V8's external-memory accounting into a full garbage collection every other block.
+   */
+  readonly into?: Uint8Array | undefined
+}
+
 /** Counters of a local store (spec local.Stats plus eviction and back-pressure counters). */
 export interface LocalStoreStats {
   /** Bytes in block files (memory store: bytes of stored blocks). */
@@ -216,7 +227,7 @@ export interface LocalStore extends AsyncDisposable {
   readBlockSnapshot(
     payloadId: string,
     blockIdx: number,
-    options?: AbortOptions,
+    options?: SnapshotOptions,
   ): Promise<BlockSnapshot>
   /**
    * Caches fetched bytes of a Remote block (space made by eviction). Returns false, changing

@@ -73,9 +73,16 @@ function workers(): HashWorkerPool {
 /**
  * As {@link hashOwnedBlock}, and also builds the block's chunk index (leaf hashes computed in
  * the same pass over the bytes, on the worker): what an upload records so readers can verify
- * ranged GETs.
+ * ranged GETs. With `ownsBuffer`, `data` may be the start of a larger buffer the caller owns
+ * outright (a reused one): all of that buffer moves to the worker and back, and the returned
+ * `data` is a view of the same length at the start of the buffer that came back; bytes in a
+ * SharedArrayBuffer are hashed in place instead (nothing moves; the caller must not change
+ * them until this settles) and `data` comes back as it is.
  */
-export async function hashOwnedBlockWithChunks(data: Uint8Array): Promise<{
+export async function hashOwnedBlockWithChunks(
+  data: Uint8Array,
+  options: { readonly ownsBuffer?: boolean } = {},
+): Promise<{
   readonly hash: ContentHash
   readonly data: Uint8Array
   readonly chunks: ChunkIndex
@@ -83,11 +90,18 @@ export async function hashOwnedBlockWithChunks(data: Uint8Array): Promise<{
   let hash: ContentHash
   let leaves: Uint8Array
   let back = data
-  if (data.byteLength < OFFLOAD_MIN_BYTES || !movable(data)) {
+  const shared = options.ownsBuffer === true && data.buffer instanceof SharedArrayBuffer
+  const canMove =
+    options.ownsBuffer === true
+      ? data.buffer instanceof ArrayBuffer && data.byteOffset === 0
+      : movable(data)
+  if (data.byteLength < OFFLOAD_MIN_BYTES || !(canMove || shared)) {
     hash = await hashBlockAsync(data)
     leaves = leafHashes(data)
   } else {
-    const done = await workers().hash(data, ChunkLeafSize)
+    const done = shared
+      ? await workers().hashShared(data, ChunkLeafSize)
+      : await workers().hash(data, ChunkLeafSize)
     hash = ContentHash.fromBytes(done.digest)
     back = done.data
     leaves = done.leaves!

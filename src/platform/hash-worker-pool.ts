@@ -14,7 +14,7 @@ const leafHash = typeof crypto.hash === 'function'
   ? (leaf) => crypto.hash('sha256', leaf, 'buffer')
   : (leaf) => crypto.createHash('sha256').update(leaf).digest()
 parentPort.on('message', (job) => {
-  const data = new Uint8Array(job.buffer)
+  const data = job.shared ? new Uint8Array(job.shared, job.offset, job.length) : new Uint8Array(job.buffer, 0, job.length)
   const whole = crypto.createHash('sha256')
   let leaves = null
   if (job.leafSize > 0) {
@@ -31,9 +31,11 @@ parentPort.on('message', (job) => {
   }
   const out = new Uint8Array(32)
   out.set(whole.digest())
-  const moved = leaves === null ? [job.buffer, out.buffer] : [job.buffer, out.buffer, leaves.buffer]
+  const moved = [out.buffer]
+  if (!job.shared) moved.push(job.buffer)
+  if (leaves !== null) moved.push(leaves.buffer)
   parentPort.postMessage(
-    { id: job.id, buffer: job.buffer, digest: out.buffer, leaves: leaves === null ? null : leaves.buffer },
+    { id: job.id, buffer: job.shared ? null : job.buffer, digest: out.buffer, leaves: leaves === null ? null : leaves.buffer },
     moved,
   )
 })
@@ -48,6 +50,9 @@ export interface HashJobResult {
 }
 
 interface Job {
+  readonly length: number
+  /** Shared bytes hashed in place (nothing moved). */
+  readonly inPlace: Uint8Array | undefined
   readonly resolve: (v: HashJobResult) => void
   readonly reject: (err: unknown) => void
   readonly worker: Slot
@@ -87,15 +92,47 @@ export class HashWorkerPool {
   }
 
   /**
-   * SHA-256 of `data`, which must be the whole of an ArrayBuffer: it is moved to a worker and
-   * comes back as the returned `data`. With `leafSize` > 0, also the SHA-256 of every
-   * `leafSize` piece of it, in the same pass.
+   * SHA-256 of `data`, which must start its ArrayBuffer (the caller owns all of that buffer):
+   * the buffer is moved to a worker and comes back as the returned `data` (a view of the same
+   * length). With `leafSize` > 0, also the SHA-256 of every `leafSize` piece of it, in the same
+   * pass.
    */
   hash(data: Uint8Array, leafSize = 0): Promise<HashJobResult> {
+    if (data.byteOffset !== 0) throw new Error('hash worker input must start its buffer')
+    const length = data.byteLength
+    return this.#submit(length, undefined, { buffer: data.buffer, length, leafSize }, [
+      data.buffer as ArrayBuffer,
+    ])
+  }
+
+  /**
+   * As {@link HashWorkerPool.hash} for bytes in a SharedArrayBuffer: the worker reads them in
+   * place, nothing moves, and the returned `data` is `data` itself. The caller must not change
+   * them until this settles. Why: moving a buffer to a thread and back counts, for V8, as
+   * fresh external memory on each side, and that started a full garbage collection about
+   * every second block of a drain; shared memory is accounted once.
+   */
+  hashShared(data: Uint8Array, leafSize = 0): Promise<HashJobResult> {
+    const shared = data.buffer
+    if (!(shared instanceof SharedArrayBuffer)) throw new Error('hashShared needs shared memory')
+    return this.#submit(
+      data.byteLength,
+      data,
+      { shared, offset: data.byteOffset, length: data.byteLength, leafSize },
+      [],
+    )
+  }
+
+  #submit(
+    length: number,
+    inPlace: Uint8Array | undefined,
+    message: Record<string, unknown>,
+    transfer: ArrayBuffer[],
+  ): Promise<HashJobResult> {
     const slot = this.#pick()
     const id = this.#nextId++
     return new Promise((resolve, reject) => {
-      this.#jobs.set(id, { resolve, reject, worker: slot })
+      this.#jobs.set(id, { resolve, reject, worker: slot, length, inPlace })
       slot.busy++
       if (slot.idleTimer !== undefined) {
         clearTimeout(slot.idleTimer)
@@ -103,7 +140,7 @@ export class HashWorkerPool {
       }
       // Referenced only while it has work: an idle pool never keeps the process alive.
       if (slot.busy === 1) slot.worker.ref()
-      slot.worker.postMessage({ id, buffer: data.buffer, leafSize }, [data.buffer as ArrayBuffer])
+      slot.worker.postMessage({ id, ...message }, transfer)
     })
   }
 
@@ -131,7 +168,7 @@ export class HashWorkerPool {
     const slot: Slot = { worker, busy: 0, idleTimer: undefined }
     type Reply = {
       id: number
-      buffer: ArrayBuffer
+      buffer: ArrayBuffer | null
       digest: ArrayBuffer
       leaves: ArrayBuffer | null
     }
@@ -142,7 +179,7 @@ export class HashWorkerPool {
       this.#settled(slot)
       job.resolve({
         digest: new Uint8Array(m.digest),
-        data: new Uint8Array(m.buffer),
+        data: job.inPlace ?? new Uint8Array(m.buffer!, 0, job.length),
         leaves: m.leaves === null ? undefined : new Uint8Array(m.leaves),
       })
     })

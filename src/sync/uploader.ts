@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { debuglog } from 'node:util'
 import type { AbortOptions } from '../core/abort.js'
 import { BlockState, type FileBlock } from '../core/block.js'
+import { BlockSize } from '../core/constants.js'
 import { BlockStoreError, isBlockStoreError } from '../core/errors.js'
 import { forEachBounded } from '../core/for-each-bounded.js'
 import { ContentHash } from '../core/hash.js'
@@ -17,6 +18,7 @@ import type { MetadataStore } from '../core/metadata-store.js'
 import type { RemoteStore } from '../core/remote-store.js'
 import type { ChunkIndex } from '../platform/chunk-tree.js'
 import { hashOwnedBlockWithChunks } from '../platform/hash-block.js'
+import { BufferPool } from './buffer-pool.js'
 import { ensureChunkIndex } from './chunk-index-upload.js'
 import { Semaphore } from './semaphore.js'
 import type {
@@ -62,6 +64,8 @@ export class Uploader {
   readonly #inFlight = new Set<string>()
   /** Remote keys being written now, so identical blocks wait instead of uploading twice. */
   readonly #uploading = new Map<string, Promise<void>>()
+  /** Snapshot buffers reused across blocks; emptied whenever no upload is in progress. */
+  readonly #buffers: BufferPool
   #counters = { uploaded: 0, deduplicated: 0, superseded: 0, failed: 0, bytesUploaded: 0 }
   #lastError: string | undefined
   #lastErrorAt = 0
@@ -76,6 +80,8 @@ export class Uploader {
     this.#backoffMax = options.backoffMaxMs ?? 300_000
     this.#batch = Math.max(1, options.batchSize ?? 1024)
     this.#now = options.now ?? Date.now
+    // As many as blocks can be in progress at once (see pass()).
+    this.#buffers = new BufferPool(BlockSize, this.#parallelism * 2)
   }
 
   /**
@@ -142,6 +148,8 @@ export class Uploader {
     this.#inFlight.add(row.id)
     let claimed: FileBlock | undefined
     let release: (() => void) | undefined
+    // Shared memory hashed in place: the buffer stays this upload's until it settles.
+    const held = this.#buffers.take()
     try {
       // Claimed first (Local -> Syncing on the listed version), then the bytes are copied
       // with the row version under the block lock: a write in between is seen as a version
@@ -154,19 +162,21 @@ export class Uploader {
       )
       if (owned === undefined) return { outcome: 'skipped', bytes: 0 } // someone else moved it
       claimed = owned
-      const snapshot = await this.#local.readBlockSnapshot(
-        address.payloadId,
-        address.blockIdx,
-        options,
-      )
+      const snapshot = await this.#local.readBlockSnapshot(address.payloadId, address.blockIdx, {
+        ...options,
+        into: held,
+      })
       if (snapshot.row.version !== owned.version) {
         // Written between the claim and the copy: the writer made the row Dirty.
         this.#counters.superseded++
         return { outcome: 'superseded', bytes: 0 }
       }
-      // The snapshot is a private copy: it can move to a hashing thread and back. The chunk
-      // index comes from the same pass, so it describes exactly the bytes of the content key.
-      const { hash, data, chunks } = await hashOwnedBlockWithChunks(snapshot.data)
+      // The snapshot is a private copy (in the leased buffer, or fresh memory from a store that
+      // ignores it): it can move to a hashing thread and back. The chunk index comes from the
+      // same pass, so it describes exactly the bytes of the content key.
+      const { hash, data, chunks } = await hashOwnedBlockWithChunks(snapshot.data, {
+        ownsBuffer: snapshot.data.buffer === held.buffer,
+      })
       const ref = await this.#claim(owned, data, hash, chunks, options)
       if (ref.claimed === undefined) {
         // Written (or claimed by another pass) since the snapshot: a later pass uploads it.
@@ -205,6 +215,9 @@ export class Uploader {
     } finally {
       release?.()
       this.#inFlight.delete(row.id)
+      // The remote keeps no reference once writeBlock settled: the buffer can be reused.
+      this.#buffers.give(held)
+      if (this.#inFlight.size === 0) this.#buffers.clear()
     }
   }
 
@@ -321,7 +334,9 @@ export class Uploader {
     shared: boolean,
     options: AbortOptions,
   ): Promise<boolean> {
-    const [uploaded] = await Promise.all([
+    // Both settle before this returns, failed or not: `data` is a reused buffer, and a write
+    // still reading it after a failure of the other would upload whatever bytes come next.
+    const [uploaded, index] = await Promise.allSettled([
       (async () => {
         if (shared && (await this.#remote.statBlock(key, options))?.size === data.length)
           return false
@@ -330,7 +345,9 @@ export class Uploader {
       })(),
       ensureChunkIndex(this.#remote, key, chunks, shared, options),
     ])
-    return uploaded
+    if (uploaded.status === 'rejected') throw uploaded.reason
+    if (index.status === 'rejected') throw index.reason
+    return uploaded.value
   }
 
   /**

@@ -6,7 +6,7 @@ import type { AbortOptions } from '../../core/abort.js'
 import { isRemote } from '../../core/block.js'
 import { BlockSize } from '../../core/constants.js'
 import { BlockStoreError } from '../../core/errors.js'
-import type { BlockSnapshot } from '../../core/local-store.js'
+import type { BlockSnapshot, SnapshotOptions } from '../../core/local-store.js'
 import { withPayload } from './payloads.js'
 import { readMedium } from './read.js'
 import { casRow, getRow } from './rows.js'
@@ -30,10 +30,19 @@ function notLocal(e: BlockEntry): BlockStoreError {
 
 /**
  * A copy of a resident block's valid bytes (the block lock is held). A damaged copy of a
- * Remote block is dropped and reported as not local (callers fall back to the remote).
+ * Remote block is dropped and reported as not local (callers fall back to the remote). Copied
+ * into `into` when it is large enough (a reused buffer), into fresh memory otherwise.
  */
-async function copyOf(s: TierState, e: BlockEntry, options?: AbortOptions): Promise<Uint8Array> {
-  const out = new Uint8Array(e.dataSize)
+async function copyOf(
+  s: TierState,
+  e: BlockEntry,
+  options?: AbortOptions,
+  into?: Uint8Array,
+): Promise<Uint8Array> {
+  const out =
+    into !== undefined && into.length >= e.dataSize
+      ? into.subarray(0, e.dataSize)
+      : new Uint8Array(e.dataSize)
   if (e.buf !== null) out.set(e.buf.subarray(0, e.dataSize))
   else if (e.dataSize > 0 && (await readMedium(s, e, out, 0, 0, e.dataSize, options))) {
     throw notLocal(e)
@@ -91,7 +100,7 @@ export function readBlockSnapshot(
   s: TierState,
   payloadId: string,
   idx: number,
-  options?: AbortOptions,
+  options?: SnapshotOptions,
 ): Promise<BlockSnapshot> {
   return onBlock(
     s,
@@ -103,7 +112,7 @@ export function readBlockSnapshot(
     async (e) => {
       const row = await getRow(s.metadata, e.id, options)
       if (!isResident(e) || row === undefined) throw notLocal(e)
-      return { data: await copyOf(s, e, options), row }
+      return { data: await copyOf(s, e, options, options?.into), row }
     },
     options,
   )

@@ -16,6 +16,7 @@ import type {
   LocalStoreStats,
   RecoveryReport,
   RemoteBlockRef,
+  SnapshotOptions,
 } from '../../core/local-store.js'
 import { assertPayloadId } from '../../core/payload-id.js'
 import { type RetentionPolicy, validateRetentionPolicy } from '../../core/retention.js'
@@ -134,7 +135,7 @@ export class LocalTier implements LocalStore {
     })
   }
 
-  readBlockSnapshot(pid: string, idx: number, o?: AbortOptions): Promise<BlockSnapshot> {
+  readBlockSnapshot(pid: string, idx: number, o?: SnapshotOptions): Promise<BlockSnapshot> {
     return this.#run('readBlockSnapshot', o, async () => {
       assertPayloadId(pid)
       checkBlockIdx(idx)

@@ -86,7 +86,13 @@ async function writePiece(
     e.dataSize = Math.max(e.dataSize, offset + data.length)
     touch(s, e)
     e.lastWrite = e.lastAccess
-    if (e.buf !== null && e.dataSize === BlockSize) await spillLocked(s, e, options)
+    // A new block completed in its buffer skips its Dirty row: the commit below creates the
+    // row Local directly, so the writer waits for one metadata commit (and its WAL sync) per
+    // block instead of two. A kill between the file and that commit leaves a file no row
+    // names, which recovery removes as the unacknowledged leftover it is (as for a journaled
+    // flush). Measured, 1 GiB sequential write + flush: 257 -> ~130 WAL syncs.
+    const direct = completes && e.dirtyRowPending
+    if (e.buf !== null && e.dataSize === BlockSize) await spillLocked(s, e, options, direct)
     // A write that completes a block makes it Local at once, so the syncer can upload it
     // before the next flush (the flush still fsyncs it). Later writes re-dirty it by CAS.
     if (completes && e.buf === null) await commitRow(s, e, options)
