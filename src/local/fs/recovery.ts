@@ -5,14 +5,13 @@
  * a Remote row keeps the file it names as a cached copy; accounting is rebuilt from the files
  * themselves.
  */
-import { readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises'
+import { rename, rm, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BlockState, type FileBlock, isRemote } from '../../core/block.js'
 import { BlockSize } from '../../core/constants.js'
 import { ContentHash } from '../../core/hash.js'
 import { formatBlockId, parseBlockId, parseIndex } from '../../core/keys.js'
 import type { RecoveryReport } from '../../core/local-store.js'
-import { payloadIdProblem } from '../../core/payload-id.js'
 import { fsyncPath } from '../../platform/fsync.js'
 import { persistPayload } from '../common/payloads.js'
 import { casRow, deleteRow, getRow } from '../common/rows.js'
@@ -24,6 +23,7 @@ import { BLOCK_EXT, type FsLayout, ID_SUFFIX, type PayloadPlace, STAGED_EXT } fr
 import { migrateLegacyDirs } from './migrate-layout.js'
 import { replayJournal } from './recover-journal.js'
 import { isRenamedPathOf, promoteRenamed } from './recover-renamed.js'
+import { coverRemoteRows } from './recover-sizes.js'
 import { filesByStem, payloadIdOf } from './shard-names.js'
 
 interface Tally {
@@ -271,7 +271,8 @@ export async function recover(
       t.sizesExtended++
     }
   }
-  // Rows of payloads with no directory left that still point into this store.
+  t.sizesExtended += await coverRemoteRows(s.metadata, walked)
+  // Rows of payloads with no file left that still point into this store.
   const rows = [
     ...(await s.metadata.listLocalBlocks(0, 0)),
     ...(await s.metadata.listRemoteBlocks(0)),

@@ -153,6 +153,24 @@ describe('FsLocalStore crash recovery', () => {
     assert.deepEqual(r.remoteBlocks, [2], 'block 2 keeps its bytes (in the remote store)')
   })
 
+  it('covers remote rows past the record of a payload with no file left in the store', async (t) => {
+    const { store, metadata, reopen, layout } = await setup(t)
+    await store.writeAt('p', pattern(100), 0)
+    await store.flush('p')
+    await store.writeAt('p', pattern(BlockSize, 3), 2 * BlockSize)
+    await store.releaseMemory('p')
+    // Every block uploaded and evicted: no name of the payload is left in any shard.
+    for (const idx of [0, 2]) {
+      await syncBlock({ store, metadata }, undefined, 'p', idx)
+      await unlink(layout.blockPath('p', idx))
+    }
+    assert.equal((await metadata.getPayload('p'))?.size, 100)
+    const again = await reopen()
+    assert.equal(again.recovery?.sizesExtended, 1)
+    assert.equal((await metadata.getPayload('p'))?.size, 3 * BlockSize, 'recorded at once')
+    assert.equal(await again.getFileSize('p'), 3 * BlockSize)
+  })
+
   it('drops a cached remote copy whose size does not match its row', async (t) => {
     const { store, metadata, reopen, layout } = await setup(t)
     await store.writeAt('p', pattern(100), 0)
