@@ -12,19 +12,16 @@ import { spillLocked } from './buffers.js'
 import { journalBlocks, journalRecords } from './journal-flush.js'
 import { persistPayload, withPayload } from './payloads.js'
 import { casRow, deleteRow } from './rows.js'
-import { type BlockEntry, isResident, type PayloadState, type TierState } from './tier-state.js'
+import {
+  type BlockEntry,
+  isResident,
+  type PayloadState,
+  type TierState,
+  whileLocked,
+} from './tier-state.js'
 
 function isStaging(payloadId: string): boolean {
   return payloadId.startsWith(StagingPayloadPrefix)
-}
-
-async function locked<T>(e: BlockEntry, fn: () => Promise<T>): Promise<T | undefined> {
-  const release = await e.lock.lock()
-  try {
-    return e.gone ? undefined : await fn()
-  } finally {
-    release()
-  }
 }
 
 /**
@@ -104,7 +101,7 @@ async function flushLocked(
     await journal.barrier(p.id)
   }
   for (const e of entries) {
-    if (e.buf !== null) await locked(e, () => spillLocked(s, e, options))
+    if (e.buf !== null) await whileLocked(e, () => spillLocked(s, e, options))
   }
   const unsynced = entries.filter((e) => e.unsynced && e.onMedium && !e.gone)
   const generations = new Map(unsynced.map((e) => [e, e.writeGen]))
@@ -133,7 +130,7 @@ async function commitFlush(
 ): Promise<FlushedBlock[]> {
   const rows = entries
     .filter((e) => e.dirtyRow !== undefined)
-    .map((e) => locked(e, () => commitRow(s, e, options)))
+    .map((e) => whileLocked(e, () => commitRow(s, e, options)))
   const record = p.record === 'current' ? undefined : persistPayload(s, p, options)
   const [done] = await Promise.all([Promise.all(rows), record])
   return done.filter((d): d is FlushedBlock => d !== undefined)
@@ -168,7 +165,7 @@ export function releaseMemory(
     false,
     async (p) => {
       for (const e of p?.blocks.values() ?? []) {
-        if (e.buf !== null) await locked(e, () => spillLocked(s, e, options))
+        if (e.buf !== null) await whileLocked(e, () => spillLocked(s, e, options))
       }
     },
     options,

@@ -8,7 +8,7 @@ import type { AbortOptions } from '../../core/abort.js'
 import type { BlockJournal, JournaledBlock } from './block-medium.js'
 import { spillLocked } from './buffers.js'
 import { readMedium } from './read.js'
-import { type BlockEntry, isResident, type TierState } from './tier-state.js'
+import { type BlockEntry, isResident, type TierState, whileLocked } from './tier-state.js'
 
 /**
  * Largest block a flush journals. A journaled block's bytes are written twice (record and
@@ -76,14 +76,10 @@ export async function journalBlocks(
   const generations = new Map<BlockEntry, number>()
   for (const e of entries) {
     if (!journaled.has(e.idx)) continue
-    const release = await e.lock.lock()
-    try {
-      if (e.gone) continue
+    await whileLocked(e, async () => {
       await spillLocked(s, e, options, true)
       generations.set(e, e.writeGen)
-    } finally {
-      release()
-    }
+    })
   }
   await journal.append(records)
   for (const [e, gen] of generations) if (e.writeGen === gen) e.unsynced = false

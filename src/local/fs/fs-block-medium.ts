@@ -58,9 +58,8 @@ export class FsBlockMedium implements BlockMedium {
    */
   async #ensureId(payloadId: string): Promise<void> {
     if (this.#ready.has(payloadId)) return
-    const { idFile } = this.layout.place(payloadId)
+    const idFile = await this.layout.writeIdFile(payloadId)
     if (idFile !== undefined) {
-      await writeFile(idFile, payloadId, 'utf8')
       // Synced with the blocks it names, not on its own.
       this.#dirtyPaths(payloadId).add(idFile)
     }

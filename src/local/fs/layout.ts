@@ -145,6 +145,16 @@ export class FsLayout {
     return `${this.place(payloadId).prefix}${blockIdx}.${token}${RENAMED_EXT}`
   }
 
+  /**
+   * Writes the ID file of a payload whose stem is hashed (unsynced: callers sync it with the
+   * blocks it names); returns its path, or `undefined` when the stem spells the ID out.
+   */
+  async writeIdFile(payloadId: string): Promise<string | undefined> {
+    const { idFile } = this.place(payloadId)
+    if (idFile !== undefined) await writeFile(idFile, payloadId, 'utf8')
+    return idFile
+  }
+
   /** Forgets a cached payload place (after delete). */
   forget(payloadId: string): void {
     this.#places.delete(payloadId)

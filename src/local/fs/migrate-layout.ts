@@ -12,7 +12,7 @@
  * 3. the old directories are deleted.
  * A rerun after step 3 began finds fewer old files; their new names exist, on the same inodes.
  */
-import { link, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { link, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BlockStoreError } from '../../core/errors.js'
 import { formatBlockId, parseIndex } from '../../core/keys.js'
@@ -94,10 +94,8 @@ export async function migrateLegacyDirs(s: TierState, layout: FsLayout): Promise
         continue
       }
       const place = layout.place(pid)
-      if (place.idFile !== undefined) {
-        await writeFile(place.idFile, pid, 'utf8')
-        synced.add(place.idFile)
-      }
+      const idFile = await layout.writeIdFile(pid)
+      if (idFile !== undefined) synced.add(idFile)
       for (const name of await readdir(dir)) {
         const idx = parseIndex(name.slice(0, name.indexOf('.')))
         if (idx === undefined || !isBlockFile(name)) continue

@@ -84,9 +84,8 @@ async function writeBlock(
   r: JournalRecord,
   path: string,
 ): Promise<string | undefined> {
-  const { dir, idFile } = layout.place(r.payloadId)
-  await mkdir(dir, { recursive: true })
-  if (idFile !== undefined) await writeFile(idFile, r.payloadId, 'utf8')
+  await mkdir(layout.place(r.payloadId).dir, { recursive: true })
+  const idFile = await layout.writeIdFile(r.payloadId)
   await writeFile(path, r.data)
   // The ID file is synced with the block (fallback path), as the medium does.
   return idFile
