@@ -7,13 +7,11 @@ import { randomFillSync } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { setImmediate as tick } from 'node:timers/promises'
 import type { AbortOptions } from '../../src/core/abort.js'
-import { BlockState, newFileBlock } from '../../src/core/block.js'
 import { BlockSize } from '../../src/core/constants.js'
-import { formatContentKey } from '../../src/core/keys.js'
-import { hashBlock } from '../../src/platform/hash-block.js'
 import { MemoryRemoteStore } from '../../src/remote/memory/index.js'
 import { Fetcher } from '../../src/sync/fetcher.js'
 import { makeRemoteOnly, openTestEngine, ScriptedRemote } from '../engine/engine-test-kit.js'
+import { randomRemoteBlock } from './random-remote-block.js'
 
 /** Counts GETs per key and runs `afterBody` once a body has been handed back. */
 class CountingRemote extends ScriptedRemote {
@@ -32,17 +30,8 @@ class CountingRemote extends ScriptedRemote {
 describe('one fetch per block', () => {
   it('a reader arriving while the fetched block is being verified joins the fetch', async () => {
     const remote = new CountingRemote(new MemoryRemoteStore())
-    const data = randomFillSync(new Uint8Array(BlockSize))
-    const hash = hashBlock(data)
-    const key = formatContentKey(hash)
+    const { data, key, row } = randomRemoteBlock()
     await remote.writeBlock(key, data)
-    const row = {
-      ...newFileBlock('p/0', ''),
-      state: BlockState.Remote,
-      hash,
-      blockStoreKey: key,
-      dataSize: data.length,
-    }
     const fetcher = new Fetcher({ remote })
     let late: Promise<Uint8Array> | undefined
     // The body is in; the first reader is now checking its SHA-256.
@@ -62,17 +51,8 @@ describe('one fetch per block', () => {
 
   it('a reader arriving just after a shared fetch failed makes its own attempt', async () => {
     const remote = new CountingRemote(new MemoryRemoteStore())
-    const data = randomFillSync(new Uint8Array(BlockSize))
-    const hash = hashBlock(data)
-    const key = formatContentKey(hash)
+    const { data, key, row } = randomRemoteBlock()
     await remote.writeBlock(key, data)
-    const row = {
-      ...newFileBlock('p/0', ''),
-      state: BlockState.Remote,
-      hash,
-      blockStoreKey: key,
-      dataSize: data.length,
-    }
     let failures = 1
     remote.beforeRead = async () => {
       if (failures-- > 0) throw Object.assign(new Error('connection reset'), { code: 'ECONNRESET' })

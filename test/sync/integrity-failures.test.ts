@@ -6,16 +6,14 @@
 import assert from 'node:assert/strict'
 import { randomFillSync } from 'node:crypto'
 import { describe, it } from 'node:test'
-import { BlockState, newFileBlock } from '../../src/core/block.js'
 import { BlockSize } from '../../src/core/constants.js'
 import { isBlockStoreError } from '../../src/core/errors.js'
-import { formatContentKey } from '../../src/core/keys.js'
 import { rowOf } from '../../src/engine/read-path.js'
-import { hashBlock } from '../../src/platform/hash-block.js'
 import { MemoryRemoteStore } from '../../src/remote/memory/index.js'
 import { Fetcher } from '../../src/sync/fetcher.js'
 import { HealthMonitor } from '../../src/sync/health-monitor.js'
 import { makeRemoteOnly, openTestEngine } from '../engine/engine-test-kit.js'
+import { randomRemoteBlock } from './random-remote-block.js'
 
 const integrity = (err: unknown): boolean => isBlockStoreError(err, 'BS_INTEGRITY_CHECK_FAILED')
 
@@ -44,19 +42,10 @@ describe('integrity failures of fetched data', () => {
     const transitions: boolean[] = []
     m.onTransition((h) => transitions.push(h))
     const remote = new MemoryRemoteStore()
-    const data = randomFillSync(new Uint8Array(BlockSize))
-    const hash = hashBlock(data)
-    const key = formatContentKey(hash)
+    const { data, key, row } = randomRemoteBlock()
     const bad = data.slice()
     bad[12345] = (bad[12345] ?? 0) ^ 1
     await remote.writeBlock(key, bad)
-    const row = {
-      ...newFileBlock('p/0', ''),
-      state: BlockState.Remote,
-      hash,
-      blockStoreKey: key,
-      dataSize: data.length,
-    }
     const fetcher = new Fetcher({ remote, health: m })
     // More failures than the outage threshold (3): still healthy, every one counted.
     for (let i = 0; i < 4; i++) await assert.rejects(fetcher.fetchBlock(row), integrity)
