@@ -149,6 +149,11 @@ export interface RecoveryReport {
    * the kill whose block files were not yet known durable.
    */
   readonly journalReplayed: number
+  /**
+   * Payload records stored or grown from the flush journal (fs store): small flushes
+   * acknowledged before the kill whose metadata commit was not yet synced.
+   */
+  readonly journalPayloadsRestored: number
   /** Block IDs whose row says Local but whose file is gone and not remote: lost bytes. */
   readonly lostBlocks: readonly string[]
   readonly durationMs: number

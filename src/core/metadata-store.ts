@@ -76,6 +76,19 @@ export interface GcLock {
   release(): Promise<void>
 }
 
+/** Options of the mutations a caller may let become durable later ({@link MetadataStore.sync}). */
+export interface CommitOptions extends AbortOptions {
+  /**
+   * The caller holds its own durable record of this change (the fs local tier's flush journal,
+   * whose replay redoes it) and needs the commit visible now but durable only by the next
+   * {@link MetadataStore.sync}: the call then returns without waiting for the store's own
+   * sync. A store without `sync` ignores it and makes the commit durable before returning.
+   * Commits still become durable in the order they were made, so a later commit that is
+   * durable implies every earlier one is.
+   */
+  readonly deferSync?: boolean | undefined
+}
+
 /** Options of {@link MetadataStore.deleteFileBlock}. */
 export interface DeleteFileBlockOptions extends AbortOptions {
   /**
@@ -133,7 +146,7 @@ export interface MetadataStore extends AsyncDisposable {
   compareAndPutFileBlock(
     block: FileBlock,
     expectedVersion: number,
-    options?: AbortOptions,
+    options?: CommitOptions,
   ): Promise<FileBlock | undefined>
   /**
    * Deletes a row. Resolves to `true` when deleted, `false` when `ifVersion` did not match.
@@ -187,7 +200,7 @@ export interface MetadataStore extends AsyncDisposable {
   /** A payload's record, or `undefined`. */
   getPayload(id: string, options?: AbortOptions): Promise<PayloadRecord | undefined>
   /** Upserts a payload's record. */
-  putPayload(record: PayloadRecord, options?: AbortOptions): Promise<void>
+  putPayload(record: PayloadRecord, options?: CommitOptions): Promise<void>
   /** Deletes a payload's record; `false` when there was none. Block rows are not touched. */
   deletePayload(id: string, options?: AbortOptions): Promise<boolean>
   /** Pages through payload records in ascending ID order. */
@@ -211,6 +224,14 @@ export interface MetadataStore extends AsyncDisposable {
    * @throws {BlockStoreError} BS_INVALID_ARGUMENT when `src === dst`; BS_INVALID_PAYLOAD_ID.
    */
   renamePayload(src: string, dst: string, options: RenamePayloadOptions): Promise<boolean>
+
+  /**
+   * Makes every commit that has returned so far durable, those made with
+   * {@link CommitOptions.deferSync} included. Absent on stores whose commits are durable when
+   * they return (or never durable, as in memory).
+   * @throws {BlockStoreError} BS_UNAVAILABLE when the store could not be synced.
+   */
+  sync?(): Promise<void>
 
   /** Releases connections and handles. Idempotent; later calls fail with BS_STORE_CLOSED. */
   close(): Promise<void>

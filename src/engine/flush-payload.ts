@@ -37,8 +37,10 @@ export async function flushPayload(
       )
     }
   }
+  // Without a remote nothing is ever finalized: no need to read the rows (a query per flush).
+  if (!hasRemote) return { finalized: false }
   const rows = await p.metadata.store.listFileBlocks(pid, o)
-  return { finalized: hasRemote && rows.every((r) => r.state === BlockState.Remote) }
+  return { finalized: rows.every((r) => r.state === BlockState.Remote) }
 }
 
 /**

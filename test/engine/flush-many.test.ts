@@ -135,10 +135,13 @@ describe('flushAll on fs local + SQLite', () => {
   it('flushes nothing when one ID is malformed, and says which', async (t) => {
     const dir = await tempDir(t)
     const { engine, local, metadata } = await openFsEngine(dir)
-    t.after(async () => {
+    // Closed in the test, not in a hook: hooks run in the order they were added, so one added
+    // here would close the engine after its directory was removed.
+    const close = async (): Promise<void> => {
       await engine.close()
       await metadata.close()
-    })
+    }
+    t.after(() => close().catch(() => undefined))
     await engine.writeAt('a', pattern(4096, 1), 0)
     await engine.writeAt('b', pattern(4096, 2), 0)
     await assert.rejects(engine.flushMany(['a', 'b/../c', 'b']), (err: unknown) => {
@@ -158,6 +161,7 @@ describe('flushAll on fs local + SQLite', () => {
       ['a', 'b'],
     )
     assert.equal(local.stats().dirtyBlockCount, 0)
+    await close()
   })
 })
 

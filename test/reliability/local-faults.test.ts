@@ -137,33 +137,36 @@ describe('metadata database unavailable', () => {
   it('calls fail with a clear BlockStoreError and leave no partial state behind', async () => {
     const inner = await SqliteMetadataStore.open({ path: join(await tempDir(), 'm.db') })
     const meta = failingMetadata(inner)
-    await using e = await openFsEngine({ metadata: meta.store })
-    const before = patternBytes(6, 0, BlockSize + 128)
-    await e.store.writeAt('m', before, 0)
-    await e.store.flush('m')
-    meta.down = true
-    const after = patternBytes(7, 4096, BlockSize)
-    const err = await e.store
-      .writeAt('m', after, 4096)
-      .then(() => e.store.flush('m'))
-      .then(
-        () => undefined,
-        (x: unknown) => x,
-      )
-    assert.ok(isBlockStoreError(err), `a BlockStoreError, got ${String(err)}`)
-    assert.match(err.message, /metadata/i)
-    meta.down = false
-    // The failed call either applied the write or not; a flush now settles it, and every byte
-    // is the old or the new one, never a mix of anything else.
-    await e.store.flush('m')
-    const got = await readAll(e.store, 'm', await e.store.getSize('m'))
-    const whole = new Uint8Array(Math.max(before.length, 4096 + after.length))
-    whole.set(before)
-    whole.set(after, 4096)
-    const isOld = Buffer.from(got.subarray(0, before.length)).equals(before)
-    if (!isOld) assertSameBytes(got, whole, 'the new bytes')
-    await e.reopen({ metadata: meta.store })
-    assertSameBytes(await readAll(e.store, 'm', got.length), got, 'after a restart')
+    {
+      // The engine closes (end of this block) before the metadata store it was given.
+      await using e = await openFsEngine({ metadata: meta.store })
+      const before = patternBytes(6, 0, BlockSize + 128)
+      await e.store.writeAt('m', before, 0)
+      await e.store.flush('m')
+      meta.down = true
+      const after = patternBytes(7, 4096, BlockSize)
+      const err = await e.store
+        .writeAt('m', after, 4096)
+        .then(() => e.store.flush('m'))
+        .then(
+          () => undefined,
+          (x: unknown) => x,
+        )
+      assert.ok(isBlockStoreError(err), `a BlockStoreError, got ${String(err)}`)
+      assert.match(err.message, /metadata/i)
+      meta.down = false
+      // The failed call either applied the write or not; a flush now settles it, and every byte
+      // is the old or the new one, never a mix of anything else.
+      await e.store.flush('m')
+      const got = await readAll(e.store, 'm', await e.store.getSize('m'))
+      const whole = new Uint8Array(Math.max(before.length, 4096 + after.length))
+      whole.set(before)
+      whole.set(after, 4096)
+      const isOld = Buffer.from(got.subarray(0, before.length)).equals(before)
+      if (!isOld) assertSameBytes(got, whole, 'the new bytes')
+      await e.reopen({ metadata: meta.store })
+      assertSameBytes(await readAll(e.store, 'm', got.length), got, 'after a restart')
+    }
     await inner.close()
   })
 })

@@ -5,11 +5,17 @@
  */
 import type { AbortOptions } from '../../core/abort.js'
 
-/** The whole content of one block, as a journaled flush makes it durable. */
+/**
+ * The whole content of one block as a journaled flush makes it durable, with the payload's size
+ * and modification time that flush stores: the flush's metadata commit is made durable only
+ * later, so until then the record is what recovery redoes it from.
+ */
 export interface JournaledBlock {
   readonly payloadId: string
   readonly blockIdx: number
   readonly data: Uint8Array
+  readonly payloadSize: number
+  readonly modifiedAt: number
 }
 
 /**

@@ -7,6 +7,7 @@
 import type { AbortOptions } from '../../core/abort.js'
 import { BlockState } from '../../core/block.js'
 import type { FlushedBlock } from '../../core/local-store.js'
+import type { CommitOptions } from '../../core/metadata-store.js'
 import { StagingPayloadPrefix } from '../../core/payload-id.js'
 import { spillLocked } from './buffers.js'
 import { journalBlocks, journalRecords } from './journal-flush.js'
@@ -31,14 +32,15 @@ function isStaging(payloadId: string): boolean {
 export async function commitRow(
   s: TierState,
   e: BlockEntry,
-  options?: AbortOptions,
+  options?: CommitOptions,
 ): Promise<FlushedBlock | undefined> {
   const known = e.dirtyRow
   if (known === undefined) return undefined
   const pending = e.dirtyRowPending
   if (!isResident(e)) {
     // A write that failed after dirtying the row left no bytes: nothing to keep.
-    if (!pending) await deleteRow(s.metadata, e.id, options)
+    // Durable at once even in a journaled flush: no record speaks for a block without bytes.
+    if (!pending) await deleteRow(s.metadata, e.id, { signal: options?.signal })
     e.dirtyRow = undefined
     e.dirtyRowPending = false
     return undefined
@@ -92,10 +94,13 @@ async function flushLocked(
     // A staging payload is flushed only to be renamed at once, and a rename must first retire
     // its source's records with a checkpoint (a syncfs and a new generation): fsyncing its few
     // files costs less. strace of 4 KiB replacements: 12 syncs each through the journal.
-    const records = isStaging(p.id) ? undefined : await journalRecords(s, entries, options)
+    const records = isStaging(p.id) ? undefined : await journalRecords(s, p, entries, options)
     if (records !== undefined) {
       await journalBlocks(s, journal, entries, records, options)
-      return commitFlush(s, p, entries, options)
+      // The records carry everything this commit stores and recovery redoes it from them, so
+      // the flush does not wait for the metadata store's own sync (a second fdatasync in
+      // series on every small flush); the checkpoint that retires the records syncs it.
+      return commitFlush(s, p, entries, { ...options, deferSync: true })
     }
     // Through the files: no older record of this payload may outlive what this flush commits.
     await journal.barrier(p.id)
@@ -126,7 +131,7 @@ async function commitFlush(
   s: TierState,
   p: PayloadState,
   entries: readonly BlockEntry[],
-  options?: AbortOptions,
+  options?: CommitOptions,
 ): Promise<FlushedBlock[]> {
   const rows = entries
     .filter((e) => e.dirtyRow !== undefined)

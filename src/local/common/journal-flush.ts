@@ -8,7 +8,13 @@ import type { AbortOptions } from '../../core/abort.js'
 import type { BlockJournal, JournaledBlock } from './block-medium.js'
 import { spillLocked } from './buffers.js'
 import { readMedium } from './read.js'
-import { type BlockEntry, isResident, type TierState, whileLocked } from './tier-state.js'
+import {
+  type BlockEntry,
+  isResident,
+  type PayloadState,
+  type TierState,
+  whileLocked,
+} from './tier-state.js'
 
 /**
  * Largest block a flush journals. A journaled block's bytes are written twice (record and
@@ -29,6 +35,7 @@ export function needsFlush(e: BlockEntry): boolean {
  */
 export async function journalRecords(
   s: TierState,
+  p: PayloadState,
   entries: readonly BlockEntry[],
   options?: AbortOptions,
 ): Promise<JournaledBlock[] | undefined> {
@@ -52,7 +59,13 @@ export async function journalRecords(
         // The copy was damaged and dropped: let the file path report it as it always has.
         return undefined
       }
-      records.push({ payloadId: e.payloadId, blockIdx: e.idx, data })
+      records.push({
+        payloadId: e.payloadId,
+        blockIdx: e.idx,
+        data,
+        payloadSize: p.size,
+        modifiedAt: p.modifiedAt,
+      })
     } finally {
       release()
     }

@@ -4,6 +4,7 @@
  * truncate and delete).
  */
 import type { AbortOptions } from '../../core/abort.js'
+import type { CommitOptions } from '../../core/metadata-store.js'
 import { newPayloadState, type PayloadState, type TierState } from './tier-state.js'
 import { purgeLeftovers } from './truncate.js'
 
@@ -82,7 +83,7 @@ export async function withPayload<T>(
 export async function persistPayload(
   s: TierState,
   p: PayloadState,
-  options?: AbortOptions,
+  options?: CommitOptions,
 ): Promise<void> {
   const stored = { size: p.size, modifiedAt: p.modifiedAt }
   await s.metadata.putPayload(

@@ -5,7 +5,7 @@
 import type { AbortOptions } from '../../core/abort.js'
 import type { FileBlock } from '../../core/block.js'
 import { BlockStoreError, isBlockStoreError } from '../../core/errors.js'
-import type { MetadataStore } from '../../core/metadata-store.js'
+import type { CommitOptions, MetadataStore } from '../../core/metadata-store.js'
 import { findFileBlock } from '../../core/rows.js'
 import type { TierState } from './tier-state.js'
 
@@ -25,7 +25,7 @@ export async function casRow(
   metadata: MetadataStore,
   id: string,
   change: (current: FileBlock | undefined) => FileBlock | undefined,
-  options?: AbortOptions,
+  options?: CommitOptions,
   initial?: { readonly row: FileBlock | undefined },
 ): Promise<{ stored: FileBlock | undefined; previous: FileBlock | undefined }> {
   let current = initial?.row

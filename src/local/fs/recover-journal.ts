@@ -1,11 +1,19 @@
 /**
- * Replays the flush journal at open, before the block files are walked: the last record of
- * each block is written back into its file when the block's row still says its bytes are
- * local (a Remote row means the block moved on after the record, and every other change calls
- * the journal's barrier first). A block with no row at all gets one (Local) when its payload's
- * record covers it: a flush commits its rows and its payload record at the same time, and a kill
- * can land after the record and before the rows; without the record's bytes the payload would
- * read zeros where the write was. No row and no covering record: the flush never committed.
+ * Replays the flush journal at open, before the block files are walked.
+ *
+ * A journaled flush returns once its records are durable; its metadata commit (rows Local, the
+ * payload record) is made but only synced later, by the checkpoint that retires the records.
+ * So a kill can keep a record and lose that commit, and the replay redoes it:
+ * - first each payload's record, from the last record of that payload: created when missing,
+ *   grown when smaller (a later truncate or delete would have retired the record first, so a
+ *   larger stored size is a later flush's). The walk that follows drops every payload without
+ *   a record as never flushed; without this step it would drop acknowledged bytes;
+ * - then the last record of each block is written back into its file when the block's row
+ *   still says its bytes are local (a Remote row means the block moved on after the record:
+ *   a write over remote bytes commits its Dirty row durably and retires the records first).
+ *   A block with no row at all gets one (Local) when its payload's record covers it. No row
+ *   and no covering record: the flush never committed. The walk then fixes each kept row's
+ *   state and size from its file.
  * Then the files are made durable and the old generations deleted; a fresh generation is
  * started by the store.
  */
@@ -27,6 +35,8 @@ import type { FsLayout } from './layout.js'
 export interface JournalReplay {
   /** Block files written back from records. */
   readonly replayed: number
+  /** Payload records stored or grown from records (their flush's commit was lost). */
+  readonly restored: number
   /** Highest generation found (0 when none): the next one starts after it. */
   readonly lastGen: number
 }
@@ -35,9 +45,14 @@ export interface JournalReplay {
 export async function replayJournal(s: TierState, layout: FsLayout): Promise<JournalReplay> {
   const gens = await readJournal(layout.journalDir)
   const latest = new Map<string, JournalRecord>()
+  const sizes = new Map<string, JournalRecord>()
   for (const g of gens) {
-    for (const r of g.records) latest.set(formatBlockId(r.payloadId, r.blockIdx), r)
+    for (const r of g.records) {
+      latest.set(formatBlockId(r.payloadId, r.blockIdx), r)
+      if (r.payloadSize !== undefined) sizes.set(r.payloadId, r)
+    }
   }
+  const restored = await restorePayloads(s, sizes)
   const written: string[] = []
   const idFiles = new Set<string>()
   for (const [id, r] of latest) {
@@ -76,7 +91,34 @@ export async function replayJournal(s: TierState, layout: FsLayout): Promise<Jou
   }
   for (const g of gens) await unlink(g.path)
   if (gens.length > 0) await fsyncPath(layout.journalDir)
-  return { replayed: written.length, lastGen: gens.at(-1)?.gen ?? 0 }
+  return { replayed: written.length, restored, lastGen: gens.at(-1)?.gen ?? 0 }
+}
+
+/**
+ * Stores the payload record each payload's last record carries, where the stored one is
+ * missing or smaller; returns how many were stored.
+ */
+async function restorePayloads(
+  s: TierState,
+  last: ReadonlyMap<string, JournalRecord>,
+): Promise<number> {
+  let restored = 0
+  for (const [pid, r] of last) {
+    const size = r.payloadSize
+    const modifiedAt = r.modifiedAt ?? 0
+    if (payloadIdProblem(pid) !== undefined) continue
+    if (size === undefined || !Number.isSafeInteger(size) || size < 0) continue
+    const record = await s.metadata.getPayload(pid)
+    if (record !== undefined && record.size >= size) continue
+    await s.metadata.putPayload({
+      id: pid,
+      size,
+      createdAt: record?.createdAt ?? modifiedAt,
+      modifiedAt: Math.max(record?.modifiedAt ?? 0, modifiedAt),
+    })
+    restored++
+  }
+  return restored
 }
 
 async function writeBlock(

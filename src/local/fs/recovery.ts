@@ -37,6 +37,7 @@ interface Tally {
   stagedPromoted: number
   renamedPromoted: number
   journalReplayed: number
+  journalPayloadsRestored: number
   lostBlocks: string[]
 }
 
@@ -220,6 +221,7 @@ export async function recover(
     stagedPromoted: 0,
     renamedPromoted: 0,
     journalReplayed: 0,
+    journalPayloadsRestored: 0,
     lostBlocks: [],
   }
   // First the directories of older formats, whose names neither the replay nor the walk know.
@@ -227,6 +229,7 @@ export async function recover(
   // Then the journal: the walk below must see the files as the acknowledged flushes left them.
   const replay = await replayJournal(s, layout)
   t.journalReplayed = replay.replayed
+  t.journalPayloadsRestored = replay.restored
   const walked = new Set<string>()
   for (const shard of layout.shardDirs()) {
     for (const [stem, all] of await filesByStem(shard)) {
@@ -285,9 +288,12 @@ export async function recover(
   }
   // Without fsync nothing is promised across a crash, so there is nothing to journal.
   if (medium.durable) {
-    medium.journal = await FlushJournal.open(layout.journalDir, replay.lastGen, (blocks) =>
-      medium.makeDurable(blocks),
-    )
+    // Retiring records also needs the metadata commits they speak for durable: journaled
+    // flushes do not wait for them (see flush.ts).
+    medium.journal = await FlushJournal.open(layout.journalDir, replay.lastGen, async (blocks) => {
+      await medium.makeDurable(blocks)
+      await s.metadata.sync?.()
+    })
   }
   return { ...t, durationMs: performance.now() - started }
 }

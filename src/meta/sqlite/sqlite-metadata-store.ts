@@ -10,6 +10,7 @@ import { BlockStoreError } from '../../core/errors.js'
 import type { ContentHash } from '../../core/hash.js'
 import type {
   BlockCounts,
+  CommitOptions,
   DeleteFileBlockOptions,
   GcLock,
   ListPayloadsOptions,
@@ -134,7 +135,7 @@ export class SqliteMetadataStore implements MetadataStore {
   async compareAndPutFileBlock(
     block: FileBlock,
     expectedVersion: number,
-    options?: AbortOptions,
+    options?: CommitOptions,
   ): Promise<FileBlock | undefined> {
     return this.#write('compareAndPutFileBlock', options, () => {
       assertFileBlock(block)
@@ -278,7 +279,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   /** Upserts a payload's record. */
-  async putPayload(record: PayloadRecord, options?: AbortOptions): Promise<void> {
+  async putPayload(record: PayloadRecord, options?: CommitOptions): Promise<void> {
     await this.#write('putPayload', options, () => {
       assertPayloadRecord(record)
       const { id, size, createdAt, modifiedAt } = record
@@ -319,6 +320,17 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   /** Closes the database. Idempotent; later calls fail with BS_STORE_CLOSED. */
+  /** WAL fdatasyncs run so far (commits waiting together share one); 0 without a WAL. */
+  get walSyncs(): number {
+    return this.#wal?.syncs ?? 0
+  }
+
+  /** Makes every returned commit durable: one WAL fdatasync unless one already covers them. */
+  async sync(): Promise<void> {
+    this.#run('sync', undefined, () => undefined)
+    await this.#wal?.durable()
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
@@ -351,9 +363,10 @@ export class SqliteMetadataStore implements MetadataStore {
    * block file, deleting a remote object, acknowledging a flush) follows a mutation of the
    * same caller, whose awaited sync covers every earlier commit in the append-only WAL.
    */
-  async #write<T>(op: string, options: AbortOptions | undefined, fn: () => T): Promise<T> {
+  async #write<T>(op: string, options: CommitOptions | undefined, fn: () => T): Promise<T> {
     const out = this.#run(op, options, fn)
-    await this.#wal?.committed()
+    if (options?.deferSync === true) this.#wal?.deferred()
+    else await this.#wal?.committed()
     return out
   }
 

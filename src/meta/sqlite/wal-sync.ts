@@ -32,8 +32,26 @@ export class WalSync {
    * @throws {BlockStoreError} BS_UNAVAILABLE when the WAL could not be synced (then forever:
    * after a failed fsync the page cache no longer says what is on disk).
    */
-  async committed(): Promise<void> {
-    const seq = ++this.#committed
+  committed(): Promise<void> {
+    return this.#until(++this.#committed)
+  }
+
+  /**
+   * Call right after a commit whose caller keeps its own durable record of it: counted, so the
+   * next sync covers it, but not waited for.
+   * @throws {BlockStoreError} BS_UNAVAILABLE after a failed sync (the commit may never be durable).
+   */
+  deferred(): void {
+    this.#committed++
+    this.assertHealthy()
+  }
+
+  /** Resolves once every commit made so far, deferred ones included, is durable. */
+  durable(): Promise<void> {
+    return this.#until(this.#committed)
+  }
+
+  async #until(seq: number): Promise<void> {
     while (this.#synced < seq) {
       if (this.#failure !== undefined) throw this.#failure
       // A sync already running may have started before this commit: wait, then check again.

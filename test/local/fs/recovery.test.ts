@@ -92,7 +92,9 @@ describe('FsLocalStore crash recovery', () => {
     const { store, metadata, reopen } = await setup(t)
     await store.writeAt('reused', pattern(3 * 4096, 7), 0)
     await store.flush('reused')
-    // Interrupted delete: the record (the commit point) is gone, rows and files are left.
+    // Interrupted delete: the payload's journal records retired (a delete does that first),
+    // then the record (the commit point) gone, rows and files left.
+    await store.checkpoint()
     await metadata.deletePayload('reused')
     const again = await reopen()
     assert.equal(await again.getFileSize('reused'), undefined, 'the payload is gone')

@@ -40,6 +40,37 @@ describe('WalSync', () => {
     await wal.close()
   })
 
+  it('counts a deferred commit without syncing, and covers it by the next sync', async () => {
+    const path = fresh()
+    await (await SqliteMetadataStore.open({ path })).close()
+    const wal = new WalSync(path)
+    wal.deferred()
+    wal.deferred()
+    assert.equal(wal.syncs, 0, 'a deferred commit does not wait for a sync')
+    await wal.durable()
+    assert.equal(wal.syncs, 1, 'one sync covers every deferred commit')
+    await wal.durable()
+    assert.equal(wal.syncs, 1, 'nothing new to sync')
+    await wal.close()
+  })
+
+  it('store: a deferSync commit is visible at once and made durable by sync()', async () => {
+    const path = fresh()
+    const store = await SqliteMetadataStore.open({ path })
+    try {
+      const before = store.walSyncs
+      await store.putPayload({ id: 'p', size: 7, createdAt: 1, modifiedAt: 2 }, { deferSync: true })
+      assert.equal((await store.getPayload('p'))?.size, 7)
+      assert.equal(store.walSyncs, before, 'the deferred commit waited for no sync')
+      await store.sync()
+      assert.equal(store.walSyncs, before + 1)
+      await store.putPayload({ id: 'p', size: 8, createdAt: 1, modifiedAt: 3 })
+      assert.equal(store.walSyncs, before + 2, 'a plain commit still waits for its sync')
+    } finally {
+      await store.close()
+    }
+  })
+
   it('lets a caller waiting on a sync finish when the WAL is closed meanwhile', async () => {
     const path = fresh()
     await (await SqliteMetadataStore.open({ path })).close()

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict'
+import { copyFile, rm, truncate } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, it, type TestContext } from 'node:test'
+import { pattern, readLocal } from '../../../src/conformance/local-store/fixture.js'
+import { BlockState } from '../../../src/core/block.js'
+import { FsLocalStore } from '../../../src/local/fs/fs-local-store.js'
+import { FsLayout } from '../../../src/local/fs/layout.js'
+import { SqliteMetadataStore } from '../../../src/meta/sqlite/index.js'
+import { tempDir } from '../helpers.js'
+
+/**
+ * A journaled flush returns once its journal records are durable; its metadata commit is made
+ * but synced only by the next checkpoint. These tests take a power loss between the two: the
+ * SQLite files are put back as they were at the last sync (what a disk keeps of a WAL whose
+ * later frames were never synced), the block files lose their unsynced bytes, and the journal
+ * must bring back everything the flushes acknowledged.
+ */
+async function setup(t: TestContext) {
+  const dir = await tempDir(t)
+  const dbPath = join(dir, 'meta.db')
+  const layout = new FsLayout(join(dir, 'local'))
+  const opened: { store: FsLocalStore; metadata: SqliteMetadataStore }[] = []
+  t.after(async () => {
+    for (const o of opened) {
+      await o.store.close().catch(() => {})
+      await o.metadata.close()
+    }
+  })
+  const open = async () => {
+    const metadata = await SqliteMetadataStore.open({ path: dbPath })
+    const store = await FsLocalStore.open({ dir: layout.dir, metadata })
+    const o = { store, metadata }
+    opened.push(o)
+    return o
+  }
+  const files = ['', '-wal']
+  /** Copies the database as it is now: call right after a sync, when that is what is durable. */
+  const snapshot = async (): Promise<void> => {
+    for (const f of files) await copyFile(dbPath + f, `${dbPath}${f}.synced`)
+  }
+  /** Kills the process's state and puts back the database of the last snapshot. */
+  const powerLoss = async (o: { store: FsLocalStore; metadata: SqliteMetadataStore }) => {
+    await o.store.abandon()
+    await o.metadata.close()
+    opened.splice(opened.indexOf(o), 1)
+    for (const f of files) await copyFile(`${dbPath}${f}.synced`, dbPath + f)
+    await rm(`${dbPath}-shm`, { force: true })
+  }
+  return { open, snapshot, powerLoss, layout }
+}
+
+describe('flush journal: a metadata commit lost after its records were durable', () => {
+  it('restores the payload record and rows of new and grown payloads from the records', async (t) => {
+    const { open, snapshot, powerLoss, layout } = await setup(t)
+    const first = await open()
+    await first.store.writeAt('old', pattern(4096, 1), 0)
+    await first.store.flush('old')
+    // Retires the records: block files and metadata durable, as the snapshot then keeps.
+    await first.store.checkpoint()
+    await snapshot()
+    await first.store.writeAt('new', pattern(4096, 2), 0)
+    await first.store.flush('new')
+    await first.store.writeAt('old', pattern(4096, 3), 4096)
+    await first.store.flush('old')
+    assert.equal((await first.metadata.getPayload('new'))?.size, 4096, 'committed, not synced')
+    await powerLoss(first)
+    // What was never synced on the file side is gone too.
+    await truncate(layout.blockPath('new', 0), 0)
+    await truncate(layout.blockPath('old', 0), 4096)
+
+    const again = await open()
+    assert.equal(again.store.recovery?.journalPayloadsRestored, 2)
+    assert.equal(await again.store.getFileSize('new'), 4096)
+    assert.deepEqual(await readLocal(again.store, 'new', 0, 4096), pattern(4096, 2))
+    assert.equal(await again.store.getFileSize('old'), 8192)
+    assert.deepEqual(await readLocal(again.store, 'old', 0, 4096), pattern(4096, 1))
+    assert.deepEqual(await readLocal(again.store, 'old', 4096, 4096), pattern(4096, 3))
+    for (const id of ['new/0', 'old/0']) {
+      const row = await again.metadata.getFileBlock(id)
+      assert.equal(row.state, BlockState.Local, id)
+      assert.equal(row.dataSize, id === 'new/0' ? 4096 : 8192, id)
+    }
+  })
+
+  it('a checkpoint makes the deferred commits durable before it retires their records', async (t) => {
+    const { open, snapshot, powerLoss } = await setup(t)
+    const first = await open()
+    const syncs = first.metadata.walSyncs
+    await first.store.writeAt('p', pattern(4096, 4), 0)
+    await first.store.flush('p')
+    assert.equal(first.metadata.walSyncs, syncs, 'the flush waited for no metadata sync')
+    await first.store.checkpoint()
+    assert.equal(first.metadata.walSyncs, syncs + 1, 'the checkpoint synced the metadata')
+    // Now the journal is empty: only the synced metadata can speak for the flush.
+    await snapshot()
+    await powerLoss(first)
+    const again = await open()
+    assert.equal(again.store.recovery?.journalReplayed, 0)
+    assert.deepEqual(await readLocal(again.store, 'p', 0, 4096), pattern(4096, 4))
+  })
+})
