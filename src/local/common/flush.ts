@@ -117,7 +117,10 @@ async function flushLocked(
   )
   // A write that landed during the fsync keeps its block unsynced for the next flush.
   for (const [e, gen] of generations) if (e.writeGen === gen) e.unsynced = false
-  return commitFlush(s, p, entries, options)
+  // A staging payload matters only once renamed, and the rename's commit, durable before it
+  // returns, makes every earlier commit durable with it (commits become durable in order):
+  // its rows need not wait for a sync of their own.
+  return commitFlush(s, p, entries, isStaging(p.id) ? { ...options, deferSync: true } : options)
 }
 
 /**

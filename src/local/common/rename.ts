@@ -243,10 +243,15 @@ async function settleRename(
       // Not under an upload's claim: its snapshot would see a new version and give up, leaving
       // the row Syncing for good. Such a row keeps naming the link (reads go by index, and
       // recovery accepts that pairing).
-      await casRow(s.metadata, formatBlockId(pd.id, idx), (r) =>
-        r?.localPath === from && r.state !== BlockState.Syncing
-          ? { ...r, localPath: to }
-          : undefined,
+      // Not waited for to be durable: recovery accepts the linked name as well.
+      await casRow(
+        s.metadata,
+        formatBlockId(pd.id, idx),
+        (r) =>
+          r?.localPath === from && r.state !== BlockState.Syncing
+            ? { ...r, localPath: to }
+            : undefined,
+        { deferSync: true },
       )
     } catch (err) {
       // Recovery accepts a block file whose row still names the linked copy.
