@@ -10,6 +10,8 @@ import type { EngineParts } from './engine.js'
 
 /**
  * Flushes payload `pid` of known `size`; `finalized` when every block is then remote.
+ * `promote: false` skips putting a small payload into the read buffer (a staging payload,
+ * renamed right after: its entry would be dropped at once, after a read of its file).
  * @throws {BlockStoreError} BS_CONCURRENT_MODIFICATION when only memory holds the latest bytes.
  */
 export async function flushPayload(
@@ -17,11 +19,12 @@ export async function flushPayload(
   pid: string,
   size: number,
   o?: AbortOptions,
+  promote = true,
 ): Promise<FlushResult> {
   // Taken before the flush: a write that lands meanwhile makes the buffer drop our fill.
   const generation = p.buffer.generation(pid)
   await p.local.store.flush(pid, o)
-  await promoteSmall(p, pid, size, generation)
+  if (promote) await promoteSmall(p, pid, size, generation)
   const hasRemote = p.remote !== undefined
   const localDurable = p.local.store.capabilities.durable
   const needRemote = p.durability === 'remote' || !localDurable

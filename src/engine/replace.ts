@@ -34,7 +34,7 @@ export async function renameFlushed(
   o?: AbortOptions,
 ): Promise<FlushResult> {
   const { parts: p, dirty } = e
-  await flushPayload(p, src, size, o)
+  await flushPayload(p, src, size, o, false)
   p.buffer.invalidateAndReset(dst)
   try {
     await p.local.store.renamePayload(src, dst, o)

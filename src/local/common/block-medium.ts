@@ -35,6 +35,17 @@ export interface BlockJournal {
   checkpoint(): Promise<void>
 }
 
+/** Options of {@link BlockMedium.sync}. */
+export interface SyncOptions extends AbortOptions {
+  /**
+   * `false`: the files' bytes only, not their directory entries. For a staging payload, whose
+   * names never matter: its rename links the files under the target's names and makes those
+   * entries durable before its commit, and a staging payload that is never renamed is a
+   * leftover whatever survives of it.
+   */
+  readonly names?: boolean | undefined
+}
+
 /** Storage of block copies for a local tier. */
 export interface BlockMedium {
   /** The flush journal, on durable media that have one. */
@@ -103,7 +114,7 @@ export interface BlockMedium {
   /** Removes the copy (missing is fine); open handles are closed first. */
   remove(payloadId: string, blockIdx: number): Promise<void>
   /** Makes the copies of these blocks of one payload durable (data and directory entries). */
-  sync(payloadId: string, blockIdxs: readonly number[], options?: AbortOptions): Promise<void>
+  sync(payloadId: string, blockIdxs: readonly number[], options?: SyncOptions): Promise<void>
   /** Removes what is left of a payload (its directory) once its blocks are removed. */
   removePayload(payloadId: string): Promise<void>
   /** Makes everything durable that the medium still holds in flight, then releases handles. */

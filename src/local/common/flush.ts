@@ -110,17 +110,18 @@ async function flushLocked(
   }
   const unsynced = entries.filter((e) => e.unsynced && e.onMedium && !e.gone)
   const generations = new Map(unsynced.map((e) => [e, e.writeGen]))
+  const staging = isStaging(p.id)
   await s.medium.sync(
     p.id,
     unsynced.map((e) => e.idx),
-    options,
+    staging ? { ...options, names: false } : options,
   )
   // A write that landed during the fsync keeps its block unsynced for the next flush.
   for (const [e, gen] of generations) if (e.writeGen === gen) e.unsynced = false
   // A staging payload matters only once renamed, and the rename's commit, durable before it
   // returns, makes every earlier commit durable with it (commits become durable in order):
   // its rows need not wait for a sync of their own.
-  return commitFlush(s, p, entries, isStaging(p.id) ? { ...options, deferSync: true } : options)
+  return commitFlush(s, p, entries, staging ? { ...options, deferSync: true } : options)
 }
 
 /**

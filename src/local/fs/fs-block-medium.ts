@@ -8,7 +8,7 @@ import type { AbortOptions } from '../../core/abort.js'
 import { forEachBounded } from '../../core/for-each-bounded.js'
 import { fsyncPath } from '../../platform/fsync.js'
 import { syncFileSystem } from '../../platform/syncfs.js'
-import type { BlockMedium } from '../common/block-medium.js'
+import type { BlockMedium, SyncOptions } from '../common/block-medium.js'
 import { FdPool } from './fd-pool.js'
 import type { FlushJournal } from './flush-journal.js'
 import type { FsLayout } from './layout.js'
@@ -260,7 +260,7 @@ export class FsBlockMedium implements BlockMedium {
   async sync(
     payloadId: string,
     blockIdxs: readonly number[],
-    options?: AbortOptions,
+    options?: SyncOptions,
   ): Promise<void> {
     if (!this.durable) return
     await forEachBounded(
@@ -276,7 +276,8 @@ export class FsBlockMedium implements BlockMedium {
       options,
     )
     const dirs = this.#dirtyDirs.get(payloadId)
-    if (dirs === undefined) return
+    // Left marked when names are skipped: a later sync that wants them still finds them.
+    if (dirs === undefined || options?.names === false) return
     this.#dirtyDirs.delete(payloadId)
     try {
       // Deepest first is not required for correctness; every changed entry gets its fsync.
