@@ -23,8 +23,12 @@ export async function flushPayload(
 ): Promise<FlushResult> {
   // Taken before the flush: a write that lands meanwhile makes the buffer drop our fill.
   const generation = p.buffer.generation(pid)
+  // Read before the flush too, while a small block is still in its write buffer: after it, the
+  // bytes are only in the block file and reading them back put a file read on every small
+  // flush's path. The generation keeps this as safe as reading after.
+  const promotion = promote ? await smallPromotion(p, pid, size) : undefined
   await p.local.store.flush(pid, o)
-  if (promote) await promoteSmall(p, pid, size, generation)
+  if (promotion !== undefined) p.buffer.put(pid, 0, promotion, { generation, adopt: true })
   const hasRemote = p.remote !== undefined
   const localDurable = p.local.store.capabilities.durable
   const needRemote = p.durability === 'remote' || !localDurable
@@ -47,22 +51,23 @@ export async function flushPayload(
 }
 
 /**
- * Auto-promote on flush (spec §5.10), for single-block payloads only: the bytes were just
- * written, so the copy is cheap, and a large payload would evict more useful entries.
+ * The bytes to put into the read buffer once a flush succeeds, for single-block payloads only:
+ * they were just written, so the copy is cheap, and a large payload would evict more useful
+ * entries. `undefined` when there is nothing to promote.
  */
-async function promoteSmall(
+async function smallPromotion(
   p: EngineParts,
   pid: string,
   size: number,
-  generation: number,
-): Promise<void> {
+): Promise<Uint8Array | undefined> {
   const buffer = p.buffer
-  if (!buffer.enabled || size === 0 || size > BlockSize || size > buffer.maxBytes) return
-  if (buffer.contains(pid, 0)) return
+  if (!buffer.enabled || size === 0 || size > BlockSize || size > buffer.maxBytes) return undefined
+  if (buffer.contains(pid, 0)) return undefined
   try {
-    buffer.put(pid, 0, await p.local.store.getBlockData(pid, 0), { generation, adopt: true })
+    return await p.local.store.getBlockData(pid, 0)
   } catch (err) {
     // A hole, or evicted meanwhile: nothing to promote.
     if (!isBlockStoreError(err, 'BS_BLOCK_NOT_FOUND')) throw err
+    return undefined
   }
 }
