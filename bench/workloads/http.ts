@@ -1,11 +1,14 @@
 /**
  * The HTTP server against the engine called in-process, on the same fs + SQLite stores:
- * sequential PUT and GET throughput, and 4 KiB PUT+GET requests per second from a bounded
- * concurrent fetch loop on loopback with the event-loop delay p99 seen meanwhile. The GET is
- * also read by curl in its own process, which measures the server without the in-process
- * fetch client's work competing for the same thread.
+ * sequential PUT and GET throughput, and the 4 KiB PUT+GET request rate at 16 concurrent with
+ * the event-loop delay p99 seen meanwhile. The 4 KiB requests come from a client in its own
+ * process (node:http, keep-alive), so this process's CPU and event loop are the server's alone;
+ * they are compared with the engine doing in-process exactly what the server does for them
+ * (replace: beginReplace, writeAt, commit; then stat and readAt), runs alternating, medians
+ * reported with CPU ms per request. The GET is also read by curl in its own process, which
+ * measures the server without the in-process fetch client's work competing for the same thread.
  */
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { promisify } from 'node:util'
@@ -31,31 +34,125 @@ function source(total: number, seed: number): () => AsyncGenerator<Uint8Array> {
   }
 }
 
-async function smallOps(
-  count: number,
-  concurrency: number,
-  deadlineMs: number,
-  op: (i: number) => Promise<void>,
-): Promise<number> {
-  let next = 0
-  const t0 = performance.now()
-  const worker = async (): Promise<void> => {
-    while (next < count && performance.now() - t0 < deadlineMs) await op(next++)
-  }
-  await Promise.all(Array.from({ length: concurrency }, worker))
-  return next / ((performance.now() - t0) / 1000)
+/** One timed run of the 4 KiB mix: ops (PUT+GET pairs) per second, CPU and loop delay. */
+interface SmallRun {
+  readonly opsPerSec: number
+  /** CPU ms of this process per op (user + system). */
+  readonly cpuMsPerOp: number
+  /** p99 event-loop delay of this process meanwhile (ms). */
+  readonly loopP99Ms: number
 }
 
-/** Runs `fn`, pushing the p99 event-loop delay (ms) seen meanwhile onto `delays`. */
-async function sampleLoopDelay<T>(delays: number[], fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` (doing `ops` ops), measuring rate, this process's CPU and its event-loop delay.
+ * `fn` may return its own timing (ms) of the ops, leaving out its set-up.
+ */
+async function measureSmall(ops: number, fn: () => Promise<number | undefined>): Promise<SmallRun> {
   const h = monitorEventLoopDelay({ resolution: 5 })
   h.enable()
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  let ownMs: number | undefined
   try {
-    return await fn()
+    ownMs = await fn()
   } finally {
     h.disable()
-    delays.push(h.percentile(99) / 1e6)
   }
+  const seconds = (ownMs ?? performance.now() - t0) / 1000
+  const cpu = process.cpuUsage(cpu0)
+  return {
+    opsPerSec: ops / seconds,
+    cpuMsPerOp: (cpu.user + cpu.system) / 1000 / ops,
+    loopP99Ms: h.percentile(99) / 1e6,
+  }
+}
+
+/** The engine doing in-process, 16 at a time, what the server does for a 4 KiB PUT and GET. */
+function engineSmallOps(
+  engine: BlockStore,
+  concurrency: number,
+  count: number,
+  tag: string,
+  payload: Uint8Array,
+  mode: 'replace' | 'flush',
+): Promise<SmallRun> {
+  return measureSmall(count, async () => {
+    let next = 0
+    const worker = async (): Promise<void> => {
+      while (next < count) {
+        const id = `e${mode}/${tag}/${next++}`
+        if (mode === 'replace') {
+          const r = await engine.beginReplace(id)
+          await r.writeAt(payload, 0)
+          await r.commit()
+          await engine.stat(id)
+        } else {
+          await engine.truncate(id, 0)
+          await engine.writeAt(id, payload, 0)
+          await engine.flush(id)
+        }
+        await engine.readAt(id, new Uint8Array(4096), 0)
+      }
+    }
+    await Promise.all(Array.from({ length: concurrency }, worker))
+    return undefined
+  })
+}
+
+/**
+ * The load client, run in its own Node process: 16 keep-alive connections, each doing a PUT
+ * of 4 KiB then a GET of it, `count` pairs in all; fails on any status >= 300 or short body.
+ */
+const ClientSource = `
+import http from 'node:http'
+const [url, count, tag] = process.argv.slice(1)
+const u = new URL(url)
+const agent = new http.Agent({ keepAlive: true, maxSockets: 16 })
+const body = Buffer.alloc(4096, 7)
+const req = (method, path, data) => new Promise((resolve, reject) => {
+  const r = http.request({ host: u.hostname, port: u.port, method, path, agent,
+    headers: data ? { 'content-length': data.length } : {} }, (res) => {
+    let n = 0
+    res.on('data', (d) => { n += d.length })
+    res.on('end', () => res.statusCode < 300 ? resolve(n) : reject(new Error(method + ' ' + res.statusCode)))
+  })
+  r.on('error', reject)
+  r.end(data)
+})
+let next = 0
+const t0 = performance.now()
+await Promise.all(Array.from({ length: 16 }, async () => {
+  while (next < Number(count)) {
+    const path = '/v1/payloads/small/' + tag + '/' + next++
+    await req('PUT', path, body)
+    if ((await req('GET', path)) !== 4096) throw new Error('short GET')
+  }
+}))
+process.stdout.write(String(performance.now() - t0))
+agent.destroy()
+`
+
+/** Runs the load client against `url` and measures this (the server's) process meanwhile. */
+function smallClient(url: string, count: number, tag: string): Promise<SmallRun> {
+  return measureSmall(count, async () => {
+    const child = spawn(
+      process.execPath,
+      ['--input-type=module', '-e', ClientSource, url, String(count), tag],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    let out = ''
+    let err = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d
+    })
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      err += d
+    })
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+    if (code !== 0) throw new Error(`load client failed (${code}): ${err}`)
+    // The client's own timing of its requests: its start-up (~50 ms) is not the server's.
+    return Number(out)
+  })
 }
 
 const workload: Workload = {
@@ -63,7 +160,7 @@ const workload: Workload = {
   description: 'HTTP PUT/GET throughput and 4 KiB request rate vs the engine in-process',
   async run(ctx): Promise<Comparison[]> {
     const total = (ctx.quick ? 32 : 256) * MiB
-    const small = ctx.quick ? 200 : 2000
+    const small = ctx.quick ? 200 : 1000
     const engine: BlockStore = await openBlockStore({
       local: { kind: 'fs', dir: join(ctx.scratchDir, 'blocks') },
       metadata: { kind: 'sqlite', path: join(ctx.scratchDir, 'meta.db') },
@@ -113,6 +210,7 @@ const workload: Workload = {
             }
           }),
       }
+      await gets.curl() // untimed warm-up: page cache, JIT
       const getRuns: Record<keyof typeof gets, Timed[]> = { fetch: [], curl: [], engine: [] }
       const getOrder = ['fetch', 'curl', 'engine'] as const
       for (let rep = 0; rep < Math.max(3, ctx.repetitions); rep++) {
@@ -132,31 +230,32 @@ const workload: Workload = {
         engineRuns: getSummary('engine').runs.join('/'),
       })
       const payload = new Uint8Array(4096).fill(7)
-      // Client and server share this process: the delay covers both sides of each phase.
-      const httpDelays: number[] = []
-      const engineDelays: number[] = []
-      const httpSmall = await medianOf(ctx.repetitions, () =>
-        sampleLoopDelay(httpDelays, () =>
-          smallOps(small, 16, 20_000, async (i) => {
-            const url = `${server.url}/v1/payloads/small/${seed}/${i}`
-            await (await fetch(url, { method: 'PUT', body: payload })).arrayBuffer()
-            await (await fetch(url)).arrayBuffer()
-          }),
-        ),
-      )
-      const engineSmall = await medianOf(ctx.repetitions, () =>
-        sampleLoopDelay(engineDelays, () =>
-          smallOps(small, 16, 20_000, async (i) => {
-            const id = `esmall/${seed}/${i}`
-            await engine.truncate(id, 0)
-            await engine.writeAt(id, payload, 0)
-            await engine.flush(id)
-            await engine.readAt(id, new Uint8Array(4096), 0)
-          }),
-        ),
-      )
+      // Untimed warm-up of both paths: JIT, SQLite page cache, the client's connections.
+      await smallClient(server.url, ctx.quick ? 50 : 300, `warm${seed}`)
+      await engineSmallOps(engine, 16, ctx.quick ? 50 : 300, `ewarm${seed}`, payload, 'replace')
+      const httpRuns: SmallRun[] = []
+      const engineRuns: SmallRun[] = []
+      const plainRuns: SmallRun[] = []
+      for (let rep = 0; rep < Math.max(3, ctx.repetitions); rep++) {
+        const tag = `${seed}-${rep}`
+        const steps: (() => Promise<void>)[] = [
+          async () => {
+            httpRuns.push(await smallClient(server.url, small, tag))
+          },
+          async () => {
+            engineRuns.push(await engineSmallOps(engine, 16, small, tag, payload, 'replace'))
+          },
+          async () => {
+            plainRuns.push(await engineSmallOps(engine, 16, small, tag, payload, 'flush'))
+          },
+        ]
+        for (let k = 0; k < steps.length; k++) await steps[(k + rep) % steps.length]!()
+      }
+      const httpSmall = median(httpRuns.map((r) => r.opsPerSec))
+      const engineSmall = median(engineRuns.map((r) => r.opsPerSec))
+      const plainSmall = median(plainRuns.map((r) => r.opsPerSec))
       ctx.log(
-        `PUT ${httpPut.toFixed(0)} vs ${enginePut.toFixed(0)} MiB/s, GET ${httpGet.toFixed(0)} (curl ${curlGetRate.toFixed(0)}) vs ${engineGet.toFixed(0)} MiB/s, 4 KiB ${httpSmall.toFixed(0)} vs ${engineSmall.toFixed(0)} ops/s`,
+        `PUT ${httpPut.toFixed(0)} vs ${enginePut.toFixed(0)} MiB/s, GET ${httpGet.toFixed(0)} (curl ${curlGetRate.toFixed(0)}) vs ${engineGet.toFixed(0)} MiB/s, 4 KiB ${httpSmall.toFixed(0)} vs ${engineSmall.toFixed(0)} ops/s (PUT+GET; engine write+flush+read ${plainSmall.toFixed(0)})`,
       )
       const size = `${total / MiB} MiB`
       return [
@@ -188,21 +287,28 @@ const workload: Workload = {
           notes: getNotes('curl'),
         },
         {
-          name: '4 KiB PUT+GET, 16 concurrent',
-          unit: 'ops/s',
+          name: '4 KiB PUT+GET requests, 16 concurrent (client in another process)',
+          unit: 'req/s',
           higherIsBetter: true,
-          value: httpSmall,
-          baselineName: 'engine in-process write+flush+read',
-          baseline: engineSmall,
-          notes: { requests: small * 2 },
+          value: 2 * httpSmall,
+          baselineName: 'engine in-process doing the same (replace, stat, readAt), 2 per op',
+          baseline: 2 * engineSmall,
+          notes: {
+            requests: small * 2,
+            serverCpuMsPerReq: Number(median(httpRuns.map((r) => r.cpuMsPerOp / 2)).toFixed(3)),
+            engineCpuMsPerReq: Number(median(engineRuns.map((r) => r.cpuMsPerOp / 2)).toFixed(3)),
+            runs: httpRuns.map((r) => Math.round(2 * r.opsPerSec)).join('/'),
+            engineRuns: engineRuns.map((r) => Math.round(2 * r.opsPerSec)).join('/'),
+            engineFlushNoReplaceReqPerSec: Math.round(2 * plainSmall),
+          },
         },
         {
           name: 'event-loop delay p99 during 4 KiB PUT+GET, 16 concurrent',
           unit: 'ms',
           higherIsBetter: false,
-          value: median(httpDelays),
-          baselineName: 'same during engine in-process write+flush+read',
-          baseline: median(engineDelays),
+          value: median(httpRuns.map((r) => r.loopP99Ms)),
+          baselineName: 'same during the engine in-process replace, stat, readAt',
+          baseline: median(engineRuns.map((r) => r.loopP99Ms)),
         },
       ]
     } finally {

@@ -54,6 +54,14 @@ export function describeStats(s: BlockStoreStats): string[] {
     ['uploaded', formatSize(s.bytesUploaded)],
     ['downloaded', formatSize(s.bytesDownloaded)],
     ['reads refused offline', String(s.offlineReadsBlocked)],
+    // Each one is a remote object (or range) that failed verification and was not served:
+    // data damaged in the remote store, worth an alert even while the remote stays healthy.
+    [
+      'integrity failures',
+      s.integrityFailures === 0
+        ? '0'
+        : `${s.integrityFailures} (fetched blocks refused: bytes did not match their hash)`,
+    ],
     [
       'remote requests',
       requests.length === 0 ? 'none' : requests.map(([k, v]) => `${k} ${v}`).join(', '),

@@ -212,6 +212,13 @@ export class ServerMetrics {
       (s) => s.offlineReadsBlocked,
       snap,
     )
+    counter(
+      r,
+      'ditto_integrity_failures_total',
+      'Fetched blocks or ranges refused because their bytes did not match their hash',
+      (s) => s.integrityFailures,
+      snap,
+    )
     this.#requests = new Counter({
       name: 'ditto_http_requests_total',
       help: 'HTTP requests by route, method and status',

@@ -27,10 +27,16 @@ function declaredLength(ctx: RequestContext): number | undefined {
   return n
 }
 
-async function writeBody(ctx: RequestContext, id: string, offset: number): Promise<number> {
+async function writeBody(
+  ctx: RequestContext,
+  id: string,
+  offset: number,
+  expectedBytes: number | undefined,
+): Promise<number> {
   const written = await writeFromStream(ctx.engine, id, ctx.req, {
     offset,
     maxBytes: ctx.maxBodyBytes,
+    expectedBytes,
     signal: ctx.signal,
   }).catch((err: unknown) => {
     ctx.res.setHeader('Connection', 'close')
@@ -41,7 +47,7 @@ async function writeBody(ctx: RequestContext, id: string, offset: number): Promi
 }
 
 async function putPayload(ctx: RequestContext, id: string): Promise<void> {
-  declaredLength(ctx)
+  const expectedBytes = declaredLength(ctx)
   const { engine, signal } = ctx
   const existed = await engine.exists(id, { signal })
   // All or nothing: the body goes to a hidden staging payload, flushed and then renamed onto
@@ -55,6 +61,7 @@ async function putPayload(ctx: RequestContext, id: string): Promise<void> {
     }
     const written = await writeFromStream(sink, id, ctx.req, {
       maxBytes: ctx.maxBodyBytes,
+      expectedBytes,
       signal,
     })
     ctx.metrics.observeBody('in', written)
@@ -69,9 +76,9 @@ async function putPayload(ctx: RequestContext, id: string): Promise<void> {
 
 async function patchPayload(ctx: RequestContext, id: string): Promise<void> {
   const offset = queryInteger(ctx.query, 'offset', 'BS_INVALID_OFFSET', true) ?? 0
-  declaredLength(ctx)
+  const expectedBytes = declaredLength(ctx)
   ctx.unflushed.add(id)
-  const written = await writeBody(ctx, id, offset)
+  const written = await writeBody(ctx, id, offset, expectedBytes)
   // An empty body writes nothing and creates nothing: the size is reported as it is.
   const size = await sizeOr0(ctx, id)
   sendJson(ctx.res, 200, { id, offset, written, size })

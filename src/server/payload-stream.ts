@@ -22,6 +22,13 @@ export interface WriteStreamOptions extends AbortOptions {
   readonly maxBytes?: number | undefined
   /** Called after every batch with the total bytes written so far. */
   readonly onProgress?: ((written: number) => void) | undefined
+  /**
+   * Bytes the source announced (an HTTP Content-Length), when known: batches are never
+   * allocated larger than what is left of it, and a piece that is the whole body goes to
+   * `writeAt` as it is. Only a hint: a source that sends more or less is still handled
+   * (`maxBytes` is the limit).
+   */
+  readonly expectedBytes?: number | undefined
 }
 
 /**
@@ -53,6 +60,7 @@ export async function writeFromStream(
     batch = undefined
     options.onProgress?.(written)
   }
+  const expected = options.expectedBytes
   for await (const piece of source) {
     const chunk = typeof piece === 'string' ? Buffer.from(piece) : piece
     if (written + filled + chunk.byteLength > max) {
@@ -60,9 +68,26 @@ export async function writeFromStream(
         payloadId: id,
       })
     }
+    if (
+      filled === 0 &&
+      written === 0 &&
+      chunk.byteLength > 0 &&
+      chunk.byteLength === expected &&
+      chunk.byteLength <= WriteBatchBytes
+    ) {
+      // A small body that came in one piece (most PUTs of a few KiB): no batch to allocate
+      // and copy into. The piece is never refilled by its source (a socket read gets fresh
+      // memory), so the engine may keep it like a batch.
+      await engine.writeAt(id, chunk, start, options)
+      written = chunk.byteLength
+      options.onProgress?.(written)
+      continue
+    }
     let pos = 0
     while (pos < chunk.byteLength) {
-      batch ??= Buffer.allocUnsafe(nextSize)
+      const left = expected === undefined ? nextSize : expected - written - filled - pos
+      // Never more than the announced rest (a 4 KiB body gets a 4 KiB batch, not 64 KiB).
+      batch ??= Buffer.allocUnsafe(left > 0 ? Math.min(nextSize, left) : nextSize)
       const n = Math.min(chunk.byteLength - pos, batch.byteLength - filled)
       batch.set(chunk.subarray(pos, pos + n), filled)
       filled += n

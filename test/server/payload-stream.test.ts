@@ -78,6 +78,48 @@ describe('writeFromStream', () => {
     }
   })
 
+  it('with the announced length: a one-piece body goes as it is, batches never exceed the rest', async () => {
+    const { engine, calls } = await recordingEngine()
+    try {
+      const small = bytes(4 * KiB, 4)
+      await writeFromStream(engine, 'one', chunked(small, [4 * KiB]), { expectedBytes: 4 * KiB })
+      assert.equal(calls.length, 1)
+      assert.equal(calls[0]!.buffer, small.buffer, 'the piece itself, no batch copy')
+      assert.deepEqual(await readAll(engine, 'one'), small)
+      calls.length = 0
+      // Two pieces: one batch, sized to the body instead of the first 64 KiB batch.
+      const two = bytes(6 * KiB, 5)
+      await writeFromStream(engine, 'two', chunked(two, [2 * KiB]), { expectedBytes: 6 * KiB })
+      assert.equal(calls.length, 1)
+      assert.equal(calls[0]!.buffer.byteLength, 6 * KiB)
+      assert.deepEqual(await readAll(engine, 'two'), two)
+    } finally {
+      await engine.close()
+    }
+  })
+
+  it('a wrong announced length is only a hint: every byte is written either way', async () => {
+    const { engine } = await recordingEngine()
+    try {
+      const cases: [number, number][] = [
+        [10 * KiB, 4 * KiB],
+        [4 * KiB, 10 * KiB],
+        [4 * KiB, 0],
+        [3 * WriteBatchBytes + 1, 2 * KiB],
+      ]
+      for (const [i, [size, announced]] of cases.entries()) {
+        const body = bytes(size, 10 + i)
+        const n = await writeFromStream(engine, `h${i}`, chunked(body, [4 * KiB, 1, 70_000]), {
+          expectedBytes: announced,
+        })
+        assert.equal(n, size)
+        assert.deepEqual(await readAll(engine, `h${i}`), body, `case ${i}`)
+      }
+    } finally {
+      await engine.close()
+    }
+  })
+
   it('rejects a body longer than maxBytes with BS_TOO_LARGE', async () => {
     const { engine } = await recordingEngine()
     try {
