@@ -6,14 +6,9 @@
 import { open, readdir, stat } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { openBlockStore } from '../../src/engine/index.js'
+import type { TreeFile } from './ingest-tree.js'
 
 const MiB = 1024 * 1024
-
-/** One generated file. */
-export interface TreeFile {
-  readonly path: string
-  readonly size: number
-}
 
 /** One measured run. */
 export interface Run {
