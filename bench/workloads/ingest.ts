@@ -182,7 +182,14 @@ const workload: Workload = {
       baselineName: haveRestic ? 'restic repository' : 'cp -r copy',
       baseline: haveRestic ? stored('restic') : stored('cp'),
       goal: 1,
-      notes: { cpCopyMiB: stored('cp') ?? 'skipped', treeMiB: Math.round(total / MiB) },
+      notes: {
+        oursChunkIndexMiB:
+          runs.ours.length === 0
+            ? 'skipped'
+            : two(median(runs.ours.map((r) => (r.indexBytes ?? 0) / MiB))),
+        cpCopyMiB: stored('cp') ?? 'skipped',
+        treeMiB: Math.round(total / MiB),
+      },
     })
     return out
   },
