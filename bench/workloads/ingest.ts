@@ -14,7 +14,15 @@
  *   a design is the floor's ratio to restic.
  *
  * Figures: local-durable and drained throughput, CPU seconds per GiB beside each, bytes
- * stored. `INGEST_SIDES=ours,floor` (comma list) runs only some sides, for profiling.
+ * stored (ours with its chunk index objects, reported apart). `INGEST_SIDES=ours,floor` (comma
+ * list) runs only some sides; bench/engine/profile-ingest.ts times every store call of ours.
+ *
+ * What it showed on a 2-core VM shared with other jobs (two full runs, medians of 3): the
+ * two-copies floor ran at 0.97x and 1.72x restic (101-106 MiB/s against 62-104), so twice
+ * restic is beyond this machine for any design that keeps every byte durable twice; ours
+ * drained at 0.27-0.49x restic, its local-durable phase (one flush per file: two metadata
+ * commits and a flush journal sync each) about half of the time, the drain the other half.
+ * sha256sum alongside the floor is bound by coreutils' hashing speed on a loaded CPU, not I/O.
  */
 import { spawnSync } from 'node:child_process'
 import { mkdir, rm } from 'node:fs/promises'
