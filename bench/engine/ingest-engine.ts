@@ -6,14 +6,9 @@
 import { open, readdir, stat } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { openBlockStore } from '../../src/engine/index.js'
+import type { TreeFile } from './ingest-tree.js'
 
 const MiB = 1024 * 1024
-
-/** One generated file. */
-export interface TreeFile {
-  readonly path: string
-  readonly size: number
-}
 
 /** One measured run. */
 export interface Run {
@@ -26,15 +21,33 @@ export interface Run {
   /** CPU seconds (user + system) until every file was durable locally. */
   readonly durableCpuS?: number
   readonly storedBytes: number
+  /** Of `storedBytes`, the bytes of chunk index objects (ours only). */
+  readonly indexBytes?: number
 }
 
 /** Bytes under `dir` (apparent sizes of regular files). */
 export async function storedBytes(dir: string): Promise<number> {
+  return (await storedSplit(dir)).total
+}
+
+/**
+ * Bytes under `dir` (apparent sizes of regular files), and of those the bytes of files whose
+ * name ends with `suffix` (the fs remote's chunk index objects end with `.chunks`, encoded as
+ * a file name that ends the same way).
+ */
+async function storedSplit(
+  dir: string,
+  suffix = '.chunks',
+): Promise<{ total: number; suffixed: number }> {
   let total = 0
+  let suffixed = 0
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size
+    if (!entry.isFile()) continue
+    const size = (await stat(join(entry.parentPath, entry.name))).size
+    total += size
+    if (entry.name.endsWith(suffix)) suffixed += size
   }
-  return total
+  return { total, suffixed }
 }
 
 /**
@@ -99,12 +112,14 @@ export async function ingestWithEngine(
     if (report.failed.length > 0) throw new Error(`drain failed: ${report.failed.length} blocks`)
     const drainedS = (performance.now() - t0) / 1000
     const cpu = process.cpuUsage(cpu0)
+    const stored = await storedSplit(join(dir, 'remote'))
     return {
       durableS,
       drainedS,
       cpuS: (cpu.user + cpu.system) / 1e6,
       durableCpuS: (durableCpu.user + durableCpu.system) / 1e6,
-      storedBytes: await storedBytes(join(dir, 'remote')),
+      storedBytes: stored.total,
+      indexBytes: stored.suffixed,
     }
   } finally {
     await store.close()

@@ -10,7 +10,6 @@ import type { AbortOptions } from '../core/abort.js'
 import { BlockState, type FileBlock } from '../core/block.js'
 import { BlockSize } from '../core/constants.js'
 import { BlockStoreError, isBlockStoreError } from '../core/errors.js'
-import { forEachBounded } from '../core/for-each-bounded.js'
 import { ContentHash } from '../core/hash.js'
 import { formatContentKey, parseBlockId } from '../core/keys.js'
 import type { LocalStore } from '../core/local-store.js'
@@ -28,6 +27,7 @@ import type {
   UploadOutcome,
   UploadReport,
 } from './upload-types.js'
+import { weightOf } from './upload-weight.js'
 
 export type {
   BlockUploadError,
@@ -53,7 +53,10 @@ export class Uploader {
   readonly #remote: RemoteStore
   readonly #metadata: MetadataStore
   readonly #parallelism: number
-  /** Bounds the uploads on the wire to `parallelism`; preparing blocks does not hold a slot. */
+  /**
+   * Bounds the bytes on the wire to `parallelism` full blocks (see weightOf); preparing blocks
+   * does not hold a slot.
+   */
   readonly #sending: Semaphore
   readonly #backoffBase: number
   readonly #backoffMax: number
@@ -75,12 +78,12 @@ export class Uploader {
     this.#remote = options.remote
     this.#metadata = options.metadata
     this.#parallelism = Math.max(1, options.parallelism ?? 8)
-    this.#sending = new Semaphore(this.#parallelism)
+    this.#sending = new Semaphore(this.#parallelism * BlockSize)
     this.#backoffBase = options.backoffBaseMs ?? 1_000
     this.#backoffMax = options.backoffMaxMs ?? 300_000
     this.#batch = Math.max(1, options.batchSize ?? 1024)
     this.#now = options.now ?? Date.now
-    // As many as blocks can be in progress at once (see pass()).
+    // As many full blocks' worth as can be in progress at once (see pass()).
     this.#buffers = new BufferPool(BlockSize, this.#parallelism * 2)
   }
 
@@ -103,15 +106,22 @@ export class Uploader {
     })
     const report = { uploaded: 0, deduplicated: 0, superseded: 0, bytesUploaded: 0 }
     const failed: BlockUploadError[] = []
-    // After an abort no new block starts; the pass rejects once the in-flight ones settle.
-    // Twice as many blocks in progress as on the wire: reading, hashing and claiming the next
-    // blocks overlaps the PUTs of the previous ones. Measured on a 1 GiB drain to Ceph RGW
+    // Twice as many bytes in progress as on the wire: reading, hashing and claiming the next
+    // blocks overlaps the sends of the previous ones. Measured on a 1 GiB drain to Ceph RGW
     // with one stage per slot: snapshot 78 ms, hash 128 ms, claim 71 ms, PUT 290 ms, commit
     // 53 ms, so a slot was on the wire under half the time (3.6 PUTs in flight of 8).
-    await forEachBounded(
-      todo,
-      this.#parallelism * 2,
-      async (row) => {
+    // Counted in bytes, not blocks (see weightOf): a tree of mostly small files keeps many
+    // small blocks going at once, in the memory a few full blocks would take.
+    const preparing = new Semaphore(this.#parallelism * 2 * BlockSize)
+    const running = new Set<Promise<void>>()
+    // After an abort no new block starts; the pass rejects once the in-flight ones settle.
+    for (const row of todo) {
+      const release = await preparing.acquire(weightOf(row.dataSize))
+      if (options.signal?.aborted === true) {
+        release()
+        break
+      }
+      const upload = (async () => {
         try {
           const { outcome, bytes } = await this.uploadBlock(row, options)
           if (outcome === 'uploaded') report.uploaded++
@@ -120,12 +130,17 @@ export class Uploader {
           report.bytesUploaded += bytes
         } catch (err) {
           // An abort of the whole pass is not a block failure: it ends the pass.
-          if (options.signal?.aborted) throw err
-          failed.push({ blockId: row.id, error: err as Error })
+          if (options.signal?.aborted !== true)
+            failed.push({ blockId: row.id, error: err as Error })
+        } finally {
+          release()
         }
-      },
-      options,
-    )
+      })()
+      running.add(upload)
+      void upload.finally(() => running.delete(upload))
+    }
+    await Promise.all(running)
+    options.signal?.throwIfAborted()
     return { ...report, failed }
   }
 
@@ -149,7 +164,7 @@ export class Uploader {
     let claimed: FileBlock | undefined
     let release: (() => void) | undefined
     // Shared memory hashed in place: the buffer stays this upload's until it settles.
-    const held = this.#buffers.take()
+    const held = this.#buffers.take(row.dataSize > 0 ? row.dataSize : BlockSize)
     try {
       // Claimed first (Local -> Syncing on the listed version), then the bytes are copied
       // with the row version under the block lock: a write in between is seen as a version
@@ -186,8 +201,9 @@ export class Uploader {
       claimed = ref.claimed
       // Identical blocks wait until this one is Remote: then they find it as their donor.
       release = ref.release
-      const uploaded = await this.#sending.run(() =>
-        this.#ensureObject(ref.key, data, hash, chunks, ref.shared, options),
+      const uploaded = await this.#sending.run(
+        () => this.#ensureObject(ref.key, data, hash, chunks, ref.shared, options),
+        weightOf(data.length),
       )
       this.#backoff.delete(row.id)
       const done = await this.#metadata.compareAndPutFileBlock(
