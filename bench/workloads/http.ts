@@ -5,10 +5,15 @@
  * process (node:http, keep-alive), so this process's CPU and event loop are the server's alone;
  * they are compared with the engine doing in-process exactly what the server does for them
  * (replace: beginReplace, writeAt, commit; then stat and readAt), runs alternating, medians
- * reported with CPU ms per request. The GET is also read by curl in its own process, which
- * measures the server without the in-process fetch client's work competing for the same thread.
+ * reported with CPU ms per request. The same client also drives a bare `node:http` server doing
+ * a temp file + fsync + rename + directory fsync per PUT (the floor of a durable all-or-nothing
+ * PUT on this machine). The GET is also read by curl in its own process, which measures the
+ * server without the in-process fetch client's work competing for the same thread.
  */
 import { execFile, spawn } from 'node:child_process'
+import { mkdir, open, readFile, rename } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { promisify } from 'node:util'
@@ -132,6 +137,58 @@ process.stdout.write(String(performance.now() - t0))
 agent.destroy()
 `
 
+/**
+ * The floor for the 4 KiB mix: a bare `node:http` server in this process doing the cheapest
+ * durable all-or-nothing replace a program can do on this file system (write a temporary file,
+ * fsync it, rename it over the target, fsync the directory) and a plain file read for GET, for
+ * the same client. No engine, no metadata: what the machine gives any server that promises what
+ * ours promises for a PUT.
+ */
+async function rawServer(dir: string): Promise<{ url: string; close: () => Promise<void> }> {
+  await mkdir(dir, { recursive: true })
+  const dirHandle = await open(dir, 'r')
+  let tmp = 0
+  const fileOf = (url: string): string =>
+    join(dir, Buffer.from(url).toString('base64url').slice(-120))
+  const server = createServer((req, res) => {
+    const target = fileOf(req.url ?? '/')
+    const fail = (err: unknown): void => {
+      res.statusCode = 500
+      res.end(String(err))
+    }
+    if (req.method === 'PUT') {
+      const parts: Buffer[] = []
+      req.on('data', (d: Buffer) => parts.push(d))
+      req.on('end', () => {
+        void (async () => {
+          const path = `${dir}/.tmp${tmp++}`
+          const fh = await open(path, 'w')
+          try {
+            await fh.writeFile(Buffer.concat(parts))
+            await fh.sync()
+          } finally {
+            await fh.close()
+          }
+          await rename(path, target)
+          await dirHandle.sync()
+          res.end()
+        })().catch(fail)
+      })
+      return
+    }
+    readFile(target).then((data) => res.end(data), fail)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await dirHandle.close()
+    },
+  }
+}
+
 /** Runs the load client against `url` and measures this (the server's) process meanwhile. */
 function smallClient(url: string, count: number, tag: string): Promise<SmallRun> {
   return measureSmall(count, async () => {
@@ -233,9 +290,12 @@ const workload: Workload = {
       // Untimed warm-up of both paths: JIT, SQLite page cache, the client's connections.
       await smallClient(server.url, ctx.quick ? 50 : 300, `warm${seed}`)
       await engineSmallOps(engine, 16, ctx.quick ? 50 : 300, `ewarm${seed}`, payload, 'replace')
+      const raw = await rawServer(join(ctx.scratchDir, 'raw'))
+      await smallClient(raw.url, ctx.quick ? 50 : 300, `rwarm${seed}`)
       const httpRuns: SmallRun[] = []
       const engineRuns: SmallRun[] = []
       const plainRuns: SmallRun[] = []
+      const rawRuns: SmallRun[] = []
       for (let rep = 0; rep < Math.max(3, ctx.repetitions); rep++) {
         const tag = `${seed}-${rep}`
         const steps: (() => Promise<void>)[] = [
@@ -248,12 +308,17 @@ const workload: Workload = {
           async () => {
             plainRuns.push(await engineSmallOps(engine, 16, small, tag, payload, 'flush'))
           },
+          async () => {
+            rawRuns.push(await smallClient(raw.url, small, tag))
+          },
         ]
         for (let k = 0; k < steps.length; k++) await steps[(k + rep) % steps.length]!()
       }
       const httpSmall = median(httpRuns.map((r) => r.opsPerSec))
       const engineSmall = median(engineRuns.map((r) => r.opsPerSec))
       const plainSmall = median(plainRuns.map((r) => r.opsPerSec))
+      const rawSmall = median(rawRuns.map((r) => r.opsPerSec))
+      await raw.close()
       ctx.log(
         `PUT ${httpPut.toFixed(0)} vs ${enginePut.toFixed(0)} MiB/s, GET ${httpGet.toFixed(0)} (curl ${curlGetRate.toFixed(0)}) vs ${engineGet.toFixed(0)} MiB/s, 4 KiB ${httpSmall.toFixed(0)} vs ${engineSmall.toFixed(0)} ops/s (PUT+GET; engine write+flush+read ${plainSmall.toFixed(0)})`,
       )
@@ -300,6 +365,19 @@ const workload: Workload = {
             runs: httpRuns.map((r) => Math.round(2 * r.opsPerSec)).join('/'),
             engineRuns: engineRuns.map((r) => Math.round(2 * r.opsPerSec)).join('/'),
             engineFlushNoReplaceReqPerSec: Math.round(2 * plainSmall),
+          },
+        },
+        {
+          name: '4 KiB PUT+GET requests, 16 concurrent, against a bare server',
+          unit: 'req/s',
+          higherIsBetter: true,
+          value: 2 * httpSmall,
+          baselineName:
+            'node:http doing temp file + fsync + rename + dir fsync per PUT, readFile per GET',
+          baseline: 2 * rawSmall,
+          notes: {
+            rawCpuMsPerReq: Number(median(rawRuns.map((r) => r.cpuMsPerOp / 2)).toFixed(3)),
+            rawRuns: rawRuns.map((r) => Math.round(2 * r.opsPerSec)).join('/'),
           },
         },
         {
