@@ -1,9 +1,4 @@
-/**
- * SqliteMetadataStore: block and payload records in one SQLite file through better-sqlite3,
- * in WAL mode; every mutating call returns only once its commit is fsynced (see WalSync).
- */
-import { dirname, resolve } from 'node:path'
-import Sqlite, { type Database } from 'better-sqlite3'
+import type { Database } from 'better-sqlite3'
 import type { AbortOptions } from '../../core/abort.js'
 import type { FileBlock } from '../../core/block.js'
 import { BlockStoreError } from '../../core/errors.js'
@@ -21,16 +16,8 @@ import type {
   RenamePayloadOptions,
 } from '../../core/metadata-store.js'
 import { assertPayloadId } from '../../core/payload-id.js'
-import { mkdirDurable } from '../../platform/fsync.js'
 import { assertRename } from '../rename.js'
-import {
-  type BlockRow,
-  chunkRootColumn,
-  fromBlockRow,
-  fromPayloadRow,
-  hashColumn,
-  type PayloadRow,
-} from '../row-codec.js'
+import { type BlockRow, fromBlockRow, fromPayloadRow, type PayloadRow } from '../row-codec.js'
 import {
   assertBlockId,
   assertFileBlock,
@@ -41,13 +28,13 @@ import {
   payloadQuery,
   toPayloadPage,
 } from '../validate.js'
-import { migrateSqlite } from './schema.js'
 import { countSqliteBlocks } from './sqlite-count-blocks.js'
 import { sqliteError } from './sqlite-error.js'
 import { tryAcquireSqliteGcLock } from './sqlite-gc-lock.js'
+import { openDatabase } from './sqlite-open.js'
 import { renameSqlitePayload } from './sqlite-rename.js'
-import { buildStatements, type SqliteStatements } from './statements.js'
-import { WalSync } from './wal-sync.js'
+import { blockParams, type SqliteStatements, sqlLimit } from './statements.js'
+import type { WalSync } from './wal-sync.js'
 
 const BACKEND = 'sqlite'
 const KEY_PAGE = 1000
@@ -93,26 +80,8 @@ export class SqliteMetadataStore implements MetadataStore {
     if (!Number.isSafeInteger(busy) || busy < 0) {
       throw new BlockStoreError('BS_INVALID_CONFIG', `busyTimeoutMs must be >= 0, got ${busy}`)
     }
-    let db: Database | undefined
-    try {
-      // A new user points `path` into a folder that does not exist yet (./data/meta.db on an
-      // empty checkout): create it rather than fail with "directory does not exist".
-      if (isFilePath(options.path)) await mkdirDurable(dirname(resolve(options.path)))
-      db = new Sqlite(options.path, { timeout: busy })
-      // WAL: readers never block the writer. Commits run with NORMAL (no fsync inside the
-      // synchronous call, which blocked the event loop); for "full" each mutating call then
-      // awaits an fsync of the WAL covering its commit, so a returned call survives a power
-      // loss as under FULL. An in-memory database has no WAL and nothing to make durable.
-      const wal = db.pragma('journal_mode = WAL', { simple: true }) === 'wal'
-      db.pragma('synchronous = NORMAL')
-      migrateSqlite(db)
-      const sync =
-        wal && options.durability !== 'normal' ? new WalSync(`${db.name}-wal`) : undefined
-      return new SqliteMetadataStore(db, buildStatements(db), options.path, sync)
-    } catch (err) {
-      db?.close()
-      throw sqliteError(err, 'open')
-    }
+    const { db, sql, wal } = await openDatabase(options.path, busy, options.durability)
+    return new SqliteMetadataStore(db, sql, options.path, wal)
   }
 
   /** @throws {BlockStoreError} BS_FILE_BLOCK_NOT_FOUND when absent. */
@@ -127,7 +96,7 @@ export class SqliteMetadataStore implements MetadataStore {
   async putFileBlock(block: FileBlock, options?: AbortOptions): Promise<FileBlock> {
     return this.#write('putFileBlock', options, () => {
       assertFileBlock(block)
-      return this.#unfenced(block, () => this.#row(this.#sql.upsert.get(this.#params(block)))!)
+      return this.#unfenced(block, () => this.#row(this.#sql.upsert.get(blockParams(block)))!)
     })
   }
 
@@ -140,7 +109,7 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#write('compareAndPutFileBlock', options, () => {
       assertFileBlock(block)
       assertVersion(expectedVersion, block.id)
-      const params = { ...this.#params(block), expected: expectedVersion }
+      const params = { ...blockParams(block), expected: expectedVersion }
       const stmt = expectedVersion === 0 ? this.#sql.insertNew : this.#sql.updateIfVersion
       return this.#unfenced(block, () => this.#row(stmt.get(params)))
     })
@@ -403,31 +372,4 @@ export class SqliteMetadataStore implements MetadataStore {
   #rows(rows: unknown[]): FileBlock[] {
     return (rows as BlockRow[]).map((r) => fromBlockRow(r, BACKEND))
   }
-
-  #params(block: FileBlock): Record<string, string | number | null> {
-    const { payloadId, blockIdx } = assertBlockId(block.id)
-    return {
-      id: block.id,
-      payloadId,
-      blockIdx,
-      hash: hashColumn(block),
-      dataSize: block.dataSize,
-      localPath: block.localPath,
-      blockStoreKey: block.blockStoreKey,
-      refCount: block.refCount,
-      lastAccess: block.lastAccess,
-      createdAt: block.createdAt,
-      state: block.state,
-      chunkRoot: chunkRootColumn(block),
-    }
-  }
-}
-
-function sqlLimit(limit: number): number {
-  return limit > 0 ? limit : -1
-}
-
-/** True for a database on disk, false for SQLite's in-memory and anonymous temporary forms. */
-function isFilePath(path: string): boolean {
-  return path !== '' && path !== ':memory:' && !path.startsWith('file:')
 }

@@ -3,7 +3,9 @@
  * so no mutation can forget it.
  */
 import type { Database, Statement } from 'better-sqlite3'
-import { BLOCK_COLUMNS } from '../row-codec.js'
+import type { FileBlock } from '../../core/block.js'
+import { BLOCK_COLUMNS, chunkRootColumn, hashColumn } from '../row-codec.js'
+import { assertBlockId } from '../validate.js'
 
 /** The prepared statements, by use. */
 export interface SqliteStatements {
@@ -125,4 +127,28 @@ export function buildStatements(db: Database): SqliteStatements {
     removeFence: p('DELETE FROM gc_fences WHERE key = ?'),
     fences: p('SELECT key FROM gc_fences ORDER BY key'),
   }
+}
+
+/** The named parameters of a row's statements (insert, upsert, compare-and-set). */
+export function blockParams(block: FileBlock): Record<string, string | number | null> {
+  const { payloadId, blockIdx } = assertBlockId(block.id)
+  return {
+    id: block.id,
+    payloadId,
+    blockIdx,
+    hash: hashColumn(block),
+    dataSize: block.dataSize,
+    localPath: block.localPath,
+    blockStoreKey: block.blockStoreKey,
+    refCount: block.refCount,
+    lastAccess: block.lastAccess,
+    createdAt: block.createdAt,
+    state: block.state,
+    chunkRoot: chunkRootColumn(block),
+  }
+}
+
+/** A LIMIT value: `limit` when positive, no limit (-1) otherwise. */
+export function sqlLimit(limit: number): number {
+  return limit > 0 ? limit : -1
 }
