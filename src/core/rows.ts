@@ -9,6 +9,7 @@ export async function findFileBlock(
   id: string,
   options?: AbortOptions,
 ): Promise<FileBlock | undefined> {
+  if (metadata.findFileBlock !== undefined) return metadata.findFileBlock(id, options)
   try {
     return await metadata.getFileBlock(id, options)
   } catch (err) {

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict'
 import { BlockState } from '../../core/block.js'
 import { ContentHash } from '../../core/hash.js'
+import { findFileBlock } from '../../core/rows.js'
 import type { Harness } from '../harness.js'
 import type { SuiteContext } from './context.js'
 import { block, content, hashOf, rejectsWith, remoteBlock } from './fixtures.js'
@@ -43,6 +44,20 @@ export function blockCases(h: Harness, ctx: SuiteContext): void {
     h.it('getFileBlock rejects BS_FILE_BLOCK_NOT_FOUND for a missing row', async () => {
       await rejectsWith(ctx.store.getFileBlock('missing/0'), 'BS_FILE_BLOCK_NOT_FOUND')
     })
+
+    h.it(
+      'findFileBlock (or getFileBlock behind it) answers undefined or a copy of the row',
+      async () => {
+        // Through the helper every caller uses: the store's own findFileBlock when it has one.
+        assert.equal(await findFileBlock(ctx.store, 'missing/0'), undefined)
+        await ctx.store.putFileBlock(block('f/0', { dataSize: 12 }))
+        const got = await findFileBlock(ctx.store, 'f/0')
+        assert.deepEqual(got, await ctx.store.getFileBlock('f/0'))
+        if (got !== undefined) got.dataSize = 1
+        assert.equal((await ctx.store.getFileBlock('f/0')).dataSize, 12)
+        await rejectsWith(findFileBlock(ctx.store, 'no-index'), 'BS_INVALID_PAYLOAD_ID')
+      },
+    )
 
     h.it(
       'hands out copies: mutating the input or a returned row never changes the store',

@@ -75,6 +75,13 @@ export class MemoryMetadataStore implements MetadataStore {
     return cloneFileBlock(this.#require(id))
   }
 
+  async findFileBlock(id: string, options?: AbortOptions): Promise<FileBlock | undefined> {
+    this.#enter(options)
+    assertBlockId(id)
+    const row = this.#rows.get(id)
+    return row === undefined ? undefined : cloneFileBlock(row)
+  }
+
   /** Upserts every column; stores and returns `version + 1`. */
   async putFileBlock(block: FileBlock, options?: AbortOptions): Promise<FileBlock> {
     this.#enter(options)

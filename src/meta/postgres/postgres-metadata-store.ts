@@ -95,6 +95,13 @@ export class PostgresMetadataStore implements MetadataStore {
     return fromBlockRow(row, BACKEND)
   }
 
+  async findFileBlock(id: string, options?: AbortOptions): Promise<FileBlock | undefined> {
+    this.#enter(options)
+    assertBlockId(id)
+    const row = await this.#one<BlockRow>('findFileBlock', this.#sql.get, [id])
+    return row === undefined ? undefined : fromBlockRow(row, BACKEND)
+  }
+
   /** Upserts every column; stores and returns `version + 1`. */
   async putFileBlock(block: FileBlock, options?: AbortOptions): Promise<FileBlock> {
     this.#enter(options)

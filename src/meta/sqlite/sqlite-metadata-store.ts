@@ -92,6 +92,13 @@ export class SqliteMetadataStore implements MetadataStore {
     })
   }
 
+  async findFileBlock(id: string, options?: AbortOptions): Promise<FileBlock | undefined> {
+    return this.#run('findFileBlock', options, () => {
+      assertBlockId(id)
+      return this.#row(this.#sql.get.get(id))
+    })
+  }
+
   /** Upserts every column; stores and returns `version + 1`. */
   async putFileBlock(block: FileBlock, options?: AbortOptions): Promise<FileBlock> {
     return this.#write('putFileBlock', options, () => {
