@@ -5,6 +5,7 @@
  */
 import { open, readdir, stat } from 'node:fs/promises'
 import { join, relative } from 'node:path'
+import type { BlockStore } from '../../src/core/block-store.js'
 import { openBlockStore } from '../../src/engine/index.js'
 import type { TreeFile } from './ingest-tree.js'
 
@@ -23,6 +24,48 @@ export interface Run {
   readonly storedBytes: number
   /** Of `storedBytes`, the bytes of chunk index objects (ours only). */
   readonly indexBytes?: number
+}
+
+/** Streams file `f` into payload `id` through `buf`, 1 MiB `writeAt`s, as a sync tool would. */
+export async function writeFileInto(
+  store: Pick<BlockStore, 'writeAt'>,
+  id: string,
+  f: TreeFile,
+  buf: Buffer,
+): Promise<void> {
+  const fh = await open(f.path, 'r')
+  try {
+    for (let at = 0; at < f.size; at += MiB) {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(MiB, f.size - at), at)
+      await store.writeAt(id, buf.subarray(0, bytesRead), at)
+    }
+  } finally {
+    await fh.close()
+  }
+}
+
+/**
+ * Writes every file of `tree` (under `root`) into the payload named by its relative path,
+ * `inFlight` files at a time, calling `afterFile` with each ID once its bytes are written.
+ */
+export async function writeTree(
+  store: Pick<BlockStore, 'writeAt'>,
+  root: string,
+  tree: readonly TreeFile[],
+  inFlight: number,
+  afterFile: (id: string) => Promise<void>,
+): Promise<void> {
+  let next = 0
+  const worker = async (): Promise<void> => {
+    const buf = Buffer.allocUnsafe(MiB)
+    for (let i = next++; i < tree.length; i = next++) {
+      const f = tree[i]!
+      const id = relative(root, f.path)
+      await writeFileInto(store, id, f, buf)
+      await afterFile(id)
+    }
+  }
+  await Promise.all(Array.from({ length: inFlight }, worker))
 }
 
 /** Bytes under `dir` (apparent sizes of regular files). */
@@ -81,30 +124,14 @@ export async function ingestWithEngine(
   try {
     const cpu0 = process.cpuUsage()
     const t0 = performance.now()
-    let next = 0
-    const worker = async (): Promise<void> => {
-      const buf = Buffer.allocUnsafe(MiB)
-      for (let i = next++; i < tree.length; i = next++) {
-        const f = tree[i]!
-        const id = relative(root, f.path)
-        const fh = await open(f.path, 'r')
-        try {
-          for (let at = 0; at < f.size; at += MiB) {
-            const { bytesRead } = await fh.read(buf, 0, Math.min(MiB, f.size - at), at)
-            await store.writeAt(id, buf.subarray(0, bytesRead), at)
-          }
-        } finally {
-          await fh.close()
-        }
-        if (batch === 0) {
-          await store.flush(id)
-        } else {
-          pending.push(id)
-          if (pending.length >= batch) await flushPending()
-        }
+    await writeTree(store, root, tree, inFlight, async (id) => {
+      if (batch === 0) {
+        await store.flush(id)
+      } else {
+        pending.push(id)
+        if (pending.length >= batch) await flushPending()
       }
-    }
-    await Promise.all(Array.from({ length: inFlight }, worker))
+    })
     await flushPending()
     const durableS = (performance.now() - t0) / 1000
     const durableCpu = process.cpuUsage(cpu0)

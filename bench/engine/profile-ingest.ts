@@ -6,16 +6,16 @@
  * and `strace -c -f`.
  *   node --import tsx bench/engine/profile-ingest.ts [--files 2100] [--dir /tmp/x]
  */
-import { mkdtemp, open, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, relative } from 'node:path'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { MetadataStore } from '../../src/core/metadata-store.js'
 import type { RemoteStore } from '../../src/core/remote-store.js'
 import { openBlockStore } from '../../src/engine/index.js'
 import { SqliteMetadataStore } from '../../src/meta/sqlite/index.js'
 import { FsRemoteStore } from '../../src/remote/fs/fs-remote-store.js'
-import { storedBytes } from './ingest-engine.js'
+import { storedBytes, writeTree } from './ingest-engine.js'
 import { buildTree } from './ingest-tree.js'
 
 const { values } = parseArgs({ options: { files: { type: 'string' }, dir: { type: 'string' } } })
@@ -85,25 +85,7 @@ try {
   try {
     let cpu0 = process.cpuUsage()
     let t0 = performance.now()
-    let next = 0
-    const worker = async (): Promise<void> => {
-      const buf = Buffer.allocUnsafe(MiB)
-      for (let i = next++; i < tree.length; i = next++) {
-        const f = tree[i]!
-        const id = relative(root, f.path)
-        const fh = await open(f.path, 'r')
-        try {
-          for (let at = 0; at < f.size; at += MiB) {
-            const { bytesRead } = await fh.read(buf, 0, Math.min(MiB, f.size - at), at)
-            await store.writeAt(id, buf.subarray(0, bytesRead), at)
-          }
-        } finally {
-          await fh.close()
-        }
-        await store.flush(id)
-      }
-    }
-    await Promise.all(Array.from({ length: 8 }, worker))
+    await writeTree(store, root, tree, 8, (id) => store.flush(id).then(() => undefined))
     report('durable', performance.now() - t0, process.cpuUsage(cpu0), total)
     cpu0 = process.cpuUsage()
     t0 = performance.now()
