@@ -6,6 +6,7 @@
 import { randomFillSync } from 'node:crypto'
 import { copyFile, mkdir, open } from 'node:fs/promises'
 import { join } from 'node:path'
+import { Rng } from '../../test/reliability/support/rng.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -22,18 +23,6 @@ export interface PlannedFile {
   readonly copyOf?: number
 }
 
-/** Deterministic pseudo-random numbers (mulberry32), so every run builds the same tree. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /**
  * How much the size exponent decays: the base-2 exponent above 4 KiB follows an exponential
  * law of this rate, cut at 64 MiB. A log-uniform law (every size class as likely) makes a
@@ -46,7 +35,9 @@ const DECAY = 0.408
 
 /** Sizes of `files` files, deterministic for a seed; about one in eight copies an earlier one. */
 export function planTree(files: number, seed: number): PlannedFile[] {
-  const next = rng(seed)
+  // Seeded, so every run builds the same tree.
+  const random = new Rng(seed)
+  const next = (): number => random.next()
   const span = 14 // 4 KiB (2^12) to 64 MiB (2^26)
   const out: PlannedFile[] = []
   const originals: number[] = []

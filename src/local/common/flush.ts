@@ -89,12 +89,13 @@ async function flushLocked(
   options?: AbortOptions,
 ): Promise<FlushedBlock[]> {
   const entries = [...p.blocks.values()].sort((a, b) => a.idx - b.idx)
+  const staging = isStaging(p.id)
   const journal = s.medium.journal
   if (journal !== undefined) {
     // A staging payload is flushed only to be renamed at once, and a rename must first retire
     // its source's records with a checkpoint (a syncfs and a new generation): fsyncing its few
     // files costs less. strace of 4 KiB replacements: 12 syncs each through the journal.
-    const records = isStaging(p.id) ? undefined : await journalRecords(s, p, entries, options)
+    const records = staging ? undefined : await journalRecords(s, p, entries, options)
     if (records !== undefined) {
       await journalBlocks(s, journal, entries, records, options)
       // The records carry everything this commit stores and recovery redoes it from them, so
@@ -110,7 +111,6 @@ async function flushLocked(
   }
   const unsynced = entries.filter((e) => e.unsynced && e.onMedium && !e.gone)
   const generations = new Map(unsynced.map((e) => [e, e.writeGen]))
-  const staging = isStaging(p.id)
   await s.medium.sync(
     p.id,
     unsynced.map((e) => e.idx),
