@@ -4,9 +4,10 @@
  * metadata store and the remote store timed. Prints per phase the wall time, CPU s/GiB, and
  * per method the calls, summed milliseconds and average calls in flight; for `node --cpu-prof`
  * and `strace -c -f`.
- *   node --import tsx bench/engine/profile-ingest.ts [--files 2100] [--dir /tmp/x]
+ *   node --import tsx bench/engine/profile-ingest.ts [--files 2100] [--dir /tmp/x] [--prof-dir D]
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { Session } from 'node:inspector/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -18,7 +19,9 @@ import { FsRemoteStore } from '../../src/remote/fs/fs-remote-store.js'
 import { storedBytes, writeTree } from './ingest-engine.js'
 import { buildTree } from './ingest-tree.js'
 
-const { values } = parseArgs({ options: { files: { type: 'string' }, dir: { type: 'string' } } })
+const { values } = parseArgs({
+  options: { files: { type: 'string' }, dir: { type: 'string' }, 'prof-dir': { type: 'string' } },
+})
 const files = Number(values.files ?? 200)
 const MiB = 1024 * 1024
 
@@ -54,8 +57,39 @@ function timedProxy<T extends object>(target: T, prefix: string): T {
   })
 }
 
+/**
+ * With `--prof-dir`, a main-thread CPU profile of each phase alone (`<phase>.cpuprofile`), so
+ * a profile of the drain is not mixed with the tree's generation and the local phase.
+ */
+async function profiled<T>(phase: string, run: () => Promise<T>): Promise<T> {
+  const out = values['prof-dir']
+  if (out === undefined) return run()
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.start')
+  try {
+    return await run()
+  } finally {
+    const { profile } = await session.post('Profiler.stop')
+    await writeFile(join(out, `${phase}.cpuprofile`), JSON.stringify(profile))
+    session.disconnect()
+  }
+}
+
+let metaStore: { commitStats?: { commits: number; mutations: number }; walSyncs?: number } = {}
+let lastCommits = { commits: 0, mutations: 0, syncs: 0 }
+
 function report(phase: string, wallMs: number, cpu: NodeJS.CpuUsage, bytes: number): void {
   const gib = bytes / 1024 ** 3
+  const c = metaStore.commitStats
+  if (c !== undefined) {
+    const syncs = metaStore.walSyncs ?? 0
+    console.log(
+      `  sqlite: ${c.mutations - lastCommits.mutations} mutations in ${c.commits - lastCommits.commits} transactions, ${syncs - lastCommits.syncs} WAL syncs`,
+    )
+    lastCommits = { ...c, syncs }
+  }
   console.log(
     `${phase}: ${(wallMs / 1000).toFixed(2)} s, ${(bytes / MiB / (wallMs / 1000)).toFixed(0)} MiB/s, ${((cpu.user + cpu.system) / 1e6 / gib).toFixed(2)} CPU s/GiB (user ${(cpu.user / 1e6).toFixed(2)} s, sys ${(cpu.system / 1e6).toFixed(2)} s)`,
   )
@@ -75,21 +109,24 @@ try {
   console.log(`${files} files, ${(total / MiB).toFixed(0)} MiB`)
   const work = join(dir, 'run')
   const metadata = await SqliteMetadataStore.open({ path: join(work, 'meta.db') })
+  metaStore = metadata
   const remote = await FsRemoteStore.open({ root: join(work, 'remote') })
   const store = await openBlockStore({
     local: { kind: 'fs', dir: join(work, 'local'), maxDiskBytes: 0 },
     remote: timedProxy<RemoteStore>(remote, 'remote'),
     metadata: timedProxy<MetadataStore>(metadata, 'meta'),
-    syncer: { uploadIntervalMs: 3_600_000 },
+    syncer: process.env.BG === undefined ? { uploadIntervalMs: 3_600_000 } : JSON.parse(process.env.BG),
   })
   try {
     let cpu0 = process.cpuUsage()
     let t0 = performance.now()
-    await writeTree(store, root, tree, 8, (id) => store.flush(id).then(() => undefined))
+    await profiled('durable', () =>
+      writeTree(store, root, tree, 8, (id) => store.flush(id).then(() => undefined)),
+    )
     report('durable', performance.now() - t0, process.cpuUsage(cpu0), total)
     cpu0 = process.cpuUsage()
     t0 = performance.now()
-    const drained = await store.drainAllUploads()
+    const drained = await profiled('drain', () => store.drainAllUploads())
     report('drain', performance.now() - t0, process.cpuUsage(cpu0), total)
     console.log(
       `uploaded ${drained.uploaded}, deduplicated ${drained.deduplicated}, failed ${drained.failed.length}; remote ${(await storedBytes(join(work, 'remote'))) / MiB} MiB`,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
-import { ChunkLeafSize } from '../core/chunk-layout.js'
+import { ChunkLeafSize, hasChunkIndex } from '../core/chunk-layout.js'
 import { ContentHash } from '../core/hash.js'
 import { buildChunkIndex, type ChunkIndex, leafHashes } from './chunk-tree.js'
 import { HashWorkerPool } from './hash-worker-pool.js'
@@ -73,11 +73,12 @@ function workers(): HashWorkerPool {
 /**
  * As {@link hashOwnedBlock}, and also builds the block's chunk index (leaf hashes computed in
  * the same pass over the bytes, on the worker): what an upload records so readers can verify
- * ranged GETs. With `ownsBuffer`, `data` may be the start of a larger buffer the caller owns
- * outright (a reused one): all of that buffer moves to the worker and back, and the returned
- * `data` is a view of the same length at the start of the buffer that came back; bytes in a
- * SharedArrayBuffer are hashed in place instead (nothing moves; the caller must not change
- * them until this settles) and `data` comes back as it is.
+ * ranged GETs. `chunks` is `undefined` for a block too small to have one (see
+ * {@link hasChunkIndex}): it is read whole. With `ownsBuffer`, `data` may be the start of a
+ * larger buffer the caller owns outright (a reused one): all of that buffer moves to the
+ * worker and back, and the returned `data` is a view of the same length at the start of the
+ * buffer that came back; bytes in a SharedArrayBuffer are hashed in place instead (nothing
+ * moves; the caller must not change them until this settles) and `data` comes back as it is.
  */
 export async function hashOwnedBlockWithChunks(
   data: Uint8Array,
@@ -85,8 +86,11 @@ export async function hashOwnedBlockWithChunks(
 ): Promise<{
   readonly hash: ContentHash
   readonly data: Uint8Array
-  readonly chunks: ChunkIndex
+  readonly chunks: ChunkIndex | undefined
 }> {
+  if (!hasChunkIndex(data.byteLength)) {
+    return { hash: await hashBlockAsync(data), data, chunks: undefined }
+  }
   let hash: ContentHash
   let leaves: Uint8Array
   let back = data

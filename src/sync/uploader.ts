@@ -269,7 +269,7 @@ export class Uploader {
     base: FileBlock,
     data: Uint8Array,
     hash: ContentHash,
-    chunks: ChunkIndex,
+    chunks: ChunkIndex | undefined,
     options: AbortOptions,
   ): Promise<{
     claimed: FileBlock | undefined
@@ -297,7 +297,7 @@ export class Uploader {
             hash,
             blockStoreKey: key,
             dataSize: data.length,
-            chunkRoot: chunks.root,
+            chunkRoot: chunks?.root,
           },
           base.version,
           options,
@@ -346,7 +346,7 @@ export class Uploader {
     key: string,
     data: Uint8Array,
     hash: ContentHash,
-    chunks: ChunkIndex,
+    chunks: ChunkIndex | undefined,
     shared: boolean,
     options: AbortOptions,
   ): Promise<boolean> {
@@ -359,7 +359,9 @@ export class Uploader {
         await this.#upload(key, data, hash, options)
         return true
       })(),
-      ensureChunkIndex(this.#remote, key, chunks, shared, options),
+      chunks === undefined
+        ? Promise.resolve()
+        : ensureChunkIndex(this.#remote, key, chunks, shared, options),
     ])
     if (uploaded.status === 'rejected') throw uploaded.reason
     if (index.status === 'rejected') throw index.reason

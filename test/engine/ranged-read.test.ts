@@ -1,8 +1,8 @@
 /**
  * Verified ranged reads through the engine (memory remote): random aligned 4 KiB cold reads
  * fetch at most 1.5 bytes per byte read with every byte verified, a corrupt range is never
- * served, blocks uploaded without a chunk index are read whole and verified, and GC deletes a
- * block's index with it while dedup reuses it.
+ * served, blocks uploaded without a chunk index (older releases, and blocks of at most 64 KiB)
+ * are read whole and verified, and GC deletes a block's index with it while dedup reuses it.
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
@@ -155,6 +155,31 @@ describe('verified ranged reads', () => {
     await t.engine.readAt('lost', dest, 81_920)
     assert.deepEqual(dest, data.subarray(81_920, 86_016))
     assert.equal(t.remote.calls.readBlock, 1)
+  })
+
+  it('uploads a block of at most 64 KiB as one object, and reads it whole in one verified GET', async () => {
+    await using t = await openTestEngine({ prefetchWorkers: 0 })
+    const data = pattern(64 * 1024, 38)
+    await makeRemoteOnly(t, 'small', data)
+    assert.equal(t.remote.calls.writeBlock, 1)
+    assert.equal(t.remote.calls.indexWrites, 0, 'no chunk index object')
+    const row = await t.metadata.getFileBlock('small/0')
+    assert.equal(row.chunkRoot, undefined)
+    // Corrupt: the whole-block check against the content hash catches it.
+    const bad = data.slice()
+    bad[40_000]! ^= 1
+    await t.remote.inner.writeBlock(row.blockStoreKey, bad)
+    const dest = new Uint8Array(4096)
+    await assert.rejects(t.engine.readAt('small', dest, 36_864), (err) =>
+      isBlockStoreError(err, 'BS_INTEGRITY_CHECK_FAILED'),
+    )
+    await t.remote.inner.writeBlock(row.blockStoreKey, data)
+    await new Promise((r) => setImmediate(r))
+    await t.engine.readAt('small', dest, 36_864)
+    assert.deepEqual(dest, data.subarray(36_864, 40_960))
+    assert.equal(t.remote.calls.readBlockRange, 0)
+    assert.equal(t.remote.calls.indexRanges, 0)
+    assert.equal(t.remote.calls.readBlock, 2, 'one GET per read')
   })
 
   it('dedup reuses the object and its index; GC deletes the index with its block', async () => {

@@ -67,11 +67,24 @@ describe('chunk tree', () => {
       assert.equal(owned.length, 0, 'the bytes went to the hashing thread')
       assert.ok(got.hash.equals(hashBlock(data)))
       assert.ok(got.hash.equals(expected.content))
-      assert.ok(got.chunks.root.equals(expected.root))
-      assert.deepEqual(got.chunks.index, expected.index)
+      assert.ok(got.chunks?.root.equals(expected.root))
+      assert.deepEqual(got.chunks?.index, expected.index)
       assert.deepEqual(got.data, data)
     })
   }
+
+  it('gives a block of at most one group (64 KiB) no index; one byte more has one', async () => {
+    const group = 64 * 1024
+    for (const size of [1, 4096, group]) {
+      const data = randomFillSync(new Uint8Array(size))
+      const got = await hashOwnedBlockWithChunks(data)
+      assert.equal(got.chunks, undefined, `${size} bytes`)
+      assert.ok(got.hash.equals(hashBlock(data)))
+    }
+    const data = randomFillSync(new Uint8Array(group + 1))
+    const got = await hashOwnedBlockWithChunks(data)
+    assert.ok(got.chunks?.root.equals(indexOf(data).root))
+  })
 
   it('catches one changed byte anywhere in a record, a wrong root, a wrong content hash or position', () => {
     const size = BlockSize
