@@ -79,10 +79,11 @@ export interface GcLock {
 /** Options of the mutations a caller may let become durable later ({@link MetadataStore.sync}). */
 export interface CommitOptions extends AbortOptions {
   /**
-   * The caller holds its own durable record of this change (the fs local tier's flush journal,
-   * whose replay redoes it) and needs the commit visible now but durable only by the next
-   * {@link MetadataStore.sync}: the call then returns without waiting for the store's own
-   * sync. A store without `sync` ignores it and makes the commit durable before returning.
+   * The caller needs the commit visible now but durable only by the next
+   * {@link MetadataStore.sync}, because losing it in a crash loses nothing: it holds its own
+   * durable record of the change (the fs local tier's flush journal, whose replay redoes it),
+   * or the change is redone anyway (an upload's row commits: the block is uploaded again). The
+   * call then returns without waiting for the store's own sync. A store without `sync` ignores it and makes the commit durable before returning.
    * Commits still become durable in the order they were made, so a later commit that is
    * durable implies every earlier one is.
    */

@@ -155,6 +155,9 @@ export class Syncer {
       // Nothing done: the remaining blocks are in the background pass's hands; wait for it.
       if (!progressed) await sleep(10, undefined, options)
     }
+    // Uploads commit their rows without waiting for the store's sync: a drained block is
+    // recorded Remote durably before the drain says so.
+    await this.#metadata.sync?.()
     return { ...total, failed: [...failed.values()] }
   }
 
@@ -171,7 +174,11 @@ export class Syncer {
     for (;;) {
       const rows = await this.#metadata.listFileBlocks(payloadId, options)
       const pending = rows.filter((r) => r.state !== BlockState.Remote)
-      if (pending.length === 0) return true
+      if (pending.length === 0) {
+        // As in drain: the uploads' Remote rows made durable before the flush returns.
+        await this.#metadata.sync?.()
+        return true
+      }
       // Dirty rows were written after the local flush: this flush cannot finalize them.
       if (pending.some((r) => r.state === BlockState.Dirty)) return false
       const local = pending.filter((r) => r.state === BlockState.Local)
