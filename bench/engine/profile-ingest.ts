@@ -5,6 +5,8 @@
  * per method the calls, summed milliseconds and average calls in flight; for `node --cpu-prof`
  * and `strace -c -f`.
  *   node --import tsx bench/engine/profile-ingest.ts [--files 2100] [--dir /tmp/x] [--prof-dir D]
+ * `BG='{}'` (JSON syncer options) lets uploads run in the background during the local phase
+ * instead of only at the drain.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
@@ -77,22 +79,17 @@ async function profiled<T>(phase: string, run: () => Promise<T>): Promise<T> {
   }
 }
 
-let metaStore: { commitStats?: { commits: number; mutations: number }; walSyncs?: number } = {}
-let lastCommits = { commits: 0, mutations: 0, syncs: 0 }
+let metaStore: { walSyncs?: number } = {}
+let lastSyncs = 0
 
 function report(phase: string, wallMs: number, cpu: NodeJS.CpuUsage, bytes: number): void {
   const gib = bytes / 1024 ** 3
-  const c = metaStore.commitStats
-  if (c !== undefined) {
-    const syncs = metaStore.walSyncs ?? 0
-    console.log(
-      `  sqlite: ${c.mutations - lastCommits.mutations} mutations in ${c.commits - lastCommits.commits} transactions, ${syncs - lastCommits.syncs} WAL syncs`,
-    )
-    lastCommits = { ...c, syncs }
-  }
   console.log(
     `${phase}: ${(wallMs / 1000).toFixed(2)} s, ${(bytes / MiB / (wallMs / 1000)).toFixed(0)} MiB/s, ${((cpu.user + cpu.system) / 1e6 / gib).toFixed(2)} CPU s/GiB (user ${(cpu.user / 1e6).toFixed(2)} s, sys ${(cpu.system / 1e6).toFixed(2)} s)`,
   )
+  const syncs = metaStore.walSyncs ?? 0
+  console.log(`  sqlite WAL syncs: ${syncs - lastSyncs}`)
+  lastSyncs = syncs
   for (const [name, t] of [...tallies].sort((a, b) => b[1].ms - a[1].ms)) {
     console.log(
       `  ${name.padEnd(36)} ${String(t.calls).padStart(6)} calls ${t.ms.toFixed(0).padStart(8)} ms  avg ${(t.ms / t.calls).toFixed(2)} ms  in flight ${(t.ms / wallMs).toFixed(2)}${t.bytes > 0 ? `  ${(t.bytes / MiB).toFixed(0)} MiB` : ''}`,
@@ -115,7 +112,8 @@ try {
     local: { kind: 'fs', dir: join(work, 'local'), maxDiskBytes: 0 },
     remote: timedProxy<RemoteStore>(remote, 'remote'),
     metadata: timedProxy<MetadataStore>(metadata, 'meta'),
-    syncer: process.env.BG === undefined ? { uploadIntervalMs: 3_600_000 } : JSON.parse(process.env.BG),
+    syncer:
+      process.env.BG === undefined ? { uploadIntervalMs: 3_600_000 } : JSON.parse(process.env.BG),
   })
   try {
     let cpu0 = process.cpuUsage()
