@@ -44,11 +44,15 @@ async function remoteFiles(at: string): Promise<string[]> {
   return (await allFiles(at)).filter((f) => !f.endsWith('.chunks'))
 }
 
-/** Stores `n` versions of one payload and uploads each: n - 1 objects end up unreferenced. */
+/**
+ * Stores `n` versions of one payload and uploads each: n - 1 objects end up unreferenced.
+ * 128 KiB each: past the 64 KiB under which a block is uploaded without a chunk index, so
+ * the test also sees each index collected with its block.
+ */
 async function orphans(n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
     const file = join(dir, `v${i}.bin`)
-    await writeFile(file, patternBytes(64 * 1024, 1001 + 2 * i))
+    await writeFile(file, patternBytes(128 * 1024, 1001 + 2 * i))
     assert.equal((await cli(['put', file, 'doc', ...d])).code, 0)
     assert.equal((await cli(['drain', ...d])).code, 0)
   }
@@ -95,7 +99,7 @@ describe('CLI gc options (built)', () => {
     assert.equal((await remoteFiles(remote)).length, 3)
     r = await cli(['gc', '--grace', '90m', ...d])
     assert.equal(r.code, 0, r.stderr)
-    assert.match(r.stdout, /^collected +deleted 2 objects \(128 KiB\)$/m)
+    assert.match(r.stdout, /^collected +deleted 2 objects \(256 KiB\)$/m)
     assert.equal((await remoteFiles(remote)).length, 1)
     assert.equal((await allFiles(remote)).length, 2, 'each chunk index went with its block')
     // What remains is the current version, readable.
