@@ -27,12 +27,28 @@ export interface JournaledBlock {
 export interface BlockJournal {
   /** True while the payload has records not yet retired. */
   has(payloadId: string): boolean
-  /** Resolves once the records are durable. */
-  append(records: readonly JournaledBlock[]): Promise<void>
+  /**
+   * Resolves once the records are durable, with a receipt telling whether a checkpoint is still
+   * to come for them (see {@link JournalReceipt}).
+   */
+  append(records: readonly JournaledBlock[]): Promise<JournalReceipt>
   /** Returns once no record of the payload is left to replay. */
   barrier(payloadId: string): Promise<void>
   /** Retires every record appended so far. */
   checkpoint(): Promise<void>
+}
+
+/**
+ * What an append returns. A journaled flush writes its block files and commits its rows after
+ * its records are durable, counting on a later checkpoint to make both durable before it
+ * retires the records. A checkpoint that started in between has already synced the files and
+ * the metadata store, so it covers none of what came after: the flush must then make its own
+ * files and commits durable before it returns, or a power loss would find neither the records
+ * nor what they stood for.
+ */
+export interface JournalReceipt {
+  /** True while no checkpoint has started retiring these records (asked once per flush). */
+  covered(): boolean
 }
 
 /** Options of {@link BlockMedium.sync}. */

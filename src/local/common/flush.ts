@@ -10,7 +10,7 @@ import type { FlushedBlock } from '../../core/local-store.js'
 import type { CommitOptions } from '../../core/metadata-store.js'
 import { StagingPayloadPrefix } from '../../core/payload-id.js'
 import { spillLocked } from './buffers.js'
-import { journalBlocks, journalRecords } from './journal-flush.js'
+import { journalBlocks, journalRecords, makeUncoveredDurable } from './journal-flush.js'
 import { persistPayload, withPayload } from './payloads.js'
 import { casRow, deleteRow } from './rows.js'
 import {
@@ -97,11 +97,13 @@ async function flushLocked(
     // files costs less. strace of 4 KiB replacements: 12 syncs each through the journal.
     const records = staging ? undefined : await journalRecords(s, p, entries, options)
     if (records !== undefined) {
-      await journalBlocks(s, journal, entries, records, options)
+      const receipt = await journalBlocks(s, journal, entries, records, options)
       // The records carry everything this commit stores and recovery redoes it from them, so
       // the flush does not wait for the metadata store's own sync (a second fdatasync in
       // series on every small flush); the checkpoint that retires the records syncs it.
-      return commitFlush(s, p, entries, { ...options, deferSync: true })
+      const flushed = await commitFlush(s, p, entries, { ...options, deferSync: true })
+      await makeUncoveredDurable(s, receipt, p.id, records, options)
+      return flushed
     }
     // Through the files: no older record of this payload may outlive what this flush commits.
     await journal.barrier(p.id)

@@ -5,7 +5,7 @@
  * them durable later and retires the records.
  */
 import type { AbortOptions } from '../../core/abort.js'
-import type { BlockJournal, JournaledBlock } from './block-medium.js'
+import type { BlockJournal, JournaledBlock, JournalReceipt } from './block-medium.js'
 import { spillLocked } from './buffers.js'
 import { readMedium } from './read.js'
 import {
@@ -77,6 +77,8 @@ export async function journalRecords(
  * Writes the journaled blocks' buffers to their files (no fsync: the records cover them until
  * a checkpoint) and waits for the records to be durable. Blocks whose copy was not written
  * again meanwhile count as synced: the checkpoint that retires their records syncs the files.
+ * The receipt says whether that checkpoint is still to come once the caller has committed
+ * (see {@link makeUncoveredDurable}).
  */
 export async function journalBlocks(
   s: TierState,
@@ -84,7 +86,7 @@ export async function journalBlocks(
   entries: readonly BlockEntry[],
   records: readonly JournaledBlock[],
   options?: AbortOptions,
-): Promise<void> {
+): Promise<JournalReceipt> {
   const journaled = new Set(records.map((r) => r.blockIdx))
   const generations = new Map<BlockEntry, number>()
   const spill = async (): Promise<void> => {
@@ -98,6 +100,31 @@ export async function journalBlocks(
   }
   // Side by side: the files are not synced and the replay rewrites them from the records, so
   // nothing orders the two, and the file writes leave the flush's critical path.
-  await Promise.all([spill(), journal.append(records)])
+  const [, receipt] = await Promise.all([spill(), journal.append(records)])
   for (const [e, gen] of generations) if (e.writeGen === gen) e.unsynced = false
+  return receipt
+}
+
+/**
+ * Called by a journaled flush after its files are written and its rows committed: when a
+ * checkpoint started retiring the flush's records before that (its syncs may have run before
+ * the writes and commits), the flush makes its blocks' files and the metadata store durable
+ * itself. Otherwise a power loss right after the flush returned would find the records retired
+ * and neither the files nor the commits on disk. Rare: it takes a checkpoint (every 5 s, or a
+ * barrier of another payload) landing in the few milliseconds between append and commit.
+ */
+export async function makeUncoveredDurable(
+  s: TierState,
+  receipt: JournalReceipt,
+  payloadId: string,
+  records: readonly JournaledBlock[],
+  options?: AbortOptions,
+): Promise<void> {
+  if (receipt.covered()) return
+  await s.medium.sync(
+    payloadId,
+    records.map((r) => r.blockIdx),
+    options,
+  )
+  await s.metadata.sync?.()
 }

@@ -29,7 +29,7 @@ import type { FileHandle } from 'node:fs/promises'
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fsyncPath } from '../../platform/fsync.js'
-import type { BlockJournal, JournaledBlock } from '../common/block-medium.js'
+import type { BlockJournal, JournaledBlock, JournalReceipt } from '../common/block-medium.js'
 import {
   decodeRecords,
   encodeRecord,
@@ -65,11 +65,16 @@ interface Generation {
   readonly blocks: Map<string, Set<number>>
   /** The batch being written to it, if any. */
   writing: Promise<void> | undefined
+  /**
+   * Set when a checkpoint is about to make this generation's blocks and the metadata durable:
+   * what its flushers do after that is not covered by it.
+   */
+  syncing: boolean
 }
 
 interface Waiter {
   readonly records: readonly JournaledBlock[]
-  readonly resolve: () => void
+  readonly resolve: (receipt: JournalReceipt) => void
   readonly reject: (err: unknown) => void
 }
 
@@ -111,8 +116,11 @@ export class FlushJournal implements BlockJournal {
   #closed = false
   /** Last background checkpoint failure (the next barrier or checkpoint retries and reports). */
   lastError: unknown
-  /** Counters: calls to append, batches written (one fdatasync each), checkpoints run. */
-  readonly stats = { appends: 0, batches: 0, checkpoints: 0 }
+  /**
+   * Counters: calls to append, batches written (one fdatasync each), checkpoints run, and
+   * receipts found uncovered (flushes that had to sync for themselves, see `JournalReceipt`).
+   */
+  readonly stats = { appends: 0, batches: 0, checkpoints: 0, uncovered: 0 }
 
   private constructor(dir: string, current: Generation, makeDurable: MakeDurable) {
     this.dir = dir
@@ -146,11 +154,11 @@ export class FlushJournal implements BlockJournal {
    * Resolves once every record is durable (one fdatasync shared with every append waiting at
    * the same time).
    */
-  append(records: readonly JournaledBlock[]): Promise<void> {
+  append(records: readonly JournaledBlock[]): Promise<JournalReceipt> {
     if (this.#closed) return Promise.reject(new Error('flush journal is closed'))
-    if (records.length === 0) return Promise.resolve()
+    if (records.length === 0) return Promise.resolve({ covered: () => true })
     this.stats.appends++
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<JournalReceipt>((resolve, reject) => {
       this.#queue.push({ records, resolve, reject })
       if (!this.#draining) void this.#drain()
     })
@@ -195,7 +203,13 @@ export class FlushJournal implements BlockJournal {
       g.offset = at
       await g.fh.datasync()
       this.stats.batches++
-      for (const w of batch) w.resolve()
+      const receipt: JournalReceipt = {
+        covered: () => {
+          if (g.syncing) this.stats.uncovered++
+          return !g.syncing
+        },
+      }
+      for (const w of batch) w.resolve(receipt)
     } catch (err) {
       // What was written may or may not survive; either way no caller was told it did.
       for (const w of batch) w.reject(err)
@@ -274,6 +288,9 @@ export class FlushJournal implements BlockJournal {
         blocks.set(pid, into)
       }
     }
+    // From here on, a flusher whose records are in these generations has to make what it does
+    // next durable itself: the syncs below may run before it.
+    for (const g of gens) g.syncing = true
     await this.#makeDurable(blocks)
     for (const g of gens) {
       await g.fh.close().catch(() => {})
@@ -330,7 +347,7 @@ async function newGeneration(dir: string, gen: number): Promise<Generation> {
     await unlink(path).catch(() => {})
     throw err
   }
-  return { gen, path, fh, offset: 0, blocks: new Map(), writing: undefined }
+  return { gen, path, fh, offset: 0, blocks: new Map(), writing: undefined, syncing: false }
 }
 
 /** The buffers left after `n` bytes of `bufs` were written. */

@@ -51,10 +51,13 @@ export class FsLocalStore extends LocalTier {
   }
 
   /**
-   * The flush journal's counters (appends, batches = fdatasyncs, checkpoints); `undefined`
-   * without fsync, where there is no journal.
+   * The flush journal's counters (appends, batches = fdatasyncs, checkpoints, flushes that
+   * synced for themselves because a checkpoint overtook them); `undefined` without fsync,
+   * where there is no journal.
    */
-  journalStats(): { appends: number; batches: number; checkpoints: number } | undefined {
+  journalStats():
+    | { appends: number; batches: number; checkpoints: number; uncovered: number }
+    | undefined {
     const stats = this.#medium.journal?.stats
     return stats === undefined ? undefined : { ...stats }
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import { pattern, readLocal } from '../../../src/conformance/local-store/fixture.js'
 import { BlockState } from '../../../src/core/block.js'
+import type { MetadataStore } from '../../../src/core/metadata-store.js'
 import { FsLocalStore } from '../../../src/local/fs/fs-local-store.js'
 import { FsLayout } from '../../../src/local/fs/layout.js'
 import { SqliteMetadataStore } from '../../../src/meta/sqlite/index.js'
@@ -27,9 +28,12 @@ async function setup(t: TestContext) {
       await o.metadata.close()
     }
   })
-  const open = async () => {
+  const open = async (wrap?: (m: SqliteMetadataStore) => MetadataStore) => {
     const metadata = await SqliteMetadataStore.open({ path: dbPath })
-    const store = await FsLocalStore.open({ dir: layout.dir, metadata })
+    const store = await FsLocalStore.open({
+      dir: layout.dir,
+      metadata: wrap?.(metadata) ?? metadata,
+    })
     const o = { store, metadata }
     opened.push(o)
     return o
@@ -98,5 +102,54 @@ describe('flush journal: a metadata commit lost after its records were durable',
     const again = await open()
     assert.equal(again.store.recovery?.journalReplayed, 0)
     assert.deepEqual(await readLocal(again.store, 'p', 0, 4096), pattern(4096, 4))
+  })
+
+  it('a flush overtaken by a checkpoint between its append and its commit syncs for itself', async (t) => {
+    const { open, snapshot, powerLoss } = await setup(t)
+    let store: FsLocalStore | undefined
+    let overtake = false
+    // The metadata store as the tier sees it: every sync is followed by a snapshot (what a
+    // power loss keeps), and the flush's payload record commit can be made to wait for a
+    // whole checkpoint first, the interleaving a timer-driven checkpoint can produce.
+    const wrap = (m: SqliteMetadataStore): MetadataStore =>
+      new Proxy(m, {
+        get(target, key) {
+          if (key === 'sync') {
+            return async () => {
+              await target.sync()
+              await snapshot()
+            }
+          }
+          if (key === 'putPayload') {
+            return async (...args: Parameters<MetadataStore['putPayload']>) => {
+              if (overtake) {
+                overtake = false
+                await store?.checkpoint()
+              }
+              return target.putPayload(...args)
+            }
+          }
+          const v = Reflect.get(target, key, target) as unknown
+          return typeof v === 'function' ? v.bind(target) : v
+        },
+      })
+    const first = await open(wrap)
+    store = first.store
+    await first.store.writeAt('p', pattern(4096, 5), 0)
+    await first.store.flush('p')
+    await first.store.checkpoint()
+    // A new payload: without its record, recovery would take it for one never flushed.
+    await first.store.writeAt('q', pattern(4096, 6), 0)
+    overtake = true
+    await first.store.flush('q')
+    assert.equal(overtake, false, 'the checkpoint ran inside the flush')
+    assert.equal(first.store.journalStats()?.uncovered, 1)
+    // The records are retired: only what was synced can speak for the second flush.
+    await powerLoss(first)
+    const again = await open()
+    assert.equal(again.store.recovery?.journalReplayed, 0)
+    assert.equal(await again.store.getFileSize('q'), 4096)
+    assert.deepEqual(await readLocal(again.store, 'q', 0, 4096), pattern(4096, 6))
+    assert.deepEqual(await readLocal(again.store, 'p', 0, 4096), pattern(4096, 5))
   })
 })
