@@ -38,6 +38,8 @@ describeLocalStore({
     return f
   },
   destroy: async (f) => {
+    // Not the store's to close: left open, its WAL sync handle would go to the garbage collector.
+    await (f.metadata as SqliteMetadataStore).close().catch(() => {})
     await rm(dirs.get(f) ?? '/nonexistent', { recursive: true, force: true })
     dirs.delete(f)
   },

@@ -81,6 +81,8 @@ describe('upload row commits', () => {
         if (how === 'remote-durable flush') assert.ok((await store.flush('p8')).finalized)
       } finally {
         await store.close()
+        // Passed in, so not the engine's to close (its WAL sync handle would be left open).
+        await sqlite.close()
       }
     })
   }
