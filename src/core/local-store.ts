@@ -292,6 +292,19 @@ export interface LocalStore extends AsyncDisposable {
    */
   renamePayload(src: string, dst: string, options?: AbortOptions): Promise<void>
 
+  /**
+   * Replaces the whole content of `payloadId` (created when absent) with `data` in one durable
+   * step, when this store can do that cheaply (a journaled store and a small `data`): durable
+   * when it resolves `true`, and crash-safe like {@link renamePayload} (after a kill the
+   * payload is entirely as it was or entirely `data`). Resolves `false`, having changed
+   * nothing, when it cannot; the caller then stages the content and renames it. Unflushed
+   * changes of the payload are discarded.
+   * @throws {BlockStoreError} BS_STORAGE_FULL (nothing changed); BS_UNAVAILABLE when the
+   * replacement was committed but could not be applied (the payload is then refused until the
+   * store is reopened, which finishes it).
+   */
+  resetPayload?(payloadId: string, data: Uint8Array, options?: AbortOptions): Promise<boolean>
+
   /** Payload IDs tracked in memory. */
   listFiles(): string[]
   stats(): LocalStoreStats

@@ -170,6 +170,28 @@ export function describeRename(h: Harness, fx: () => BlockStoreFixture): void {
     assert.equal(await store.getSize('rep/empty'), 0)
   })
 
+  h.it('a small replacement of a multi-block payload replaces it whole', async () => {
+    const f = fx()
+    const { store } = f
+    const old = pattern(BlockSize + 4000, 41)
+    await store.writeAt('rep/s', old, 0)
+    await store.flush('rep/s')
+    const data = pattern(3000, 42)
+    const r = await store.beginReplace('rep/s')
+    await r.writeAt(data, 0)
+    assert.deepEqual(await readAll(store, 'rep/s'), old)
+    assert.equal((await r.commit()).size, data.length)
+    assert.deepEqual(await readAll(store, 'rep/s'), data)
+    assert.deepEqual(await ids(f), ['rep/s'])
+    // Later writes and flushes apply on top of it as on any content.
+    await store.writeAt('rep/s', pattern(10, 43), 2995)
+    await store.flush('rep/s')
+    const want = new Uint8Array(3005)
+    want.set(data, 0)
+    want.set(pattern(10, 43), 2995)
+    assert.deepEqual(await readAll(store, 'rep/s'), want)
+  })
+
   h.it('an aborted replacement leaves the payload, or its absence, as it was', async () => {
     const f = fx()
     const { store } = f

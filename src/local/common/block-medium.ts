@@ -16,6 +16,11 @@ export interface JournaledBlock {
   readonly data: Uint8Array
   readonly payloadSize: number
   readonly modifiedAt: number
+  /**
+   * The payload's whole content from this record on (block 0, `payloadSize` bytes): recovery
+   * drops its earlier records and every other block, and sets its size exactly.
+   */
+  readonly reset?: boolean | undefined
 }
 
 /**

@@ -26,6 +26,7 @@ import { loadPayload } from './payloads.js'
 import { readAt } from './read.js'
 import { renamePayload } from './rename.js'
 import { replaceBlock, shareRemoteBlock } from './replace.js'
+import { resetPayload } from './reset.js'
 import type { TierState } from './tier-state.js'
 import { deletePayload, truncate } from './truncate.js'
 import { checkBlockIdx, checkOffset, checkReplacement, checkSize, checkSource } from './validate.js'
@@ -102,6 +103,13 @@ export class LocalTier implements LocalStore {
     return this.#run('flush', o, async () => {
       assertPayloadId(pid)
       return flush(this.#s, pid, o)
+    })
+  }
+
+  resetPayload(pid: string, data: Uint8Array, o?: AbortOptions): Promise<boolean> {
+    return this.#run('resetPayload', o, async () => {
+      assertPayloadId(pid)
+      return resetPayload(this.#s, pid, data, o)
     })
   }
 

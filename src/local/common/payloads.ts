@@ -71,6 +71,7 @@ export async function withPayload<T>(
     const release = mode === 'exclusive' ? await p.lock.write() : await p.lock.read()
     try {
       if (p.gone) continue
+      if (p.broken !== undefined) throw p.broken
       options?.signal?.throwIfAborted()
       return await fn(p)
     } finally {

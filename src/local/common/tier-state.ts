@@ -3,6 +3,7 @@
  * Plain data shared by the tier's modules (write, read, flush, space, truncate).
  */
 import type { FileBlock } from '../../core/block.js'
+import type { BlockStoreError } from '../../core/errors.js'
 import { formatBlockId } from '../../core/keys.js'
 import type { LocalStoreHooks } from '../../core/local-store.js'
 import type { MetadataStore } from '../../core/metadata-store.js'
@@ -64,6 +65,11 @@ export interface PayloadState {
    */
   record: 'none' | 'current' | 'stale'
   readonly blocks: Map<number, BlockEntry>
+  /**
+   * Set when a committed reset could not be applied (reset.ts): every operation on the payload
+   * fails with it until the store is reopened and recovery replays the reset.
+   */
+  broken?: BlockStoreError | undefined
 }
 
 /** Options common to both local stores. */
@@ -128,6 +134,11 @@ export interface TierState {
   readonly withBuffer: Set<BlockEntry>
   /** Spare buffers (bounded), zeroed below their `dirtyBytes` when reused. */
   readonly spareBuffers: SpareBuffer[]
+  /**
+   * Committed resets that could not be applied: while any is left, no checkpoint may retire
+   * journal records (theirs must survive until the reopen that replays them).
+   */
+  brokenResets: number
 }
 
 /** A fresh tier state. */
@@ -167,6 +178,7 @@ export function newTierState(
     accessSeq: 0,
     withBuffer: new Set(),
     spareBuffers: [],
+    brokenResets: 0,
   }
 }
 

@@ -16,7 +16,7 @@ import { changed, isResident, type PayloadState, type TierState } from './tier-s
 import { withBlock } from './write.js'
 
 /** Block indexes of a payload: entries in memory and rows in the metadata store. */
-async function knownBlocks(
+export async function knownBlocks(
   s: TierState,
   p: PayloadState,
   options?: AbortOptions,
@@ -64,7 +64,7 @@ async function dropRow(s: TierState, id: string, options?: AbortOptions): Promis
 }
 
 /** Drops one block: buffer, medium copy, row. */
-async function dropBlock(
+export async function dropBlock(
   s: TierState,
   p: PayloadState,
   idx: number,

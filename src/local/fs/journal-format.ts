@@ -20,6 +20,7 @@ import type { JournaledBlock } from '../common/block-medium.js'
 
 const MAGIC_V1 = 0x31524a44 // "DJR1" little-endian
 const MAGIC = 0x32524a44 // "DJR2"
+const MAGIC_RESET = 0x33524a44 // "DJR3"
 const DIGEST_AT = 8
 const BODY_AT = DIGEST_AT + 32
 const FIXED_V1 = BODY_AT + 4 + 4 + 4 + 2
@@ -35,13 +36,15 @@ export interface JournalRecord {
   readonly data: Uint8Array
   readonly payloadSize?: number | undefined
   readonly modifiedAt?: number | undefined
+  /** The payload's whole content from here on (a "DJR3" record). */
+  readonly reset?: boolean | undefined
 }
 
 /** Encodes one record of journal generation `generation`. */
 export function encodeRecord(generation: number, rec: JournaledBlock): Buffer {
   const id = Buffer.from(rec.payloadId, 'utf8')
   const out = Buffer.allocUnsafe(FIXED + id.length + rec.data.length)
-  out.writeUInt32LE(MAGIC, 0)
+  out.writeUInt32LE(rec.reset === true ? MAGIC_RESET : MAGIC, 0)
   out.writeUInt32LE(out.length, 4)
   let at = BODY_AT
   at = out.writeUInt32LE(generation, at)
@@ -78,7 +81,7 @@ export function recordLength(head: Buffer): number {
 
 /** Length of the fixed part of a record with this magic; 0 for anything else. */
 function fixedLength(magic: number): number {
-  if (magic === MAGIC) return FIXED
+  if (magic === MAGIC || magic === MAGIC_RESET) return FIXED
   return magic === MAGIC_V1 ? FIXED_V1 : 0
 }
 
@@ -114,6 +117,7 @@ function scan(file: Buffer, visit: (generation: number, rec: JournalRecord) => b
     if (fixed + idLength + dataSize !== length) break
     const payloadId = rec.toString('utf8', fixed, fixed + idLength)
     const data = rec.subarray(fixed + idLength)
+    const reset = rec.readUInt32LE(0) === MAGIC_RESET
     const record: JournalRecord =
       fixed === FIXED
         ? {
@@ -122,6 +126,7 @@ function scan(file: Buffer, visit: (generation: number, rec: JournalRecord) => b
             data,
             payloadSize: rec.readDoubleLE(FIXED_V1),
             modifiedAt: rec.readDoubleLE(FIXED_V1 + 8),
+            ...(reset ? { reset } : {}),
           }
         : { payloadId, blockIdx, data }
     if (!visit(gen, record)) break

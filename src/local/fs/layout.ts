@@ -5,7 +5,7 @@
  * (a directory, an ID file and the block, three per small payload in format 2) was 47 % of the
  * CPU of a 4 KiB write + flush, most of it ext4 searching its inode tables.
  *
- *   <dir>/FORMAT                                {"format":"ditto-local","version":3}
+ *   <dir>/FORMAT                                {"format":"ditto-local","version":4}
  *   <dir>/journal/<generation>.log              the flush journal (flush-journal.ts)
  *   <dir>/blocks/<s>/<stem>.<blockIdx>.blk      raw block bytes [0, dataSize)
  *   <dir>/blocks/<s>/<stem>.<blockIdx>.next     the new bytes of a whole-block overwrite, staged
@@ -30,9 +30,11 @@ import { fsyncPath } from '../../platform/fsync.js'
 /**
  * Version of the layout written by this code. 2 added the flush journal: code that knows only
  * version 1 would ignore it and lose the flushes it holds. 3 moved every payload's files out of
- * their own directory into the shard's: older code would not find them.
+ * their own directory into the shard's: older code would not find them. 4 added reset records
+ * to the journal (journal-format.ts): older code would stop reading the journal at one and
+ * lose every record after it.
  */
-export const LOCAL_FORMAT_VERSION = 3
+export const LOCAL_FORMAT_VERSION = 4
 const FORMAT_NAME = 'ditto-local'
 
 /** Name of the file holding the ID of a payload directory of format 1 or 2. */

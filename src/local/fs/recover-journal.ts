@@ -14,18 +14,26 @@
  *   A block with no row at all gets one (Local) when its payload's record covers it. No row
  *   and no covering record: the flush never committed. The walk then fixes each kept row's
  *   state and size from its file.
+ * A reset record (a small replacement, the payload's whole content in one record) overrides
+ * everything of its payload before it: earlier records of the payload are dropped, its stored
+ * size is set exactly (not only grown), rows of blocks no later record covers are deleted (the
+ * walk then deletes their files), and a row that says Remote, or names another file, is no
+ * proof of having moved on: the reset's own commits may be what was lost, so its record is
+ * written back unless the Remote row holds exactly the record's bytes.
  * Then the files are made durable and the old generations deleted; a fresh generation is
  * started by the store.
  */
 import { mkdir, unlink, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { BlockState, isRemote, newFileBlock } from '../../core/block.js'
+import { BlockState, type FileBlock, isRemote, newFileBlock } from '../../core/block.js'
 import { BlockSize } from '../../core/constants.js'
-import { formatBlockId } from '../../core/keys.js'
+import { ContentHash } from '../../core/hash.js'
+import { formatBlockId, parseBlockId } from '../../core/keys.js'
 import { payloadIdProblem } from '../../core/payload-id.js'
 import { fsyncPath } from '../../platform/fsync.js'
+import { hashBlock } from '../../platform/hash-block.js'
 import { syncFileSystem } from '../../platform/syncfs.js'
-import { getRow } from '../common/rows.js'
+import { casRow, deleteRow, getRow } from '../common/rows.js'
 import type { TierState } from '../common/tier-state.js'
 import { readJournal } from './flush-journal.js'
 import type { JournalRecord } from './journal-format.js'
@@ -37,6 +45,8 @@ export interface JournalReplay {
   readonly replayed: number
   /** Payload records stored or grown from records (their flush's commit was lost). */
   readonly restored: number
+  /** Rows of blocks a reset record dropped (their reset's commits were lost). */
+  readonly resetDropped: number
   /** Highest generation found (0 when none): the next one starts after it. */
   readonly lastGen: number
 }
@@ -46,19 +56,53 @@ export async function replayJournal(s: TierState, layout: FsLayout): Promise<Jou
   const gens = await readJournal(layout.journalDir)
   const latest = new Map<string, JournalRecord>()
   const sizes = new Map<string, JournalRecord>()
+  /** Block IDs in `latest` of each payload. */
+  const blocksOf = new Map<string, Set<string>>()
+  /** Payloads with a reset record. */
+  const resets = new Set<string>()
   for (const g of gens) {
     for (const r of g.records) {
-      latest.set(formatBlockId(r.payloadId, r.blockIdx), r)
+      const id = formatBlockId(r.payloadId, r.blockIdx)
+      let ids = blocksOf.get(r.payloadId)
+      if (ids === undefined || r.reset === true) {
+        for (const old of ids ?? []) latest.delete(old)
+        ids = new Set()
+        blocksOf.set(r.payloadId, ids)
+      }
+      if (r.reset === true) resets.add(r.payloadId)
+      ids.add(id)
+      latest.set(id, r)
       if (r.payloadSize !== undefined) sizes.set(r.payloadId, r)
     }
   }
-  const restored = await restorePayloads(s, sizes)
+  const restored = await restorePayloads(s, sizes, resets)
+  const resetDropped = await dropReplacedBlocks(s, resets, blocksOf)
   const written: string[] = []
   const idFiles = new Set<string>()
   for (const [id, r] of latest) {
     if (payloadIdProblem(r.payloadId) !== undefined) continue
     const row = await getRow(s.metadata, id)
     const path = layout.blockPath(r.payloadId, r.blockIdx)
+    if (row !== undefined && resets.has(r.payloadId) && !sameBytes(row, r.data)) {
+      // The row may predate the reset (its commit lost): the record is the block's content.
+      const idFile = await writeBlock(layout, r, path)
+      if (idFile !== undefined) idFiles.add(idFile)
+      await casRow(s.metadata, id, (cur) =>
+        cur === undefined
+          ? undefined
+          : {
+              ...cur,
+              state: BlockState.Local,
+              localPath: path,
+              dataSize: r.data.length,
+              hash: ContentHash.ZERO,
+              blockStoreKey: '',
+              chunkRoot: undefined,
+            },
+      )
+      written.push(path)
+      continue
+    }
     if (row === undefined) {
       const record = await s.metadata.getPayload(r.payloadId)
       if (record === undefined || record.size <= r.blockIdx * BlockSize) continue
@@ -91,16 +135,48 @@ export async function replayJournal(s: TierState, layout: FsLayout): Promise<Jou
   }
   for (const g of gens) await unlink(g.path)
   if (gens.length > 0) await fsyncPath(layout.journalDir)
-  return { replayed: written.length, restored, lastGen: gens.at(-1)?.gen ?? 0 }
+  return { replayed: written.length, restored, resetDropped, lastGen: gens.at(-1)?.gen ?? 0 }
+}
+
+/**
+ * True when a Remote row already holds exactly `data` (the reset was applied, then uploaded):
+ * nothing to write back. Any other row of a reset payload is rewritten from its record.
+ */
+function sameBytes(row: FileBlock, data: Uint8Array): boolean {
+  if (!isRemote(row) || row.dataSize !== data.length || row.hash.isZero()) return false
+  return row.hash.equals(hashBlock(data))
+}
+
+/**
+ * Deletes the rows of reset payloads' blocks that no record from the reset on covers: the old
+ * content past the new one, whose deletes the reset made and a power loss undid.
+ */
+async function dropReplacedBlocks(
+  s: TierState,
+  resets: ReadonlySet<string>,
+  blocksOf: ReadonlyMap<string, ReadonlySet<string>>,
+): Promise<number> {
+  let dropped = 0
+  for (const pid of resets) {
+    if (payloadIdProblem(pid) !== undefined) continue
+    const kept = blocksOf.get(pid) ?? new Set<string>()
+    for (const row of await s.metadata.listFileBlocks(pid)) {
+      const at = parseBlockId(row.id)
+      if (at === undefined || at.payloadId !== pid || kept.has(row.id)) continue
+      if ((await deleteRow(s.metadata, row.id)) !== undefined) dropped++
+    }
+  }
+  return dropped
 }
 
 /**
  * Stores the payload record each payload's last record carries, where the stored one is
- * missing or smaller; returns how many were stored.
+ * missing or smaller (or, after a reset, different); returns how many were stored.
  */
 async function restorePayloads(
   s: TierState,
   last: ReadonlyMap<string, JournalRecord>,
+  resets: ReadonlySet<string>,
 ): Promise<number> {
   let restored = 0
   for (const [pid, r] of last) {
@@ -109,7 +185,10 @@ async function restorePayloads(
     if (payloadIdProblem(pid) !== undefined) continue
     if (size === undefined || !Number.isSafeInteger(size) || size < 0) continue
     const record = await s.metadata.getPayload(pid)
-    if (record !== undefined && record.size >= size) continue
+    // After a reset the last record's size is the payload's: a later shrink would have
+    // retired the records first. Without one a larger stored size is a later flush's.
+    if (record !== undefined && (resets.has(pid) ? record.size === size : record.size >= size))
+      continue
     await s.metadata.putPayload({
       id: pid,
       size,

@@ -9,6 +9,7 @@ import { rename, rm, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BlockState, type FileBlock, isRemote } from '../../core/block.js'
 import { BlockSize } from '../../core/constants.js'
+import { BlockStoreError } from '../../core/errors.js'
 import { ContentHash } from '../../core/hash.js'
 import { formatBlockId, parseBlockId, parseIndex } from '../../core/keys.js'
 import type { RecoveryReport } from '../../core/local-store.js'
@@ -291,6 +292,14 @@ export async function recover(
     // Retiring records also needs the metadata commits they speak for durable: journaled
     // flushes do not wait for them (see flush.ts).
     medium.journal = await FlushJournal.open(layout.journalDir, replay.lastGen, async (blocks) => {
+      if (s.brokenResets > 0) {
+        // A reset record whose live change failed half-way must be replayed by a reopen:
+        // retiring it would make the half-changed state the durable one.
+        throw new BlockStoreError(
+          'BS_UNAVAILABLE',
+          'a replacement was not applied; reopen the store',
+        )
+      }
       await medium.makeDurable(blocks)
       await s.metadata.sync?.()
     })

@@ -24,6 +24,27 @@ function recordV1(generation: number, payloadId: string, blockIdx: number, data:
 }
 
 describe('flush journal record format', () => {
+  it('marks reset records ("DJR3") and reads them back beside ordinary ones', () => {
+    const rec = {
+      payloadId: 'r',
+      blockIdx: 0,
+      data: Buffer.from('new content'),
+      payloadSize: 11,
+      modifiedAt: 1_700_000_000_000,
+    }
+    const reset = encodeRecord(2, { ...rec, reset: true })
+    assert.equal(reset.toString('latin1', 0, 4), 'DJR3')
+    assert.equal(encodeRecord(2, rec).toString('latin1', 0, 4), 'DJR2')
+    const out = decodeRecords(2, Buffer.concat([encodeRecord(2, rec), reset, encodeRecord(2, rec)]))
+    assert.deepEqual(
+      out.map((r) => r.reset === true),
+      [false, true, false],
+    )
+    assert.equal(out[1]?.payloadSize, 11)
+    assert.equal(Buffer.from(out[1]?.data ?? []).toString(), 'new content')
+    assert.equal(recordLength(reset), reset.length)
+  })
+
   it('round-trips a record with its payload size and modification time', () => {
     const data = Buffer.from('hello journal')
     const rec = {

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict'
-import { copyFile, rm, truncate } from 'node:fs/promises'
-import { join } from 'node:path'
-import { describe, it, type TestContext } from 'node:test'
+import { truncate } from 'node:fs/promises'
+import { describe, it } from 'node:test'
 import { pattern, readLocal } from '../../../src/conformance/local-store/fixture.js'
 import { BlockState } from '../../../src/core/block.js'
 import type { MetadataStore } from '../../../src/core/metadata-store.js'
-import { FsLocalStore } from '../../../src/local/fs/fs-local-store.js'
-import { FsLayout } from '../../../src/local/fs/layout.js'
-import { SqliteMetadataStore } from '../../../src/meta/sqlite/index.js'
-import { tempDir } from '../helpers.js'
+import type { FsLocalStore } from '../../../src/local/fs/fs-local-store.js'
+import type { SqliteMetadataStore } from '../../../src/meta/sqlite/index.js'
+import { powerLossKit } from './power-loss-kit.js'
 
 /**
  * A journaled flush returns once its journal records are durable; its metadata commit is made
@@ -17,42 +15,7 @@ import { tempDir } from '../helpers.js'
  * later frames were never synced), the block files lose their unsynced bytes, and the journal
  * must bring back everything the flushes acknowledged.
  */
-async function setup(t: TestContext) {
-  const dir = await tempDir(t)
-  const dbPath = join(dir, 'meta.db')
-  const layout = new FsLayout(join(dir, 'local'))
-  const opened: { store: FsLocalStore; metadata: SqliteMetadataStore }[] = []
-  t.after(async () => {
-    for (const o of opened) {
-      await o.store.close().catch(() => {})
-      await o.metadata.close()
-    }
-  })
-  const open = async (wrap?: (m: SqliteMetadataStore) => MetadataStore) => {
-    const metadata = await SqliteMetadataStore.open({ path: dbPath })
-    const store = await FsLocalStore.open({
-      dir: layout.dir,
-      metadata: wrap?.(metadata) ?? metadata,
-    })
-    const o = { store, metadata }
-    opened.push(o)
-    return o
-  }
-  const files = ['', '-wal']
-  /** Copies the database as it is now: call right after a sync, when that is what is durable. */
-  const snapshot = async (): Promise<void> => {
-    for (const f of files) await copyFile(dbPath + f, `${dbPath}${f}.synced`)
-  }
-  /** Kills the process's state and puts back the database of the last snapshot. */
-  const powerLoss = async (o: { store: FsLocalStore; metadata: SqliteMetadataStore }) => {
-    await o.store.abandon()
-    await o.metadata.close()
-    opened.splice(opened.indexOf(o), 1)
-    for (const f of files) await copyFile(`${dbPath}${f}.synced`, dbPath + f)
-    await rm(`${dbPath}-shm`, { force: true })
-  }
-  return { open, snapshot, powerLoss, layout }
-}
+const setup = powerLossKit
 
 describe('flush journal: a metadata commit lost after its records were durable', () => {
   it('restores the payload record and rows of new and grown payloads from the records', async (t) => {

@@ -9,6 +9,7 @@ import { writeSync } from 'node:fs'
 import { BlockSize } from '../../../src/core/constants.js'
 import { openBlockStore } from '../../../src/engine/index.js'
 import type { MetadataConfig, RemoteConfig } from '../../../src/engine/options.js'
+import { SMALL_REPLACEMENT_BYTES } from '../../../src/engine/replace.js'
 import { fastSyncer } from '../../support/engine.js'
 import type { CrashOp } from './crash-model.js'
 import { MAX_SIZE } from './crash-model.js'
@@ -68,6 +69,10 @@ function nextOp(): CrashOp {
     const dst = rng.pick(names.filter((n) => n !== src))
     return { op: 'copy', src, dst }
   }
+  // Half the replacements small enough for the one-record reset (held in memory, journaled),
+  // half through staging and rename.
+  if (r < 0.47)
+    return { op: 'replace', p, len: unitBelow(SMALL_REPLACEMENT_BYTES - UNIT) + UNIT, tag: ++tag }
   if (r < 0.5) return { op: 'replace', p, len: unitBelow(MAX_SIZE - UNIT) + UNIT, tag: ++tag }
   const len = writeLength()
   const size = Math.max(0, sizes.get(p) ?? 0)

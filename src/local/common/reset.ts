@@ -1,0 +1,148 @@
+/**
+ * Reset: a payload's whole content replaced by a few bytes in one durable step, the small
+ * replacement's fast path. The new content is appended to the flush journal as one reset
+ * record; once that record is durable the replacement is committed (recovery gives the new
+ * content from then on, whatever else survives), and only then are the block file, the rows
+ * and the payload record changed, without waiting for syncs of their own (the checkpoint that
+ * retires the record makes them durable first, see journal-flush.ts).
+ *
+ * The path it replaces stages the bytes in a hidden payload, fsyncs its file, links it under
+ * the target's name, fsyncs the directory, commits the rename durably and fsyncs the directory
+ * again: four syncs in series for a 4 KiB PUT, where this costs the journal's one, shared with
+ * every concurrent flush.
+ *
+ * Nothing of the old content is touched before the record is durable, so a failure or a kill
+ * before that leaves the payload as it was. A failure after it (the record stands, the live
+ * state is half changed) marks the payload broken: its operations fail until the store is
+ * reopened, and no checkpoint may retire the record meanwhile, so the reopen replays it.
+ */
+import type { AbortOptions } from '../../core/abort.js'
+import { BlockState, newFileBlock } from '../../core/block.js'
+import { BlockStoreError } from '../../core/errors.js'
+import { ContentHash } from '../../core/hash.js'
+import { freeBuffer } from './buffers.js'
+import { JOURNAL_MAX_BLOCK, makeUncoveredDurable } from './journal-flush.js'
+import { persistPayload, withPayload } from './payloads.js'
+import { casRow, reportDropped } from './rows.js'
+import { reserveDisk, settle } from './space.js'
+import { changed, type PayloadState, type TierState, touch } from './tier-state.js'
+import { dropBlock, knownBlocks } from './truncate.js'
+import { withBlock } from './write.js'
+
+/** Largest content a reset takes: one journal record. */
+export const RESET_MAX_BYTES = JOURNAL_MAX_BLOCK
+
+/**
+ * Replaces the whole content of `payloadId` (created when absent) with `data`, durably, in one
+ * journal record. Returns false, having changed nothing, when this tier cannot (no journal, or
+ * `data` is empty or larger than {@link RESET_MAX_BYTES}): the caller takes the staged path.
+ */
+export async function resetPayload(
+  s: TierState,
+  payloadId: string,
+  data: Uint8Array,
+  options?: AbortOptions,
+): Promise<boolean> {
+  const journal = s.medium.journal
+  if (journal === undefined || data.length === 0 || data.length > RESET_MAX_BYTES) return false
+  return withPayload(
+    s,
+    payloadId,
+    'exclusive',
+    true,
+    async (p) => {
+      if (p === undefined) throw new Error(`unreachable: payload ${payloadId} not created`)
+      const release = await p.flushLock.lock()
+      try {
+        // Room for the new file before anything is committed: running out of disk after the
+        // record would break the payload, before it only fails the call.
+        const reserved = await reserveDisk(s, data.length, options)
+        const modifiedAt = s.now()
+        const record = { payloadId, blockIdx: 0, data, payloadSize: data.length, modifiedAt }
+        let receipt: Awaited<ReturnType<typeof journal.append>>
+        try {
+          receipt = await journal.append([{ ...record, reset: true }])
+        } catch (err) {
+          settle(s, reserved, 0)
+          throw err
+        }
+        try {
+          // Past the commit point: an abort no longer applies (half a change would break it).
+          await applyReset(s, p, data, modifiedAt)
+          await makeUncoveredDurable(s, receipt, payloadId, [record])
+        } catch (err) {
+          settle(s, reserved, 0)
+          s.brokenResets++
+          p.broken = new BlockStoreError(
+            'BS_UNAVAILABLE',
+            `replacement of ${payloadId} is committed but could not be applied; reopen the store to finish it`,
+            { payloadId, op: 'replace', cause: err },
+          )
+          throw p.broken
+        }
+        settle(s, reserved, 0)
+        return true
+      } finally {
+        release()
+      }
+    },
+    options,
+  )
+}
+
+/**
+ * The live side of a committed reset: every block but the first dropped, the first holding
+ * `data` (file written in place: the record rewrites it after a kill), its row Local with no
+ * remote key, the payload record stored. Commits do not wait for syncs: the record covers
+ * them until its checkpoint, which syncs the metadata store first.
+ */
+async function applyReset(
+  s: TierState,
+  p: PayloadState,
+  data: Uint8Array,
+  modifiedAt: number,
+  options?: AbortOptions,
+): Promise<void> {
+  const lazily = { ...options, deferSync: true }
+  for (const idx of await knownBlocks(s, p, options)) {
+    if (idx > 0) await dropBlock(s, p, idx, options)
+  }
+  await withBlock(s, p, 0, async (e) => {
+    freeBuffer(s, e)
+    const old = e.onMedium ? e.mediumSize : 0
+    await s.medium.write(p.id, 0, data, 0)
+    if (old > data.length) await s.medium.truncate(p.id, 0, data.length)
+    // Counted as used here; the caller gives back the reservation made before the record.
+    settle(s, 0, data.length - old)
+    e.onMedium = true
+    e.mediumSize = data.length
+    e.dataSize = data.length
+    e.writeGen++
+    // The record stands for the file until the checkpoint that retires it syncs the file.
+    e.unsynced = false
+    e.dirtyRow = undefined
+    e.dirtyRowPending = false
+    touch(s, e)
+    e.lastWrite = e.lastAccess
+    const localPath = s.medium.localPath(p.id, 0)
+    const { previous } = await casRow(
+      s.metadata,
+      e.id,
+      (row) => ({
+        ...(row ?? newFileBlock(e.id, localPath)),
+        state: BlockState.Local,
+        localPath,
+        dataSize: data.length,
+        hash: ContentHash.ZERO,
+        blockStoreKey: '',
+        chunkRoot: undefined,
+        lastAccess: s.now(),
+      }),
+      lazily,
+    )
+    await reportDropped(s, previous)
+  })
+  changed(s, p, data.length)
+  p.modifiedAt = modifiedAt
+  await persistPayload(s, p, lazily)
+}
