@@ -120,4 +120,30 @@ describe('flush journal under SIGKILL at its exact steps (fs + SQLite)', () => {
       }
     }
   })
+
+  it('a kill in the live change of a reset, after its record, gives the new content', async (t) => {
+    for (let seed = 0; seed < 9; seed++) {
+      const dir = await tempDir(t)
+      const storeDir = join(dir, 'store')
+      const db = join(dir, 'meta.db')
+      const { lines, signal } = await runChild('reset', storeDir, db, seed)
+      assert.equal(signal, 'SIGKILL')
+      const acked = lines.filter((l) => l.startsWith('reset ')).length
+      // The reset the kill cut had its record synced: it is the content now, whole.
+      const n = acked + 1
+      const want = pattern(2000 + n * 10, seed * 100 + n)
+      // Every other seed, a second kill cuts the replay of that record short first.
+      if (seed % 2 === 1)
+        assert.equal((await runChild('replay', storeDir, db, seed)).signal, 'SIGKILL')
+      const again = await openSqlite(storeDir, db)
+      try {
+        assert.equal(await again.store.getFileSize('z'), want.length, `seed ${seed}`)
+        assert.deepEqual(await readLocal(again.store, 'z', 0, want.length), want, `seed ${seed}`)
+        const rows = (await again.metadata.listFileBlocks('z')).map((r) => r.id)
+        assert.deepEqual(rows, ['z/0'], `seed ${seed}: the old second block is gone`)
+      } finally {
+        await again.close()
+      }
+    }
+  })
 })
