@@ -110,10 +110,14 @@ async function applyReset(
   await withBlock(s, p, 0, async (e) => {
     freeBuffer(s, e)
     const old = e.onMedium ? e.mediumSize : 0
-    await s.medium.write(p.id, 0, data, 0)
-    // Also when no copy was known: a file left longer than `data` would lend its tail to the
-    // block once recovery takes the file's size for the block's.
-    if (!e.onMedium || old > data.length) await s.medium.truncate(p.id, 0, data.length)
+    if (!e.onMedium && s.medium.create !== undefined) {
+      // Created empty first: a stray file would lend its tail to the block once recovery
+      // takes the file's size for the block's (the open truncates it, no extra call).
+      await s.medium.create(p.id, 0, data)
+    } else {
+      await s.medium.write(p.id, 0, data, 0)
+      if (!e.onMedium || old > data.length) await s.medium.truncate(p.id, 0, data.length)
+    }
     // Counted as used here; the caller gives back the reservation made before the record.
     settle(s, 0, data.length - old)
     e.onMedium = true
