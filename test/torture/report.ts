@@ -64,6 +64,38 @@ function loadLine(l: LoadFigures): string {
   )
 }
 
+/** The crash campaigns' table and its violations. */
+function crashLines(crash: readonly CrashFigures[]): string[] {
+  return [
+    '## Crash consistency (SIGKILL at random moments, incl. uploads, eviction, GC, recovery)',
+    '',
+    '| target | rounds | kills during open | ops | flushes acked | replacements cut (checked old or new) | bytes verified | bytes lost | violations | recovery p50 | recovery p99 |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...crash.map(
+      (c) =>
+        `| ${c.target} | ${c.rounds} | ${c.killsDuringOpen} | ${c.opsAnnounced} | ${c.flushesAcked} | ${c.replacesCut} | ${mib(c.bytesVerified)} | ${c.bytesLost} | ${c.violations.length} | ${percentile(c.recoveryMs, 50).toFixed(0)} ms | ${percentile(c.recoveryMs, 99).toFixed(0)} ms |`,
+    ),
+    ...crash.flatMap((c) => c.violations.map((v) => `- ${c.target}: ${v}`)),
+    '',
+  ]
+}
+
+/** The report of a `--crash-only` run: the crash campaigns alone. */
+export function renderCrashReport(
+  r: Pick<TortureRun, 'minutes' | 'seed' | 'startedAt' | 'crash'>,
+): string {
+  return [
+    '# Reliability report (crash campaigns only)',
+    '',
+    `Latest \`npm run torture -- --minutes ${r.minutes} --crash-only\` (seed ${r.seed}), started ${r.startedAt.toISOString()}.`,
+    'Regenerate with the same command; a run exits non-zero when anything is lost.',
+    '',
+    ...crashLines(r.crash),
+    `Anything lost: ${r.crash.reduce((n, c) => n + c.bytesLost, 0)} bytes.`,
+    '',
+  ].join('\n')
+}
+
 /** The report. */
 export function renderReport(r: TortureRun): string {
   const lines = [
@@ -72,16 +104,7 @@ export function renderReport(r: TortureRun): string {
     `Latest \`npm run torture -- --minutes ${r.minutes}\` (seed ${r.seed}), started ${r.startedAt.toISOString()}.`,
     'Regenerate with the same command; a run exits non-zero when anything is lost or fails.',
     '',
-    '## Crash consistency (SIGKILL at random moments, incl. uploads, eviction, GC, recovery)',
-    '',
-    '| target | rounds | kills during open | ops | flushes acked | replacements cut (checked old or new) | bytes verified | bytes lost | violations | recovery p50 | recovery p99 |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
-    ...r.crash.map(
-      (c) =>
-        `| ${c.target} | ${c.rounds} | ${c.killsDuringOpen} | ${c.opsAnnounced} | ${c.flushesAcked} | ${c.replacesCut} | ${mib(c.bytesVerified)} | ${c.bytesLost} | ${c.violations.length} | ${percentile(c.recoveryMs, 50).toFixed(0)} ms | ${percentile(c.recoveryMs, 99).toFixed(0)} ms |`,
-    ),
-    ...r.crash.flatMap((c) => c.violations.map((v) => `- ${c.target}: ${v}`)),
-    '',
+    ...crashLines(r.crash),
     '## Load (in-process engine: copies, truncates, deletes under zero-grace GC and eviction)',
     '',
     ...r.load.flatMap((l) => [loadLine(l), ...l.errors.map((e) => `- ${e}`)]),
