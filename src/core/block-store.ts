@@ -146,11 +146,14 @@ export interface PayloadReplacement {
   writeAt(data: Uint8Array, offset: number, options?: AbortOptions): Promise<void>
   /**
    * Flushes the new content durably, then renames it onto the payload
-   * ({@link BlockStore.renamePayload}). Returns the new size and the flush result. On failure
-   * the staged content is discarded and the payload is as it was.
+   * ({@link BlockStore.renamePayload}). Returns the new size, whether the payload was created
+   * by this commit (it did not exist before) and the flush result. On failure the staged
+   * content is discarded and the payload is as it was.
    * @throws {BlockStoreError} like {@link BlockStore.flush}; BS_INVALID_ARGUMENT when called twice.
    */
-  commit(options?: AbortOptions): Promise<FlushResult & { readonly size: number }>
+  commit(
+    options?: AbortOptions,
+  ): Promise<FlushResult & { readonly size: number; readonly created: boolean }>
   /** Discards the new content; the payload is untouched. Idempotent; a no-op after commit. */
   abort(): Promise<void>
 }

@@ -14,6 +14,7 @@ import type { AbortOptions } from './abort.js'
 import type { FileBlock } from './block.js'
 import type { ContentHash } from './hash.js'
 import type { HealthReport } from './health.js'
+import type { PayloadRecord } from './metadata-store.js'
 import type { RetentionPolicy } from './retention.js'
 
 /** What a local store guarantees. */
@@ -295,15 +296,27 @@ export interface LocalStore extends AsyncDisposable {
   /**
    * Replaces the whole content of `payloadId` (created when absent) with `data` in one durable
    * step, when this store can do that cheaply (a journaled store and a small `data`): durable
-   * when it resolves `true`, and crash-safe like {@link renamePayload} (after a kill the
-   * payload is entirely as it was or entirely `data`). Resolves `false`, having changed
-   * nothing, when it cannot; the caller then stages the content and renames it. Unflushed
-   * changes of the payload are discarded.
+   * when it resolves `'created'` (the payload existed nowhere before) or `'replaced'`, and
+   * crash-safe like {@link renamePayload} (after a kill the payload is entirely as it was or
+   * entirely `data`). Resolves `false`, having changed nothing, when it cannot; the caller then
+   * stages the content and renames it. Unflushed changes of the payload are discarded.
    * @throws {BlockStoreError} BS_STORAGE_FULL (nothing changed); BS_UNAVAILABLE when the
    * replacement was committed but could not be applied (the payload is then refused until the
    * store is reopened, which finishes it).
    */
-  resetPayload?(payloadId: string, data: Uint8Array, options?: AbortOptions): Promise<boolean>
+  resetPayload?(
+    payloadId: string,
+    data: Uint8Array,
+    options?: AbortOptions,
+  ): Promise<'created' | 'replaced' | false>
+  /**
+   * The payload's size and times as this store knows them, or `undefined` when the payload is
+   * unknown; without a query when the payload is in memory. The times are the stored record's
+   * while it is current; a payload changed since its last flush reports `modifiedAt` as now
+   * (a weak validator must change with every unflushed write). Optional: without it the
+   * engine reads the record from the metadata store.
+   */
+  statPayload?(payloadId: string, options?: AbortOptions): Promise<PayloadRecord | undefined>
 
   /** Payload IDs tracked in memory. */
   listFiles(): string[]

@@ -4,7 +4,9 @@ import { BlockStoreError } from './errors.js'
 // A lone UTF-16 surrogate cannot be encoded as UTF-8: it would be silently replaced by
 // U+FFFD on the way to disk or a database, so two different IDs could collide.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
-const encoder = new TextEncoder()
+
+/** The first empty, `.` or `..` path segment (captured). */
+const BAD_SEGMENT = /(?:^|\/)(\.{0,2})(?:\/|$)/
 
 /**
  * Why `id` is not a valid payload ID, or `undefined` when it is valid.
@@ -16,16 +18,34 @@ export function payloadIdProblem(id: unknown): string | undefined {
   if (id.length === 0) return 'payload ID is empty'
   if (id.includes('\0')) return 'payload ID contains NUL'
   if (LONE_SURROGATE.test(id)) return 'payload ID is not well-formed Unicode'
-  const bytes = encoder.encode(id).length
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: short IDs (nearly all) need no count. IDs are
+  // checked at every layer of every request, so this stays cheap.
+  const bytes = id.length * 3 <= MaxPayloadIdBytes ? 0 : utf8Length(id)
   if (bytes > MaxPayloadIdBytes) {
     return `payload ID is ${bytes} bytes long, at most ${MaxPayloadIdBytes} allowed`
   }
   if (id.startsWith('/')) return 'payload ID starts with "/"'
-  for (const segment of id.split('/')) {
-    if (segment === '') return 'payload ID has an empty path segment'
-    if (segment === '.' || segment === '..') return `payload ID has a "${segment}" segment`
+  const bad = BAD_SEGMENT.exec(id)
+  if (bad === null) return undefined
+  const segment = bad[1] ?? ''
+  return segment === ''
+    ? 'payload ID has an empty path segment'
+    : `payload ID has a "${segment}" segment`
+}
+
+/** UTF-8 length of a well-formed string (a surrogate pair is 4 bytes). */
+function utf8Length(s: string): number {
+  let n = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x80) n += 1
+    else if (c < 0x800) n += 2
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 4
+      i++
+    } else n += 3
   }
-  return undefined
+  return n
 }
 
 /** True when `id` is a valid payload ID (see {@link payloadIdProblem}). */

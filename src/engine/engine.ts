@@ -137,6 +137,13 @@ export class Engine implements BlockStore {
   stat(pid: string, o?: AbortOptions): Promise<PayloadRecord> {
     return this.#gate.run('stat', o, async () => {
       assertUserPayloadId(pid)
+      const local = this.#p.local.store
+      if (local.statPayload !== undefined) {
+        // The local tier knows the record of a payload it holds: no query on every GET.
+        const known = await local.statPayload(pid, o)
+        if (known === undefined) throw payloadNotFound(pid)
+        return known
+      }
       const size = await this.#size(pid, o)
       const record = await this.#p.metadata.store.getPayload(pid, o)
       const now = Date.now()
@@ -228,7 +235,7 @@ export class Engine implements BlockStore {
   beginReplace(pid: string, o?: AbortOptions): Promise<PayloadReplacement> {
     return this.#gate.run('beginReplace', o, async () => {
       assertUserPayloadId(pid)
-      return createReplacement(this.#ops, pid, newStagingId())
+      return createReplacement(this.#ops, pid, newStagingId)
     })
   }
 
@@ -317,11 +324,13 @@ export class Engine implements BlockStore {
 
   async #size(pid: string, o?: AbortOptions): Promise<number> {
     const size = await this.#p.local.store.getFileSize(pid, o)
-    if (size === undefined) {
-      throw new BlockStoreError('BS_CONTENT_NOT_FOUND', `payload ${pid} does not exist`, {
-        payloadId: pid,
-      })
-    }
+    if (size === undefined) throw payloadNotFound(pid)
     return size
   }
+}
+
+function payloadNotFound(pid: string): BlockStoreError {
+  return new BlockStoreError('BS_CONTENT_NOT_FOUND', `payload ${pid} does not exist`, {
+    payloadId: pid,
+  })
 }

@@ -30,11 +30,9 @@ export async function flushPayload(
   await p.local.store.flush(pid, o)
   if (promotion !== undefined) p.buffer.put(pid, 0, promotion, { generation, adopt: true })
   const hasRemote = p.remote !== undefined
-  const localDurable = p.local.store.capabilities.durable
-  const needRemote = p.durability === 'remote' || !localDurable
-  if (hasRemote && needRemote) {
+  if (flushUploads(p)) {
     const uploaded = await p.syncer.syncPayload(pid, o)
-    if (!uploaded && !localDurable) {
+    if (!uploaded && !p.local.store.capabilities.durable) {
       // Never acknowledge bytes that are durable nowhere: a block was written again during
       // this flush, so its latest bytes are only in memory.
       throw new BlockStoreError(
@@ -48,6 +46,15 @@ export async function flushPayload(
   if (!hasRemote) return { finalized: false }
   const rows = await p.metadata.store.listFileBlocks(pid, o)
   return { finalized: rows.every((r) => r.state === BlockState.Remote) }
+}
+
+/**
+ * True when a flush uploads before it acknowledges: a remote is configured and either the
+ * durability asked for is remote or the local tier is not durable on its own.
+ */
+export function flushUploads(p: EngineParts): boolean {
+  if (p.remote === undefined) return false
+  return p.durability === 'remote' || !p.local.store.capabilities.durable
 }
 
 /**

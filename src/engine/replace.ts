@@ -9,9 +9,12 @@ import type { PayloadReplacement } from '../core/block-store.js'
 import { BlockStoreError } from '../core/errors.js'
 import type { DirtyPayloads } from './dirty-payloads.js'
 import type { EngineParts } from './engine.js'
-import { flushPayload } from './flush-payload.js'
+import { flushPayload, flushUploads } from './flush-payload.js'
 import { checkOffset, checkWriteEnd } from './input-checks.js'
 import { deletePayload, writePayload } from './write-path.js'
+
+/** What a replacement's commit resolves with. */
+type Committed = FlushResult & { readonly size: number; readonly created: boolean }
 
 /** What these helpers need of the engine. */
 export interface EngineOps {
@@ -63,9 +66,19 @@ export const SMALL_REPLACEMENT_BYTES = 256 * 1024
  * (one journal record: a 4 KiB PUT then costs one shared sync instead of four in series).
  * Otherwise they go to the staging payload `staging`, renamed onto `pid` on commit.
  */
-export function createReplacement(e: EngineOps, pid: string, staging: string): PayloadReplacement {
+export function createReplacement(
+  e: EngineOps,
+  pid: string,
+  newStaging: () => string,
+): PayloadReplacement {
   const { parts: p, dirty } = e
   let state: 'open' | 'committing' | 'done' = 'open'
+  // Named only when the content goes to a staging payload: most replacements never do.
+  let stagingId: string | undefined
+  const staging = (): string => {
+    stagingId ??= newStaging()
+    return stagingId
+  }
   /** The content so far while it is held in memory; `undefined` once it went to `staging`. */
   let held: Buffer | undefined = Buffer.alloc(0)
   let heldSize = 0
@@ -79,15 +92,15 @@ export function createReplacement(e: EngineOps, pid: string, staging: string): P
   }
   const discard = async (): Promise<void> => {
     if (held !== undefined) return
-    if ((await p.local.store.getFileSize(staging)) === undefined) return
-    await deletePayload(p, dirty, staging)
+    if ((await p.local.store.getFileSize(staging())) === undefined) return
+    await deletePayload(p, dirty, staging())
   }
   /** Moves the held bytes to the staging payload; later writes go there directly. */
   const stage = async (o?: AbortOptions): Promise<void> => {
     if (held === undefined) return
     const bytes = held.subarray(0, heldSize)
     held = undefined
-    await writePayload(p, dirty, staging, bytes, 0, o)
+    await writePayload(p, dirty, staging(), bytes, 0, o)
   }
   const hold = (data: Uint8Array, offset: number): boolean => {
     if (held === undefined) return false
@@ -103,29 +116,34 @@ export function createReplacement(e: EngineOps, pid: string, staging: string): P
     return true
   }
   /** The one-step commit of held bytes; `undefined` when the local store cannot do it. */
-  const reset = async (o?: AbortOptions): Promise<FlushResult | undefined> => {
+  const reset = async (o?: AbortOptions): Promise<Committed | undefined> => {
     if (held === undefined || heldSize === 0 || p.local.store.resetPayload === undefined) {
       return undefined
     }
     const data = held.subarray(0, heldSize)
     p.buffer.invalidateAndReset(pid)
-    let done = false
+    let done: 'created' | 'replaced' | false = false
     try {
       done = await p.local.store.resetPayload(pid, data, o)
     } finally {
       // After the change too: a read that raced it may have cached old bytes.
       p.buffer.invalidateAndReset(pid)
     }
-    if (!done) return undefined
+    if (done === false) return undefined
     dirty.mark(pid)
     const generation = p.buffer.generation(pid)
-    const result = await flushPayload(p, pid, heldSize, o, false)
+    // The reset is durable locally by itself; a flush is still needed when the durability
+    // asked for is remote. Otherwise the new content is not finalized (its block was just
+    // written locally), which is what a flush would have found, after a query.
+    const result = flushUploads(p)
+      ? await flushPayload(p, pid, heldSize, o, false)
+      : { finalized: false }
     // The new content is at hand: no need to read it back for the read buffer.
     if (p.buffer.enabled && heldSize <= p.buffer.maxBytes) {
       p.buffer.put(pid, 0, data, { generation, adopt: true })
     }
     if (result.finalized) dirty.forget(pid)
-    return result
+    return { ...result, size: heldSize, created: done === 'created' }
   }
   return {
     payloadId: pid,
@@ -136,7 +154,7 @@ export function createReplacement(e: EngineOps, pid: string, staging: string): P
         checkWriteEnd(pid, offset, data.length)
         if (data.length === 0 || hold(data, offset)) return
         await stage(o)
-        await writePayload(p, dirty, staging, data, offset, o)
+        await writePayload(p, dirty, staging(), data, offset, o)
       }),
     commit: (o) =>
       e.run('commit', o, async () => {
@@ -144,13 +162,14 @@ export function createReplacement(e: EngineOps, pid: string, staging: string): P
         state = 'committing'
         try {
           const quick = await reset(o)
-          if (quick !== undefined) return { ...quick, size: heldSize }
+          if (quick !== undefined) return quick
           await stage(o)
           // An empty body wrote nothing: the new content still exists, with size 0.
-          const known = await p.local.store.getFileSize(staging, o)
-          if (known === undefined) await p.local.store.truncate(staging, 0, o)
+          const known = await p.local.store.getFileSize(staging(), o)
+          if (known === undefined) await p.local.store.truncate(staging(), 0, o)
           const size = known ?? 0
-          return { ...(await renameFlushed(e, staging, pid, size, o)), size }
+          const created = (await p.local.store.getFileSize(pid, o)) === undefined
+          return { ...(await renameFlushed(e, staging(), pid, size, o)), size, created }
         } catch (err) {
           // The staging payload goes; the target is as it was (or already replaced, when only
           // the final flush failed: its content is then the new one, durable locally).

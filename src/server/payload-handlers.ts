@@ -49,7 +49,6 @@ async function writeBody(
 async function putPayload(ctx: RequestContext, id: string): Promise<void> {
   const expectedBytes = declaredLength(ctx)
   const { engine, signal } = ctx
-  const existed = await engine.exists(id, { signal })
   // All or nothing: the body goes to a hidden staging payload, flushed and then renamed onto
   // `id` in one commit. A short body, a disconnect, a body over the limit or a kill leaves
   // `id` exactly as it was (and absent if it was).
@@ -65,8 +64,8 @@ async function putPayload(ctx: RequestContext, id: string): Promise<void> {
       signal,
     })
     ctx.metrics.observeBody('in', written)
-    const { size, finalized } = await replacement.commit({ signal })
-    sendJson(ctx.res, existed ? 200 : 201, { id, size, finalized })
+    const { size, finalized, created } = await replacement.commit({ signal })
+    sendJson(ctx.res, created ? 201 : 200, { id, size, finalized })
   } catch (err) {
     ctx.res.setHeader('Connection', 'close')
     await replacement.abort().catch(() => {})

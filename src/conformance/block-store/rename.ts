@@ -160,13 +160,16 @@ export function describeRename(h: Harness, fx: () => BlockStoreFixture): void {
     assert.equal((await store.stats()).fileCount, 1)
     const done = await r.commit()
     assert.equal(done.size, data.length)
+    assert.equal(done.created, false, 'the payload existed')
     assert.deepEqual(await readAll(store, 'rep/p'), data)
     assert.deepEqual(await ids(f), ['rep/p'])
     await assert.rejects(r.writeAt(pattern(1), 0), code('BS_INVALID_ARGUMENT'))
     await assert.rejects(r.commit(), code('BS_INVALID_ARGUMENT'))
     // An empty replacement creates an empty payload.
     const empty = await store.beginReplace('rep/empty')
-    assert.equal((await empty.commit()).size, 0)
+    const made = await empty.commit()
+    assert.equal(made.size, 0)
+    assert.equal(made.created, true, 'a new payload')
     assert.equal(await store.getSize('rep/empty'), 0)
   })
 
@@ -180,7 +183,9 @@ export function describeRename(h: Harness, fx: () => BlockStoreFixture): void {
     const r = await store.beginReplace('rep/s')
     await r.writeAt(data, 0)
     assert.deepEqual(await readAll(store, 'rep/s'), old)
-    assert.equal((await r.commit()).size, data.length)
+    const done = await r.commit()
+    assert.equal(done.size, data.length)
+    assert.equal(done.created, false, 'the payload existed')
     assert.deepEqual(await readAll(store, 'rep/s'), data)
     assert.deepEqual(await ids(f), ['rep/s'])
     // Later writes and flushes apply on top of it as on any content.
@@ -190,6 +195,10 @@ export function describeRename(h: Harness, fx: () => BlockStoreFixture): void {
     want.set(data, 0)
     want.set(pattern(10, 43), 2995)
     assert.deepEqual(await readAll(store, 'rep/s'), want)
+    const fresh = await store.beginReplace('rep/s-new')
+    await fresh.writeAt(data, 0)
+    assert.equal((await fresh.commit()).created, true, 'a new payload')
+    assert.equal((await store.stat('rep/s-new')).size, data.length)
   })
 
   h.it('an aborted replacement leaves the payload, or its absence, as it was', async () => {

@@ -18,11 +18,12 @@ import type {
   RemoteBlockRef,
   SnapshotOptions,
 } from '../../core/local-store.js'
+import type { PayloadRecord } from '../../core/metadata-store.js'
 import { assertPayloadId } from '../../core/payload-id.js'
 import { type RetentionPolicy, validateRetentionPolicy } from '../../core/retention.js'
 import * as blocks from './blocks.js'
 import { flush, flushPayload, releaseMemory } from './flush.js'
-import { loadPayload } from './payloads.js'
+import { loadPayload, payloadStat } from './payloads.js'
 import { readAt } from './read.js'
 import { renamePayload } from './rename.js'
 import { replaceBlock, shareRemoteBlock } from './replace.js'
@@ -106,10 +107,21 @@ export class LocalTier implements LocalStore {
     })
   }
 
-  resetPayload(pid: string, data: Uint8Array, o?: AbortOptions): Promise<boolean> {
+  resetPayload(
+    pid: string,
+    data: Uint8Array,
+    o?: AbortOptions,
+  ): Promise<'created' | 'replaced' | false> {
     return this.#run('resetPayload', o, async () => {
       assertPayloadId(pid)
       return resetPayload(this.#s, pid, data, o)
+    })
+  }
+
+  statPayload(pid: string, o?: AbortOptions): Promise<PayloadRecord | undefined> {
+    return this.#run('statPayload', o, async () => {
+      assertPayloadId(pid)
+      return payloadStat(this.#s, await loadPayload(this.#s, pid, false, o))
     })
   }
 

@@ -34,15 +34,16 @@ export const RESET_MAX_BYTES = JOURNAL_MAX_BLOCK
 
 /**
  * Replaces the whole content of `payloadId` (created when absent) with `data`, durably, in one
- * journal record. Returns false, having changed nothing, when this tier cannot (no journal, or
- * `data` is empty or larger than {@link RESET_MAX_BYTES}): the caller takes the staged path.
+ * journal record: `'created'` when the payload existed nowhere before, else `'replaced'`.
+ * Returns false, having changed nothing, when this tier cannot (no journal, or `data` is empty
+ * or larger than {@link RESET_MAX_BYTES}): the caller takes the staged path.
  */
 export async function resetPayload(
   s: TierState,
   payloadId: string,
   data: Uint8Array,
   options?: AbortOptions,
-): Promise<boolean> {
+): Promise<'created' | 'replaced' | false> {
   const journal = s.medium.journal
   if (journal === undefined || data.length === 0 || data.length > RESET_MAX_BYTES) return false
   return withPayload(
@@ -50,7 +51,7 @@ export async function resetPayload(
     payloadId,
     'exclusive',
     true,
-    async (p) => {
+    async (p, created) => {
       if (p === undefined) throw new Error(`unreachable: payload ${payloadId} not created`)
       const release = await p.flushLock.lock()
       try {
@@ -68,7 +69,7 @@ export async function resetPayload(
         }
         try {
           // Past the commit point: an abort no longer applies (half a change would break it).
-          await applyReset(s, p, data, modifiedAt)
+          await applyReset(s, p, created, data, modifiedAt)
           await makeUncoveredDurable(s, receipt, payloadId, [record])
         } catch (err) {
           settle(s, reserved, 0)
@@ -81,7 +82,7 @@ export async function resetPayload(
           throw p.broken
         }
         settle(s, reserved, 0)
-        return true
+        return created ? 'created' : 'replaced'
       } finally {
         release()
       }
@@ -99,12 +100,16 @@ export async function resetPayload(
 async function applyReset(
   s: TierState,
   p: PayloadState,
+  created: boolean,
   data: Uint8Array,
   modifiedAt: number,
   options?: AbortOptions,
 ): Promise<void> {
   const lazily = { ...options, deferSync: true }
-  for (const idx of await knownBlocks(s, p, options)) {
+  // A payload created by this call had its leftover rows purged just before: its blocks are
+  // its entries, and listing its rows again would be a query per new payload for nothing.
+  const idxs = created ? [...p.blocks.keys()] : await knownBlocks(s, p, options)
+  for (const idx of idxs) {
     if (idx > 0) await dropBlock(s, p, idx, options)
   }
   await withBlock(s, p, 0, async (e) => {
@@ -145,6 +150,9 @@ async function applyReset(
         lastAccess: s.now(),
       }),
       lazily,
+      // A created payload has no row yet: try the insert without reading first (a wrong
+      // guess only costs a failed compare-and-set and a read).
+      created ? { row: undefined } : undefined,
     )
     await reportDropped(s, previous)
   })

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { pattern, readLocal } from '../../../src/conformance/local-store/fixture.js'
-import { BlockState } from '../../../src/core/block.js'
+import { BlockState, newFileBlock } from '../../../src/core/block.js'
 import { BlockSize } from '../../../src/core/constants.js'
 import { isBlockStoreError } from '../../../src/core/errors.js'
 import { ContentHash } from '../../../src/core/hash.js'
@@ -39,13 +39,13 @@ describe('resetPayload (fs store, journal)', () => {
     await o.store.checkpoint()
     const batches = o.store.journalStats()?.batches ?? 0
     const walSyncs = o.metadata.walSyncs
-    assert.equal(await o.store.resetPayload('small', pattern(2000, 2)), true)
+    assert.equal(await o.store.resetPayload('small', pattern(2000, 2)), 'replaced')
     assert.equal(o.store.journalStats()?.batches, batches + 1, 'one journal sync')
     assert.equal(o.metadata.walSyncs, walSyncs, 'no metadata sync waited for')
     assert.equal(await o.store.getFileSize('small'), 2000)
     assert.deepEqual(await readLocal(o.store, 'small', 0, 2000), pattern(2000, 2))
     // A new payload comes into being the same way.
-    assert.equal(await o.store.resetPayload('fresh', pattern(10, 3)), true)
+    assert.equal(await o.store.resetPayload('fresh', pattern(10, 3)), 'created')
     assert.deepEqual(await readLocal(o.store, 'fresh', 0, 10), pattern(10, 3))
   })
 
@@ -53,7 +53,7 @@ describe('resetPayload (fs store, journal)', () => {
     const { open } = await powerLossKit(t)
     const o = await open()
     await withOldPayload(o)
-    assert.equal(await o.store.resetPayload('p', pattern(4096, 2)), true)
+    assert.equal(await o.store.resetPayload('p', pattern(4096, 2)), 'replaced')
     assert.equal(await o.store.getFileSize('p'), 4096)
     assert.deepEqual(await readLocal(o.store, 'p', 0, 4096), pattern(4096, 2))
     assert.deepEqual(await rowIds(o), ['p/0'])
@@ -61,6 +61,23 @@ describe('resetPayload (fs store, journal)', () => {
     assert.equal(row.state, BlockState.Local)
     assert.equal(row.dataSize, 4096)
     assert.equal((await o.metadata.getPayload('p'))?.size, 4096)
+  })
+
+  it('creates a payload over rows of an earlier life: they are purged, none survives', async (t) => {
+    const { open } = await powerLossKit(t)
+    const o = await open()
+    // Rows a crash before a first flush leaves behind: no payload record, two blocks.
+    for (const idx of [0, 1]) {
+      const ghost = newFileBlock(`ghost/${idx}`, '')
+      assert.ok(await o.metadata.compareAndPutFileBlock({ ...ghost, dataSize: 10 }, 0))
+    }
+    assert.equal(await o.store.getFileSize('ghost'), undefined)
+    assert.equal(await o.store.resetPayload('ghost', pattern(700, 3)), 'created')
+    assert.deepEqual(await rowIds(o, 'ghost'), ['ghost/0'])
+    assert.equal((await o.metadata.getFileBlock('ghost/0')).dataSize, 700)
+    assert.deepEqual(await readLocal(o.store, 'ghost', 0, 700), pattern(700, 3))
+    // Created once: the next reset of it replaces.
+    assert.equal(await o.store.resetPayload('ghost', pattern(20, 4)), 'replaced')
   })
 
   it('declines, changing nothing, what one record cannot hold or a store without journal', async (t) => {
@@ -119,7 +136,7 @@ describe('resetPayload (fs store, journal)', () => {
     // A journaled flush of the second block before the reset: its record must not outlive it.
     await o.store.writeAt('p', pattern(50, 8), BlockSize)
     await o.store.flush('p')
-    assert.equal(await o.store.resetPayload('p', pattern(3000, 5)), true)
+    assert.equal(await o.store.resetPayload('p', pattern(3000, 5)), 'replaced')
     await o.store.writeAt('p', pattern(2000, 6), 3000)
     await o.store.flush('p')
     await powerLoss(o)
