@@ -34,6 +34,7 @@ import { tryAcquireSqliteGcLock } from './sqlite-gc-lock.js'
 import { openDatabase } from './sqlite-open.js'
 import { renameSqlitePayload } from './sqlite-rename.js'
 import { blockParams, type SqliteStatements, sqlLimit } from './statements.js'
+import type { CheckpointStats, WalCheckpointer } from './wal-checkpointer.js'
 import type { WalSync } from './wal-sync.js'
 
 const BACKEND = 'sqlite'
@@ -51,6 +52,11 @@ export interface SqliteMetadataStoreOptions {
    * power loss; much faster for bulk loads and tests.
    */
   readonly durability?: 'full' | 'normal' | undefined
+  /**
+   * Run the WAL's checkpoints on a worker thread (default true) instead of inside the commit
+   * that crosses SQLite's threshold, on the event loop (see wal-checkpointer.ts).
+   */
+  readonly backgroundCheckpoints?: boolean | undefined
 }
 
 /** {@link MetadataStore} in a local SQLite file; persistent, shared by processes on one host. */
@@ -62,13 +68,21 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly #path: string
   /** Makes commits durable; `undefined` when they need no fsync (in-memory, `"normal"`). */
   readonly #wal: WalSync | undefined
+  readonly #checkpointer: WalCheckpointer | undefined
   #closed = false
 
-  private constructor(db: Database, sql: SqliteStatements, path: string, wal: WalSync | undefined) {
+  private constructor(
+    db: Database,
+    sql: SqliteStatements,
+    path: string,
+    wal: WalSync | undefined,
+    checkpointer: WalCheckpointer | undefined,
+  ) {
     this.#db = db
     this.#sql = sql
     this.#path = path
     this.#wal = wal
+    this.#checkpointer = checkpointer
   }
 
   /**
@@ -80,8 +94,13 @@ export class SqliteMetadataStore implements MetadataStore {
     if (!Number.isSafeInteger(busy) || busy < 0) {
       throw new BlockStoreError('BS_INVALID_CONFIG', `busyTimeoutMs must be >= 0, got ${busy}`)
     }
-    const { db, sql, wal } = await openDatabase(options.path, busy, options.durability)
-    return new SqliteMetadataStore(db, sql, options.path, wal)
+    const { db, sql, wal, checkpointer } = await openDatabase(
+      options.path,
+      busy,
+      options.durability,
+      options.backgroundCheckpoints,
+    )
+    return new SqliteMetadataStore(db, sql, options.path, wal, checkpointer)
   }
 
   /** @throws {BlockStoreError} BS_FILE_BLOCK_NOT_FOUND when absent. */
@@ -301,6 +320,11 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#wal?.syncs ?? 0
   }
 
+  /** The background checkpoints so far; `undefined` when the writer checkpoints itself. */
+  get checkpoints(): CheckpointStats | undefined {
+    return this.#checkpointer?.stats
+  }
+
   /** Makes every returned commit durable: one WAL fdatasync unless one already covers them. */
   async sync(): Promise<void> {
     this.#run('sync', undefined, () => undefined)
@@ -312,6 +336,8 @@ export class SqliteMetadataStore implements MetadataStore {
     this.#closed = true
     try {
       await this.#wal?.close()
+      // Before the writer's own close, which checkpoints what is left as the last connection.
+      await this.#checkpointer?.close()
     } finally {
       this.#db.close()
     }
@@ -341,6 +367,7 @@ export class SqliteMetadataStore implements MetadataStore {
    */
   async #write<T>(op: string, options: CommitOptions | undefined, fn: () => T): Promise<T> {
     const out = this.#run(op, options, fn)
+    this.#checkpointer?.committed()
     if (options?.deferSync === true) this.#wal?.deferred()
     else await this.#wal?.committed()
     return out

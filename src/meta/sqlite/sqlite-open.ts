@@ -9,6 +9,7 @@ import { mkdirDurable } from '../../platform/fsync.js'
 import { migrateSqlite } from './schema.js'
 import { sqliteError } from './sqlite-error.js'
 import { buildStatements, type SqliteStatements } from './statements.js'
+import { BACKSTOP_PAGES, WalCheckpointer } from './wal-checkpointer.js'
 import { WalSync } from './wal-sync.js'
 
 /** An open database, its statements and, when commits must be made durable, its WAL syncer. */
@@ -16,7 +17,12 @@ export interface OpenedDatabase {
   readonly db: Database
   readonly sql: SqliteStatements
   readonly wal: WalSync | undefined
+  /** Runs the WAL's checkpoints off the event loop; `undefined` without a WAL file. */
+  readonly checkpointer: WalCheckpointer | undefined
 }
+
+/** SQLite's default automatic checkpoint threshold, in pages. */
+const DEFAULT_AUTOCHECKPOINT = 1000
 
 /**
  * Opens (creating and migrating when needed) the database at `path`.
@@ -27,6 +33,7 @@ export async function openDatabase(
   path: string,
   busyTimeoutMs: number,
   durability: 'full' | 'normal' | undefined,
+  backgroundCheckpoints = true,
 ): Promise<OpenedDatabase> {
   let db: Database | undefined
   try {
@@ -42,7 +49,16 @@ export async function openDatabase(
     db.pragma('synchronous = NORMAL')
     migrateSqlite(db)
     const sync = wal && durability !== 'normal' ? new WalSync(`${db.name}-wal`) : undefined
-    return { db, sql: buildStatements(db), wal: sync }
+    const sql = buildStatements(db)
+    let checkpointer: WalCheckpointer | undefined
+    if (wal && backgroundCheckpoints) {
+      const opened = db
+      opened.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`)
+      checkpointer = new WalCheckpointer(db.name, () => {
+        if (opened.open) opened.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT}`)
+      })
+    }
+    return { db, sql, wal: sync, checkpointer }
   } catch (err) {
     db?.close()
     throw sqliteError(err, 'open')
