@@ -62,6 +62,8 @@ export async function resetPayload(
         const record = { payloadId, blockIdx: 0, data, payloadSize: data.length, modifiedAt }
         let receipt: Awaited<ReturnType<typeof journal.append>>
         try {
+          // Set first: a failed append may still have reached the file.
+          p.resetJournaled = true
           receipt = await journal.append([{ ...record, reset: true }])
         } catch (err) {
           settle(s, reserved, 0)

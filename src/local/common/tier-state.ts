@@ -70,6 +70,14 @@ export interface PayloadState {
    * fails with it until the store is reopened and recovery replays the reset.
    */
   broken?: BlockStoreError | undefined
+  /**
+   * Set by a reset once its record is appended: the payload may have a reset record in the
+   * flush journal. Recovery takes such a record as the payload's whole content from then on
+   * (blocks no later record covers are dropped, the size set exactly), so the next flush that
+   * commits anything retires it first (flush.ts): blocks changed outside the journal since the
+   * reset (whole blocks made Local at once, uploaded and evicted) have no later record.
+   */
+  resetJournaled?: boolean | undefined
 }
 
 /** Options common to both local stores. */
