@@ -26,6 +26,26 @@ async function withOldPayload(o: Opened, pid = 'p'): Promise<void> {
   await o.store.checkpoint()
 }
 
+/**
+ * Block 1 of `p` written whole (its row Local at once), then what the syncer and eviction do
+ * before any flush: uploaded (row Remote), its local copy dropped.
+ */
+async function wholeBlockUploadedAndEvicted(o: Opened): Promise<void> {
+  await o.store.writeAt('p', pattern(BlockSize, 4), BlockSize)
+  const row = await o.metadata.getFileBlock('p/1')
+  assert.equal(row.state, BlockState.Local, 'a completed block is Local at once')
+  await o.metadata.compareAndPutFileBlock(
+    {
+      ...row,
+      state: BlockState.Remote,
+      hash: ContentHash.fromBytes(new Uint8Array(32).fill(9)),
+      blockStoreKey: 'blocks/new-object',
+    },
+    row.version,
+  )
+  assert.equal(await o.store.evictBlock('p', 1), true)
+}
+
 async function rowIds(o: Opened, pid = 'p'): Promise<string[]> {
   return (await o.metadata.listFileBlocks(pid)).map((r) => r.id).sort()
 }
@@ -161,20 +181,7 @@ describe('resetPayload (fs store, journal)', () => {
     const o = await open()
     await withOldPayload(o)
     assert.equal(await o.store.resetPayload('p', pattern(1500, 3)), 'replaced')
-    await o.store.writeAt('p', pattern(BlockSize, 4), BlockSize)
-    const row = await o.metadata.getFileBlock('p/1')
-    assert.equal(row.state, BlockState.Local, 'a completed block is Local at once')
-    // What the syncer and eviction do meanwhile: uploaded, then its local copy dropped.
-    await o.metadata.compareAndPutFileBlock(
-      {
-        ...row,
-        state: BlockState.Remote,
-        hash: ContentHash.fromBytes(new Uint8Array(32).fill(9)),
-        blockStoreKey: 'blocks/new-object',
-      },
-      row.version,
-    )
-    assert.equal(await o.store.evictBlock('p', 1), true)
+    await wholeBlockUploadedAndEvicted(o)
     await o.store.flush('p')
     // A kill keeps every write the process made: the snapshot is taken now.
     await o.metadata.sync()
@@ -195,18 +202,7 @@ describe('resetPayload (fs store, journal)', () => {
     const o = await open()
     await withOldPayload(o)
     assert.equal(await o.store.resetPayload('p', pattern(1500, 3)), 'replaced')
-    await o.store.writeAt('p', pattern(BlockSize, 4), BlockSize)
-    const row = await o.metadata.getFileBlock('p/1')
-    await o.metadata.compareAndPutFileBlock(
-      {
-        ...row,
-        state: BlockState.Remote,
-        hash: ContentHash.fromBytes(new Uint8Array(32).fill(9)),
-        blockStoreKey: 'blocks/new-object',
-      },
-      row.version,
-    )
-    assert.equal(await o.store.evictBlock('p', 1), true)
+    await wholeBlockUploadedAndEvicted(o)
     await o.store.writeAt('p', pattern(100, 5), 0)
     await o.store.flush('p')
     await o.metadata.sync()
