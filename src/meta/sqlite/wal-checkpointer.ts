@@ -67,6 +67,8 @@ interface Reply {
 
 /** What the checkpointer did so far. */
 export interface CheckpointStats {
+  /** Whether the worker was started (at the first checkpoint due). */
+  readonly started: boolean
   /** Checkpoints the worker completed (some may have found nothing to copy). */
   readonly checkpoints: number
   /** WAL frames the worker copied into the database file. */
@@ -78,7 +80,10 @@ export interface CheckpointStats {
 
 /** Requests background checkpoints of one database file in WAL mode. */
 export class WalCheckpointer {
-  readonly #worker: Worker
+  readonly #path: string
+  /** Started at the first checkpoint: a short-lived store (a CLI command) never pays for it. */
+  #worker: Worker | undefined
+  #exited: Promise<void> = Promise.resolve()
   readonly #onFailure: () => void
   #sinceLast = 0
   #inFlight = false
@@ -86,22 +91,15 @@ export class WalCheckpointer {
   #closed = false
   #checkpoints = 0
   #framesCopied = 0
-  readonly #exited: Promise<void>
 
   /**
-   * Starts the worker on the database at `path` (which must exist, in WAL mode).
-   * `onFailure` runs once if the worker fails; the caller then restores its own checkpoints.
+   * Checkpoints the database at `path` (which must exist, in WAL mode) on a worker started at
+   * the first request. `onFailure` runs once if the worker fails; the caller then restores its
+   * own checkpoints.
    */
   constructor(path: string, onFailure: () => void) {
+    this.#path = path
     this.#onFailure = onFailure
-    const driver = createRequire(import.meta.url).resolve('better-sqlite3')
-    this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driver } })
-    // Never what keeps a process alive: an idle store must let it exit.
-    this.#worker.unref()
-    this.#worker.on('message', (reply: Reply) => this.#settle(reply))
-    // What a worker throws arrives serialised; a driver error may lose its Error shape.
-    this.#worker.on('error', (err: unknown) => this.#fail(describe(err)))
-    this.#exited = new Promise((resolve) => this.#worker.once('exit', () => resolve()))
   }
 
   /** Counts a commit; asks for a checkpoint every {@link CHECKPOINT_EVERY_COMMITS}. */
@@ -110,11 +108,29 @@ export class WalCheckpointer {
     if (this.#inFlight || this.#failure !== undefined || this.#closed) return
     this.#sinceLast = 0
     this.#inFlight = true
-    this.#worker.postMessage('checkpoint')
+    this.#start().postMessage('checkpoint')
+  }
+
+  #start(): Worker {
+    if (this.#worker !== undefined) return this.#worker
+    const driver = createRequire(import.meta.url).resolve('better-sqlite3')
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { path: this.#path, driver },
+    })
+    // Never what keeps a process alive: an idle store must let it exit.
+    worker.unref()
+    worker.on('message', (reply: Reply) => this.#settle(reply))
+    // What a worker throws arrives serialised; a driver error may lose its Error shape.
+    worker.on('error', (err: unknown) => this.#fail(describe(err)))
+    this.#exited = new Promise((resolve) => worker.once('exit', () => resolve()))
+    this.#worker = worker
+    return worker
   }
 
   get stats(): CheckpointStats {
     return {
+      started: this.#worker !== undefined,
       checkpoints: this.#checkpoints,
       framesCopied: this.#framesCopied,
       failure: this.#failure,
@@ -125,10 +141,12 @@ export class WalCheckpointer {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    const worker = this.#worker
+    if (worker === undefined) return
     // Held until it has exited: a closing store is waited for, so the process must stay.
-    this.#worker.ref()
-    if (this.#failure === undefined) this.#worker.postMessage('close')
-    else await this.#worker.terminate()
+    worker.ref()
+    if (this.#failure === undefined) worker.postMessage('close')
+    else await worker.terminate()
     await this.#exited
   }
 

@@ -52,6 +52,7 @@ describe('WalCheckpointer', () => {
       const stats = store.checkpoints
       assert.ok(stats !== undefined)
       assert.equal(stats.failure, undefined)
+      assert.equal(stats.started, true)
       assert.ok(stats.framesCopied > 0, 'frames copied into the database file')
       assert.ok(walPeak <= (BACKSTOP_PAGES + 100) * 4096, `WAL peaked at ${walPeak} bytes`)
       // A separate connection sees what the worker copied plus the WAL: every commit.
@@ -76,6 +77,19 @@ describe('WalCheckpointer', () => {
     }
   })
 
+  it('starts no worker for a store that never commits enough to need one', async () => {
+    const path = fresh()
+    const store = await SqliteMetadataStore.open({ path })
+    await store.putPayload({ id: 'a', size: 1, createdAt: 1, modifiedAt: 1 })
+    await store.close()
+    assert.deepEqual(store.checkpoints, {
+      started: false,
+      checkpoints: 0,
+      framesCopied: 0,
+      failure: undefined,
+    })
+  })
+
   it('is off when asked, and for a database without a WAL file', async () => {
     const off = await SqliteMetadataStore.open({ path: fresh(), backgroundCheckpoints: false })
     const memory = await SqliteMetadataStore.open({ path: ':memory:' })
@@ -91,6 +105,12 @@ describe('WalCheckpointer', () => {
   it('reports a worker that cannot start and gives checkpoints back to the writer', async () => {
     let handedBack = 0
     const broken = new WalCheckpointer(join(dir, 'missing.sqlite'), () => handedBack++)
+    // Nothing started before the first checkpoint is due.
+    for (let i = 0; i < CHECKPOINT_EVERY_COMMITS - 1; i++) broken.committed()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    assert.equal(handedBack, 0)
+    assert.equal(broken.stats.started, false)
+    broken.committed()
     await until('the failure', () => broken.stats.failure !== undefined)
     assert.equal(handedBack, 1)
     assert.match(broken.stats.failure ?? '', /unable to open|no such file|SQLITE_CANTOPEN/i)
