@@ -9,6 +9,7 @@
 import { readdir, readlink } from 'node:fs/promises'
 import { Agent } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { CHECKPOINT_EVERY_COMMITS } from '../../../src/meta/sqlite/wal-checkpointer.js'
 import {
   encodeId,
   type HttpAnswer,
@@ -42,7 +43,8 @@ export interface HttpLoadFigures {
 
 /**
  * Descriptors the server may hold after the load that it did not hold after warm-up: none.
- * The SQLite database, its WAL and shared-memory files are opened by the warm-up, uploads are
+ * The SQLite database, its WAL and shared-memory files (and the checkpoint worker with its own
+ * connection) are opened by the warm-up, uploads are
  * drained before counting, closed connections are waited for, and every payload is deleted
  * before the count: the fs local store keeps up to 256 block files open (an LRU pool) and
  * closes a file's handle when its block is deleted. So any growth is a leak. While the
@@ -187,11 +189,19 @@ export async function runHttpLoad(
   const s = await startScratchServer({ token })
   try {
     const pid = s.process.pid
-    // Warm-up: opens the database files, the block directory and the remote once.
-    const warm = { method: 'PUT', path: '/v1/payloads/warm-up', headers: s.auth, body: 'warm' }
-    await send(s.port, warm)
+    // Warm-up: opens the database files, the block directory and the remote once, and commits
+    // enough for SQLite's checkpoint worker to start (its thread and its own connection hold
+    // six descriptors for good: see src/meta/sqlite/wal-checkpointer.ts).
+    for (let i = 0; i < CHECKPOINT_EVERY_COMMITS; i++) {
+      const path = `/v1/payloads/warm-up/${i}`
+      await send(s.port, { method: 'PUT', path, headers: s.auth, body: 'warm' })
+    }
     await send(s.port, { method: 'POST', path: '/v1/drain', headers: s.auth })
-    await send(s.port, { method: 'DELETE', path: '/v1/payloads/warm-up', headers: s.auth })
+    for (let i = 0; i < CHECKPOINT_EVERY_COMMITS; i++) {
+      const path = `/v1/payloads/warm-up/${i}`
+      await send(s.port, { method: 'DELETE', path, headers: s.auth })
+    }
+    await checkpointWorkerOpen(pid)
     const fdsBefore = await stableFds(pid)
     await eventLoopDelay(s)
     const requests: Record<string, number> = {}
@@ -250,6 +260,19 @@ async function settledFds(pid: number, target: number): Promise<number> {
     n = await openFds(pid)
   }
   return n
+}
+
+/**
+ * Waits until the database file is open twice: the checkpoint worker's connection beside the
+ * server's own, the last descriptors the warm-up makes the server open.
+ */
+async function checkpointWorkerOpen(pid: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const db = (await fdTargets(pid)).filter((t) => t.endsWith('/meta.db'))
+    if (db.length >= 2) return
+    await sleep(25)
+  }
+  throw new Error('the SQLite checkpoint worker did not open the database after the warm-up')
 }
 
 /** The server's descriptor count once two readings 50 ms apart agree (warm-up sockets closed). */
