@@ -92,15 +92,15 @@ async function flushLocked(
   const staging = isStaging(p.id)
   const journal = s.medium.journal
   if (journal !== undefined) {
-    // A staging payload is flushed only to be renamed at once, and a rename must first retire
-    // its source's records with a checkpoint (a syncfs and a new generation): fsyncing its few
-    // files costs less. strace of 4 KiB replacements: 12 syncs each through the journal.
     if (p.resetJournaled === true && !settled(p, entries)) {
       // A reset record replayed with this flush's records would drop the blocks this flush
       // commits without a record of its own (see PayloadState.resetJournaled).
       await journal.barrier(p.id)
       p.resetJournaled = false
     }
+    // A staging payload is flushed only to be renamed at once, and a rename must first retire
+    // its source's records with a checkpoint (a syncfs and a new generation): fsyncing its few
+    // files costs less. strace of 4 KiB replacements: 12 syncs each through the journal.
     const records = staging ? undefined : await journalRecords(s, p, entries, options)
     // Nothing to journal and nothing to commit: an idle flush costs nothing (and must not
     // force the checkpoint the barrier below would).

@@ -50,7 +50,7 @@ if (db !== undefined) parentPort.on('message', (msg) => {
   }
   try {
     const [row] = db.pragma('wal_checkpoint(PASSIVE)')
-    parentPort.postMessage({ ok: true, busy: row.busy, log: row.log, copied: row.checkpointed })
+    parentPort.postMessage({ ok: true, copied: row.checkpointed })
   } catch (err) {
     parentPort.postMessage({ ok: false, error: String(err && err.message || err) })
   }
@@ -59,8 +59,7 @@ if (db !== undefined) parentPort.on('message', (msg) => {
 
 interface Reply {
   readonly ok: boolean
-  readonly busy?: number
-  readonly log?: number
+  /** Frames copied by this checkpoint. */
   readonly copied?: number
   readonly error?: string
 }
