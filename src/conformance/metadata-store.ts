@@ -17,6 +17,7 @@ import { payloadCases } from './metadata-store/payload-cases.js'
 import { refCountCases } from './metadata-store/ref-count-cases.js'
 import { renameCases } from './metadata-store/rename-cases.js'
 import { scaleCases } from './metadata-store/scale-cases.js'
+import { versionReuseCases } from './metadata-store/version-reuse-cases.js'
 
 /** Options of {@link describeMetadataStore}. */
 export interface MetadataStoreSuiteOptions<S extends MetadataStore> extends SuiteOptions<S> {
@@ -85,5 +86,6 @@ export function describeMetadataStore<S extends MetadataStore>(
     lifecycleCases(h, ctx)
     gcCases(h, ctx)
     renameCases(h, ctx)
+    versionReuseCases(h, ctx)
   })
 }

@@ -60,8 +60,10 @@ export interface FileBlock {
    */
   chunkRoot?: ContentHash | undefined
   /**
-   * Row version, maintained by the metadata store: every successful write stores
-   * `version + 1`. Compare-and-set updates check it so no two writers overwrite each other.
+   * Row version, maintained by the metadata store: every successful write stores a greater
+   * one, and no ID ever has the same version twice, even across a delete and re-create.
+   * Compare-and-set updates check it so no two writers overwrite each other, and a writer
+   * holding a deleted row's version can never win against the row that replaced it.
    * A new record starts at 0 (never stored).
    */
   version: number

@@ -117,7 +117,10 @@ export interface RenamePayloadOptions extends AbortOptions {
  * Rules for every implementation (checked by `describeMetadataStore`):
  * - returned rows are copies; mutating them never changes the store;
  * - every successful mutation of a row (put, compare-and-put, reference count change) stores
- *   `version + 1`, so compare-and-set callers can detect any concurrent change;
+ *   a greater version, so compare-and-set callers can detect any concurrent change;
+ * - a version is never stored twice for one ID, even when the row is deleted and created
+ *   again (by a put or a rename): a compare-and-set prepared against the deleted row (an
+ *   upload that claimed it) must lose against the new one, whatever it went through;
  * - reference counts never go below 0;
  * - block IDs are `"{payloadId}/{idx}"` with payload IDs that may contain `/`;
  * - all backends store and return byte-identical rows (hash persisted whenever non-zero,
@@ -218,9 +221,9 @@ export interface MetadataStore extends AsyncDisposable {
    * becomes `dst`'s. Readers and a crash see all of it or none of it.
    *
    * A moved row keeps every column except its ID, its `localPath` when
-   * `options.localPaths` names one, and its version, which becomes one more than both the source
-   * row's and the replaced `dst` row's: a compare-and-set prepared against either old row can
-   * never succeed on the new one. A Syncing row is moved as Local with no hash and no remote
+   * `options.localPaths` names one, and its version, which becomes greater than the source
+   * row's and than any the `dst` ID ever had: a compare-and-set prepared against an old row
+   * can never succeed on the new one. A Syncing row is moved as Local with no hash and no remote
    * key: the upload that claimed it can no longer commit under the old ID, so its claim is
    * released as a failed upload would release it, and the block is uploaded again later.
    * The remote keys a moved row carries are referenced throughout (by the source row until

@@ -53,14 +53,14 @@ export function matchesExpected(
 }
 
 /**
- * The row `row` becomes under `dst`. `replacedVersion` is the version of the `dst` row it
- * replaces (0 when none): the new version is above both, so no compare-and-set prepared
- * against either old row can succeed on it.
+ * The row `row` becomes under `dst`, at `version`. The store picks a version above any the
+ * `dst` ID ever had (the replaced row's, and those of rows deleted there before) and above the
+ * source row's, so no compare-and-set prepared against an old row can succeed on the new one.
  */
 export function movedRow(
   row: FileBlock,
   dst: string,
-  replacedVersion: number,
+  version: number,
   options: RenamePayloadOptions,
 ): FileBlock {
   const idx = parseBlockId(row.id)!.blockIdx
@@ -68,7 +68,7 @@ export function movedRow(
     ...row,
     id: formatBlockId(dst, idx),
     localPath: options.localPaths?.get(idx) ?? row.localPath,
-    version: Math.max(row.version, replacedVersion) + 1,
+    version,
   }
   if (row.state !== BlockState.Syncing) return moved
   // The claim's upload commits under the old ID, which is gone: release it like a failed one.

@@ -180,7 +180,7 @@ export function lifecycleCases(h: Harness, ctx: SuiteContext): void {
         assert.deepEqual(content(await store.getFileBlock('keep/a/0')), content(a))
         const b2 = await store.getFileBlock('keep/a/1')
         assert.deepEqual(content(b2), { ...content(b), refCount: 2 })
-        assert.equal(b2.version, b.version + 1)
+        assert.ok(b2.version > b.version)
         assert.equal((await store.findFileBlockByHash(hashOf(21)))?.id, 'keep/a/0')
         assert.deepEqual(await store.getPayload('keep/a'), {
           id: 'keep/a',

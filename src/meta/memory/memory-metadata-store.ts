@@ -62,6 +62,12 @@ export class MemoryMetadataStore implements MetadataStore {
   readonly #fences = new Set<string>()
   #gcLocked = false
   #closed = false
+  /**
+   * The highest version of any row removed so far. A row created at an ID starts above it, so
+   * a version is never stored twice for one ID: a compare-and-set prepared against a deleted
+   * row (an upload that claimed it, say) can never succeed on the row re-created in its place.
+   */
+  #removedVersions = 0
 
   /** Opens an empty store. */
   static async open(): Promise<MemoryMetadataStore> {
@@ -82,12 +88,12 @@ export class MemoryMetadataStore implements MetadataStore {
     return row === undefined ? undefined : cloneFileBlock(row)
   }
 
-  /** Upserts every column; stores and returns `version + 1`. */
+  /** Upserts every column; stores and returns a new version. */
   async putFileBlock(block: FileBlock, options?: AbortOptions): Promise<FileBlock> {
     this.#enter(options)
     assertFileBlock(block)
     this.#assertNotFenced(block)
-    return this.#store(block, this.#rows.get(block.id)?.version ?? 0)
+    return this.#store(block, this.#rows.get(block.id)?.version ?? this.#removedVersions)
   }
 
   /** Stores `block` only when the row's version is `expectedVersion` (0: absent). */
@@ -100,8 +106,9 @@ export class MemoryMetadataStore implements MetadataStore {
     assertFileBlock(block)
     assertVersion(expectedVersion, block.id)
     this.#assertNotFenced(block)
-    const current = this.#rows.get(block.id)?.version ?? 0
-    return current === expectedVersion ? this.#store(block, current) : undefined
+    const current = this.#rows.get(block.id)?.version
+    if ((current ?? 0) !== expectedVersion) return undefined
+    return this.#store(block, current ?? this.#removedVersions)
   }
 
   /** @throws {BlockStoreError} BS_FILE_BLOCK_NOT_FOUND when absent. */
@@ -111,8 +118,7 @@ export class MemoryMetadataStore implements MetadataStore {
     if (options?.ifVersion !== undefined) assertVersion(options.ifVersion, id)
     const row = this.#require(id)
     if (options?.ifVersion !== undefined && row.version !== options.ifVersion) return false
-    this.#unindex(row)
-    this.#rows.delete(id)
+    this.#remove(row)
     return true
   }
 
@@ -317,20 +323,11 @@ export class MemoryMetadataStore implements MetadataStore {
     const record = this.#payloads.get(src)
     const rows = [...(this.#byPayload.get(src)?.values() ?? [])].map((id) => this.#rows.get(id)!)
     if (record === undefined || !matchesExpected(rows, options.expectedVersions)) return false
-    const replaced = new Map<number, number>()
-    for (const [idx, id] of this.#byPayload.get(dst) ?? []) {
-      const row = this.#rows.get(id)!
-      replaced.set(idx, row.version)
-      this.#unindex(row)
-      this.#rows.delete(id)
-    }
+    for (const id of this.#byPayload.get(dst)?.values() ?? []) this.#remove(this.#rows.get(id)!)
+    for (const row of rows) this.#remove(row)
     for (const row of rows) {
-      this.#unindex(row)
-      this.#rows.delete(row.id)
-    }
-    for (const row of rows) {
-      const idx = assertBlockId(row.id).blockIdx
-      const moved = movedRow(row, dst, replaced.get(idx) ?? 0, options)
+      // Above every removed version: the source's and the replaced rows' among them.
+      const moved = movedRow(row, dst, this.#removedVersions + 1, options)
       this.#rows.set(moved.id, moved)
       this.#index(moved)
     }
@@ -372,6 +369,12 @@ export class MemoryMetadataStore implements MetadataStore {
     const row = this.#rows.get(id)
     if (row === undefined) throw fileBlockNotFound(id, BACKEND)
     return row
+  }
+
+  #remove(row: FileBlock): void {
+    this.#unindex(row)
+    this.#rows.delete(row.id)
+    this.#removedVersions = Math.max(this.#removedVersions, row.version)
   }
 
   #store(block: FileBlock, currentVersion: number): FileBlock {

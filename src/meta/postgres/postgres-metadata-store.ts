@@ -102,7 +102,7 @@ export class PostgresMetadataStore implements MetadataStore {
     return row === undefined ? undefined : fromBlockRow(row, BACKEND)
   }
 
-  /** Upserts every column; stores and returns `version + 1`. */
+  /** Upserts every column; stores and returns a new version. */
   async putFileBlock(block: FileBlock, options?: AbortOptions): Promise<FileBlock> {
     this.#enter(options)
     assertFileBlock(block)

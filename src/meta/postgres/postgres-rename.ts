@@ -7,8 +7,8 @@
  *   reads their latest committed versions; a compare-and-set of the uploader on one of them
  *   waits for the commit and then finds the row gone. If they differ from what the caller
  *   expects, the transaction rolls back and nothing changed.
- * - The destination's rows are deleted the same way, so the versions the moved rows must
- *   exceed are exactly those of the rows really replaced, even one inserted a moment before.
+ * - The destination's rows are deleted the same way, even one inserted a moment before; the
+ *   moved rows take a fresh value of the version sequence, which no row ever had.
  * - No key lock is needed: every remote key a moved row carries is referenced by its source row
  *   in every snapshot before the commit and by the moved row in every one after, so the fence
  *   of garbage collection ("no row references the key") can never succeed on it meanwhile.
@@ -24,6 +24,7 @@ import {
   fromPayloadRow,
   hashColumn,
   type PayloadRow,
+  toSafeInt,
 } from '../row-codec.js'
 import { postgresError } from './postgres-error.js'
 import { rollback } from './postgres-pool.js'
@@ -64,14 +65,13 @@ export async function renamePostgresPayload(
         return false
       }
       const record = fromPayloadRow(taken, BACKEND)
-      const replaced = new Map<number, number>()
-      for (const r of (await client.query<BlockRow>(sql.deleteByPayload, [dst])).rows) {
-        const row = fromBlockRow(r, BACKEND)
-        replaced.set(parseBlockId(row.id)!.blockIdx, row.version)
-      }
+      await client.query(sql.deleteByPayload, [dst])
+      // A fresh value of the sequence: no row, live or deleted, ever had it.
+      const drawn = (await client.query<{ version: string }>(sql.nextVersion)).rows[0]!
+      const version = toSafeInt(drawn.version, 'version', BACKEND)
       for (const row of rows) {
         const idx = parseBlockId(row.id)!.blockIdx
-        const moved = movedRow(row, dst, replaced.get(idx) ?? 0, options)
+        const moved = movedRow(row, dst, version, options)
         await client.query(sql.insertVersioned, [
           moved.id,
           dst,

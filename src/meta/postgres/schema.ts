@@ -71,6 +71,16 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE $S.file_blocks ADD COLUMN chunk_root text;
   `,
+  // 4: a version is never stored twice for one ID. Every mutation draws its version from one
+  // sequence, so each version value is unique in the schema: a compare-and-set prepared
+  // against a deleted row can never succeed on the row re-created in its place, whichever
+  // node re-creates it, and no row lock is shared between writers. Starts above every live
+  // version (the rows deleted before this migration are unknown).
+  `
+  CREATE SEQUENCE $S.file_block_versions AS bigint;
+  SELECT setval('$S.file_block_versions',
+    (SELECT coalesce(max(version), 0) + 1 FROM $S.file_blocks), false);
+  `,
 ]
 
 /** The format version this code writes and reads. */

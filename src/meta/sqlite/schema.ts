@@ -53,6 +53,21 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE file_blocks ADD COLUMN chunk_root TEXT;
   `,
+  // 4: a version is never stored twice for one ID. The trigger keeps the highest version of
+  // any deleted row; a row created at an ID starts above it, so a compare-and-set prepared
+  // against a deleted row can never succeed on the one re-created in its place. Seeded with
+  // the highest live version, as the rows deleted before this migration are unknown.
+  `
+  CREATE TABLE version_floor (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    removed INTEGER NOT NULL
+  );
+  INSERT INTO version_floor (id, removed) SELECT 1, coalesce(max(version), 0) FROM file_blocks;
+  CREATE TRIGGER file_blocks_removed AFTER DELETE ON file_blocks
+  BEGIN
+    UPDATE version_floor SET removed = max(removed, OLD.version) WHERE id = 1;
+  END;
+  `,
 ]
 
 /** The format version this code writes and reads. */

@@ -118,7 +118,7 @@ export class SqliteMetadataStore implements MetadataStore {
     })
   }
 
-  /** Upserts every column; stores and returns `version + 1`. */
+  /** Upserts every column; stores and returns a new version. */
   async putFileBlock(block: FileBlock, options?: AbortOptions): Promise<FileBlock> {
     return this.#write('putFileBlock', options, () => {
       assertFileBlock(block)

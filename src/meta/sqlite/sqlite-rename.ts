@@ -32,16 +32,13 @@ export function renameSqlitePayload(
       const record = stored === undefined ? undefined : fromPayloadRow(stored, BACKEND)
       const rows = (sql.byPayload.all(src) as BlockRow[]).map((r) => fromBlockRow(r, BACKEND))
       if (record === undefined || !matchesExpected(rows, options.expectedVersions)) return false
-      const replaced = new Map<number, number>()
-      for (const r of sql.byPayload.all(dst) as BlockRow[]) {
-        const row = fromBlockRow(r, BACKEND)
-        replaced.set(parseBlockId(row.id)!.blockIdx, row.version)
-      }
       sql.deleteByPayload.run(dst)
       sql.deleteByPayload.run(src)
+      // The deletes raised the floor above the source's and the replaced rows' versions.
+      const { removed } = sql.removedVersions.get() as { removed: number }
       for (const row of rows) {
         const idx = parseBlockId(row.id)!.blockIdx
-        const moved = movedRow(row, dst, replaced.get(idx) ?? 0, options)
+        const moved = movedRow(row, dst, removed + 1, options)
         sql.insertVersioned.run({
           id: moved.id,
           payloadId: dst,

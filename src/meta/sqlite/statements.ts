@@ -1,6 +1,7 @@
 /**
  * Prepared statements of the SQLite store. Every write bumps `version` in the same statement,
- * so no mutation can forget it.
+ * so no mutation can forget it; a new row starts above the highest version ever deleted
+ * (`version_floor`, kept by a trigger), so no ID ever sees a version twice.
  */
 import type { Database, Statement } from 'better-sqlite3'
 import type { FileBlock } from '../../core/block.js'
@@ -13,6 +14,7 @@ export interface SqliteStatements {
   readonly upsert: Statement
   readonly insertNew: Statement
   readonly insertVersioned: Statement
+  readonly removedVersions: Statement
   readonly deleteByPayload: Statement
   readonly updateIfVersion: Statement
   readonly version: Statement
@@ -43,7 +45,7 @@ export interface SqliteStatements {
 const INSERT = `INSERT INTO file_blocks (id, payload_id, block_idx, hash, data_size, local_path,
   block_store_key, ref_count, last_access, created_at, state, version, chunk_root)
   VALUES (@id, @payloadId, @blockIdx, @hash, @dataSize, @localPath, @blockStoreKey, @refCount,
-  @lastAccess, @createdAt, @state, 1, @chunkRoot)`
+  @lastAccess, @createdAt, @state, (SELECT removed + 1 FROM version_floor), @chunkRoot)`
 const SET = `hash = @hash, data_size = @dataSize, local_path = @localPath,
   block_store_key = @blockStoreKey, ref_count = @refCount, last_access = @lastAccess,
   created_at = @createdAt, state = @state, chunk_root = @chunkRoot, version = version + 1`
@@ -59,7 +61,10 @@ export function buildStatements(db: Database): SqliteStatements {
     upsert: p(`${INSERT} ON CONFLICT (id) DO UPDATE SET ${SET} ${RETURNING}`),
     insertNew: p(`${INSERT} ON CONFLICT (id) DO NOTHING ${RETURNING}`),
     // A row moved by a rename carries the version the rename computed.
-    insertVersioned: p(`${INSERT.replace(', 1, @chunkRoot)', ', @version, @chunkRoot)')}`),
+    insertVersioned: p(
+      `${INSERT.replace('(SELECT removed + 1 FROM version_floor), @chunkRoot)', '@version, @chunkRoot)')}`,
+    ),
+    removedVersions: p('SELECT removed FROM version_floor'),
     deleteByPayload: p('DELETE FROM file_blocks WHERE payload_id = ?'),
     updateIfVersion: p(
       `UPDATE file_blocks SET ${SET} WHERE id = @id AND version = @expected ${RETURNING}`,
