@@ -1,5 +1,5 @@
 /**
- * The Go `remotetest` cases (spec §8.2), tightened: exact error codes, counts, order.
+ * The Go `remotetest` cases, tightened: exact error codes, counts, order.
  */
 import assert from 'node:assert/strict'
 import type { RemoteSuiteContext } from './remote-store.js'

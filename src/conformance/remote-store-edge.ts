@@ -1,6 +1,7 @@
 /**
- * Conformance cases beyond the Go suite: range validation (trap 20), aborts, awkward keys,
- * 8 MiB objects, pagination, prefix isolation, sizes and counts, parallel writes.
+ * Conformance cases beyond the Go suite: range validation (bad ranges are errors, never a
+ * crash or a silent "not found"), aborts, awkward keys, 8 MiB objects, pagination, prefix
+ * isolation, sizes and counts, parallel writes.
  */
 import assert from 'node:assert/strict'
 import { BlockSize } from '../core/constants.js'

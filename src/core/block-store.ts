@@ -44,11 +44,11 @@ export interface EvictReport {
   readonly bytesFreed: number
 }
 
-/** Engine statistics (spec §5.13 plus counters of this implementation). */
+/** Engine statistics (the Go reference's figures plus counters of this implementation). */
 export interface BlockStoreStats {
   /** Payloads tracked by the local store. */
   readonly fileCount: number
-  /** Blocks by physical presence (trap 23): dirty = written, not yet flushed. */
+  /** Blocks by where their bytes physically are: dirty = written, not yet flushed. */
   readonly blocksDirty: number
   /** Flushed locally, not yet uploaded (Local + Syncing). */
   readonly blocksLocal: number
@@ -176,7 +176,8 @@ export interface BlockStore extends AsyncDisposable {
   /**
    * Like {@link readAt}, but bytes the primary payload does not have yet are read from
    * `cowSource` per block and copied into the primary; bytes the primary owns are never
-   * overwritten (trap 58). An empty `cowSource` is a plain read.
+   * overwritten, so a concurrent write to the primary is never lost to stale source bytes. An
+   * empty `cowSource` is a plain read.
    */
   readAtWithCOWSource(
     payloadId: string,

@@ -1,7 +1,7 @@
 /**
- * A close gate (trap 10): closing while a write, read or flush is in flight tore writes in the
- * reference, so close() refuses new calls at once and waits for the running ones before
- * anything is closed. In core (no I/O) so the engine and the stores can share it.
+ * A close gate: closing while a write, read or flush is in flight tore writes in the reference,
+ * so close() refuses new calls at once and waits for the running ones before anything is
+ * closed. In core (no I/O) so the engine and the stores can share it.
  */
 import type { AbortOptions } from './abort.js'
 import { BlockStoreError } from './errors.js'

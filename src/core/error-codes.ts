@@ -193,7 +193,7 @@ export const ERROR_CODES = {
     transient: true,
   },
   // Metadata says the block exists but the object store has no such object: that is lost
-  // data, an I/O error, never "no such file" (trap 44).
+  // data, an I/O error, never "no such file".
   BS_BLOCK_NOT_FOUND: {
     message: 'block not found',
     http: 500,

@@ -1,7 +1,7 @@
 /**
  * Payload copies and copy-on-write reads. A copy shares every block that is safely remote by
  * reference (a new row pointing at the same content-addressed object: nothing is uploaded or
- * downloaded again, traps 24 and 59) and copies the bytes of the others.
+ * downloaded again) and copies the bytes of the others.
  */
 import type { AbortOptions } from '../core/abort.js'
 import { type FileBlock, isRemote } from '../core/block.js'
@@ -126,7 +126,7 @@ async function holdsBlock(
 /**
  * Reads `dest` at `offset` of `payloadId` (of `size` bytes), taking each block the primary does not own (no row
  * and no local bytes) from `source`. Source bytes are served, never written into the primary,
- * so a concurrent write to the primary can never be overwritten with stale data (trap 58).
+ * so a concurrent write to the primary can never be overwritten with stale data.
  */
 export async function readWithCowSource(
   ctx: ReadContext,

@@ -1,7 +1,8 @@
 /**
  * The BlockStore engine: composes the local store, the optional remote store, the metadata
- * store, the syncer and the read buffer. Every public call passes a close gate (trap 10) and
- * validates its input before touching anything; the paths themselves live beside this file.
+ * store, the syncer and the read buffer. Every public call passes a close gate (so closing
+ * never tears a call in flight) and validates its input before touching anything; the paths
+ * themselves live beside this file.
  */
 import type { AbortOptions } from '../core/abort.js'
 import type { FlushResult } from '../core/block.js'
@@ -282,7 +283,8 @@ export class Engine implements BlockStore {
   }
 
   healthcheck(o?: AbortOptions): Promise<HealthReport> {
-    // A cancelled check reports "unknown" (spec §5.14) instead of rejecting in the gate.
+    // A cancelled check reports "unknown" (it learnt nothing about health) instead of rejecting
+    // in the gate.
     return this.#gate.run('healthcheck', undefined, () => checkHealth(this.#p, o))
   }
 

@@ -91,7 +91,7 @@ export async function openBlockStore(options: BlockStoreOptions): Promise<Engine
         probeTimeoutMs: sync.probeTimeoutMs,
       },
     })
-    // Registered before start so an outage seen by the eager probe suspends eviction (trap 12).
+    // Registered before start so an outage seen by the eager probe suspends eviction.
     const liveSyncer = syncer
     liveSyncer.health.onTransition((healthy) =>
       local.store.setEvictionEnabled(healthy && evictable),

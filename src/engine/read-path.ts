@@ -1,8 +1,8 @@
 /**
  * The engine's read path: read buffer, then local store, then remote. Only real holes read as
  * zeros: bytes the local store has are copied, bytes only the remote has are fetched (every
- * piece covering the read, trap 36), and a block the metadata says is remote but cannot be
- * fetched or verified is an error (trap 44), never zeros.
+ * piece covering the read, so no part of it is left as zeros), and a block the metadata says
+ * is remote but cannot be fetched or verified is an error, never zeros.
  */
 import type { AbortOptions } from '../core/abort.js'
 import { chunkRootOf, type FileBlock, isRemote } from '../core/block.js'

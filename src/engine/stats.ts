@@ -1,5 +1,5 @@
 /**
- * Engine statistics: block counts by physical presence (trap 23), space, read buffer, health,
+ * Engine statistics: block counts by where the bytes physically are, space, read buffer, health,
  * uploads, remote traffic and the age of the oldest byte not yet safely remote.
  */
 import type { AbortOptions } from '../core/abort.js'

@@ -3,8 +3,8 @@
  * released by its owner through the MetadataStore API. Such a row is deleted only when
  * nothing can still need it: no local copy, a remote key under the run's prefix whose object
  * is gone, and no payload record for its payload (so no live payload reads it and no read
- * turns from an I/O error into silent zeros, trap 44). Rows are deleted by version, so a row
- * changed meanwhile is left alone.
+ * turns from an I/O error into silent zeros). Rows are deleted by version, so a row changed
+ * meanwhile is left alone.
  */
 import type { AbortOptions } from '../core/abort.js'
 import { isRemote } from '../core/block.js'

@@ -1,6 +1,7 @@
 /**
- * Per-payload generation counters (trap 57): a filler takes a payload's generation before
- * it reads, and its put is accepted only if no invalidation bumped it since.
+ * Per-payload generation counters, so a fill that raced a write never caches stale bytes: a
+ * filler takes a payload's generation before it reads, and its put is accepted only if no
+ * invalidation bumped it since.
  */
 export class GenerationTable {
   readonly #limit: number

@@ -80,9 +80,9 @@ export interface ReadObserver {
  * An in-memory LRU of whole blocks keyed by (payload ID, block index). Data is copied on
  * put and on read, so callers never share memory with the buffer.
  *
- * Generations (trap 57): every invalidation of a payload bumps its generation. A filler
- * takes {@link generation} before it reads and passes it to {@link put}; a put whose
- * generation is stale is dropped, so a fill that raced a write never inserts stale bytes.
+ * Generations: every invalidation of a payload bumps its generation. A filler takes
+ * {@link generation} before it reads and passes it to {@link put}; a put whose generation is
+ * stale is dropped, so a fill that raced a write never inserts stale bytes.
  * Writers must invalidate after their bytes are readable from the store they fill from.
  */
 export interface ReadBuffer extends AsyncDisposable {

@@ -1,6 +1,6 @@
 /**
- * Shared argument checks of the remote stores (trap 20: bad ranges are errors, never a crash
- * or a silent "not found").
+ * Shared argument checks of the remote stores: bad ranges are errors, never a crash or a
+ * silent "not found".
  */
 import { BlockStoreError } from '../core/errors.js'
 

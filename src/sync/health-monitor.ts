@@ -1,8 +1,9 @@
 /**
- * Health monitor of the remote store (spec §4.7, with the later fixes): an eager probe at
- * start so an outage at start-up is seen (trap 12), a failure threshold, faster probing while
- * unhealthy (also after a failed eager probe, trap 52), a per-probe timeout so a hung remote
- * cannot stall the monitor, and any number of transition listeners.
+ * Health monitor of the remote store (the Go reference's design, with fixes): an eager probe
+ * at start so an outage at start-up is seen, a failure threshold, faster probing while
+ * unhealthy (also after a failed eager probe, so a remote down at start-up is seen back within
+ * seconds, not a healthy period later), a per-probe timeout so a hung remote cannot stall the
+ * monitor, and any number of transition listeners.
  */
 import { debuglog } from 'node:util'
 

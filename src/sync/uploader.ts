@@ -1,8 +1,9 @@
 /**
- * Background upload of Local blocks: bounded parallelism, re-hash right before upload
- * (trap 30), dedup by SHA-256 onto content-addressed keys, compare-and-set transitions so a
- * block written during its upload is never marked Remote with stale bytes (trap 47), and
- * per-block exponential backoff so a permanently failing block never spins.
+ * Background upload of Local blocks: bounded parallelism, re-hash right before upload (so
+ * the key names the bytes actually sent, not an older hash), dedup by SHA-256 onto
+ * content-addressed keys, compare-and-set transitions so a block written during its upload
+ * is never marked Remote with stale bytes, and per-block exponential backoff so a permanently
+ * failing block never spins.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { debuglog } from 'node:util'

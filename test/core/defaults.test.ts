@@ -15,7 +15,7 @@ const detector = (mem: number, cpus: number): SystemDetector => ({
 })
 
 describe('deduceDefaults', () => {
-  // Test vectors of the Go reference's defaults_test (spec §1.8).
+  // Test vectors of the Go reference's defaults_test.
   const cases = [
     { mem: 8 * GiB, cpus: 8, want: [2 * GiB, 1 * GiB, 1 * GiB, 8, 16, 4] },
     { mem: 512 * MiB, cpus: 1, want: [256 * MiB, 64 * MiB, 128 * MiB, 4, 8, 4] },

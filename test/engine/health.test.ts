@@ -1,4 +1,4 @@
-/** Health, offline mode and the health report of the engine (spec §4.7, §5.13, §5.14, trap 12). */
+/** Health, offline mode and the health report of the engine, an outage at start-up included. */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { pattern, waitFor } from '../../src/conformance/block-store/fixture.js'
@@ -92,7 +92,7 @@ describe('engine health and offline mode', () => {
     assert.equal((await t.engine.stats()).offlineReadsBlocked, blocked, 'no prefetch was attempted')
   })
 
-  it('sees an outage at start-up and suspends eviction from the first call (trap 12)', async () => {
+  it('sees an outage at start-up and suspends eviction from the first call', async () => {
     const remote = new ScriptedRemote(new MemoryRemoteStore())
     remote.down = true
     await using t = await openTestEngine({ remote })

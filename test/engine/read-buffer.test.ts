@@ -1,4 +1,7 @@
-/** The engine's read buffer and prefetcher integration (spec §8.4 "Engine", traps 57 and 61). */
+/**
+ * The engine's read buffer and prefetcher integration: the Go reference's engine cases, fills
+ * that race a write, and small sequential reads.
+ */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { pattern, waitFor } from '../../src/conformance/block-store/fixture.js'
@@ -166,7 +169,7 @@ describe('engine read buffer', () => {
     assert.ok((await t.engine.stats()).prefetchHits >= 1)
   })
 
-  it('counts many small reads inside a block as sequential progress (trap 61)', async () => {
+  it('counts many small reads inside a block as sequential progress', async () => {
     await using t = await openTestEngine({ local: 'memory' })
     const data = pattern(4 * BlockSize, 6)
     await makeRemoteOnly(t, 'small-reads', data)
@@ -201,7 +204,7 @@ describe('engine read buffer', () => {
     assert.equal(t.remote.calls.readBlock, 3, 'only the three demand reads hit the remote')
   })
 
-  it('never caches bytes of a fill that raced with a write (trap 57)', async () => {
+  it('never caches bytes of a fill that raced with a write', async () => {
     await using t = await openTestEngine({ local: 'memory', prefetchWorkers: 0 })
     await makeRemoteOnly(t, 'race', pattern(BlockSize, 1))
     let release: () => void = () => {}

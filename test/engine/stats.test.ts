@@ -1,4 +1,4 @@
-/** Engine statistics (spec §5.13, trap 23): presence counts, space, age of un-uploaded bytes. */
+/** Engine statistics: block counts by where the bytes are, space, age of un-uploaded bytes. */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { pattern } from '../../src/conformance/block-store/fixture.js'
@@ -17,7 +17,7 @@ describe('engine stats', () => {
     assert.equal(s.hasRemote, true)
   })
 
-  it('counts blocks by physical presence through write, flush, upload and eviction (trap 23)', async () => {
+  it('counts blocks by physical presence through write, flush, upload and eviction', async () => {
     await using t = await openTestEngine()
     await t.engine.writeAt('f', pattern(100), 0)
     await t.engine.writeAt('f', pattern(100, 2), BlockSize)

@@ -1,6 +1,7 @@
 /**
- * The syncer as the engine drives it (spec §4, traps 1, 29, 30, 32, 47): uploads, dedup,
- * failure backoff, drain, shared and bounded cold fetches, ranged reads.
+ * The syncer as the engine drives it: uploads (parallel, under the hash of the bytes on disk,
+ * never marking a block rewritten meanwhile Remote), dedup, failure backoff, a drain that
+ * leaves nothing behind, shared and bounded cold fetches, ranged reads.
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
@@ -24,7 +25,7 @@ async function readBack(t: TestEngine, pid: string, length: number): Promise<Uin
 }
 
 describe('engine syncer', () => {
-  it('never marks a block written during its upload Remote with the stale bytes (trap 47)', async () => {
+  it('never marks a block written during its upload Remote with the stale bytes', async () => {
     await using t = await openTestEngine()
     await t.engine.writeAt('torn', pattern(4096, 1), 0)
     await t.engine.flush('torn')
@@ -46,7 +47,7 @@ describe('engine syncer', () => {
     assert.deepEqual(await readBack(t, 'torn', 4096), expected)
   })
 
-  it('uploads under the SHA-256 of the bytes on disk at upload time (trap 30)', async () => {
+  it('uploads under the SHA-256 of the bytes on disk at upload time', async () => {
     await using t = await openTestEngine()
     const data = pattern(30_000, 3)
     await t.engine.writeAt('h', data, 0)
@@ -98,7 +99,7 @@ describe('engine syncer', () => {
     assert.ok((await t.engine.stats()).uploadsFailed >= 2)
   })
 
-  it('runs uploads in parallel (trap 32)', async () => {
+  it('runs uploads in parallel', async () => {
     await using t = await openTestEngine({ syncer: { parallelUploads: 8 } })
     t.remote.beforeWrite = () => new Promise((r) => setTimeout(r, 30))
     for (let i = 0; i < 16; i++) {
@@ -113,7 +114,7 @@ describe('engine syncer', () => {
     assert.ok(ms < 16 * 30, `drain took ${ms.toFixed(0)} ms, sequential would be ${16 * 30}`)
   })
 
-  it('drains every flushed block before returning (trap 1)', async () => {
+  it('drains every flushed block before returning', async () => {
     await using t = await openTestEngine()
     for (let i = 0; i < 5; i++) {
       await t.engine.writeAt(`q${i}`, pattern(3000, i + 7), 0)
@@ -140,7 +141,7 @@ describe('engine syncer', () => {
     assert.equal(t.remote.calls.readBlock, 1)
   })
 
-  it('fails a demand fetch that exceeds its budget with BS_REMOTE_UNAVAILABLE instead of hanging (trap 29)', async () => {
+  it('fails a demand fetch that exceeds its budget with BS_REMOTE_UNAVAILABLE instead of hanging', async () => {
     await using t = await openTestEngine({ syncer: { fetchBudgetMs: 200 }, prefetchWorkers: 0 })
     await makeRemoteOnly(t, 'hang', pattern(BlockSize, 12))
     // A remote that accepted the connection and then says nothing, until aborted.

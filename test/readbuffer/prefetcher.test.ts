@@ -218,7 +218,7 @@ describe('Prefetcher sequential detection', () => {
   })
 })
 
-describe('Prefetcher small reads (trap 61)', () => {
+describe('Prefetcher small reads', () => {
   it('64 KiB sequential reads inside and across 8 MiB blocks trigger prefetch', async () => {
     await using buf = createReadBuffer(BlockSize * 4)
     const loader = instantLoader()
@@ -439,7 +439,7 @@ describe('Prefetcher worker pool', () => {
     assert.equal(p.stats().suppressed, 1)
   })
 
-  it('a prefetched block whose payload was written during the load is rejected (trap 57)', async () => {
+  it('a prefetched block whose payload was written during the load is rejected', async () => {
     await using buf = newBuffer()
     const loader = gatedLoader()
     await using p = open(buf, loader.load, { workers: 1 })

@@ -498,7 +498,7 @@ describe('ReadBuffer engine helpers', () => {
   })
 })
 
-describe('ReadBuffer generations (trap 57)', () => {
+describe('ReadBuffer generations', () => {
   it('a fill that raced a write is rejected: the stale block never enters the buffer', async () => {
     await using buf = newBuffer(BS * 4)
     // The "store" the filler reads from; the write replaces its bytes mid-fill.

@@ -19,7 +19,7 @@ describe('SequentialDetector', () => {
     assert.deepEqual(d.onRead('f', 6), { first: 7, count: PrefetchMaxDepth })
   })
 
-  it('a repeated read of the current block changes nothing and asks for nothing (trap 61)', () => {
+  it('a repeated read of the current block changes nothing and asks for nothing', () => {
     const d = new SequentialDetector()
     d.onRead('f', 0)
     d.onRead('f', 1)

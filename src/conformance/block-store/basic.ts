@@ -43,7 +43,7 @@ export function describeBasics(h: Harness, fx: () => BlockStoreFixture): void {
     assert.equal(await store.exists('nope'), false)
   })
 
-  h.it('reads holes as zeros and keeps the bytes around them (trap 40)', async () => {
+  h.it('reads holes as zeros and keeps the bytes around them', async () => {
     const { store } = fx()
     const a = pattern(1000, 2)
     const b = pattern(1000, 3)
@@ -67,7 +67,7 @@ export function describeBasics(h: Harness, fx: () => BlockStoreFixture): void {
     assert.deepEqual(await readAll(store, 'o'), want)
   })
 
-  h.it('shrinks and grows with POSIX meaning: regrown bytes read as zeros (trap 41)', async () => {
+  h.it('shrinks and grows with POSIX meaning: regrown bytes read as zeros', async () => {
     const { store } = fx()
     const data = pattern(BlockSize + 5000, 6)
     await store.writeAt('t', data, 0)
@@ -113,7 +113,7 @@ export function describeBasics(h: Harness, fx: () => BlockStoreFixture): void {
     assert.deepEqual(await readAll(store, 'src'), data)
   })
 
-  h.it('replaces a larger destination when copying (trap 59)', async () => {
+  h.it('replaces a larger destination when copying', async () => {
     const { store } = fx()
     await store.writeAt('big', pattern(3 * BlockSize, 8), 0)
     await store.writeAt('small', pattern(10, 9), 0)

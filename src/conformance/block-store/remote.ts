@@ -73,7 +73,7 @@ export function describeRemote(h: Harness, fx: () => BlockStoreFixture): void {
     }
   })
 
-  h.it('merges a partial write into an evicted block instead of zeroing it (trap 37)', async () => {
+  h.it('merges a partial write into an evicted block instead of zeroing it', async () => {
     const { store } = fx()
     const data = pattern(BlockSize, 4)
     await store.writeAt('m', data, 0)
@@ -90,24 +90,21 @@ export function describeRemote(h: Harness, fx: () => BlockStoreFixture): void {
     assert.deepEqual(await readAll(store, 'm'), want, 'the merged block was uploaded whole')
   })
 
-  h.it(
-    'uploads a rewritten block again instead of keeping the stale object (trap 38)',
-    async () => {
-      const f = fx()
-      await f.store.writeAt('w', pattern(5000, 5), 0)
-      await f.store.flush('w')
-      await f.store.drainAllUploads()
-      const fresh = pattern(5000, 6)
-      await f.store.writeAt('w', fresh, 0)
-      const row = await f.metadata.getFileBlock('w/0')
-      assert.notEqual(row.state, BlockState.Remote)
-      assert.equal(row.blockStoreKey, '')
-      await f.store.flush('w')
-      await f.store.drainAllUploads()
-      await f.store.evict()
-      assert.deepEqual(await readAll(f.store, 'w'), fresh)
-    },
-  )
+  h.it('uploads a rewritten block again instead of keeping the stale object', async () => {
+    const f = fx()
+    await f.store.writeAt('w', pattern(5000, 5), 0)
+    await f.store.flush('w')
+    await f.store.drainAllUploads()
+    const fresh = pattern(5000, 6)
+    await f.store.writeAt('w', fresh, 0)
+    const row = await f.metadata.getFileBlock('w/0')
+    assert.notEqual(row.state, BlockState.Remote)
+    assert.equal(row.blockStoreKey, '')
+    await f.store.flush('w')
+    await f.store.drainAllUploads()
+    await f.store.evict()
+    assert.deepEqual(await readAll(f.store, 'w'), fresh)
+  })
 
   h.it(
     'deduplicates identical blocks and shares them on copy without uploading again',

@@ -1,6 +1,7 @@
 /**
- * Row ownership and remote interplay: writes into synced blocks (trap 38/46/47), read-modify-
- * write through the loader (trap 37), remote-only reads (trap 40), dropped references.
+ * Row ownership and remote interplay: writes into synced blocks (made Dirty with the stale
+ * remote key dropped), read-modify-write through the loader (the bytes around a partial write
+ * are kept, not zeroed), remote-only reads (reported, never zero-filled), dropped references.
  */
 import assert from 'node:assert/strict'
 import { BlockState } from '../../core/block.js'

@@ -1,6 +1,7 @@
 /**
- * Data safety and input checks: sparse writes (trap 39), truncate then extend (trap 41),
- * hostile payload IDs, invalid offsets, input copying, aborted signals.
+ * Data safety and input checks: sparse writes (gaps read as zeros, never as old bytes),
+ * truncate then extend (zeros where the cut bytes were), hostile payload IDs, invalid offsets,
+ * input copying, aborted signals.
  */
 import assert from 'node:assert/strict'
 import { BlockSize } from '../../core/constants.js'

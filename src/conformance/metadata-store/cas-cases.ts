@@ -1,6 +1,6 @@
 /**
  * Versioned compare-and-set cases: the state transitions of the syncer and local store
- * (trap 46: two writers of one row must never silently overwrite each other).
+ * (two writers of one row must never silently overwrite each other).
  */
 import assert from 'node:assert/strict'
 import { BlockState } from '../../core/block.js'

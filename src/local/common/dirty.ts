@@ -1,7 +1,9 @@
 /**
- * Moving a block's row to Dirty before its first write (trap 38/46/47): by CAS, clearing
- * hash and remote key, reporting the dropped reference. A partial write into a block whose
- * bytes only the remote has first loads and stores them locally (trap 37).
+ * Moving a block's row to Dirty before its first write: by CAS (so neither another writer
+ * nor an upload's commit silently overwrites the change), clearing hash and remote key (so
+ * the new bytes are uploaded again instead of the row keeping the stale object), reporting
+ * the dropped reference. A partial write into a block whose bytes only the remote has first
+ * loads and stores them locally (so the bytes around the write are kept, not zeroed).
  */
 import type { AbortOptions } from '../../core/abort.js'
 import { BlockState, type FileBlock, isRemote, newFileBlock } from '../../core/block.js'

@@ -1,7 +1,7 @@
 /**
  * The read path: local bytes are copied, real holes zeroed, and blocks that only the remote
  * holds are reported (their part of `dest` untouched), so no caller can turn present bytes
- * into zeros (trap 40).
+ * into zeros.
  */
 import { dirname } from 'node:path'
 import type { AbortOptions } from '../../core/abort.js'

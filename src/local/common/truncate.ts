@@ -1,6 +1,7 @@
 /**
  * Truncate and delete (POSIX): blocks past the new end are dropped with their copies and rows
- * (dropped remote references reported first), the boundary block's tail is zeroed (trap 41).
+ * (dropped remote references reported first), the boundary block's tail is zeroed (so growing
+ * the payload again reads zeros there, never the old bytes).
  */
 import type { AbortOptions } from '../../core/abort.js'
 import { BlockSize } from '../../core/constants.js'

@@ -1,5 +1,5 @@
 /**
- * Endpoint normalisation of the S3 store (spec §3.3): a bare host gets `https://`.
+ * Endpoint normalisation of the S3 store, as in the Go reference: a bare host gets `https://`.
  */
 
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/

@@ -1,6 +1,6 @@
 /**
- * One DeleteObjects batch whose per-key errors are checked (trap 53: the Go version ignored
- * them and reported success for objects that were still there).
+ * One DeleteObjects batch whose per-key errors are checked: ignoring them, as the Go reference
+ * does, reports success for objects that are still there.
  */
 import { DeleteObjectsCommand, type S3Client } from '@aws-sdk/client-s3'
 import { BlockStoreError } from '../../core/errors.js'

@@ -47,7 +47,7 @@ export interface S3RemoteStoreOptions {
   readonly retryMaxDelayMs?: number | undefined
   /**
    * Optional SDK checksums: "when-required" (default with an endpoint: S3-compatible servers
-   * choke on them, trap 31) or "when-supported" (SDK default on AWS).
+   * choke on them) or "when-supported" (SDK default on AWS).
    */
   readonly checksums?: 'when-required' | 'when-supported' | undefined
 }

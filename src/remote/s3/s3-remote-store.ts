@@ -198,7 +198,8 @@ export class S3RemoteStore implements RemoteStore {
 
   /**
    * Deletes page by page with DeleteObjects (1,000 keys per request).
-   * @throws {BlockStoreError} when any key of any batch was not deleted (trap 53).
+   * @throws {BlockStoreError} when any key of any batch was not deleted (never a success that
+   * leaves objects behind).
    */
   async deleteByPrefix(prefix: string, options?: AbortOptions): Promise<number> {
     this.#enter('deleteByPrefix', options)

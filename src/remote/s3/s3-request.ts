@@ -1,6 +1,6 @@
 /**
  * One S3 operation with bounded time and jittered retries: every attempt has its own timeout,
- * the whole operation an overall one (trap 29: a hung server cannot pin a caller), and only
+ * the whole operation an overall one (so a hung server cannot pin a caller), and only
  * transient failures are retried.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
