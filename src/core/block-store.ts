@@ -174,10 +174,9 @@ export interface BlockStore extends AsyncDisposable {
     options?: AbortOptions,
   ): Promise<number>
   /**
-   * Like {@link readAt}, but bytes the primary payload does not have yet are read from
-   * `cowSource` per block and copied into the primary; bytes the primary owns are never
-   * overwritten, so a concurrent write to the primary is never lost to stale source bytes. An
-   * empty `cowSource` is a plain read.
+   * Like {@link readAt}, but bytes of blocks the primary payload does not have yet are read
+   * from `cowSource`. They are served, never written into the primary, so a concurrent write
+   * to the primary is never lost to stale source bytes. An empty `cowSource` is a plain read.
    */
   readAtWithCOWSource(
     payloadId: string,
