@@ -25,18 +25,21 @@
  *   <dir>/journal/spare              a retired generation's file, kept for reuse
  */
 
-import type { FileHandle } from 'node:fs/promises'
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises'
+import { mkdir, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fsyncPath } from '../../platform/fsync.js'
 import type { BlockJournal, JournaledBlock, JournalReceipt } from '../common/block-medium.js'
 import {
-  decodeRecords,
-  encodeRecord,
-  highestGeneration,
-  type JournalRecord,
-  recordLength,
-} from './journal-format.js'
+  type Generation,
+  newGeneration,
+  preallocate,
+  rest,
+  SPARE,
+  spareGeneration,
+} from './journal-files.js'
+import { encodeRecord } from './journal-format.js'
+
+export { readJournal, type SurvivingGeneration } from './journal-files.js'
 
 /** Journal bytes after which a checkpoint starts at once. */
 const CHECKPOINT_BYTES = 32 * 1024 * 1024
@@ -46,60 +49,16 @@ const CHECKPOINT_BYTES = 32 * 1024 * 1024
  * it at one a second under 16 concurrent small flushes), so not too often.
  */
 const CHECKPOINT_DELAY_MS = 5000
-const LOG_EXT = '.log'
-const SPARE = 'spare'
 /** Size of the first generation's file, written once when the store is created. */
 const FIRST_FILE_BYTES = 4 * 1024 * 1024
-/** Bound on one record (a block of at most 1 MiB, an ID of at most 64 KiB, the header). */
-const MAX_RECORD_BYTES = 2 * 1024 * 1024
 
 /** Makes the files of the given blocks (payload ID -> block indexes) durable. */
 export type MakeDurable = (blocks: ReadonlyMap<string, ReadonlySet<number>>) => Promise<void>
-
-interface Generation {
-  readonly gen: number
-  readonly path: string
-  readonly fh: FileHandle
-  offset: number
-  /** Blocks with a record in this generation. */
-  readonly blocks: Map<string, Set<number>>
-  /** The batch being written to it, if any. */
-  writing: Promise<void> | undefined
-  /**
-   * Set when a checkpoint is about to make this generation's blocks and the metadata durable:
-   * what its flushers do after that is not covered by it.
-   */
-  syncing: boolean
-}
 
 interface Waiter {
   readonly records: readonly JournaledBlock[]
   readonly resolve: (receipt: JournalReceipt) => void
   readonly reject: (err: unknown) => void
-}
-
-/** A generation left by an earlier process: its records, in append order. */
-export interface SurvivingGeneration {
-  readonly gen: number
-  readonly path: string
-  readonly records: JournalRecord[]
-}
-
-/** Lists the journal generations in `dir` (oldest first) with their valid records. */
-export async function readJournal(dir: string): Promise<SurvivingGeneration[]> {
-  const names = await readdir(dir).catch((err: unknown) => {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw err
-  })
-  const out: SurvivingGeneration[] = []
-  for (const name of names) {
-    if (!name.endsWith(LOG_EXT)) continue
-    const gen = Number(name.slice(0, -LOG_EXT.length))
-    if (!Number.isSafeInteger(gen) || gen < 0) continue
-    const path = join(dir, name)
-    out.push({ gen, path, records: decodeRecords(gen, await readFile(path)) })
-  }
-  return out.sort((a, b) => a.gen - b.gen)
 }
 
 /** See the module comment. */
@@ -324,78 +283,5 @@ export class FlushJournal implements BlockJournal {
     this.#timer = undefined
     for (const w of this.#queue.splice(0)) w.reject(new Error('flush journal is closed'))
     for (const g of [this.#current, ...this.#retiring]) await g.fh.close().catch(() => {})
-  }
-}
-
-async function newGeneration(dir: string, gen: number): Promise<Generation> {
-  const path = join(dir, `${gen}${LOG_EXT}`)
-  // The spare file if there is one (its blocks already allocated), a new file otherwise.
-  const recycled = await rename(join(dir, SPARE), path).then(
-    () => true,
-    (err: unknown) => {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
-      throw err
-    },
-  )
-  const fh = await open(path, recycled ? 'r+' : 'wx')
-  try {
-    await fh.sync()
-    // Its name must survive a crash before any record in it is acknowledged.
-    await fsyncPath(dir)
-  } catch (err) {
-    await fh.close().catch(() => {})
-    await unlink(path).catch(() => {})
-    throw err
-  }
-  return { gen, path, fh, offset: 0, blocks: new Map(), writing: undefined, syncing: false }
-}
-
-/** The buffers left after `n` bytes of `bufs` were written. */
-function rest(bufs: Buffer[], n: number): Buffer[] {
-  let skip = n
-  const out: Buffer[] = []
-  for (const b of bufs) {
-    if (skip >= b.length) {
-      skip -= b.length
-      continue
-    }
-    out.push(skip > 0 ? b.subarray(skip) : b)
-    skip = 0
-  }
-  return out
-}
-
-/** Writes a file of zeros and makes it durable (allocated blocks for the first generation). */
-async function preallocate(path: string, bytes: number): Promise<void> {
-  const fh = await open(path, 'w')
-  try {
-    const zeros = Buffer.alloc(1024 * 1024)
-    for (let at = 0; at < bytes; at += zeros.length) await fh.write(zeros, 0, zeros.length, at)
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
-}
-
-/**
- * The generation of the spare file's first record (0 when it has none or there is no spare):
- * the highest in the file, as every use writes from the start. Only that record is read, not
- * the whole file (32 MiB or more once recycled), on every open.
- */
-async function spareGeneration(path: string): Promise<number> {
-  const fh = await open(path, 'r').catch((err: unknown) => {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw err
-  })
-  if (fh === undefined) return 0
-  try {
-    const head = Buffer.alloc(8)
-    const { bytesRead } = await fh.read(head, 0, head.length, 0)
-    if (bytesRead < head.length) return 0
-    const first = Buffer.alloc(Math.min(recordLength(head), MAX_RECORD_BYTES))
-    const got = await fh.read(first, 0, first.length, 0)
-    return highestGeneration(first.subarray(0, got.bytesRead))
-  } finally {
-    await fh.close()
   }
 }
