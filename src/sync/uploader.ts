@@ -5,22 +5,22 @@
  * is never marked Remote with stale bytes, and per-block exponential backoff so a permanently
  * failing block never spins.
  */
-import { setTimeout as sleep } from 'node:timers/promises'
 import { debuglog } from 'node:util'
 import type { AbortOptions } from '../core/abort.js'
 import { BlockState, type FileBlock } from '../core/block.js'
 import { BlockSize } from '../core/constants.js'
 import { BlockStoreError, isBlockStoreError } from '../core/errors.js'
-import { ContentHash } from '../core/hash.js'
-import { formatContentKey, parseBlockId } from '../core/keys.js'
+import type { ContentHash } from '../core/hash.js'
+import { parseBlockId } from '../core/keys.js'
 import type { LocalStore } from '../core/local-store.js'
-import type { CommitOptions, MetadataStore } from '../core/metadata-store.js'
+import type { MetadataStore } from '../core/metadata-store.js'
 import type { RemoteStore } from '../core/remote-store.js'
 import type { ChunkIndex } from '../platform/chunk-tree.js'
 import { hashOwnedBlockWithChunks } from '../platform/hash-block.js'
 import { BufferPool } from './buffer-pool.js'
 import { ensureChunkIndex } from './chunk-index-upload.js'
 import { Semaphore } from './semaphore.js'
+import { claimContent, lazily, revertClaim } from './upload-claim.js'
 import type {
   BlockUploadError,
   UploaderOptions,
@@ -39,26 +39,10 @@ export type {
 } from './upload-types.js'
 
 const log = debuglog('blockstore:sync')
-/** Commits retried while GC holds a fence on the key, waiting 20, 40, ... 1280 ms. */
-const FENCE_RETRIES = 7
-const FENCE_WAIT_MS = 20
 
 interface Backoff {
   failures: number
   notBefore: number
-}
-
-/**
- * The options of an upload's row commits: visible at once, durable with the store's next sync
- * rather than each waiting for one of its own (three WAL syncs in series per block, 382 of
- * them in the ingest bench's drain). Losing them in a crash loses nothing: the row comes back
- * Local or Syncing, recovery turns Syncing back to Local, and the block is uploaded again (a
- * sent object nobody references is GC's). What needs the Remote state durable makes it so:
- * eviction's own commit is durable, and commits become durable in order; a drain and a
- * remote-durable flush sync the store before they return.
- */
-function lazily(options: AbortOptions): CommitOptions {
-  return { ...options, deferSync: true }
 }
 
 /** Uploads Local blocks to the remote store. */
@@ -206,7 +190,15 @@ export class Uploader {
       const { hash, data, chunks } = await hashOwnedBlockWithChunks(snapshot.data, {
         ownsBuffer: snapshot.data.buffer === held.buffer,
       })
-      const ref = await this.#claim(owned, data, hash, chunks, options)
+      const ref = await claimContent(
+        this.#metadata,
+        this.#uploading,
+        owned,
+        data,
+        hash,
+        chunks,
+        options,
+      )
       if (ref.claimed === undefined) {
         // Written (or claimed by another pass) since the snapshot: a later pass uploads it.
         this.#counters.superseded++
@@ -240,7 +232,7 @@ export class Uploader {
       log('uploaded %s (%d bytes) as %s', row.id, data.length, ref.key)
       return { outcome: 'uploaded', bytes: data.length }
     } catch (err) {
-      if (claimed !== undefined) await this.#revert(claimed)
+      if (claimed !== undefined) await revertClaim(this.#metadata, claimed)
       throw this.#fail(row.id, err)
     } finally {
       release?.()
@@ -269,79 +261,6 @@ export class Uploader {
       backingOff: this.#backoff.size,
       lastError: this.#lastError,
       lastErrorAt: this.#lastErrorAt,
-    }
-  }
-
-  /**
-   * Records the hash and content key on the claimed row, before any byte is sent: from then
-   * on the row references the key, which GC honours (docs/gc.md). A
-   * commit refused because GC has fenced the key (BS_BUSY: it is deleting that very object)
-   * is retried after a short wait: the fence lasts one deletion. `shared` is true when another
-   * row had the content (a donor, or an identical block uploading now): the object may exist.
-   */
-  async #claim(
-    base: FileBlock,
-    data: Uint8Array,
-    hash: ContentHash,
-    chunks: ChunkIndex | undefined,
-    options: AbortOptions,
-  ): Promise<{
-    claimed: FileBlock | undefined
-    key: string
-    shared: boolean
-    /** Ends this block's announcement of the key (see {@link Uploader.#announce}). */
-    release: (() => void) | undefined
-  }> {
-    for (let attempt = 0; ; attempt++) {
-      const donor = await this.#metadata.findFileBlockByHash(hash, options)
-      const key = donor?.blockStoreKey || formatContentKey(hash)
-      // The same content being uploaded for another block right now: wait and reference it
-      // instead of sending the same bytes twice.
-      const sameContent = this.#uploading.get(key)
-      if (sameContent !== undefined) await sameContent
-      // Announced before the claim's commit (no await in between): an identical block
-      // looking now waits for this upload instead of sending the same bytes in parallel.
-      const release = sameContent === undefined ? this.#announce(key) : undefined
-      try {
-        const claimed = await this.#metadata.compareAndPutFileBlock(
-          {
-            ...base,
-            // Syncing: referenced (protected from GC) but not evictable until confirmed.
-            state: BlockState.Syncing,
-            hash,
-            blockStoreKey: key,
-            dataSize: data.length,
-            chunkRoot: chunks?.root,
-          },
-          base.version,
-          lazily(options),
-        )
-        // Not claimed (written meanwhile): nothing will be uploaded under this announcement.
-        if (claimed === undefined) release?.()
-        const shared = donor !== undefined || sameContent !== undefined
-        return { claimed, key, shared, release: claimed === undefined ? undefined : release }
-      } catch (err) {
-        release?.()
-        if (!isBlockStoreError(err, 'BS_BUSY') || attempt >= FENCE_RETRIES) throw err
-        await sleep(FENCE_WAIT_MS * 2 ** attempt, undefined, options)
-      }
-    }
-  }
-
-  /**
-   * Records that this block is about to upload `key`; the returned function ends that (call
-   * it once the upload settled, whatever its outcome). Waiters never fail with it: they go
-   * on to check the object themselves.
-   */
-  #announce(key: string): () => void {
-    let done!: () => void
-    const settled = new Promise<void>((resolve) => {
-      done = resolve
-    })
-    this.#uploading.set(key, settled)
-    return () => {
-      if (this.#uploading.get(key) === settled) this.#uploading.delete(key)
-      done()
     }
   }
 
@@ -380,28 +299,6 @@ export class Uploader {
     if (uploaded.status === 'rejected') throw uploaded.reason
     if (index.status === 'rejected') throw index.reason
     return uploaded.value
-  }
-
-  /**
-   * Puts a claimed row back to Local so a later pass retries it (only if still claimed). Any
-   * hash and key recorded by the claim are cleared: they were never confirmed.
-   */
-  async #revert(claimed: FileBlock): Promise<void> {
-    try {
-      await this.#metadata.compareAndPutFileBlock(
-        {
-          ...claimed,
-          state: BlockState.Local,
-          hash: ContentHash.ZERO,
-          blockStoreKey: '',
-          chunkRoot: undefined,
-        },
-        claimed.version,
-      )
-    } catch (err) {
-      // Crash recovery reverts Syncing rows too; nothing is lost if this fails.
-      log('revert of %s failed: %o', claimed.id, err)
-    }
   }
 
   #fail(blockId: string, err: unknown): Error {
