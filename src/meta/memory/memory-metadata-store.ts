@@ -1,10 +1,10 @@
 /**
  * MemoryMetadataStore: the metadata store for tests and single-process ephemeral use. Rows
- * live in maps with a payload index and a hash index; nothing survives close.
+ * live in maps with a payload index and a hash index (memory-rows.ts), the garbage collection
+ * lock and its fences in memory-gc-lock.ts; nothing survives close.
  */
 import type { AbortOptions } from '../../core/abort.js'
-import { BlockState, cloneFileBlock, type FileBlock, isRemote } from '../../core/block.js'
-import { BlockStoreError } from '../../core/errors.js'
+import { BlockState, cloneFileBlock, type FileBlock } from '../../core/block.js'
 import type { ContentHash } from '../../core/hash.js'
 import type {
   BlockCounts,
@@ -30,6 +30,8 @@ import {
   payloadQuery,
   toPayloadPage,
 } from '../validate.js'
+import { MemoryGcLock } from './memory-gc-lock.js'
+import { MemoryRows } from './memory-rows.js'
 
 const BACKEND = 'memory'
 /** Keys handed out per page by {@link MemoryMetadataStore.referencedRemoteKeys}. */
@@ -39,10 +41,6 @@ function byLastAccess(a: FileBlock, b: FileBlock): number {
   return a.lastAccess - b.lastAccess || compareUtf8(a.id, b.id)
 }
 
-function take<T>(items: T[], limit: number): T[] {
-  return limit > 0 ? items.slice(0, limit) : items
-}
-
 /**
  * In-memory {@link MetadataStore}. Every row handed in or out is copied, so callers never
  * share state with the store.
@@ -50,24 +48,11 @@ function take<T>(items: T[], limit: number): T[] {
 export class MemoryMetadataStore implements MetadataStore {
   readonly backend = BACKEND
   readonly capabilities: MetadataStoreCapabilities = { persistent: false, shared: false }
-  readonly #rows = new Map<string, FileBlock>()
-  /** payload ID -> block index -> block ID. */
-  readonly #byPayload = new Map<string, Map<number, string>>()
-  /** hash hex -> IDs of rows whose CURRENT hash is that (entries removed when a hash changes). */
-  readonly #byHash = new Map<string, Set<string>>()
+  /** Block rows and their indexes; every removal raises its version floor. */
+  readonly #rows = new MemoryRows()
   readonly #payloads = new Map<string, PayloadRecord>()
-  /** remote key -> number of rows carrying it (the "is it referenced?" index of GC). */
-  readonly #keyRefs = new Map<string, number>()
-  /** Remote keys fenced for deletion by the garbage collection lock holder. */
-  readonly #fences = new Set<string>()
-  #gcLocked = false
+  readonly #gc = new MemoryGcLock()
   #closed = false
-  /**
-   * The highest version of any row removed so far. A row created at an ID starts above it, so
-   * a version is never stored twice for one ID: a compare-and-set prepared against a deleted
-   * row (an upload that claimed it, say) can never succeed on the row re-created in its place.
-   */
-  #removedVersions = 0
 
   /** Opens an empty store. */
   static async open(): Promise<MemoryMetadataStore> {
@@ -92,8 +77,8 @@ export class MemoryMetadataStore implements MetadataStore {
   async putFileBlock(block: FileBlock, options?: AbortOptions): Promise<FileBlock> {
     this.#enter(options)
     assertFileBlock(block)
-    this.#assertNotFenced(block)
-    return this.#store(block, this.#rows.get(block.id)?.version ?? this.#removedVersions)
+    this.#gc.assertNotFenced(block.blockStoreKey)
+    return this.#rows.store(block, this.#rows.get(block.id)?.version ?? this.#rows.removedVersions)
   }
 
   /** Stores `block` only when the row's version is `expectedVersion` (0: absent). */
@@ -105,10 +90,10 @@ export class MemoryMetadataStore implements MetadataStore {
     this.#enter(options)
     assertFileBlock(block)
     assertVersion(expectedVersion, block.id)
-    this.#assertNotFenced(block)
+    this.#gc.assertNotFenced(block.blockStoreKey)
     const current = this.#rows.get(block.id)?.version
     if ((current ?? 0) !== expectedVersion) return undefined
-    return this.#store(block, current ?? this.#removedVersions)
+    return this.#rows.store(block, current ?? this.#rows.removedVersions)
   }
 
   /** @throws {BlockStoreError} BS_FILE_BLOCK_NOT_FOUND when absent. */
@@ -118,7 +103,7 @@ export class MemoryMetadataStore implements MetadataStore {
     if (options?.ifVersion !== undefined) assertVersion(options.ifVersion, id)
     const row = this.#require(id)
     if (options?.ifVersion !== undefined && row.version !== options.ifVersion) return false
-    this.#remove(row)
+    this.#rows.remove(row)
     return true
   }
 
@@ -154,13 +139,8 @@ export class MemoryMetadataStore implements MetadataStore {
   ): Promise<FileBlock | undefined> {
     this.#enter(options)
     if (hash.isZero()) return undefined
-    const ids = this.#byHash.get(hash.toString())
-    if (ids === undefined) return undefined
-    for (const id of [...ids].sort(compareUtf8)) {
-      const row = this.#rows.get(id)
-      if (row !== undefined && isRemote(row) && row.hash.equals(hash)) return cloneFileBlock(row)
-    }
-    return undefined
+    const row = this.#rows.findRemoteByHash(hash)
+    return row === undefined ? undefined : cloneFileBlock(row)
   }
 
   /** Local rows with a local path, idle longer than `olderThanMs`, oldest access first. */
@@ -171,7 +151,7 @@ export class MemoryMetadataStore implements MetadataStore {
   ): Promise<FileBlock[]> {
     this.#enter(options)
     const cutoff = Date.now() - olderThanMs
-    return this.#select(
+    return this.#rows.select(
       (r) =>
         r.state === BlockState.Local &&
         r.localPath !== '' &&
@@ -184,7 +164,7 @@ export class MemoryMetadataStore implements MetadataStore {
   /** Remote rows with a local copy, oldest access first. */
   async listRemoteBlocks(limit: number, options?: AbortOptions): Promise<FileBlock[]> {
     this.#enter(options)
-    return this.#select(
+    return this.#rows.select(
       (r) => r.state === BlockState.Remote && r.localPath !== '',
       byLastAccess,
       limit,
@@ -194,7 +174,7 @@ export class MemoryMetadataStore implements MetadataStore {
   /** Rows with reference count 0, in block ID byte order. */
   async listUnreferenced(limit: number, options?: AbortOptions): Promise<FileBlock[]> {
     this.#enter(options)
-    return this.#select(
+    return this.#rows.select(
       (r) => r.refCount === 0,
       (a, b) => compareUtf8(a.id, b.id),
       limit,
@@ -205,11 +185,10 @@ export class MemoryMetadataStore implements MetadataStore {
   async listFileBlocks(payloadId: string, options?: AbortOptions): Promise<FileBlock[]> {
     this.#enter(options)
     assertPayloadId(payloadId)
-    const blocks = this.#byPayload.get(payloadId)
-    if (blocks === undefined) return []
-    return [...blocks.entries()]
+    return this.#rows
+      .entriesOf(payloadId)
       .sort((a, b) => a[0] - b[0])
-      .map(([, id]) => cloneFileBlock(this.#rows.get(id)!))
+      .map(([, row]) => cloneFileBlock(row))
   }
 
   /** One pass over the rows. */
@@ -244,39 +223,13 @@ export class MemoryMetadataStore implements MetadataStore {
     yield* page
   }
 
-  /** The in-process garbage collection lock of this store instance. */
+  /** The in-process garbage collection lock of this store instance (see memory-gc-lock.ts). */
   async tryAcquireGcLock(options?: AbortOptions): Promise<GcLock | undefined> {
     this.#enter(options)
-    if (this.#gcLocked) return undefined
-    this.#gcLocked = true
-    let held = true
-    const check = (o?: AbortOptions): void => {
-      this.#enter(o)
-      if (!held)
-        throw new BlockStoreError('BS_UNAVAILABLE', 'gc lock released', { backend: BACKEND })
-    }
-    return {
-      fenceUnreferenced: async (key, o) => {
-        check(o)
-        // Synchronous check-and-fence: atomic against every put (single thread).
-        if (this.#keyRefs.has(key)) return false
-        this.#fences.add(key)
-        return true
-      },
-      unfence: async (key, o) => {
-        check(o)
-        this.#fences.delete(key)
-      },
-      fencedKeys: async (o) => {
-        check(o)
-        return [...this.#fences]
-      },
-      release: async () => {
-        if (!held) return
-        held = false
-        this.#gcLocked = false
-      },
-    }
+    return this.#gc.tryAcquire(
+      (o) => this.#enter(o),
+      (key) => this.#rows.isReferenced(key),
+    )
   }
 
   /** A payload's record, or `undefined`. */
@@ -321,15 +274,13 @@ export class MemoryMetadataStore implements MetadataStore {
     this.#enter(options)
     assertRename(src, dst, options)
     const record = this.#payloads.get(src)
-    const rows = [...(this.#byPayload.get(src)?.values() ?? [])].map((id) => this.#rows.get(id)!)
+    const rows = this.#rows.entriesOf(src).map(([, row]) => row)
     if (record === undefined || !matchesExpected(rows, options.expectedVersions)) return false
-    for (const id of this.#byPayload.get(dst)?.values() ?? []) this.#remove(this.#rows.get(id)!)
-    for (const row of rows) this.#remove(row)
+    for (const [, row] of this.#rows.entriesOf(dst)) this.#rows.remove(row)
+    for (const row of rows) this.#rows.remove(row)
     for (const row of rows) {
       // Above every removed version: the source's and the replaced rows' among them.
-      const moved = movedRow(row, dst, this.#removedVersions + 1, options)
-      this.#rows.set(moved.id, moved)
-      this.#index(moved)
+      this.#rows.insert(movedRow(row, dst, this.#rows.removedVersions + 1, options))
     }
     this.#payloads.delete(src)
     this.#payloads.set(dst, { ...record, id: dst })
@@ -340,11 +291,8 @@ export class MemoryMetadataStore implements MetadataStore {
   async close(): Promise<void> {
     this.#closed = true
     this.#rows.clear()
-    this.#byPayload.clear()
-    this.#byHash.clear()
     this.#payloads.clear()
-    this.#fences.clear()
-    this.#keyRefs.clear()
+    this.#gc.clear()
   }
 
   /** Same as {@link close}. */
@@ -356,71 +304,9 @@ export class MemoryMetadataStore implements MetadataStore {
     assertOpen(this.#closed, BACKEND, options)
   }
 
-  #assertNotFenced(block: FileBlock): void {
-    if (block.blockStoreKey !== '' && this.#fences.has(block.blockStoreKey)) {
-      throw new BlockStoreError('BS_BUSY', `remote key ${block.blockStoreKey} is being deleted`, {
-        backend: BACKEND,
-        key: block.blockStoreKey,
-      })
-    }
-  }
-
   #require(id: string): FileBlock {
     const row = this.#rows.get(id)
     if (row === undefined) throw fileBlockNotFound(id, BACKEND)
     return row
-  }
-
-  #remove(row: FileBlock): void {
-    this.#unindex(row)
-    this.#rows.delete(row.id)
-    this.#removedVersions = Math.max(this.#removedVersions, row.version)
-  }
-
-  #store(block: FileBlock, currentVersion: number): FileBlock {
-    const previous = this.#rows.get(block.id)
-    if (previous !== undefined) this.#unindex(previous)
-    const row = { ...cloneFileBlock(block), version: currentVersion + 1 }
-    this.#rows.set(row.id, row)
-    this.#index(row)
-    return cloneFileBlock(row)
-  }
-
-  #index(row: FileBlock): void {
-    const { payloadId, blockIdx } = assertBlockId(row.id)
-    const blocks = this.#byPayload.get(payloadId) ?? new Map<number, string>()
-    this.#byPayload.set(payloadId, blocks.set(blockIdx, row.id))
-    const key = row.blockStoreKey
-    if (key !== '') this.#keyRefs.set(key, (this.#keyRefs.get(key) ?? 0) + 1)
-    if (row.hash.isZero()) return
-    const hex = row.hash.toString()
-    this.#byHash.set(hex, (this.#byHash.get(hex) ?? new Set<string>()).add(row.id))
-  }
-
-  #unindex(row: FileBlock): void {
-    const { payloadId, blockIdx } = assertBlockId(row.id)
-    const blocks = this.#byPayload.get(payloadId)
-    blocks?.delete(blockIdx)
-    if (blocks?.size === 0) this.#byPayload.delete(payloadId)
-    const refs = this.#keyRefs.get(row.blockStoreKey)
-    if (refs !== undefined) {
-      if (refs > 1) this.#keyRefs.set(row.blockStoreKey, refs - 1)
-      else this.#keyRefs.delete(row.blockStoreKey)
-    }
-    if (row.hash.isZero()) return
-    const hex = row.hash.toString()
-    const ids = this.#byHash.get(hex)
-    ids?.delete(row.id)
-    if (ids?.size === 0) this.#byHash.delete(hex)
-  }
-
-  #select(
-    match: (row: FileBlock) => boolean,
-    order: (a: FileBlock, b: FileBlock) => number,
-    limit: number,
-  ): FileBlock[] {
-    const rows: FileBlock[] = []
-    for (const row of this.#rows.values()) if (match(row)) rows.push(row)
-    return take(rows.sort(order), limit).map(cloneFileBlock)
   }
 }

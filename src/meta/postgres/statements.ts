@@ -2,9 +2,12 @@
  * SQL text of the PostgreSQL store for one schema. Every write stores a new `version` in the
  * same statement, drawn from the schema's sequence so no version value is ever stored twice
  * (a row re-created after a delete never matches a compare-and-set prepared against the old
- * one); every statement is a single atomic command (no client-side transactions).
+ * one); every statement is a single atomic command (no client-side transactions). The
+ * parameters of the row statements are built here too, next to the placeholders they fill.
  */
-import { BLOCK_COLUMNS } from '../row-codec.js'
+import type { FileBlock } from '../../core/block.js'
+import { BLOCK_COLUMNS, chunkRootColumn, hashColumn } from '../row-codec.js'
+import { assertBlockId } from '../validate.js'
 
 /** The SQL statements of one schema, by use. */
 export type PostgresStatements = ReturnType<typeof buildPostgresStatements>
@@ -76,4 +79,28 @@ export function buildPostgresStatements(s: string) {
     removeFence: `DELETE FROM ${s}.gc_fences WHERE key = $1`,
     fences: `SELECT key FROM ${s}.gc_fences ORDER BY key`,
   }
+}
+
+/** Parameters $1 to $12 of a row's statements (insert, upsert, compare-and-set). */
+export function blockParams(block: FileBlock): unknown[] {
+  const { payloadId, blockIdx } = assertBlockId(block.id)
+  return [
+    block.id,
+    payloadId,
+    blockIdx,
+    hashColumn(block),
+    block.dataSize,
+    block.localPath,
+    block.blockStoreKey,
+    block.refCount,
+    block.lastAccess,
+    block.createdAt,
+    block.state,
+    chunkRootColumn(block),
+  ]
+}
+
+/** A LIMIT value: `limit` when positive, no limit (NULL) otherwise. */
+export function sqlLimit(limit: number): number | null {
+  return limit > 0 ? limit : null
 }

@@ -3,6 +3,9 @@
  * (`<db>.gc-lock`) by a dedicated connection. SQLite's file locks exclude every other
  * connection, in this process or another, and the OS drops them when the holder dies. An
  * in-memory database (no file to lock) falls back to a per-handle flag.
+ *
+ * Also here: the fence check every put of a row carrying a remote key makes, in the same
+ * IMMEDIATE transaction as the put, so it can never interleave with a fence.
  */
 import Sqlite, { type Database } from 'better-sqlite3'
 import type { AbortOptions } from '../../core/abort.js'
@@ -21,6 +24,7 @@ export interface SqliteGcLockContext {
   write<T>(op: string, options: AbortOptions | undefined, fn: () => T): Promise<T>
 }
 
+const BACKEND = 'sqlite'
 const inMemoryHeld = new WeakSet<Database>()
 
 function isInMemory(path: string): boolean {
@@ -81,4 +85,29 @@ export function tryAcquireSqliteGcLock(c: SqliteGcLockContext): GcLock | undefin
       else lockDb.close() // closing rolls the transaction back and drops the file lock
     },
   }
+}
+
+/**
+ * Runs `put`, the store's put of a row carrying `key`, atomically with a check that the key is
+ * not fenced; with no key (`""`: nothing a fence protects) it runs `put` alone.
+ * @throws {BlockStoreError} BS_BUSY when the key is fenced (nothing changed).
+ */
+export function withUnfencedKey<T>(
+  db: Database,
+  sql: SqliteStatements,
+  key: string,
+  put: () => T,
+): T {
+  if (key === '') return put()
+  return db
+    .transaction(() => {
+      if (sql.fenced.get(key) !== undefined) {
+        throw new BlockStoreError('BS_BUSY', `remote key ${key} is being deleted`, {
+          backend: BACKEND,
+          key,
+        })
+      }
+      return put()
+    })
+    .immediate()
 }
