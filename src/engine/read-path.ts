@@ -199,7 +199,8 @@ async function fetchOne(
     ) {
       const data = await fetcher.fetchBlock(row, options)
       view.set(data.subarray(inBlock, inBlock + avail), from - offset)
-      cacheFetched(ctx, payloadId, idx, data, generation, sequential)
+      const consumed = inBlock + avail >= data.length
+      cacheFetched(ctx, payloadId, idx, data, generation, sequential, consumed)
     }
   }
   // Past the block's valid bytes (inside the payload) is a hole.
@@ -218,9 +219,11 @@ function cacheFetched(
   data: Uint8Array,
   generation: number,
   sequential: boolean,
+  consumed: boolean,
 ): void {
   // Fetched bytes are read-only (shared by the fetcher): the buffer may keep them as they are.
-  ctx.buffer.put(payloadId, idx, data, { generation, adopt: true })
+  // A sequential reader that read the block to its end is past it: probation at once.
+  ctx.buffer.put(payloadId, idx, data, { generation, adopt: true, streamed: sequential, consumed })
   cacheLocally(ctx, payloadId, idx, data, sequential)
 }
 

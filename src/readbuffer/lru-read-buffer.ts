@@ -1,4 +1,17 @@
-/** The enabled read buffer: an LRU of whole blocks under a byte budget. */
+/**
+ * The enabled read buffer: an LRU of whole blocks under a byte budget, resistant to streams.
+ *
+ * A block loaded for a sequential stream (read-ahead, or a sequential reader's own fetch) that
+ * the stream then reads to its end goes on *probation*, a small FIFO beside the LRU, instead of
+ * the recently used end. A stream rarely reads a block again once past it, so one pass over a
+ * large payload no longer pushes out the blocks other readers keep using, and a stream holds
+ * only a little memory behind it: measured on a cold 512 MiB read from Ceph RGW, keeping every
+ * streamed block until the budget filled (a fresh 8 MiB allocation and its page faults per
+ * block, and V8 collections over ever more live buffers) cost 0.76x the raw GETs' throughput
+ * against 0.91x with a small buffer. A block read again while on probation is promoted to the
+ * LRU like any hot block (another reader is following the stream). Budget pressure evicts
+ * probation first.
+ */
 import { Buffer } from 'node:buffer'
 import type { AbortOptions } from '../core/abort.js'
 import { assertIndex, blocksForSize, coveredBlocks } from './block-range.js'
@@ -11,16 +24,20 @@ import type {
   ReadBufferStats,
   ReadObserver,
 } from './read-buffer.js'
+import { RecencyList, type RecencyNode } from './recency-list.js'
 
-/** One buffered block, linked into the recency list (head = most recent). */
-interface Entry {
+/** Most blocks on probation (consumed stream blocks kept for a reader close behind). */
+export const ProbationMaxBlocks = 16
+
+/** One buffered block, in the LRU or on probation. */
+interface Entry extends RecencyNode<Entry> {
   readonly payloadId: string
   readonly blockIdx: number
   // A Buffer inside only: its copy() is the cheapest way out (no subarray per read).
   data: Buffer
   prefetched: boolean
-  prev: Entry | undefined
-  next: Entry | undefined
+  /** Loaded for a stream and not yet read to its end: probation once it is. */
+  streamed: boolean
 }
 
 /** LRU read buffer; build it with `createReadBuffer`. */
@@ -31,10 +48,11 @@ export class LruReadBuffer implements ReadBuffer {
   // Per-payload index: lookups need no composite key, and per-file invalidation is direct.
   readonly #byPayload = new Map<string, Map<number, Entry>>()
   readonly #generations: GenerationTable
-  #head: Entry | undefined
-  #tail: Entry | undefined
-  #entries = 0
-  #bytes = 0
+  /** Recently used blocks, most recent first. */
+  readonly #lru = new RecencyList<Entry>()
+  /** Consumed stream blocks, newest first; at most {@link #probationMax} bytes. */
+  readonly #probation = new RecencyList<Entry>()
+  readonly #probationMax: number
   #hits = 0
   #misses = 0
   #prefetchHits = 0
@@ -47,6 +65,11 @@ export class LruReadBuffer implements ReadBuffer {
     this.maxBytes = maxBytes
     this.blockSize = blockSize
     this.#generations = new GenerationTable(generationTableLimit)
+    // A quarter of the budget at most, so streams never crowd out the blocks in the LRU.
+    this.#probationMax = Math.max(
+      blockSize,
+      Math.min(Math.floor(maxBytes / 4), ProbationMaxBlocks * blockSize),
+    )
   }
 
   get(
@@ -69,7 +92,15 @@ export class LruReadBuffer implements ReadBuffer {
       entry.prefetched = false
       this.#prefetchHits++
     }
-    this.#moveToHead(entry)
+    if (entry.streamed && offsetInBlock + n >= entry.data.length) {
+      // The stream is past this block: keep it only briefly, for a reader close behind.
+      entry.streamed = false
+      this.#probation.pushHead(entry)
+      this.#trimProbation()
+    } else {
+      // A hit on probation is a second reader: the block is hot after all.
+      this.#lru.pushHead(entry)
+    }
     return n
   }
 
@@ -89,34 +120,48 @@ export class LruReadBuffer implements ReadBuffer {
     const copy =
       options?.adopt === true && ownsWholeAllocation(data) ? asBuffer(data) : copyOf(data)
     const prefetched = options?.prefetched ?? false
+    const streamed = options?.streamed ?? false
     let blocks = this.#byPayload.get(payloadId)
     const existing = blocks?.get(blockIdx)
+    let entry: Entry
     if (existing !== undefined) {
-      this.#bytes += copy.length - existing.data.length
+      // Out of its list first: the list counts the bytes of the data it was linked with.
+      existing.list?.remove(existing)
       existing.data = copy
       existing.prefetched = prefetched
-      this.#moveToHead(existing)
+      existing.streamed = streamed
+      entry = existing
     } else {
       if (blocks === undefined) {
         blocks = new Map()
         this.#byPayload.set(payloadId, blocks)
       }
-      const entry: Entry = {
+      entry = {
         payloadId,
         blockIdx,
         data: copy,
         prefetched,
+        streamed,
         prev: undefined,
         next: undefined,
+        list: undefined,
+        get size() {
+          return this.data.length
+        },
       }
       blocks.set(blockIdx, entry)
-      this.#linkAtHead(entry)
-      this.#entries++
-      this.#bytes += copy.length
     }
-    // The entry just inserted is at the head and is never evicted by its own insertion.
-    while (this.#bytes > this.maxBytes && this.#entries > 1 && this.#tail !== undefined) {
-      const victim = this.#tail
+    if (streamed && options?.consumed === true) {
+      entry.streamed = false
+      this.#probation.pushHead(entry)
+      this.#trimProbation()
+    } else {
+      this.#lru.pushHead(entry)
+    }
+    // The entry just inserted is never evicted by its own insertion.
+    while (this.#bytes > this.maxBytes) {
+      const victim = this.#probation.tail ?? this.#lru.tail
+      if (victim === undefined || victim === entry) break
       this.#remove(victim)
       if (victim.prefetched) this.#observer?.onEvictUnread?.(victim.payloadId, victim.blockIdx)
     }
@@ -222,7 +267,7 @@ export class LruReadBuffer implements ReadBuffer {
 
   stats(): ReadBufferStats {
     return {
-      entries: this.#entries,
+      entries: this.#lru.count + this.#probation.count,
       bytes: this.#bytes,
       maxBytes: this.maxBytes,
       hits: this.#hits,
@@ -233,61 +278,41 @@ export class LruReadBuffer implements ReadBuffer {
   }
 
   clear(): number {
-    const cleared = this.#entries
+    const cleared = this.#lru.count + this.#probation.count
     this.#byPayload.clear()
     // In-flight fills started before the clear must not re-insert their blocks.
     this.#generations.bumpAll()
-    this.#head = undefined
-    this.#tail = undefined
-    this.#entries = 0
-    this.#bytes = 0
+    this.#lru.clear()
+    this.#probation.clear()
     return cleared
   }
 
   async close(): Promise<void> {
     this.#closed = true
-    this.#byPayload.clear()
-    this.#generations.bumpAll()
-    this.#head = undefined
-    this.#tail = undefined
-    this.#entries = 0
-    this.#bytes = 0
+    this.clear()
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }
 
-  #linkAtHead(entry: Entry): void {
-    entry.prev = undefined
-    entry.next = this.#head
-    if (this.#head !== undefined) this.#head.prev = entry
-    this.#head = entry
-    if (this.#tail === undefined) this.#tail = entry
+  /** Bytes held, in the LRU and on probation. */
+  get #bytes(): number {
+    return this.#lru.bytes + this.#probation.bytes
   }
 
-  #unlink(entry: Entry): void {
-    if (entry.prev !== undefined) entry.prev.next = entry.next
-    else this.#head = entry.next
-    if (entry.next !== undefined) entry.next.prev = entry.prev
-    else this.#tail = entry.prev
-    entry.prev = undefined
-    entry.next = undefined
-  }
-
-  #moveToHead(entry: Entry): void {
-    if (this.#head === entry) return
-    this.#unlink(entry)
-    this.#linkAtHead(entry)
+  /** Drops the oldest consumed stream blocks past the probation's size. */
+  #trimProbation(): void {
+    while (this.#probation.bytes > this.#probationMax && this.#probation.count > 1) {
+      this.#remove(this.#probation.tail!)
+    }
   }
 
   #remove(entry: Entry): void {
-    this.#unlink(entry)
+    entry.list?.remove(entry)
     const blocks = this.#byPayload.get(entry.payloadId)
     blocks?.delete(entry.blockIdx)
     if (blocks?.size === 0) this.#byPayload.delete(entry.payloadId)
-    this.#entries--
-    this.#bytes -= entry.data.length
   }
 }
 

@@ -277,7 +277,12 @@ export class PoolPrefetcher implements Prefetcher {
       return
     }
     if (
-      this.#buffer.put(payloadId, blockIdx, data, { generation, prefetched: true, adopt: true })
+      this.#buffer.put(payloadId, blockIdx, data, {
+        generation,
+        prefetched: true,
+        adopt: true,
+        streamed: true,
+      })
     ) {
       this.#counts.loaded++
     } else {

@@ -37,6 +37,19 @@ export interface ReadBufferPutOptions {
   /** True when the prefetcher inserts the block (for {@link ReadBufferStats.prefetchHits}). */
   readonly prefetched?: boolean | undefined
   /**
+   * True when the block was loaded for a sequential stream (read-ahead, or a sequential
+   * reader's own fetch). Once read to its end it is kept only briefly (on probation) instead
+   * of at the recently used end: one pass over a large payload must not push out the blocks
+   * other readers keep using, nor hold memory for bytes the stream will not read again. A
+   * second read promotes it like any hot block.
+   */
+  readonly streamed?: boolean | undefined
+  /**
+   * With `streamed`: the caller's read already covered the block to its end (a sequential
+   * reader's own fetch), so the block goes on probation at once.
+   */
+  readonly consumed?: boolean | undefined
+  /**
    * True when the caller hands `data` over: nobody modifies it afterwards, so the buffer may
    * keep it instead of a copy (an 8 MiB copy into fresh memory costs about as much as
    * hashing the block). A view into a larger allocation is still copied, so an entry never

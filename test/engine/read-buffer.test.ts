@@ -154,7 +154,9 @@ describe('engine read buffer', () => {
   })
 
   it('prefetches the next remote block after three sequential block reads (ReadAt_PrefetcherNotified)', async () => {
-    await using t = await openTestEngine({ local: 'memory' })
+    // A budget whose probation keeps every block the stream read (a quarter: 8 blocks), so the
+    // entry count below tells block 3's arrival alone.
+    await using t = await openTestEngine({ local: 'memory', readBufferBytes: 32 * BlockSize })
     const data = pattern(5 * BlockSize, 2)
     await makeRemoteOnly(t, 'seq', data)
     for (let idx = 0; idx < 3; idx++) await read(t, 'seq', idx * BlockSize, BlockSize)
@@ -170,7 +172,8 @@ describe('engine read buffer', () => {
   })
 
   it('counts many small reads inside a block as sequential progress', async () => {
-    await using t = await openTestEngine({ local: 'memory' })
+    // As above: probation holds blocks 0-2 after the stream read them.
+    await using t = await openTestEngine({ local: 'memory', readBufferBytes: 32 * BlockSize })
     const data = pattern(4 * BlockSize, 6)
     await makeRemoteOnly(t, 'small-reads', data)
     const piece = 64 * 1024
