@@ -91,7 +91,10 @@ describe('read buffer: streamed blocks go on probation once read', () => {
       assert.ok(buf.put('seq', i, data(i), { streamed: true, consumed: true, adopt: true }))
     }
     for (let i = 0; i < 6; i++) assert.ok(buf.contains('hot', i))
-    assert.deepEqual([8, 9].map((i) => buf.contains('seq', i)), [true, true])
+    assert.deepEqual(
+      [8, 9].map((i) => buf.contains('seq', i)),
+      [true, true],
+    )
     assert.equal(buf.stats().entries, 8)
     // `consumed` alone (not a stream) is an ordinary put.
     buf.put('plain', 0, data(1), { consumed: true })
