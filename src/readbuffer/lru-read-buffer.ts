@@ -93,10 +93,7 @@ export class LruReadBuffer implements ReadBuffer {
       this.#prefetchHits++
     }
     if (entry.streamed && offsetInBlock + n >= entry.data.length) {
-      // The stream is past this block: keep it only briefly, for a reader close behind.
-      entry.streamed = false
-      this.#probation.pushHead(entry)
-      this.#trimProbation()
+      this.#toProbation(entry)
     } else {
       // A hit on probation is a second reader: the block is hot after all.
       this.#lru.pushHead(entry)
@@ -152,9 +149,7 @@ export class LruReadBuffer implements ReadBuffer {
       blocks.set(blockIdx, entry)
     }
     if (streamed && options?.consumed === true) {
-      entry.streamed = false
-      this.#probation.pushHead(entry)
-      this.#trimProbation()
+      this.#toProbation(entry)
     } else {
       this.#lru.pushHead(entry)
     }
@@ -301,8 +296,13 @@ export class LruReadBuffer implements ReadBuffer {
     return this.#lru.bytes + this.#probation.bytes
   }
 
-  /** Drops the oldest consumed stream blocks past the probation's size. */
-  #trimProbation(): void {
+  /**
+   * The stream is past this block: keep it only briefly, for a reader close behind, dropping
+   * the oldest consumed blocks past the probation's size.
+   */
+  #toProbation(entry: Entry): void {
+    entry.streamed = false
+    this.#probation.pushHead(entry)
     while (this.#probation.bytes > this.#probationMax && this.#probation.count > 1) {
       this.#remove(this.#probation.tail!)
     }

@@ -78,7 +78,7 @@ export class MemoryMetadataStore implements MetadataStore {
     this.#enter(options)
     assertFileBlock(block)
     this.#gc.assertNotFenced(block.blockStoreKey)
-    return this.#rows.store(block, this.#rows.get(block.id)?.version ?? this.#rows.removedVersions)
+    return this.#rows.store(block)
   }
 
   /** Stores `block` only when the row's version is `expectedVersion` (0: absent). */
@@ -91,9 +91,8 @@ export class MemoryMetadataStore implements MetadataStore {
     assertFileBlock(block)
     assertVersion(expectedVersion, block.id)
     this.#gc.assertNotFenced(block.blockStoreKey)
-    const current = this.#rows.get(block.id)?.version
-    if ((current ?? 0) !== expectedVersion) return undefined
-    return this.#rows.store(block, current ?? this.#rows.removedVersions)
+    if ((this.#rows.get(block.id)?.version ?? 0) !== expectedVersion) return undefined
+    return this.#rows.store(block)
   }
 
   /** @throws {BlockStoreError} BS_FILE_BLOCK_NOT_FOUND when absent. */

@@ -83,14 +83,14 @@ export class MemoryRows {
   }
 
   /**
-   * Stores a copy of `block` at `currentVersion + 1`, replacing the row at its ID, and returns
-   * another copy. The caller passes the replaced row's version, or {@link removedVersions}
-   * for a new row.
+   * Stores a copy of `block`, replacing the row at its ID, and returns another copy. Its
+   * version is one above the replaced row's, or above {@link removedVersions} for a new row.
    */
-  store(block: FileBlock, currentVersion: number): FileBlock {
+  store(block: FileBlock): FileBlock {
     const previous = this.#rows.get(block.id)
     if (previous !== undefined) this.#unindex(previous)
-    const row = { ...cloneFileBlock(block), version: currentVersion + 1 }
+    const base = previous?.version ?? this.#removedVersions
+    const row = { ...cloneFileBlock(block), version: base + 1 }
     this.#rows.set(row.id, row)
     this.#index(row)
     return cloneFileBlock(row)
