@@ -21,9 +21,10 @@ export interface BlockEntry {
   /** Set when the block was dropped (truncate, delete); holders of a stale entry retry. */
   gone: boolean
   /**
-   * Dirty write buffer (BlockSize bytes) holding every valid byte of the block. Invariant:
-   * its bytes from `dataSize` on are zero (writes extend `dataSize`, cuts zero the tail), so
-   * a freed buffer needs zeroing only below the `dataSize` it had.
+   * Dirty write buffer holding every valid byte of the block: at least `dataSize` bytes, one
+   * of the sizes in buffers.ts (a small payload does not hold a whole block of the memory
+   * budget). Invariant: its bytes from `dataSize` on are zero (writes extend `dataSize`, cuts
+   * zero the tail), so a freed buffer needs zeroing only below the `dataSize` it had.
    */
   buf: Buffer | null
   /** A copy exists on the medium. */
@@ -140,8 +141,13 @@ export interface TierState {
   accessSeq: number
   /** Entries holding a write buffer. */
   readonly withBuffer: Set<BlockEntry>
-  /** Spare buffers (bounded), zeroed below their `dirtyBytes` when reused. */
-  readonly spareBuffers: SpareBuffer[]
+  /**
+   * Spare buffers by size (bounded with the buffers in use by the memory budget), zeroed below
+   * their `dirtyBytes` when reused.
+   */
+  readonly spareBuffers: Map<number, SpareBuffer[]>
+  /** Bytes held in `spareBuffers`. */
+  spareBytes: number
   /**
    * Committed resets that could not be applied: while any is left, no checkpoint may retire
    * journal records (theirs must survive until the reopen that replays them).
@@ -185,7 +191,8 @@ export function newTierState(
     now: options.clock ?? Date.now,
     accessSeq: 0,
     withBuffer: new Set(),
-    spareBuffers: [],
+    spareBuffers: new Map(),
+    spareBytes: 0,
     brokenResets: 0,
   }
 }

@@ -57,12 +57,69 @@ describe('FsLocalStore', () => {
     const { store } = await openFs(t)
     await store.writeAt('a', pattern(4096), 0)
     await store.writeAt('b', pattern(4096), 0)
-    assert.equal(store.stats().memUsed, 2 * BlockSize)
+    // A small block holds a small buffer, not a whole block of the budget.
+    assert.equal(store.stats().memUsed, 2 * 64 * 1024)
     assert.equal(store.stats().memBlockCount, 2)
     await store.flush('a')
     await store.flush('b')
     assert.equal(store.stats().memBlockCount, 0)
     assert.equal(store.stats().diskUsed, 8192)
+  })
+
+  it('small payloads hold small buffers: 2,000 of 4 KiB stay in a 256 MiB budget', async (t) => {
+    const { store, dir } = await openFs(t, { maxMemory: 256 * MiB })
+    for (let i = 0; i < 2000; i++) await store.writeAt(`s/${i}`, pattern(4096, i), 0)
+    assert.equal(store.stats().memBlockCount, 2000, 'nothing spilled')
+    assert.ok(store.stats().memUsed <= 256 * MiB)
+    assert.deepEqual(await walkBlocks(dir), { bytes: 0, files: 0 })
+    for (let i = 0; i < 2000; i += 97) {
+      assert.deepEqual(await readLocal(store, `s/${i}`, 0, 4096), pattern(4096, i))
+    }
+  })
+
+  it('a buffer grows with its block and keeps every byte, zeros in the gaps', async (t) => {
+    const { store } = await openFs(t)
+    // 4 KiB pieces with holes, past the 64 KiB and the 1 MiB buffer sizes, each time a read of
+    // everything so far.
+    const expected = new Uint8Array(3 * MiB)
+    let size = 0
+    const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b))
+    for (const at of [0, 60 * 1024, 70 * 1024, MiB - 4096, MiB + 8192, 3 * MiB - 4096]) {
+      const piece = pattern(4096, at)
+      await store.writeAt('g', piece, at)
+      expected.set(piece, at)
+      size = Math.max(size, at + 4096)
+      const got = await readLocal(store, 'g', 0, size)
+      assert.ok(same(got, expected.subarray(0, size)), `after the write at ${at}`)
+    }
+    assert.equal(store.stats().memUsed, BlockSize)
+    await store.flush('g')
+    assert.ok(same(await readLocal(store, 'g', 0, size), expected))
+  })
+
+  it('a reused smaller buffer exposes none of its previous bytes', async (t) => {
+    const { store } = await openFs(t)
+    await store.writeAt('old', pattern(60 * 1024, 7), 0)
+    await store.flush('old')
+    // The flushed block's 64 KiB buffer is kept as a spare and handed to the next small block.
+    await store.writeAt('new', pattern(100, 9), 30 * 1024)
+    const expected = new Uint8Array(30 * 1024 + 100)
+    expected.set(pattern(100, 9), 30 * 1024)
+    assert.deepEqual(await readLocal(store, 'new', 0, expected.length), expected)
+    await store.truncate('new', 60 * 1024)
+    const grown = new Uint8Array(60 * 1024)
+    grown.set(pattern(100, 9), 30 * 1024)
+    assert.deepEqual(await readLocal(store, 'new', 0, grown.length), grown)
+  })
+
+  it('a budget smaller than one buffer still lets a block grow to a whole block', async (t) => {
+    const { store } = await openFs(t, { maxMemory: 32 * 1024 })
+    await store.writeAt('tiny', pattern(4096), 0)
+    await store.writeAt('tiny', pattern(4096, 1), 2 * MiB)
+    const expected = new Uint8Array(2 * MiB + 4096)
+    expected.set(pattern(4096), 0)
+    expected.set(pattern(4096, 1), 2 * MiB)
+    assert.deepEqual(await readLocal(store, 'tiny', 0, expected.length), expected)
   })
 
   it('a small patch into a flushed block is written in place and reads back', async (t) => {
