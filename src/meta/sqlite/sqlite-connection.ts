@@ -17,6 +17,21 @@ import type { WalSync } from './wal-sync.js'
 
 const BACKEND = 'sqlite'
 
+/** A mutation waiting for the batch that commits it. */
+interface QueuedWrite {
+  readonly op: string
+  readonly options: CommitOptions | undefined
+  readonly fn: () => unknown
+  readonly resolve: (committed: Committed) => void
+  readonly reject: (err: unknown) => void
+}
+
+/** A committed mutation's result, and the WAL sync that makes it durable (none if deferred). */
+interface Committed {
+  readonly value: unknown
+  readonly durable: Promise<void> | undefined
+}
+
 /** Options of {@link SqliteMetadataStore.open}. */
 export interface SqliteMetadataStoreOptions {
   /** Database file (created when missing). */
@@ -48,6 +63,13 @@ export class SqliteConnection {
   /** Makes commits durable; `undefined` when they need no fsync (in-memory, `"normal"`). */
   readonly #wal: WalSync | undefined
   readonly #checkpointer: WalCheckpointer | undefined
+  /** Mutations issued and not yet run, in issue order (see {@link write}). */
+  #queue: QueuedWrite[] = []
+  #scheduled = false
+  /** Runs a function in a savepoint of the batch's transaction (rolled back if it throws). */
+  readonly #savepoint: (fn: () => unknown) => unknown
+  /** Batches run, and mutations they committed (the ratio is the batching achieved). */
+  readonly batchStats = { batches: 0, writes: 0 }
   #closed = false
 
   private constructor(
@@ -62,6 +84,7 @@ export class SqliteConnection {
     this.sql = sql
     this.#wal = wal
     this.#checkpointer = checkpointer
+    this.#savepoint = db.transaction((fn: () => unknown) => fn())
   }
 
   /**
@@ -95,9 +118,15 @@ export class SqliteConnection {
 
   /**
    * Runs a call's synchronous body `fn` after the open, abort and WAL health checks, mapping
-   * what it throws to a BlockStoreError of operation `op`.
+   * what it throws to a BlockStoreError of operation `op`. Mutations issued before it run
+   * first, so every call sees the database in the order the calls were made.
    */
   run<T>(op: string, options: AbortOptions | undefined, fn: () => T): T {
+    if (this.#queue.length > 0) this.#runQueued()
+    return this.#runNow(op, options, fn)
+  }
+
+  #runNow<T>(op: string, options: AbortOptions | undefined, fn: () => T): T {
     assertOpen(this.#closed, BACKEND, options)
     try {
       this.#wal?.assertHealthy()
@@ -113,13 +142,117 @@ export class SqliteConnection {
    * read may reflect a commit still being synced, but every irreversible step (unlinking a
    * block file, deleting a remote object, acknowledging a flush) follows a mutation of the
    * same caller, whose awaited sync covers every earlier commit in the append-only WAL.
+   *
+   * Mutations issued in the same turn of the event loop commit as one transaction, each in a
+   * savepoint of its own (one that throws is rolled back alone and rejects alone): a SQLite
+   * commit costs about a dozen WAL writes and as many file locks on the event loop, so 32
+   * payloads flushed at once paid for 32 of them where one does (measured: the row commits of
+   * a 2,000-payload `flushAll` were 28 % of its CPU). Nothing is reordered: a mutation runs
+   * before any call made after it (see {@link run}), only its commit comes later.
    */
   async write<T>(op: string, options: CommitOptions | undefined, fn: () => T): Promise<T> {
-    const out = this.run(op, options, fn)
-    this.#checkpointer?.committed()
-    if (options?.deferSync === true) this.#wal?.deferred()
-    else await this.#wal?.committed()
-    return out
+    assertOpen(this.#closed, BACKEND, options)
+    const { value, durable } = await new Promise<Committed>((resolve, reject) => {
+      this.#queue.push({ op, options, fn, resolve, reject })
+      if (!this.#scheduled) {
+        this.#scheduled = true
+        setImmediate(() => this.#runQueued())
+      }
+    })
+    await durable
+    return value as T
+  }
+
+  /**
+   * Settles a committed mutation, counting its commit for the WAL sync right away (a close
+   * that follows still syncs it) and handing over what its caller awaits.
+   */
+  #settle(w: QueuedWrite, value: unknown): void {
+    try {
+      let durable: Promise<void> | undefined
+      if (w.options?.deferSync === true) this.#wal?.deferred()
+      else durable = this.#wal?.committed()
+      w.resolve({ value, durable })
+    } catch (err) {
+      w.reject(err)
+    }
+  }
+
+  /** Runs every queued mutation: alone, or as one transaction of savepoints. */
+  #runQueued(): void {
+    this.#scheduled = false
+    const batch = this.#queue
+    if (batch.length === 0) return
+    this.#queue = []
+    this.batchStats.batches++
+    this.batchStats.writes += batch.length
+    if (batch.length === 1) {
+      const w = batch[0]!
+      let value: unknown
+      try {
+        value = this.#runNow(w.op, w.options, w.fn)
+      } catch (err) {
+        w.reject(err)
+        return
+      }
+      this.#settle(w, value)
+    } else {
+      this.#runBatch(batch)
+    }
+    // Counted per mutation, as before batching: the WAL grows with what was written.
+    for (let i = 0; i < batch.length; i++) this.#checkpointer?.committed()
+  }
+
+  #runBatch(batch: readonly QueuedWrite[]): void {
+    /** Mutations run in the open transaction, to be settled by its commit. */
+    let pending: { readonly w: QueuedWrite; readonly value: unknown }[] = []
+    const fail = (err: unknown): void => {
+      for (const p of pending) p.w.reject(err)
+      pending = []
+    }
+    const begin = (): boolean => {
+      try {
+        this.#runNow('begin', undefined, () => this.db.exec('BEGIN IMMEDIATE'))
+        return true
+      } catch {
+        return false
+      }
+    }
+    let open = begin()
+    for (const w of batch) {
+      if (!open) {
+        // No transaction could be opened: run it alone, as an unbatched call would.
+        let value: unknown
+        try {
+          value = this.#runNow(w.op, w.options, w.fn)
+        } catch (err) {
+          w.reject(err)
+          continue
+        }
+        this.#settle(w, value)
+        continue
+      }
+      try {
+        pending.push({ w, value: this.#runNow(w.op, w.options, () => this.#savepoint(w.fn)) })
+      } catch (err) {
+        w.reject(err)
+        // An error SQLite answers by rolling back the whole transaction (a full disk, an I/O
+        // error) took the earlier mutations of the batch with it: they fail with it.
+        if (!this.db.inTransaction) {
+          fail(err)
+          open = begin()
+        }
+      }
+    }
+    if (!open) return
+    try {
+      this.#runNow('commit', undefined, () => this.db.exec('COMMIT'))
+    } catch (err) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK')
+      fail(err)
+      return
+    }
+    for (const p of pending) this.#settle(p.w, p.value)
   }
 
   /** Makes every returned commit durable: one WAL fdatasync unless one already covers them. */
@@ -131,6 +264,8 @@ export class SqliteConnection {
   /** Closes the database. Idempotent; later calls fail with BS_STORE_CLOSED. */
   async close(): Promise<void> {
     if (this.#closed) return
+    // Mutations already issued commit before the database closes.
+    this.#runQueued()
     this.#closed = true
     try {
       await this.#wal?.close()

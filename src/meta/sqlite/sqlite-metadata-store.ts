@@ -268,6 +268,14 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#c.walSyncs
   }
 
+  /**
+   * Commits made so far (`batches`) and the mutations they held (`writes`): mutations issued
+   * in the same turn of the event loop share one transaction.
+   */
+  get commitBatches(): { readonly batches: number; readonly writes: number } {
+    return { ...this.#c.batchStats }
+  }
+
   /** The background checkpoints so far; `undefined` when the writer checkpoints itself. */
   get checkpoints(): CheckpointStats | undefined {
     return this.#c.checkpoints
