@@ -69,12 +69,11 @@ const workload: Workload = {
       await engine.close()
       const slow = await target.open(proxy.endpoint)
       const chunk = MiB
-      const run = async (prefetchWorkers: number): Promise<Timed> => {
+      // A buffer with room for the payload, which is still more than a quarter of it: the
+      // cold reads stream through probation, as a large payload does with the default buffer.
+      const run = async (prefetchWorkers: number, readBufferBytes = bytes + 64 * MiB) => {
         await rm(join(dir, 'local'), { recursive: true, force: true })
-        engine = await openBenchEngine(dir, slow.store, {
-          prefetchWorkers,
-          readBufferBytes: bytes + 64 * MiB,
-        })
+        engine = await openBenchEngine(dir, slow.store, { prefetchWorkers, readBufferBytes })
         const t = await timed(() => readSequential(engine, bytes, chunk))
         return t
       }
@@ -105,8 +104,6 @@ const workload: Workload = {
         },
         on: async () => {
           const t = await run(PREFETCH_WORKERS)
-          // Warm re-read from the buffer (the engine with prefetch on holds every block now).
-          warmMs = Math.min(warmMs, await readSequential(engine, bytes, chunk))
           stats = await engine.stats()
           await engine.close()
           return t
@@ -124,6 +121,14 @@ const workload: Workload = {
           runs[name].push(await steps[name]())
         }
       }
+      // Warm re-read: a buffer that keeps the payload whole (it is at most a quarter of it),
+      // filled by one cold pass, then the best of two timed passes.
+      await run(PREFETCH_WORKERS, 4 * bytes)
+      for (let i = 0; i < 2; i++) {
+        warmMs = Math.min(warmMs, await readSequential(engine, bytes, chunk))
+      }
+      const warmStats = await engine.stats()
+      await engine.close()
       const rate = (name: keyof typeof runs): number => summarise(runs[name], bytes).mibps
       const cpu = (name: keyof typeof runs): number =>
         Number(summarise(runs[name], bytes).cpuPerGiB.toFixed(2))
@@ -181,13 +186,13 @@ const workload: Workload = {
         },
       })
       out.push({
-        name: `warm sequential re-read ${bytes / MiB} MiB from the read buffer (1 MiB reads)`,
+        name: `warm sequential re-read ${bytes / MiB} MiB from the read buffer (1 MiB reads, buffer 4x the payload)`,
         unit: 'MiB/s',
         higherIsBetter: true,
         value: mibPerSecond(bytes, warmMs),
         baselineName: 'plain Buffer.copy of the same bytes',
         baseline: mibPerSecond(bytes, copyMs),
-        notes: { readBufferEntries: stats?.readBufferEntries ?? 0 },
+        notes: { readBufferEntries: warmStats.readBufferEntries },
       })
       for (const s of [slow, direct]) {
         s.client.destroy()

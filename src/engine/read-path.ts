@@ -64,7 +64,7 @@ export async function readPayload(
   // Recorded before any fast path, so buffer hits keep a sequential stream recognised.
   const sequential = ctx.pattern.record(payloadId, offset, length)
   if (readFromBuffer(ctx.buffer, payloadId, view, offset)) {
-    ctx.buffer.notifyRead(payloadId, offset, length)
+    ctx.buffer.notifyRead(payloadId, offset, length, size)
     return length
   }
   // Taken before reading: a write that lands meanwhile makes the buffer drop our fill.
@@ -85,8 +85,7 @@ export async function readPayload(
       view.subarray(0, result.length),
       offset,
       result.remoteBlocks,
-      generation,
-      sequential,
+      { generation, sequential, size },
       options,
     )
     if (!unsettled || attempt >= 2) {
@@ -98,7 +97,7 @@ export async function readPayload(
         )
       }
       await promoteSmallBlocks(ctx, payloadId, offset, result.length, size, generation)
-      ctx.buffer.notifyRead(payloadId, offset, result.length)
+      ctx.buffer.notifyRead(payloadId, offset, result.length, size)
       return result.length
     }
   }
@@ -137,17 +136,24 @@ async function fetchRemoteBlocks(
   view: Uint8Array,
   offset: number,
   blocks: readonly number[],
-  generation: number,
-  sequential: boolean,
+  stream: StreamInfo,
   options: AbortOptions,
 ): Promise<boolean> {
   if (blocks.length === 0) return false
   const outcomes = await Promise.all(
-    blocks.map((idx) =>
-      fetchOne(ctx, payloadId, idx, view, offset, generation, sequential, options),
-    ),
+    blocks.map((idx) => fetchOne(ctx, payloadId, idx, view, offset, stream, options)),
   )
   return outcomes.some((settled) => !settled)
+}
+
+/** What a read knows of the payload and its access pattern, for the blocks it fetches. */
+interface StreamInfo {
+  /** The buffer's generation of the payload, taken before the read. */
+  readonly generation: number
+  /** The read continues a sequential stream. */
+  readonly sequential: boolean
+  /** The payload's size in bytes. */
+  readonly size: number
 }
 
 /** Fills block `idx`'s part of `view`; false when the block is no longer remote-only. */
@@ -157,10 +163,10 @@ async function fetchOne(
   idx: number,
   view: Uint8Array,
   offset: number,
-  generation: number,
-  sequential: boolean,
+  stream: StreamInfo,
   options: AbortOptions,
 ): Promise<boolean> {
+  const { sequential } = stream
   const row = await rowOf(ctx.metadata, payloadId, idx, options)
   if (row === undefined || !isRemote(row) || row.blockStoreKey === '') return false
   const blockStart = idx * BlockSize
@@ -200,7 +206,7 @@ async function fetchOne(
       const data = await fetcher.fetchBlock(row, options)
       view.set(data.subarray(inBlock, inBlock + avail), from - offset)
       const consumed = inBlock + avail >= data.length
-      cacheFetched(ctx, payloadId, idx, data, generation, sequential, consumed)
+      cacheFetched(ctx, payloadId, idx, data, stream, consumed)
     }
   }
   // Past the block's valid bytes (inside the payload) is a hole.
@@ -217,13 +223,20 @@ function cacheFetched(
   payloadId: string,
   idx: number,
   data: Uint8Array,
-  generation: number,
-  sequential: boolean,
+  stream: StreamInfo,
   consumed: boolean,
 ): void {
+  const { generation, sequential, size } = stream
   // Fetched bytes are read-only (shared by the fetcher): the buffer may keep them as they are.
-  // A sequential reader that read the block to its end is past it: probation at once.
-  ctx.buffer.put(payloadId, idx, data, { generation, adopt: true, streamed: sequential, consumed })
+  // A sequential reader that read the block to its end is past it: probation at once (for a
+  // payload large enough to be treated as a stream, see ReadBufferPutOptions.payloadSize).
+  ctx.buffer.put(payloadId, idx, data, {
+    generation,
+    adopt: true,
+    streamed: sequential,
+    consumed,
+    payloadSize: size,
+  })
   cacheLocally(ctx, payloadId, idx, data, sequential)
 }
 

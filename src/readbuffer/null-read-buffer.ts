@@ -65,7 +65,7 @@ export class NullReadBuffer implements ReadBuffer {
 
   invalidateAndReset(_payloadId: string): void {}
 
-  notifyRead(_payloadId: string, _offset: number, _length: number): void {}
+  notifyRead(_payloadId: string, _offset: number, _length: number, _size?: number): void {}
 
   /** Loads nothing: with no buffer there is nothing to fill. */
   async fillFromStore(

@@ -85,11 +85,11 @@ export interface Prefetcher extends ReadObserver, AsyncDisposable {
   /** False for the null prefetcher. */
   readonly enabled: boolean
   /** Records a read of block `blockIdx` and queues read-ahead once the pattern is sequential. */
-  onRead(payloadId: string, blockIdx: number): void
+  onRead(payloadId: string, blockIdx: number, payloadSize?: number): void
   /** Forgets the payload's access pattern (write, truncate, delete). */
   reset(payloadId: string): void
   /** Queues one block for loading unless buffered, queued or the queue is full. */
-  submit(payloadId: string, blockIdx: number): void
+  submit(payloadId: string, blockIdx: number, payloadSize?: number): void
   /** The payload's access-pattern state, if tracked. */
   tracker(payloadId: string): SequentialTracker | undefined
   /** Current counters. */

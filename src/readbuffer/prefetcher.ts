@@ -45,11 +45,11 @@ const ZERO_STATS: PrefetcherStats = Object.freeze({
 /** Prefetcher of a disabled buffer or of 0 workers: every method is a no-op. */
 export class NullPrefetcher implements Prefetcher {
   readonly enabled = false
-  onRead(_payloadId: string, _blockIdx: number): void {}
+  onRead(_payloadId: string, _blockIdx: number, _payloadSize?: number): void {}
   onMiss(_payloadId: string, _blockIdx: number): void {}
   onEvictUnread(_payloadId: string, _blockIdx: number): void {}
   reset(_payloadId: string): void {}
-  submit(_payloadId: string, _blockIdx: number): void {}
+  submit(_payloadId: string, _blockIdx: number, _payloadSize?: number): void {}
   tracker(_payloadId: string): undefined {
     return undefined
   }
@@ -87,6 +87,8 @@ export function createPrefetcher(options: PrefetcherOptions): Prefetcher {
 interface Request {
   readonly payloadId: string
   readonly blockIdx: number
+  /** The payload's size when the read that queued it knew it (see ReadBufferPutOptions). */
+  readonly payloadSize: number | undefined
 }
 
 /** The enabled prefetcher; build it with {@link createPrefetcher}. */
@@ -123,7 +125,7 @@ export class PoolPrefetcher implements Prefetcher {
     this.#detector = new SequentialDetector(options.maxTrackers)
   }
 
-  onRead(payloadId: string, blockIdx: number): void {
+  onRead(payloadId: string, blockIdx: number, payloadSize?: number): void {
     if (this.#closing !== undefined) return
     assertIndex(blockIdx, 'blockIdx')
     const maxDepth = this.#window.depthFor(PrefetchMaxDepth)
@@ -133,7 +135,7 @@ export class PoolPrefetcher implements Prefetcher {
       this.#counts.suppressed += count
       return
     }
-    for (let idx = first; idx < first + count; idx++) this.submit(payloadId, idx)
+    for (let idx = first; idx < first + count; idx++) this.submit(payloadId, idx, payloadSize)
   }
 
   /**
@@ -154,7 +156,7 @@ export class PoolPrefetcher implements Prefetcher {
     this.#detector.reset(payloadId)
   }
 
-  submit(payloadId: string, blockIdx: number): void {
+  submit(payloadId: string, blockIdx: number, payloadSize?: number): void {
     if (this.#closing !== undefined) return
     if (this.#isPending(payloadId, blockIdx) || this.#buffer.contains(payloadId, blockIdx)) {
       this.#counts.skipped++
@@ -164,7 +166,7 @@ export class PoolPrefetcher implements Prefetcher {
       this.#counts.dropped++
       return
     }
-    this.#queue.push({ payloadId, blockIdx })
+    this.#queue.push({ payloadId, blockIdx, payloadSize })
     this.#setPending(payloadId, blockIdx, true)
     this.#counts.queued++
     this.#pump()
@@ -231,7 +233,7 @@ export class PoolPrefetcher implements Prefetcher {
       ) {
         this.#inFlight++
         try {
-          await this.#run(req.payloadId, req.blockIdx, signal)
+          await this.#run(req, signal)
         } catch (err) {
           if (!signal.aborted) this.#fail(err, req)
         } finally {
@@ -251,7 +253,8 @@ export class PoolPrefetcher implements Prefetcher {
     return this.#queue.shift()
   }
 
-  async #run(payloadId: string, blockIdx: number, signal: AbortSignal): Promise<void> {
+  async #run(req: Request, signal: AbortSignal): Promise<void> {
+    const { payloadId, blockIdx, payloadSize } = req
     if (!this.#isRemoteHealthy()) {
       this.#counts.suppressed++
       return
@@ -282,6 +285,7 @@ export class PoolPrefetcher implements Prefetcher {
         prefetched: true,
         adopt: true,
         streamed: true,
+        payloadSize,
       })
     ) {
       this.#counts.loaded++

@@ -50,6 +50,12 @@ export interface ReadBufferPutOptions {
    */
   readonly consumed?: boolean | undefined
   /**
+   * Size in bytes of the payload the stream reads, when known. A stream over a payload no
+   * larger than a quarter of the budget is cached like any read (see lru-read-buffer.ts):
+   * reading it again is served from memory.
+   */
+  readonly payloadSize?: number | undefined
+  /**
    * True when the caller hands `data` over: nobody modifies it afterwards, so the buffer may
    * keep it instead of a copy (an 8 MiB copy into fresh memory costs about as much as
    * hashing the block). A view into a larger allocation is still copied, so an entry never
@@ -79,8 +85,8 @@ export interface FillResult {
 
 /** What the read buffer tells about reads and writes (implemented by the prefetcher). */
 export interface ReadObserver {
-  /** A read touched block `blockIdx` of `payloadId`. */
-  onRead(payloadId: string, blockIdx: number): void
+  /** A read touched block `blockIdx` of `payloadId` (of `payloadSize` bytes when known). */
+  onRead(payloadId: string, blockIdx: number, payloadSize?: number): void
   /** The payload changed: forget its access pattern. */
   reset(payloadId: string): void
   /** A read found no data for block `blockIdx` (it is about to load or wait for it). */
@@ -143,8 +149,11 @@ export interface ReadBuffer extends AsyncDisposable {
   invalidateAboveSize(payloadId: string, newSize: number): void
   /** Delete path: drops every block of the payload and resets the observer. */
   invalidateAndReset(payloadId: string): void
-  /** Read path: reports every block covering `[offset, offset + length)` to the observer. */
-  notifyRead(payloadId: string, offset: number, length: number): void
+  /**
+   * Read path: reports every block covering `[offset, offset + length)` to the observer, with
+   * the payload's size when the caller knows it.
+   */
+  notifyRead(payloadId: string, offset: number, length: number, payloadSize?: number): void
   /**
    * Loads the blocks covering `[offset, offset + length)` that are not buffered and puts
    * them with the generation taken before each load. Loader errors are collected per block.

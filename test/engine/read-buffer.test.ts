@@ -154,7 +154,7 @@ describe('engine read buffer', () => {
   })
 
   it('prefetches the next remote block after three sequential block reads (ReadAt_PrefetcherNotified)', async () => {
-    // A budget whose probation keeps every block the stream read (a quarter: 8 blocks), so the
+    // A payload within a quarter of the budget is cached whole (not put on probation), so the
     // entry count below tells block 3's arrival alone.
     await using t = await openTestEngine({ local: 'memory', readBufferBytes: 32 * BlockSize })
     const data = pattern(5 * BlockSize, 2)
@@ -172,7 +172,7 @@ describe('engine read buffer', () => {
   })
 
   it('counts many small reads inside a block as sequential progress', async () => {
-    // As above: probation holds blocks 0-2 after the stream read them.
+    // As above: the buffer keeps blocks 0-2 after the stream read them.
     await using t = await openTestEngine({ local: 'memory', readBufferBytes: 32 * BlockSize })
     const data = pattern(4 * BlockSize, 6)
     await makeRemoteOnly(t, 'small-reads', data)
@@ -192,6 +192,40 @@ describe('engine read buffer', () => {
     )
     assert.equal(t.remote.calls.readBlock, before, 'block 3 came from the read buffer')
     assert.ok((await t.engine.stats()).prefetchHits >= 1)
+  })
+
+  it('a second pass over a payload within a quarter of the buffer comes from memory', async () => {
+    await using t = await openTestEngine({ local: 'memory', readBufferBytes: 32 * BlockSize })
+    const data = pattern(8 * BlockSize, 11)
+    await makeRemoteOnly(t, 'again', data)
+    await makeRemoteOnly(t, 'long', pattern(12 * BlockSize, 13))
+    const pass = async (pid: string, size: number): Promise<Uint8Array> => {
+      const out = new Uint8Array(size)
+      for (let at = 0; at < size; at += BlockSize) {
+        const n = await t.engine.readAt(pid, out.subarray(at, at + BlockSize), at)
+        assert.equal(n, BlockSize)
+      }
+      return out
+    }
+    assert.ok(Buffer.from(await pass('again', data.length)).equals(data))
+    // A stream over a larger payload in between takes only probation's room.
+    await pass('long', 12 * BlockSize)
+    const fetched = t.remote.calls.readBlock
+    assert.ok(Buffer.from(await pass('again', data.length)).equals(data))
+    assert.equal(t.remote.calls.readBlock, fetched, 'no block of the small payload fetched again')
+  })
+
+  it('a pass over a payload larger than a quarter of the buffer keeps only a few blocks', async () => {
+    await using t = await openTestEngine({ local: 'memory', readBufferBytes: 32 * BlockSize })
+    const data = pattern(12 * BlockSize, 12)
+    await makeRemoteOnly(t, 'stream', data)
+    const out = new Uint8Array(BlockSize)
+    for (let at = 0; at < data.length; at += BlockSize) await t.engine.readAt('stream', out, at)
+    const s = await t.engine.stats()
+    assert.ok(
+      s.readBufferEntries <= 8,
+      `stream blocks kept on probation only (${s.readBufferEntries})`,
+    )
   })
 
   it('does not prefetch after a write reset the sequence (WriteAt_ResetsPrefetcher)', async () => {

@@ -129,4 +129,32 @@ describe('read buffer: streamed blocks go on probation once read', () => {
     stream(buf, 'u', 1)
     assert.equal(buf.stats().bytes, BS)
   })
+
+  it('a stream over a payload of at most a quarter of the budget is cached whole', () => {
+    const buf = buffer(16)
+    // 4 blocks = a quarter of 16: all kept, so a second pass is served from memory.
+    for (let i = 0; i < 4; i++) {
+      const put = { prefetched: true, streamed: true, adopt: true, payloadSize: 4 * BS }
+      assert.ok(buf.put('small', i, data(i), put))
+      assert.equal(readWhole(buf, 'small', i), BS)
+    }
+    // A long stream over a large payload afterwards takes only probation's room.
+    for (let i = 0; i < 40; i++) {
+      const put = { prefetched: true, streamed: true, adopt: true, payloadSize: 40 * BS }
+      assert.ok(buf.put('large', i, data(i), put))
+      assert.equal(readWhole(buf, 'large', i), BS)
+    }
+    for (let i = 0; i < 4; i++) assert.ok(buf.contains('small', i), `small/${i} kept`)
+    assert.ok(!buf.contains('large', 0))
+  })
+
+  it('one byte over a quarter of the budget and the stream is on probation', () => {
+    const buf = buffer(16)
+    for (let i = 0; i < 16; i++) {
+      const put = { streamed: true, adopt: true, payloadSize: 4 * BS + 1 }
+      assert.ok(buf.put('edge', i, data(i), put))
+      assert.equal(readWhole(buf, 'edge', i), BS)
+    }
+    assert.equal(buf.stats().entries, 4, 'only probation (a quarter of 16 blocks) is kept')
+  })
 })
