@@ -186,21 +186,22 @@ export class SqliteConnection {
     this.#queue = []
     this.batchStats.batches++
     this.batchStats.writes += batch.length
-    if (batch.length === 1) {
-      const w = batch[0]!
-      let value: unknown
-      try {
-        value = this.#runNow(w.op, w.options, w.fn)
-      } catch (err) {
-        w.reject(err)
-        return
-      }
-      this.#settle(w, value)
-    } else {
-      this.#runBatch(batch)
-    }
+    if (batch.length === 1) this.#runAlone(batch[0]!)
+    else this.#runBatch(batch)
     // Counted per mutation, as before batching: the WAL grows with what was written.
     for (let i = 0; i < batch.length; i++) this.#checkpointer?.committed()
+  }
+
+  /** Runs one mutation in a transaction of its own (SQLite's implicit one). */
+  #runAlone(w: QueuedWrite): void {
+    let value: unknown
+    try {
+      value = this.#runNow(w.op, w.options, w.fn)
+    } catch (err) {
+      w.reject(err)
+      return
+    }
+    this.#settle(w, value)
   }
 
   #runBatch(batch: readonly QueuedWrite[]): void {
@@ -222,14 +223,7 @@ export class SqliteConnection {
     for (const w of batch) {
       if (!open) {
         // No transaction could be opened: run it alone, as an unbatched call would.
-        let value: unknown
-        try {
-          value = this.#runNow(w.op, w.options, w.fn)
-        } catch (err) {
-          w.reject(err)
-          continue
-        }
-        this.#settle(w, value)
+        this.#runAlone(w)
         continue
       }
       try {
