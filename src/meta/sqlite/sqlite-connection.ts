@@ -66,6 +66,8 @@ export class SqliteConnection {
   /** Mutations issued and not yet run, in issue order (see {@link write}). */
   #queue: QueuedWrite[] = []
   #scheduled = false
+  /** True while queued mutations run (a call made by one of them must not start another). */
+  #running = false
   /** Runs a function in a savepoint of the batch's transaction (rolled back if it throws). */
   readonly #savepoint: (fn: () => unknown) => unknown
   /** Batches run, and mutations they committed (the ratio is the batching achieved). */
@@ -122,7 +124,8 @@ export class SqliteConnection {
    * first, so every call sees the database in the order the calls were made.
    */
   run<T>(op: string, options: AbortOptions | undefined, fn: () => T): T {
-    if (this.#queue.length > 0) this.#runQueued()
+    // Not from inside a running batch: its mutations are what that call runs amid.
+    if (this.#queue.length > 0 && !this.#running) this.#runQueued()
     return this.#runNow(op, options, fn)
   }
 
@@ -186,8 +189,13 @@ export class SqliteConnection {
     this.#queue = []
     this.batchStats.batches++
     this.batchStats.writes += batch.length
-    if (batch.length === 1) this.#runAlone(batch[0]!)
-    else this.#runBatch(batch)
+    this.#running = true
+    try {
+      if (batch.length === 1) this.#runAlone(batch[0]!)
+      else this.#runBatch(batch)
+    } finally {
+      this.#running = false
+    }
     // Counted per mutation, as before batching: the WAL grows with what was written.
     for (let i = 0; i < batch.length; i++) this.#checkpointer?.committed()
   }
