@@ -29,7 +29,7 @@ const StreamingWriteBytes = 256 * 1024
  * large write (a sequential writer of 1 MiB pieces would otherwise copy 1 MiB of every block
  * from a 1 MiB buffer into an 8 MiB one).
  */
-export function bufferSizeFor(end: number, length: number): number {
+function bufferSizeFor(end: number, length: number): number {
   if (length >= StreamingWriteBytes) return BlockSize
   for (const size of BufferSizes) if (end <= size) return size
   return BlockSize
@@ -62,29 +62,31 @@ function keepSpare(s: TierState, buf: Buffer, dirtyBytes: number): void {
 }
 
 /**
- * Gives a block a zeroed buffer of `size` bytes (the caller made room with
- * {@link reserveMemory}).
+ * Makes the block's buffer hold bytes up to `end` for a write of `length` bytes: a new buffer
+ * when the block is buffered and has none, a larger one (its bytes moved) when `end` is past
+ * the current one; nothing otherwise (a block on the medium is written there). Waits for room
+ * in the budget first (see {@link reserveMemory}). Must hold the block lock.
  */
-export function allocBuffer(s: TierState, e: BlockEntry, size: number): Buffer {
-  const buf = takeBuffer(s, size)
-  s.counters.memUsed += size
-  s.withBuffer.add(e)
-  e.buf = buf
-  return buf
-}
-
-/**
- * Moves a block's bytes into a larger buffer of `size` bytes (the caller made room for the
- * difference with {@link reserveMemory}). Must hold the block lock.
- */
-export function growBuffer(s: TierState, e: BlockEntry, size: number): void {
+export async function ensureBuffer(
+  s: TierState,
+  e: BlockEntry,
+  end: number,
+  length: number,
+  options?: AbortOptions,
+): Promise<void> {
   const old = e.buf
-  if (old === null || old.length >= size) return
+  if (old === null ? e.onMedium || !s.buffered : end <= old.length) return
+  const size = bufferSizeFor(end, length)
+  await reserveMemory(s, e, size - (old?.length ?? 0), options)
   const buf = takeBuffer(s, size)
-  buf.set(old.subarray(0, e.dataSize))
+  s.counters.memUsed += size - (old?.length ?? 0)
   e.buf = buf
-  s.counters.memUsed += size - old.length
-  keepSpare(s, old, e.dataSize)
+  if (old === null) {
+    s.withBuffer.add(e)
+  } else {
+    buf.set(old.subarray(0, e.dataSize))
+    keepSpare(s, old, e.dataSize)
+  }
 }
 
 /** Releases a block's buffer. */
@@ -190,7 +192,7 @@ export async function spillOldest(
  * buffer is the only one in use may always have it (or grow it), so a budget below BlockSize
  * still makes progress.
  */
-export async function reserveMemory(
+async function reserveMemory(
   s: TierState,
   self: BlockEntry,
   bytes: number,

@@ -5,14 +5,7 @@
  */
 import type { AbortOptions } from '../../core/abort.js'
 import { BlockSize } from '../../core/constants.js'
-import {
-  allocBuffer,
-  bufferSizeFor,
-  growBuffer,
-  reserveMemory,
-  spillLocked,
-  spillOldest,
-} from './buffers.js'
+import { ensureBuffer, spillLocked, spillOldest } from './buffers.js'
 import { ensureDirty } from './dirty.js'
 import { commitRow } from './flush.js'
 import { withPayload } from './payloads.js'
@@ -82,16 +75,7 @@ async function writePiece(
     // True when the bytes were staged and moved into place by ensureDirty already.
     const landed = await ensureDirty(s, e, { offset, length: data.length, data }, options)
     if (!landed) {
-      const end = offset + data.length
-      if (e.buf === null && !e.onMedium && s.buffered) {
-        const size = bufferSizeFor(end, data.length)
-        await reserveMemory(s, e, size, options)
-        allocBuffer(s, e, size)
-      } else if (e.buf !== null && end > e.buf.length) {
-        const size = bufferSizeFor(end, data.length)
-        await reserveMemory(s, e, size - e.buf.length, options)
-        growBuffer(s, e, size)
-      }
+      await ensureBuffer(s, e, offset + data.length, data.length, options)
       if (e.buf !== null) e.buf.set(data, offset)
       else await writeMedium(s, e, data, offset, options)
     }
