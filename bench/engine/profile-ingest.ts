@@ -8,6 +8,7 @@
  * `BG='{}'` (JSON syncer options) lets uploads run in the background during the local phase
  * instead of only at the drain.
  */
+import { readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 import { tmpdir } from 'node:os'
@@ -81,6 +82,31 @@ async function profiled<T>(phase: string, run: () => Promise<T>): Promise<T> {
 
 let metaStore: { walSyncs?: number } = {}
 let lastSyncs = 0
+let lastFaults = process.resourceUsage().minorPageFault
+
+/**
+ * CPU seconds per thread from /proc (Linux only; empty elsewhere): which of the main
+ * thread, libuv's pool (file I/O, syncs) and the hashing workers a phase kept busy.
+ */
+function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>()
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
+      // libuv's pool threads and workers share the process name: told apart by thread ID.
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      const name = tid === String(process.pid) ? 'main' : `${comm}/${tid}`
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      // utime and stime: fields 14 and 15 of stat, in clock ticks (100 a second).
+      const secs = (Number(fields[11]) + Number(fields[12])) / 100
+      out.set(name, (out.get(name) ?? 0) + secs)
+    }
+  } catch {
+    // No /proc: the breakdown is left out.
+  }
+  return out
+}
+let lastThreads = threadCpu()
 
 function report(phase: string, wallMs: number, cpu: NodeJS.CpuUsage, bytes: number): void {
   const gib = bytes / 1024 ** 3
@@ -88,8 +114,21 @@ function report(phase: string, wallMs: number, cpu: NodeJS.CpuUsage, bytes: numb
     `${phase}: ${(wallMs / 1000).toFixed(2)} s, ${(bytes / MiB / (wallMs / 1000)).toFixed(0)} MiB/s, ${((cpu.user + cpu.system) / 1e6 / gib).toFixed(2)} CPU s/GiB (user ${(cpu.user / 1e6).toFixed(2)} s, sys ${(cpu.system / 1e6).toFixed(2)} s)`,
   )
   const syncs = metaStore.walSyncs ?? 0
-  console.log(`  sqlite WAL syncs: ${syncs - lastSyncs}`)
+  // Minor faults: fresh memory touched for the first time (costly on a VM that hands freed
+  // pages back to the host).
+  const faults = process.resourceUsage().minorPageFault
+  console.log(`  sqlite WAL syncs: ${syncs - lastSyncs}, minor page faults: ${faults - lastFaults}`)
   lastSyncs = syncs
+  lastFaults = faults
+  const threads = threadCpu()
+  const byThread = [...threads]
+    .map(([name, secs]) => [name, secs - (lastThreads.get(name) ?? 0)] as const)
+    .filter(([, secs]) => secs >= 0.01)
+    .sort((a, b) => b[1] - a[1])
+  console.log(
+    `  CPU by thread: ${byThread.map(([n, secs]) => `${n} ${secs.toFixed(2)} s`).join(', ')}`,
+  )
+  lastThreads = threads
   for (const [name, t] of [...tallies].sort((a, b) => b[1].ms - a[1].ms)) {
     console.log(
       `  ${name.padEnd(36)} ${String(t.calls).padStart(6)} calls ${t.ms.toFixed(0).padStart(8)} ms  avg ${(t.ms / t.calls).toFixed(2)} ms  in flight ${(t.ms / wallMs).toFixed(2)}${t.bytes > 0 ? `  ${(t.bytes / MiB).toFixed(0)} MiB` : ''}`,
@@ -116,6 +155,8 @@ try {
       process.env.BG === undefined ? { uploadIntervalMs: 3_600_000 } : JSON.parse(process.env.BG),
   })
   try {
+    lastFaults = process.resourceUsage().minorPageFault
+    lastThreads = threadCpu()
     let cpu0 = process.cpuUsage()
     let t0 = performance.now()
     await profiled('durable', () =>
@@ -131,6 +172,10 @@ try {
     )
   } finally {
     await store.close()
+    // Opened here, so closed here: the engine leaves stores it was handed to their owner (an
+    // open SQLite store kept the process alive once the run was over).
+    await metadata.close()
+    await remote.close()
   }
 } finally {
   if (values.dir === undefined) await rm(dir, { recursive: true, force: true })
