@@ -7,6 +7,7 @@ import { describe, it } from 'node:test'
 import { pattern, waitFor } from '../../src/conformance/block-store/fixture.js'
 import { BlockSize } from '../../src/core/constants.js'
 import { isBlockStoreError } from '../../src/core/errors.js'
+import { FlushPromoteMaxBytes } from '../../src/engine/flush-payload.js'
 import { makeRemoteOnly, openTestEngine, setOutage, type TestEngine } from './engine-test-kit.js'
 
 const enc = new TextEncoder()
@@ -114,6 +115,23 @@ describe('engine read buffer', () => {
     assert.equal(s.readBufferEntries, 1)
     assert.deepEqual(await read(t, 'small', 0, 5000), pattern(5000))
     assert.equal((await t.engine.stats()).readBufferHits, s.readBufferHits + 1)
+  })
+
+  it('promotes on flush only payloads up to FlushPromoteMaxBytes', async () => {
+    // A larger payload would cost a copy into fresh memory on every flush, read again or not.
+    await using t = await openTestEngine()
+    await t.engine.writeAt('edge', pattern(FlushPromoteMaxBytes), 0)
+    await t.engine.flush('edge')
+    assert.equal((await t.engine.stats()).readBufferEntries, 1)
+    await t.engine.writeAt('over', pattern(FlushPromoteMaxBytes + 1), 0)
+    await t.engine.flush('over')
+    assert.equal((await t.engine.stats()).readBufferEntries, 1)
+    // Not promoted, still read correctly (from the local tier), and cached by that read.
+    assert.deepEqual(
+      await read(t, 'over', 0, FlushPromoteMaxBytes + 1),
+      pattern(FlushPromoteMaxBytes + 1),
+    )
+    assert.equal((await t.engine.stats()).readBufferEntries, 2)
   })
 
   it('does not auto-promote payloads larger than one block on flush', async () => {
