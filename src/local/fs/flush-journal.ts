@@ -45,8 +45,10 @@ export { readJournal, type SurvivingGeneration } from './journal-files.js'
 const CHECKPOINT_BYTES = 32 * 1024 * 1024
 /**
  * How long a record may wait before a checkpoint makes its block file durable. Each checkpoint
- * costs a process spawn for syncfs (about 50 ms of the main thread on a 200 MiB process, 5 % of
- * it at one a second under 16 concurrent small flushes), so not too often.
+ * is a syncfs, which writes back everything dirty on the file system (not only the journaled
+ * files) and a new journal generation, so not too often. (It once cost a fork of the whole
+ * process per syncfs, about 50 ms of the main thread; src/platform/syncfs.ts now keeps one
+ * small shell for it.)
  */
 const CHECKPOINT_DELAY_MS = 5000
 /** Size of the first generation's file, written once when the store is created. */
