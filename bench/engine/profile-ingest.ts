@@ -82,7 +82,8 @@ async function profiled<T>(phase: string, run: () => Promise<T>): Promise<T> {
 
 let metaStore: { walSyncs?: number } = {}
 let lastSyncs = 0
-let lastFaults = process.resourceUsage().minorPageFault
+// Both set when the first phase starts (the tree's generation does not count).
+let lastFaults = 0
 
 /**
  * CPU seconds per thread from /proc (Linux only; empty elsewhere): which of the main
@@ -106,7 +107,7 @@ function threadCpu(): Map<string, number> {
   }
   return out
 }
-let lastThreads = threadCpu()
+let lastThreads = new Map<string, number>()
 
 function report(phase: string, wallMs: number, cpu: NodeJS.CpuUsage, bytes: number): void {
   const gib = bytes / 1024 ** 3

@@ -13,15 +13,8 @@ import { createHash } from 'node:crypto'
 import { BlockSize } from '../../src/core/constants.js'
 import { leafHashes } from '../../src/platform/chunk-tree.js'
 import { hashBlock } from '../../src/platform/hash-block.js'
-import { type Comparison, median, medianOf, mibPerSecond, type Workload } from '../harness.js'
-
-/** CPU seconds of `fn` per GiB of `bytes` (this thread: the hashing here is synchronous). */
-function cpuSecondsPerGiB(bytes: number, fn: () => void): number {
-  const c0 = process.cpuUsage()
-  fn()
-  const c = process.cpuUsage(c0)
-  return (c.user + c.system) / 1e6 / (bytes / 1024 ** 3)
-}
+import { alternate, cpuSecondsPerGiB, summarise, timed } from '../engine/measure.js'
+import { type Comparison, medianOf, mibPerSecond, type Workload } from '../harness.js'
 
 const workload: Workload = {
   name: 'hash',
@@ -46,22 +39,20 @@ const workload: Workload = {
       return mibPerSecond(total, performance.now() - t0)
     })
     // Alternating so a swing of the machine hits both passes alike.
-    const leafRuns: number[] = []
-    const wholeRuns: number[] = []
-    for (let r = 0; r < Math.max(3, ctx.repetitions); r++) {
-      leafRuns.push(
-        cpuSecondsPerGiB(total, () => {
+    const passes = await alternate(
+      Math.max(3, ctx.repetitions),
+      () =>
+        timed(async () => {
           for (let i = 0; i < blocks; i++) leafHashes(data)
         }),
-      )
-      wholeRuns.push(
-        cpuSecondsPerGiB(total, () => {
+      () =>
+        timed(async () => {
           for (let i = 0; i < blocks; i++) hashBlock(data)
         }),
-      )
-    }
-    const leaf = median(leafRuns)
-    const whole = median(wholeRuns)
+    )
+    const leafRuns = passes.ours.map((t) => cpuSecondsPerGiB(t, total))
+    const leaf = summarise(passes.ours, total).cpuPerGiB
+    const whole = summarise(passes.raw, total).cpuPerGiB
     ctx.log(
       `engine ${engine.toFixed(0)} MiB/s, raw ${raw.toFixed(0)} MiB/s; leaf hashes ${leaf.toFixed(2)} vs whole ${whole.toFixed(2)} CPU s/GiB`,
     )
