@@ -5,7 +5,7 @@
  * Also the upload's second pass: the 4 KiB leaf hashes of a block's chunk index (what lets a
  * random 4 KiB cold read fetch and verify about 4 KiB), against the whole-block digest. Each
  * leaf is one call into OpenSSL, and the calls' fixed cost makes this pass dearer than the
- * whole-block one: on the 2-core VM 0.97-1.04 CPU s/GiB against 0.65, most of a raw S3
+ * whole-block one: on the 2-core VM 0.91-1.04 CPU s/GiB against 0.63-0.65, most of a raw S3
  * PutObject's whole CPU (1.29-1.41 s/GiB, its SigV4 body hash included). It is a floor under
  * the drain's CPU per GiB for as long as 4 KiB reads are verified (docs/architecture.md).
  */
