@@ -2,6 +2,7 @@
  * Measuring helpers for the remote benchmarks: wall time with CPU time beside it, alternating
  * runs of a figure and its baseline, and request counts per block.
  */
+import { readdirSync, readFileSync } from 'node:fs'
 import type { RemoteStoreStats } from '../../src/core/remote-store.js'
 import { median } from '../harness.js'
 
@@ -89,4 +90,37 @@ export function formatRequests(r: Record<string, number>): string {
       .map(([k, v]) => `${k}=${v}`)
       .join(' ') || 'none'
   )
+}
+
+/**
+ * CPU seconds per thread from /proc (Linux only; empty elsewhere): which of the main
+ * thread, libuv's pool (file I/O, syncs) and the hashing workers a phase kept busy.
+ */
+export function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>()
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
+      // libuv's pool threads and workers share the process name: told apart by thread ID.
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      const name = tid === String(process.pid) ? 'main' : `${comm}/${tid}`
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      // utime and stime: fields 14 and 15 of stat, in clock ticks (100 a second).
+      const secs = (Number(fields[11]) + Number(fields[12])) / 100
+      out.set(name, (out.get(name) ?? 0) + secs)
+    }
+  } catch {
+    // No /proc: the breakdown is left out.
+  }
+  return out
+}
+
+/** The CPU seconds each thread spent between two {@link threadCpu} readings, largest first. */
+export function formatThreadCpu(before: Map<string, number>, after: Map<string, number>): string {
+  return [...after]
+    .map(([name, secs]) => [name, secs - (before.get(name) ?? 0)] as const)
+    .filter(([, secs]) => secs >= 0.01)
+    .sort((a, b) => b[1] - a[1])
+    .map(([n, secs]) => `${n} ${secs.toFixed(2)} s`)
+    .join(', ')
 }

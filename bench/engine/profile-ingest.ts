@@ -8,7 +8,6 @@
  * `BG='{}'` (JSON syncer options) lets uploads run in the background during the local phase
  * instead of only at the drain.
  */
-import { readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 import { tmpdir } from 'node:os'
@@ -21,6 +20,7 @@ import { SqliteMetadataStore } from '../../src/meta/sqlite/index.js'
 import { FsRemoteStore } from '../../src/remote/fs/fs-remote-store.js'
 import { storedBytes, writeTree } from './ingest-engine.js'
 import { buildTree } from './ingest-tree.js'
+import { formatThreadCpu, threadCpu } from './measure.js'
 
 const { values } = parseArgs({
   options: { files: { type: 'string' }, dir: { type: 'string' }, 'prof-dir': { type: 'string' } },
@@ -85,28 +85,6 @@ let lastSyncs = 0
 // Both set when the first phase starts (the tree's generation does not count).
 let lastFaults = 0
 
-/**
- * CPU seconds per thread from /proc (Linux only; empty elsewhere): which of the main
- * thread, libuv's pool (file I/O, syncs) and the hashing workers a phase kept busy.
- */
-function threadCpu(): Map<string, number> {
-  const out = new Map<string, number>()
-  try {
-    for (const tid of readdirSync('/proc/self/task')) {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
-      // libuv's pool threads and workers share the process name: told apart by thread ID.
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
-      const name = tid === String(process.pid) ? 'main' : `${comm}/${tid}`
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      // utime and stime: fields 14 and 15 of stat, in clock ticks (100 a second).
-      const secs = (Number(fields[11]) + Number(fields[12])) / 100
-      out.set(name, (out.get(name) ?? 0) + secs)
-    }
-  } catch {
-    // No /proc: the breakdown is left out.
-  }
-  return out
-}
 let lastThreads = new Map<string, number>()
 
 function report(phase: string, wallMs: number, cpu: NodeJS.CpuUsage, bytes: number): void {
@@ -122,13 +100,7 @@ function report(phase: string, wallMs: number, cpu: NodeJS.CpuUsage, bytes: numb
   lastSyncs = syncs
   lastFaults = faults
   const threads = threadCpu()
-  const byThread = [...threads]
-    .map(([name, secs]) => [name, secs - (lastThreads.get(name) ?? 0)] as const)
-    .filter(([, secs]) => secs >= 0.01)
-    .sort((a, b) => b[1] - a[1])
-  console.log(
-    `  CPU by thread: ${byThread.map(([n, secs]) => `${n} ${secs.toFixed(2)} s`).join(', ')}`,
-  )
+  console.log(`  CPU by thread: ${formatThreadCpu(lastThreads, threads)}`)
   lastThreads = threads
   for (const [name, t] of [...tallies].sort((a, b) => b[1].ms - a[1].ms)) {
     console.log(

@@ -16,7 +16,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { BlockSize } from '../../src/core/constants.js'
 import { forEachBounded } from '../../src/core/for-each-bounded.js'
 import { blockBytes, openBenchEngine, seedBlock, writePayload } from './engine-setup.js'
-import { cpuSecondsPerGiB, timed } from './measure.js'
+import { cpuSecondsPerGiB, formatThreadCpu, threadCpu, timed } from './measure.js'
 import { startS3Target } from './s3-target.js'
 
 const { values, positionals } = parseArgs({
@@ -57,6 +57,7 @@ try {
     const elu0 = performance.eventLoopUtilization()
     const r0 = store.stats().requests
     busyMs = 0
+    const threads0 = threadCpu()
     const t = await timed(fn)
     const inFlight = busyMs / t.ms
     const elu = performance.eventLoopUtilization(elu0).utilization
@@ -74,6 +75,7 @@ try {
     console.log(
       `${name}: ${(bytes / 1048576 / (t.ms / 1000)).toFixed(0)} MiB/s, ${cpuSecondsPerGiB(t, bytes).toFixed(2)} CPU s/GiB, ELU ${elu.toFixed(2)}, ${inFlight.toFixed(1)} in flight, per block ${reqs.join(' ')}`,
     )
+    console.log(`  CPU by thread: ${formatThreadCpu(threads0, threadCpu())}`)
   }
   if (phases.has('drain')) await report('drain', () => engine.drainAllUploads())
   else await engine.drainAllUploads()
