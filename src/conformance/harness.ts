@@ -4,10 +4,23 @@
  */
 import * as nodeTest from 'node:test'
 
+/**
+ * What a case may ask of its runner while it runs: node:test's and vitest's test contexts both
+ * have it.
+ */
+export interface CaseContext {
+  /** Reports the running case as skipped, with the reason (the case returns right after). */
+  skip(reason?: string): void
+}
+
 /** Test-runner functions used by the suites. */
 export interface Harness {
   describe(name: string, fn: () => void | Promise<void>): void
-  it(name: string, fn: () => void | Promise<void>): void
+  /**
+   * Registers a case. Pass the runner's test context to `fn`: a case that cannot run on the
+   * configuration under test (no remote, no reopen) reports itself skipped through it.
+   */
+  it(name: string, fn: (t?: CaseContext) => void | Promise<void>): void
   beforeEach(fn: () => void | Promise<void>): void
   afterEach(fn: () => void | Promise<void>): void
 }
@@ -18,7 +31,7 @@ export const nodeTestHarness: Harness = {
     void nodeTest.describe(name, fn)
   },
   it: (name, fn) => {
-    void nodeTest.it(name, fn)
+    void nodeTest.it(name, (t) => fn(t))
   },
   beforeEach: (fn) => nodeTest.beforeEach(fn),
   afterEach: (fn) => nodeTest.afterEach(fn),
@@ -34,4 +47,32 @@ export interface SuiteOptions<S> {
   destroy?(store: S): void | Promise<void>
   /** Test runner; node:test by default. */
   readonly harness?: Harness | undefined
+}
+
+/**
+ * Ends a case that cannot run on the configuration under test, visibly: reported as skipped
+ * through the runner's context, never as a pass that checked nothing. A harness that gives its
+ * cases no context cannot skip, so the case fails with the reason instead.
+ */
+export function skipCase(t: CaseContext | undefined, reason: string): void {
+  if (t === undefined || typeof t.skip !== 'function') {
+    throw new Error(`cannot run here (${reason}), and this harness cannot report a skip`)
+  }
+  t.skip(reason)
+}
+
+/**
+ * `h` whose cases skip themselves (see {@link skipCase}) when `missing()` names something the
+ * configuration under test lacks, checked when each case runs.
+ */
+export function requiring(h: Harness, missing: () => string | undefined): Harness {
+  return {
+    ...h,
+    it: (name, fn) =>
+      h.it(name, async (t) => {
+        const reason = missing()
+        if (reason !== undefined) return skipCase(t, reason)
+        await fn(t)
+      }),
+  }
 }

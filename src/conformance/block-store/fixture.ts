@@ -11,13 +11,14 @@ export interface BlockStoreFixture {
   readonly metadata: MetadataStore
   /**
    * The engine's remote, wrapped so the suite can inject outages; `undefined` for a
-   * local-only engine (remote groups are then skipped). The engine must be opened with short
+   * local-only engine (the remote cases then report themselves skipped). The engine must be opened with short
    * health intervals (e.g. 50 ms, threshold 1) so outages are seen quickly.
    */
   readonly remote?: FaultInjectingRemoteStore | undefined
   /**
    * Closes the engine and opens it again on the same local directory, remote and metadata
    * (persistent configurations only); `wipeLocal` deletes the local directory in between.
+   * Without it the restart cases report themselves skipped.
    */
   reopen?(options?: { wipeLocal?: boolean }): Promise<BlockStoreFixture>
 }

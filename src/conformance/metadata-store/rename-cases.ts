@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { BlockState, type FileBlock } from '../../core/block.js'
 import type { MetadataStore, PayloadRecord } from '../../core/metadata-store.js'
-import type { Harness } from '../harness.js'
+import { type Harness, skipCase } from '../harness.js'
 import type { SuiteContext } from './context.js'
 import { block, collect, content, ids, rejectsWith, remoteBlock } from './fixtures.js'
 
@@ -231,8 +231,8 @@ export function renameCases(h: Harness, ctx: SuiteContext): void {
       assert.equal(await s.getPayload('ok'), undefined)
     })
 
-    h.it('survives reopen', async () => {
-      if (ctx.reopen === undefined) return
+    h.it('survives reopen', async (t) => {
+      if (ctx.reopen === undefined) return skipCase(t, 'the suite was given no reopen')
       const s = ctx.store
       await seed(s, 'p1', [remoteBlock('p1/0', 21)], 4)
       await seed(s, 'p2', [remoteBlock('p2/0', 22), remoteBlock('p2/3', 23)], 30)
