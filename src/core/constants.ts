@@ -19,6 +19,13 @@ export const MinParallelFetches = 8
 /** Prefetch workers per engine (fixed, not deduced). */
 export const DefaultPrefetchWorkers = 4
 
+/**
+ * How long a writer over the local tier's cap waits for uploads and eviction to free space
+ * before it fails with BS_STORAGE_FULL, unless told otherwise: one default whether the store
+ * is opened by the engine or directly.
+ */
+export const DefaultSpaceWaitMs = 60_000
+
 /** Longest payload ID accepted, in UTF-8 bytes. */
 export const MaxPayloadIdBytes = 1024
 

@@ -33,7 +33,17 @@ export type LocalConfig =
       /** How long a writer over the disk cap waits for uploads to free space (default 60 s). */
       readonly spaceWaitMs?: number | undefined
     }
-  | { readonly kind: 'memory'; readonly maxMemoryBytes?: number | undefined }
+  | {
+      readonly kind: 'memory'
+      /**
+       * Cap on the bytes the store holds (default: unlimited). Over it a writer waits up to
+       * `spaceWaitMs` for uploads and eviction of synced blocks to free space, then fails with
+       * BS_STORAGE_FULL.
+       */
+      readonly maxMemoryBytes?: number | undefined
+      /** How long a writer over the cap waits for space (default 60 s). */
+      readonly spaceWaitMs?: number | undefined
+    }
 
 /** Remote tier by config. */
 export type RemoteConfig =

@@ -108,7 +108,14 @@ export async function openLocal(
   }
   switch (c.kind) {
     case 'memory':
-      return { store: await MemoryLocalStore.open(common), owned: true }
+      return {
+        store: await MemoryLocalStore.open({
+          ...common,
+          maxDisk: c.maxMemoryBytes ?? 0,
+          spaceWaitMs: c.spaceWaitMs,
+        }),
+        owned: true,
+      }
     case 'fs': {
       const store = await FsLocalStore.open({
         ...common,
@@ -116,7 +123,7 @@ export async function openLocal(
         maxDisk: c.maxDiskBytes ?? defaults.localStoreSize,
         maxMemory: c.maxMemoryBytes ?? defaults.maxPendingSize,
         fsync: c.fsync,
-        spaceWaitMs: c.spaceWaitMs ?? 60_000,
+        spaceWaitMs: c.spaceWaitMs,
       })
       return { store, owned: true }
     }

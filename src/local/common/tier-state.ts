@@ -3,6 +3,7 @@
  * Plain data shared by the tier's modules (write, read, flush, space, truncate).
  */
 import type { FileBlock } from '../../core/block.js'
+import { DefaultSpaceWaitMs } from '../../core/constants.js'
 import type { BlockStoreError } from '../../core/errors.js'
 import { formatBlockId } from '../../core/keys.js'
 import type { LocalStoreHooks } from '../../core/local-store.js'
@@ -87,7 +88,7 @@ export interface TierOptions extends LocalStoreHooks {
   readonly maxDisk?: number | undefined
   /** Budget for dirty write buffers (fs only); default 256 MiB. */
   readonly maxMemory?: number | undefined
-  /** How long a writer over the disk cap waits for space before BS_STORAGE_FULL; default 30 s. */
+  /** How long a writer over the disk cap waits for space before BS_STORAGE_FULL; default 60 s. */
   readonly spaceWaitMs?: number | undefined
   /** Retention of synced blocks; default LRU. */
   readonly retentionPolicy?: RetentionPolicy | undefined
@@ -172,7 +173,7 @@ export function newTierState(
     buffered,
     maxDisk: options.maxDisk ?? 0,
     maxMemory: options.maxMemory ?? 256 * 1024 * 1024,
-    spaceWaitMs: options.spaceWaitMs ?? 30_000,
+    spaceWaitMs: options.spaceWaitMs ?? DefaultSpaceWaitMs,
     policy: options.retentionPolicy ?? RetentionPolicy.LRU,
     ttlMs: options.retentionTtlMs ?? 0,
     evictionEnabled: options.evictionEnabled ?? true,
