@@ -8,7 +8,12 @@ import { registerBasicCases } from './remote-store-basic.js'
 import { registerEdgeCases } from './remote-store-edge.js'
 
 /** Options of {@link describeRemoteStore}. */
-export interface RemoteStoreSuiteOptions extends SuiteOptions<RemoteStore> {
+/**
+ * Options of {@link describeRemoteStore}, typed by the store class under test so `destroy`
+ * (and any helper of the caller) gets the concrete store without a cast.
+ */
+export interface RemoteStoreSuiteOptions<S extends RemoteStore = RemoteStore>
+  extends SuiteOptions<S> {
   /** Keys written by the listing-pagination case (default 1,005: more than one S3 page). */
   readonly paginationKeys?: number | undefined
   /**
@@ -36,11 +41,13 @@ export interface RemoteSuiteContext {
  * @example
  * describeRemoteStore({ name: 'MemoryRemoteStore', create: () => new MemoryRemoteStore() })
  */
-export function describeRemoteStore(options: RemoteStoreSuiteOptions): void {
+export function describeRemoteStore<S extends RemoteStore>(
+  options: RemoteStoreSuiteOptions<S>,
+): void {
   const harness = options.harness ?? nodeTestHarness
-  let current: RemoteStore | undefined
-  let extras: RemoteStore[] = []
-  const dispose = async (s: RemoteStore): Promise<void> => {
+  let current: S | undefined
+  let extras: S[] = []
+  const dispose = async (s: S): Promise<void> => {
     await s.close()
     await options.destroy?.(s)
   }

@@ -8,5 +8,6 @@ describeRemoteStore({
   name: 'FsRemoteStore',
   create: async () =>
     FsRemoteStore.open({ root: await mkdtemp(join(tmpdir(), 'ditto-remote-fs-')) }),
-  destroy: (store) => rm((store as FsRemoteStore).root, { recursive: true, force: true }),
+  // Typed by the store under test: no cast to reach its root.
+  destroy: (store) => rm(store.root, { recursive: true, force: true }),
 })

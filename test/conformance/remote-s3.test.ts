@@ -33,8 +33,7 @@ for (const server of servers) {
       return S3RemoteStore.open(optionsFor(server, await bucket, `conformance-${randomUUID()}/`))
     },
     destroy: async (store) => {
-      const s3 = store as S3RemoteStore
-      await using cleaner = await S3RemoteStore.open(optionsFor(server, s3.bucket, s3.prefix))
+      await using cleaner = await S3RemoteStore.open(optionsFor(server, store.bucket, store.prefix))
       await cleaner.deleteByPrefix('')
     },
   })

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import type { GcLock } from '../../core/metadata-store.js'
 import type { Harness } from '../harness.js'
-import type { SuiteContext } from './context.js'
+import { type SuiteContext, withPeer } from './context.js'
 import { block, rejectsWith, remoteBlock } from './fixtures.js'
 
 async function acquire(ctx: SuiteContext): Promise<GcLock> {
@@ -111,31 +111,29 @@ export function gcCases(h: Harness, ctx: SuiteContext): void {
       }
     })
 
-    if (ctx.openPeer !== undefined) {
-      h.it(
-        'excludes a second handle (another process or node) from the lock and fences',
-        async () => {
-          const peer = await ctx.openPeer!()
-          const lock = await acquire(ctx)
-          try {
-            assert.equal(await peer.tryAcquireGcLock(), undefined)
-            assert.equal(await lock.fenceUnreferenced('blocks/dd/peer'), true)
-            await rejectsWith(
-              peer.putFileBlock(remoteBlock('gc/3', 5, { blockStoreKey: 'blocks/dd/peer' })),
-              'BS_BUSY',
-            )
-            await lock.unfence('blocks/dd/peer')
-            await lock.release()
-            const peerLock = await peer.tryAcquireGcLock()
-            assert.ok(peerLock !== undefined)
-            assert.equal(await ctx.store.tryAcquireGcLock(), undefined)
-            await peerLock.release()
-          } finally {
-            await lock.release()
-            await peer.close()
-          }
-        },
-      )
-    }
+    withPeer(h, ctx).it(
+      'excludes a second handle (another process or node) from the lock and fences',
+      async () => {
+        const peer = await ctx.openPeer!()
+        const lock = await acquire(ctx)
+        try {
+          assert.equal(await peer.tryAcquireGcLock(), undefined)
+          assert.equal(await lock.fenceUnreferenced('blocks/dd/peer'), true)
+          await rejectsWith(
+            peer.putFileBlock(remoteBlock('gc/3', 5, { blockStoreKey: 'blocks/dd/peer' })),
+            'BS_BUSY',
+          )
+          await lock.unfence('blocks/dd/peer')
+          await lock.release()
+          const peerLock = await peer.tryAcquireGcLock()
+          assert.ok(peerLock !== undefined)
+          assert.equal(await ctx.store.tryAcquireGcLock(), undefined)
+          await peerLock.release()
+        } finally {
+          await lock.release()
+          await peer.close()
+        }
+      },
+    )
   })
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { BlockState, type FileBlock } from '../../core/block.js'
 import type { MetadataStore } from '../../core/metadata-store.js'
 import type { Harness } from '../harness.js'
-import type { SuiteContext } from './context.js'
+import { type SuiteContext, withReopen } from './context.js'
 import { block, collect, content, hashOf, rejectsWith, remoteBlock } from './fixtures.js'
 
 const BAD_BLOCK_IDS = [
@@ -169,9 +169,10 @@ export function lifecycleCases(h: Harness, ctx: SuiteContext): void {
     })
   })
 
-  if (ctx.reopen !== undefined) {
-    h.describe('persistence', () => {
-      h.it('keeps rows, versions, hashes and payload records across close and reopen', async () => {
+  h.describe('persistence', () => {
+    withReopen(h, ctx).it(
+      'keeps rows, versions, hashes and payload records across close and reopen',
+      async () => {
         const a = await ctx.store.putFileBlock(remoteBlock('keep/a/0', 21, { refCount: 2 }))
         const b = await ctx.store.putFileBlock(block('keep/a/1', { state: BlockState.Local }))
         await ctx.store.incrementRefCount('keep/a/1')
@@ -190,7 +191,7 @@ export function lifecycleCases(h: Harness, ctx: SuiteContext): void {
         })
         assert.equal(await store.compareAndPutFileBlock(b2, b.version), undefined)
         assert.ok(await store.compareAndPutFileBlock(b2, b2.version))
-      })
-    })
-  }
+      },
+    )
+  })
 }

@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict'
 import type { Harness } from '../harness.js'
-import type { SuiteContext } from './context.js'
+import { type SuiteContext, withPeer } from './context.js'
 import { block, rejectsWith } from './fixtures.js'
 
 /** Registers the reference count cases. */
@@ -69,8 +69,9 @@ export function refCountCases(h: Harness, ctx: SuiteContext): void {
       assert.equal((await ctx.store.getFileBlock('rc/4')).refCount, 0)
     })
 
-    if (ctx.openPeer !== undefined) {
-      h.it('counts exactly across two handles incrementing concurrently (two nodes)', async () => {
+    withPeer(h, ctx).it(
+      'counts exactly across two handles incrementing concurrently (two nodes)',
+      async () => {
         await ctx.store.putFileBlock(block('rc/5', { refCount: 0 }))
         const peer = await ctx.openPeer!()
         try {
@@ -89,7 +90,7 @@ export function refCountCases(h: Harness, ctx: SuiteContext): void {
         } finally {
           await peer.close()
         }
-      })
-    }
+      },
+    )
   })
 }

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict'
 import { BlockState, type FileBlock } from '../../core/block.js'
 import type { MetadataStore, PayloadRecord } from '../../core/metadata-store.js'
-import { type Harness, skipCase } from '../harness.js'
-import type { SuiteContext } from './context.js'
+import type { Harness } from '../harness.js'
+import { type SuiteContext, withReopen } from './context.js'
 import { block, collect, content, ids, rejectsWith, remoteBlock } from './fixtures.js'
 
 function record(id: string, size: number, at = 1_000): PayloadRecord {
@@ -231,8 +231,7 @@ export function renameCases(h: Harness, ctx: SuiteContext): void {
       assert.equal(await s.getPayload('ok'), undefined)
     })
 
-    h.it('survives reopen', async (t) => {
-      if (ctx.reopen === undefined) return skipCase(t, 'the suite was given no reopen')
+    withReopen(h, ctx).it('survives reopen', async () => {
       const s = ctx.store
       await seed(s, 'p1', [remoteBlock('p1/0', 21)], 4)
       await seed(s, 'p2', [remoteBlock('p2/0', 22), remoteBlock('p2/3', 23)], 30)
@@ -240,7 +239,7 @@ export function renameCases(h: Harness, ctx: SuiteContext): void {
         await s.renamePayload('p1', 'p2', { expectedVersions: await versionsOf(s, 'p1') }),
         true,
       )
-      const again = await ctx.reopen()
+      const again = await ctx.reopen!()
       assert.deepEqual(ids(await again.listFileBlocks('p2')), ['p2/0'])
       assert.deepEqual(await again.getPayload('p2'), record('p2', 4))
       assert.equal(await again.getPayload('p1'), undefined)

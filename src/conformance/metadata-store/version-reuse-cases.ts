@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { BlockState } from '../../core/block.js'
 import type { MetadataStore } from '../../core/metadata-store.js'
 import type { Harness } from '../harness.js'
-import type { SuiteContext } from './context.js'
+import { type SuiteContext, withPeer, withReopen } from './context.js'
 import { block, remoteBlock } from './fixtures.js'
 
 /** Steps a row through puts and count changes; returns every version it had, last first. */
@@ -89,31 +89,27 @@ export function versionReuseCases(h: Harness, ctx: SuiteContext): void {
       await assertNoReuse(s, 'vr/dst/0', [src.version, ...old], old.length + 3)
     })
 
-    if (ctx.openPeer !== undefined) {
-      h.it('holds when another handle deleted the row', async () => {
-        const s = ctx.store
-        await s.putFileBlock(block('vr/p/0'))
-        const old = await climb(s, 'vr/p/0', 6)
-        const peer = await ctx.openPeer!()
-        try {
-          assert.equal(await peer.deleteFileBlock('vr/p/0'), true)
-        } finally {
-          await peer.close()
-        }
-        await s.putFileBlock(block('vr/p/0'))
-        await assertNoReuse(s, 'vr/p/0', old, old.length + 3)
-      })
-    }
+    withPeer(h, ctx).it('holds when another handle deleted the row', async () => {
+      const s = ctx.store
+      await s.putFileBlock(block('vr/p/0'))
+      const old = await climb(s, 'vr/p/0', 6)
+      const peer = await ctx.openPeer!()
+      try {
+        assert.equal(await peer.deleteFileBlock('vr/p/0'), true)
+      } finally {
+        await peer.close()
+      }
+      await s.putFileBlock(block('vr/p/0'))
+      await assertNoReuse(s, 'vr/p/0', old, old.length + 3)
+    })
 
-    if (ctx.reopen !== undefined) {
-      h.it('holds across close and reopen', async () => {
-        await ctx.store.putFileBlock(block('vr/r/0'))
-        const old = await climb(ctx.store, 'vr/r/0', 6)
-        assert.equal(await ctx.store.deleteFileBlock('vr/r/0'), true)
-        const store = await ctx.reopen!()
-        await store.putFileBlock(block('vr/r/0'))
-        await assertNoReuse(store, 'vr/r/0', old, old.length + 3)
-      })
-    }
+    withReopen(h, ctx).it('holds across close and reopen', async () => {
+      await ctx.store.putFileBlock(block('vr/r/0'))
+      const old = await climb(ctx.store, 'vr/r/0', 6)
+      assert.equal(await ctx.store.deleteFileBlock('vr/r/0'), true)
+      const store = await ctx.reopen!()
+      await store.putFileBlock(block('vr/r/0'))
+      await assertNoReuse(store, 'vr/r/0', old, old.length + 3)
+    })
   })
 }
