@@ -11,8 +11,8 @@ export interface BlockStoreFixture {
   readonly metadata: MetadataStore
   /**
    * The engine's remote, wrapped so the suite can inject outages; `undefined` for a
-   * local-only engine (the remote cases then report themselves skipped). The engine must be opened with short
-   * health intervals (e.g. 50 ms, threshold 1) so outages are seen quickly.
+   * local-only engine (the remote cases then report themselves skipped). The engine must be
+   * opened with short health intervals (e.g. 50 ms, threshold 1) so outages are seen quickly.
    */
   readonly remote?: FaultInjectingRemoteStore | undefined
   /**
