@@ -84,7 +84,6 @@ let metaStore: { walSyncs?: number } = {}
 let lastSyncs = 0
 // Both set when the first phase starts (the tree's generation does not count).
 let lastFaults = 0
-
 let lastThreads = new Map<string, number>()
 
 function report(phase: string, wallMs: number, cpu: NodeJS.CpuUsage, bytes: number): void {

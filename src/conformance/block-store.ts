@@ -11,11 +11,13 @@ import {
   type BlockStoreSuiteOptions,
   pattern,
   readAll,
+  withRemote,
+  withReopen,
 } from './block-store/fixture.js'
 import { describeFlushMany } from './block-store/flush-many.js'
 import { describeRemote } from './block-store/remote.js'
 import { describeRename, describeRenameRemote } from './block-store/rename.js'
-import { nodeTestHarness, requiring, skipCase } from './harness.js'
+import { nodeTestHarness } from './harness.js'
 
 export type { BlockStoreFixture, BlockStoreSuiteOptions } from './block-store/fixture.js'
 export { pattern, readAll, waitFor } from './block-store/fixture.js'
@@ -68,31 +70,32 @@ export function describeBlockStore(options: BlockStoreSuiteOptions): void {
     })
     h.describe('with a remote store', () => {
       // A local-only configuration reports these cases skipped, one by one.
-      const hr = requiring(h, () => (fx().remote === undefined ? 'no remote store' : undefined))
+      const hr = withRemote(h, fx)
       describeRemote(hr, fx)
       describeRenameRemote(hr, fx)
     })
-    h.it('survives close, loss of the local directory and reopen (restart)', async (t) => {
-      const f = fx()
-      if (f.remote === undefined) return skipCase(t, 'no remote store')
-      if (f.reopen === undefined) return skipCase(t, 'the fixture cannot reopen')
-      const payloads = new Map<string, Uint8Array>([
-        ['r/a', pattern(BlockSize + 3, 1)],
-        ['r/b', pattern(10, 2)],
-        ['r/c', new Uint8Array(0)],
-      ])
-      for (const [id, data] of payloads) {
-        await f.store.truncate(id, 0)
-        await f.store.writeAt(id, data, 0)
-        await f.store.flush(id)
-      }
-      assert.deepEqual((await f.store.drainAllUploads()).failed, [])
-      fixture = await f.reopen({ wipeLocal: true })
-      for (const [id, data] of payloads) {
-        assert.ok(await fixture.store.exists(id), id)
-        assert.equal(await fixture.store.getSize(id), data.length)
-        assert.deepEqual(await readAll(fixture.store, id), data)
-      }
-    })
+    withReopen(withRemote(h, fx), fx).it(
+      'survives close, loss of the local directory and reopen (restart)',
+      async () => {
+        const f = fx()
+        const payloads = new Map<string, Uint8Array>([
+          ['r/a', pattern(BlockSize + 3, 1)],
+          ['r/b', pattern(10, 2)],
+          ['r/c', new Uint8Array(0)],
+        ])
+        for (const [id, data] of payloads) {
+          await f.store.truncate(id, 0)
+          await f.store.writeAt(id, data, 0)
+          await f.store.flush(id)
+        }
+        assert.deepEqual((await f.store.drainAllUploads()).failed, [])
+        fixture = await f.reopen!({ wipeLocal: true })
+        for (const [id, data] of payloads) {
+          assert.ok(await fixture.store.exists(id), id)
+          assert.equal(await fixture.store.getSize(id), data.length)
+          assert.deepEqual(await readAll(fixture.store, id), data)
+        }
+      },
+    )
   })
 }

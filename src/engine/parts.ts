@@ -109,9 +109,10 @@ export async function openLocal(
   switch (c.kind) {
     case 'memory':
       return {
+        // The memory store's medium is memory: its cap is what the config calls maxMemoryBytes.
         store: await MemoryLocalStore.open({
           ...common,
-          maxDisk: c.maxMemoryBytes ?? 0,
+          maxDisk: c.maxMemoryBytes,
           spaceWaitMs: c.spaceWaitMs,
         }),
         owned: true,

@@ -4,11 +4,9 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { pattern } from '../../src/conformance/block-store/fixture.js'
 import { isBlockStoreError } from '../../src/core/errors.js'
 import { openBlockStore } from '../../src/engine/index.js'
-
-const bytes = (n: number, seed: number): Uint8Array =>
-  Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff)
 
 describe('local tier config', () => {
   it("a memory store's maxMemoryBytes caps what it holds, spaceWaitMs bounds the wait", async () => {
@@ -17,9 +15,9 @@ describe('local tier config', () => {
       metadata: { kind: 'memory' },
     })
     try {
-      await store.writeAt('a', bytes(64 * 1024, 1), 0)
+      await store.writeAt('a', pattern(64 * 1024, 1), 0)
       const started = performance.now()
-      await assert.rejects(store.writeAt('b', bytes(4096, 2), 0), (e: unknown) =>
+      await assert.rejects(store.writeAt('b', pattern(4096, 2), 0), (e: unknown) =>
         isBlockStoreError(e, 'BS_STORAGE_FULL'),
       )
       assert.ok(performance.now() - started < 5_000, 'the wait is the one configured')
@@ -28,7 +26,7 @@ describe('local tier config', () => {
       assert.equal(await store.getSize('b'), 0)
       const back = new Uint8Array(64 * 1024)
       await store.readAt('a', back, 0)
-      assert.deepEqual(back, bytes(64 * 1024, 1))
+      assert.deepEqual(back, pattern(64 * 1024, 1))
     } finally {
       await store.close()
     }
@@ -37,7 +35,7 @@ describe('local tier config', () => {
   it('a memory store without maxMemoryBytes holds what it is given', async () => {
     const store = await openBlockStore({ local: { kind: 'memory' }, metadata: { kind: 'memory' } })
     try {
-      await store.writeAt('a', bytes(3 * 1024 * 1024, 3), 0)
+      await store.writeAt('a', pattern(3 * 1024 * 1024, 3), 0)
       assert.equal(await store.getSize('a'), 3 * 1024 * 1024)
     } finally {
       await store.close()

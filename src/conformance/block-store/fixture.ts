@@ -2,7 +2,7 @@
 import type { BlockStore } from '../../core/block-store.js'
 import type { MetadataStore } from '../../core/metadata-store.js'
 import type { FaultInjectingRemoteStore } from '../faulty-remote-store.js'
-import type { Harness } from '../harness.js'
+import { type Harness, requiring } from '../harness.js'
 
 /** One engine under test and handles on its parts. */
 export interface BlockStoreFixture {
@@ -21,6 +21,16 @@ export interface BlockStoreFixture {
    * Without it the restart cases report themselves skipped.
    */
   reopen?(options?: { wipeLocal?: boolean }): Promise<BlockStoreFixture>
+}
+
+/** `h` for cases that need a remote store: skipped, visibly, for a local-only engine. */
+export function withRemote(h: Harness, fx: () => BlockStoreFixture): Harness {
+  return requiring(h, () => (fx().remote === undefined ? 'no remote store' : undefined))
+}
+
+/** `h` for cases that close and reopen the engine: skipped, visibly, when the fixture cannot. */
+export function withReopen(h: Harness, fx: () => BlockStoreFixture): Harness {
+  return requiring(h, () => (fx().reopen === undefined ? 'the fixture cannot reopen' : undefined))
 }
 
 /** Options of `describeBlockStore`. */

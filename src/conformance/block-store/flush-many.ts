@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict'
 import { BlockSize } from '../../core/constants.js'
 import { isBlockStoreError } from '../../core/errors.js'
-import { type Harness, skipCase } from '../harness.js'
-import { type BlockStoreFixture, pattern, readAll } from './fixture.js'
+import type { Harness } from '../harness.js'
+import { type BlockStoreFixture, pattern, readAll, withReopen } from './fixture.js'
 
 const code = (c: string) => (err: unknown) => isBlockStoreError(err) && err.code === c
 const idsOf = (list: readonly { payloadId: string }[]): string[] => list.map((r) => r.payloadId)
@@ -63,13 +63,12 @@ export function describeFlushMany(h: Harness, fx: () => BlockStoreFixture): void
     assert.deepEqual(idsOf((await store.flushAll()).results), ['fa/a'])
   })
 
-  h.it('batch flushes survive close and reopen', async (t) => {
+  withReopen(h, fx).it('batch flushes survive close and reopen', async () => {
     const f = fx()
-    if (f.reopen === undefined) return skipCase(t, 'the fixture cannot reopen')
     await f.store.writeAt('fr/a', pattern(BlockSize + 1, 10), 0)
     await f.store.writeAt('fr/b', pattern(300, 11), 0)
     assert.deepEqual((await f.store.flushAll()).failures, [])
-    const again = await f.reopen()
+    const again = await f.reopen!()
     // The suite closes only the first engine: this one's background uploads must stop before
     // the fixture's directories are removed.
     try {

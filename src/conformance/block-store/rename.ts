@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict'
 import { BlockSize } from '../../core/constants.js'
 import { isBlockStoreError } from '../../core/errors.js'
-import { type Harness, skipCase } from '../harness.js'
-import { type BlockStoreFixture, pattern, readAll } from './fixture.js'
+import type { Harness } from '../harness.js'
+import { type BlockStoreFixture, pattern, readAll, withReopen } from './fixture.js'
 
 const code = (c: string) => (err: unknown) => isBlockStoreError(err) && err.code === c
 
@@ -222,9 +222,8 @@ export function describeRename(h: Harness, fx: () => BlockStoreFixture): void {
     assert.equal(stats.contentCount, 1)
   })
 
-  h.it('a rename survives close and reopen', async (t) => {
+  withReopen(h, fx).it('a rename survives close and reopen', async () => {
     const f = fx()
-    if (f.reopen === undefined) return skipCase(t, 'the fixture cannot reopen')
     const data = pattern(BlockSize + 77, 41)
     await f.store.writeAt('ro/d', pattern(3 * BlockSize, 42), 0)
     await f.store.flush('ro/d')
@@ -233,7 +232,7 @@ export function describeRename(h: Harness, fx: () => BlockStoreFixture): void {
     const r = await f.store.beginReplace('ro/r')
     await r.writeAt(pattern(100, 43), 0)
     await r.commit()
-    const again = await f.reopen()
+    const again = await f.reopen!()
     // The suite closes only the first engine: this one's background uploads must stop before
     // the fixture's directories are removed.
     try {
@@ -283,16 +282,18 @@ export function describeRenameRemote(h: Harness, fx: () => BlockStoreFixture): v
     assert.deepEqual(await readAll(store, 'rr/d2'), data)
   })
 
-  h.it('a renamed payload survives the loss of the local directory once drained', async (t) => {
-    const f = fx()
-    if (f.reopen === undefined) return skipCase(t, 'the fixture cannot reopen')
-    const data = pattern(BlockSize + 3, 55)
-    await f.store.writeAt('rr/w', pattern(BlockSize * 2, 56), 0)
-    await f.store.writeAt('rr/ws', data, 0)
-    await f.store.renamePayload('rr/ws', 'rr/w')
-    assert.deepEqual((await f.store.drainAllUploads()).failed, [])
-    const again = await f.reopen({ wipeLocal: true })
-    assert.deepEqual(await readAll(again.store, 'rr/w'), data)
-    assert.equal(await again.store.exists('rr/ws'), false)
-  })
+  withReopen(h, fx).it(
+    'a renamed payload survives the loss of the local directory once drained',
+    async () => {
+      const f = fx()
+      const data = pattern(BlockSize + 3, 55)
+      await f.store.writeAt('rr/w', pattern(BlockSize * 2, 56), 0)
+      await f.store.writeAt('rr/ws', data, 0)
+      await f.store.renamePayload('rr/ws', 'rr/w')
+      assert.deepEqual((await f.store.drainAllUploads()).failed, [])
+      const again = await f.reopen!({ wipeLocal: true })
+      assert.deepEqual(await readAll(again.store, 'rr/w'), data)
+      assert.equal(await again.store.exists('rr/ws'), false)
+    },
+  )
 }
