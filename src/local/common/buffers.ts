@@ -7,6 +7,7 @@ import { BlockSize } from '../../core/constants.js'
 import { storePendingRow } from './dirty.js'
 import { reserveDisk, settle } from './space.js'
 import { type BlockEntry, type TierState, wakeMemoryWaiters } from './tier-state.js'
+import { writeBehind } from './write-behind.js'
 
 const MEMORY_POLL_MS = 50
 
@@ -179,6 +180,7 @@ export async function spillOldest(
   if (victim === undefined || release === undefined) return false
   try {
     await spillLocked(s, victim, options)
+    writeBehind(s, victim)
   } finally {
     release()
     wakeMemoryWaiters(s)

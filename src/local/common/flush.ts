@@ -20,6 +20,7 @@ import {
   type TierState,
   whileLocked,
 } from './tier-state.js'
+import { awaitWriteBehind } from './write-behind.js'
 
 function isStaging(payloadId: string): boolean {
   return payloadId.startsWith(StagingPayloadPrefix)
@@ -124,6 +125,9 @@ async function flushLocked(
   for (const e of entries) {
     if (e.buf !== null) await whileLocked(e, () => spillLocked(s, e, options))
   }
+  // A block whose file is being synced in the background needs no second fsync queued
+  // behind that one: once it finishes, the block is no longer unsynced.
+  await awaitWriteBehind(s, entries)
   const unsynced = entries.filter((e) => e.unsynced && e.onMedium && !e.gone)
   const generations = new Map(unsynced.map((e) => [e, e.writeGen]))
   await s.medium.sync(

@@ -32,6 +32,7 @@ import type { TierState } from './tier-state.js'
 import { deletePayload, truncate } from './truncate.js'
 import { checkBlockIdx, checkOffset, checkReplacement, checkSize, checkSource } from './validate.js'
 import { writeAt } from './write.js'
+import { stopWriteBehind } from './write-behind.js'
 
 /** The shared implementation of both local stores. */
 export class LocalTier implements LocalStore {
@@ -289,6 +290,7 @@ export class LocalTier implements LocalStore {
    */
   abandon(): Promise<void> {
     const medium = this.#s.medium
+    this.#s.writeBehind.stopped = true
     return this.#gate.abandon(() => medium.abandon?.() ?? medium.close())
   }
 
@@ -305,6 +307,7 @@ export class LocalTier implements LocalStore {
         failure ??= err
       }
     }
+    await stopWriteBehind(this.#s)
     await this.#s.medium.close()
     if (failure !== undefined) throw failure
   }

