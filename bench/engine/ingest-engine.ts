@@ -6,6 +6,7 @@
 import { open, readdir, stat } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import type { BlockStore } from '../../src/core/block-store.js'
+import { blockSizeOfIndexedObject } from '../../src/core/chunk-layout.js'
 import { openBlockStore } from '../../src/engine/index.js'
 import type { TreeFile } from './ingest-tree.js'
 
@@ -74,23 +75,21 @@ export async function storedBytes(dir: string): Promise<number> {
 }
 
 /**
- * Bytes under `dir` (apparent sizes of regular files), and of those the bytes of files whose
- * name ends with `suffix` (the fs remote's chunk index objects end with `.chunks`, encoded as
- * a file name that ends the same way).
+ * Bytes under `dir` (apparent sizes of regular files), and of those the bytes of chunk
+ * indexes: the part after the block in objects that carry one (the fs remote keeps a key's
+ * suffix at the end of its file name), and index objects of earlier versions (`.chunks`).
  */
-async function storedSplit(
-  dir: string,
-  suffix = '.chunks',
-): Promise<{ total: number; suffixed: number }> {
+async function storedSplit(dir: string): Promise<{ total: number; indexes: number }> {
   let total = 0
-  let suffixed = 0
+  let indexes = 0
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
     if (!entry.isFile()) continue
     const size = (await stat(join(entry.parentPath, entry.name))).size
     total += size
-    if (entry.name.endsWith(suffix)) suffixed += size
+    if (entry.name.endsWith('.chunks')) indexes += size
+    else if (entry.name.endsWith('.ci')) indexes += size - (blockSizeOfIndexedObject(size) ?? size)
   }
-  return { total, suffixed }
+  return { total, indexes }
 }
 
 /**
@@ -146,7 +145,7 @@ export async function ingestWithEngine(
       cpuS: (cpu.user + cpu.system) / 1e6,
       durableCpuS: (durableCpu.user + durableCpu.system) / 1e6,
       storedBytes: stored.total,
-      indexBytes: stored.suffixed,
+      indexBytes: stored.indexes,
     }
   } finally {
     await store.close()

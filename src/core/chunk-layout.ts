@@ -58,3 +58,22 @@ export function chunkIndexSize(size: number): number {
 export function hasChunkIndex(size: number): boolean {
   return size > ChunkGroupLeaves * ChunkLeafSize
 }
+
+/**
+ * The block size of an object that holds a block followed by its chunk index, from the
+ * object's size; `undefined` when no block size gives exactly that object size. For tools
+ * that see objects without their rows (benchmarks splitting stored bytes, test doubles).
+ */
+export function blockSizeOfIndexedObject(objectSize: number): number | undefined {
+  let lo = 0
+  let hi = objectSize
+  // size + chunkIndexSize(size) grows with size, so a binary search finds the one match.
+  while (lo <= hi) {
+    const mid = Math.floor((lo + hi) / 2)
+    const total = mid + (hasChunkIndex(mid) ? chunkIndexSize(mid) : 0)
+    if (total === objectSize) return mid
+    if (total < objectSize) lo = mid + 1
+    else hi = mid - 1
+  }
+  return undefined
+}

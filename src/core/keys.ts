@@ -94,6 +94,32 @@ export function formatContentKey(hash: ContentHash): string {
   return `blocks/${hex.slice(0, 2)}/${hex}`
 }
 
+/**
+ * Suffix of a content key whose object carries the block's chunk index after its bytes (see
+ * {@link formatIndexedContentKey}).
+ */
+const INDEXED_SUFFIX = '.ci'
+
+/**
+ * The remote key of a block's content followed by its chunk index in the same object:
+ * `"blocks/{hh}/{sha256 hex}.ci"`. One object per block instead of two (the block and
+ * `{key}.chunks`): each PUT costs the object store a request's worth of work, which on a
+ * server sharing the machine was about 7 % of a drain's throughput. The suffix tells a reader
+ * (and GC) which layout an object has, so objects written before it keep working unchanged.
+ * Objects under the two keys of one hash hold different bytes and never share a row.
+ */
+export function formatIndexedContentKey(hash: ContentHash): string {
+  return formatContentKey(hash) + INDEXED_SUFFIX
+}
+
+/** True when the object of `key` holds its block's chunk index after the block's bytes. */
+export function hasIndexTrailer(key: string): boolean {
+  return (
+    key.endsWith(INDEXED_SUFFIX) &&
+    parseContentKey(key.slice(0, -INDEXED_SUFFIX.length)) !== undefined
+  )
+}
+
 /** The hex hash of a content key, or `undefined` when `key` is not one. */
 export function parseContentKey(key: string): string | undefined {
   const m = CONTENT_KEY.exec(key)

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, type Hash } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { ChunkLeafSize, hasChunkIndex } from '../core/chunk-layout.js'
@@ -21,12 +21,17 @@ const SLICE = 1024 * 1024
  * costs more than the hash itself. Use {@link hashOwnedBlock} for bytes the caller owns.
  */
 export async function hashBlockAsync(data: Uint8Array): Promise<ContentHash> {
+  return ContentHash.fromBytes((await hashSliced(data)).digest())
+}
+
+/** A hash of `data` fed a slice at a time with yields in between, not finalised. */
+async function hashSliced(data: Uint8Array): Promise<Hash> {
   const hash = createHash('sha256')
   for (let at = 0; at < data.length; at += SLICE) {
     if (at > 0) await yieldToLoop()
     hash.update(data.subarray(at, at + SLICE))
   }
-  return ContentHash.fromBytes(hash.digest())
+  return hash
 }
 
 /** Below this size the round trip to a worker costs more than hashing in place. */
@@ -87,30 +92,47 @@ export async function hashOwnedBlockWithChunks(
   readonly hash: ContentHash
   readonly data: Uint8Array
   readonly chunks: ChunkIndex | undefined
+  /**
+   * SHA-256 of `data` followed by `chunks.index`: the body of an object that carries its index
+   * after the block (see `formatIndexedContentKey`), whose digest an S3 upload signs instead
+   * of hashing the body again. Continues the content hash's state, so the block's bytes are
+   * still hashed once.
+   */
+  readonly indexedBodyHash: ContentHash | undefined
 }> {
   if (!hasChunkIndex(data.byteLength)) {
-    return { hash: await hashBlockAsync(data), data, chunks: undefined }
+    return { hash: await hashBlockAsync(data), data, chunks: undefined, indexedBodyHash: undefined }
   }
-  let hash: ContentHash
-  let leaves: Uint8Array
-  let back = data
   const shared = options.ownsBuffer === true && data.buffer instanceof SharedArrayBuffer
   const canMove =
     options.ownsBuffer === true
       ? data.buffer instanceof ArrayBuffer && data.byteOffset === 0
       : movable(data)
   if (data.byteLength < OFFLOAD_MIN_BYTES || !(canMove || shared)) {
-    hash = await hashBlockAsync(data)
-    leaves = leafHashes(data)
-  } else {
-    const done = shared
-      ? await workers().hashShared(data, ChunkLeafSize)
-      : await workers().hash(data, ChunkLeafSize)
-    hash = ContentHash.fromBytes(done.digest)
-    back = done.data
-    leaves = done.leaves!
+    const state = await hashSliced(data)
+    const hash = ContentHash.fromBytes(state.copy().digest())
+    const chunks = buildChunkIndex(leafHashes(data), data.length, hash)
+    const indexedBodyHash = ContentHash.fromBytes(state.update(chunks.index).digest())
+    return { hash, data, chunks, indexedBodyHash }
   }
-  return { hash, data: back, chunks: buildChunkIndex(leaves, back.length, hash) }
+  const job = { leafSize: ChunkLeafSize, keep: true }
+  const done = shared ? await workers().hashShared(data, job) : await workers().hash(data, job)
+  const hash = ContentHash.fromBytes(done.digest)
+  let chunks: ChunkIndex
+  try {
+    chunks = buildChunkIndex(done.leaves!, done.data.length, hash)
+  } catch (err) {
+    // The thread keeps the state until told: let it go.
+    await done.continueWith?.(null)
+    throw err
+  }
+  const body = await done.continueWith!(chunks.index)
+  return {
+    hash,
+    data: done.data,
+    chunks,
+    indexedBodyHash: body === undefined ? undefined : ContentHash.fromBytes(body),
+  }
 }
 
 /** True when `data` is the whole of an ordinary ArrayBuffer (moving it detaches nothing else). */

@@ -1,7 +1,10 @@
 /**
  * A small pool of worker threads computing SHA-256 of buffers moved to them (transferred, not
  * copied) and moved back with the digest, and on request the SHA-256 of every leaf of the
- * chunk index in the same pass over the bytes (src/platform/chunk-tree.ts).
+ * chunk index in the same pass over the bytes (src/platform/chunk-tree.ts). A job may also
+ * keep its hash state for one continuation: the SHA-256 of the bytes followed by a tail sent
+ * afterwards (an upload's body is the block followed by its chunk index, which is built from
+ * the leaf hashes, and the body's digest is signed in place of hashing it all again).
  */
 import { Worker } from 'node:worker_threads'
 
@@ -13,7 +16,21 @@ const crypto = require('node:crypto')
 const leafHash = typeof crypto.hash === 'function'
   ? (leaf) => crypto.hash('sha256', leaf, 'buffer')
   : (leaf) => crypto.createHash('sha256').update(leaf).digest()
+const kept = new Map()
 parentPort.on('message', (job) => {
+  if (job.of !== undefined) {
+    // The continuation of job \`of\`: its hash state plus the tail (none: just forget it).
+    const state = kept.get(job.of)
+    kept.delete(job.of)
+    let out = null
+    if (state !== undefined && job.tail !== null) {
+      state.update(new Uint8Array(job.tail))
+      out = new Uint8Array(32)
+      out.set(state.digest())
+    }
+    parentPort.postMessage({ id: job.id, buffer: null, digest: out === null ? null : out.buffer, leaves: null }, out === null ? [] : [out.buffer])
+    return
+  }
   const data = job.shared ? new Uint8Array(job.shared, job.offset, job.length) : new Uint8Array(job.buffer, 0, job.length)
   const whole = crypto.createHash('sha256')
   let leaves = null
@@ -30,7 +47,12 @@ parentPort.on('message', (job) => {
     whole.update(data)
   }
   const out = new Uint8Array(32)
-  out.set(whole.digest())
+  if (job.keep) {
+    out.set(whole.copy().digest())
+    kept.set(job.id, whole)
+  } else {
+    out.set(whole.digest())
+  }
   const moved = [out.buffer]
   if (!job.shared) moved.push(job.buffer)
   if (leaves !== null) moved.push(leaves.buffer)
@@ -47,10 +69,26 @@ export interface HashJobResult {
   readonly data: Uint8Array
   /** Leaf hashes, 32 bytes a leaf (only when the job gave a leaf size). */
   readonly leaves: Uint8Array | undefined
+  /**
+   * Only for a job that asked to keep its state: the SHA-256 of the job's bytes followed by
+   * `tail`. Must be called exactly once (with `null` to let the state go, resolving
+   * `undefined`); the thread counts as busy until then.
+   */
+  readonly continueWith?: (tail: Uint8Array | null) => Promise<Uint8Array | undefined>
+}
+
+/** Options of a hashing job. */
+export interface HashJobOptions {
+  /** > 0: also hash every piece of this many bytes. */
+  readonly leafSize?: number | undefined
+  /** Keep the hash state for {@link HashJobResult.continueWith}. */
+  readonly keep?: boolean | undefined
 }
 
 interface Job {
   readonly length: number
+  /** The state stays on the thread for a continuation (the slot stays busy until then). */
+  readonly keep: boolean
   /** Shared bytes hashed in place (nothing moved). */
   readonly inPlace: Uint8Array | undefined
   readonly resolve: (v: HashJobResult) => void
@@ -62,6 +100,8 @@ interface Slot {
   worker: Worker
   busy: number
   idleTimer: NodeJS.Timeout | undefined
+  /** The thread failed or exited: kept states are gone with it. */
+  dead: boolean
 }
 
 /**
@@ -97,10 +137,11 @@ export class HashWorkerPool {
    * length). With `leafSize` > 0, also the SHA-256 of every `leafSize` piece of it, in the same
    * pass.
    */
-  hash(data: Uint8Array, leafSize = 0): Promise<HashJobResult> {
+  hash(data: Uint8Array, options: HashJobOptions = {}): Promise<HashJobResult> {
     if (data.byteOffset !== 0) throw new Error('hash worker input must start its buffer')
     const length = data.byteLength
-    return this.#submit(length, undefined, { buffer: data.buffer, length, leafSize }, [
+    const { leafSize = 0, keep = false } = options
+    return this.#submit(length, undefined, keep, { buffer: data.buffer, length, leafSize, keep }, [
       data.buffer as ArrayBuffer,
     ])
   }
@@ -112,13 +153,15 @@ export class HashWorkerPool {
    * fresh external memory on each side, and that started a full garbage collection about
    * every second block of a drain; shared memory is accounted once.
    */
-  hashShared(data: Uint8Array, leafSize = 0): Promise<HashJobResult> {
+  hashShared(data: Uint8Array, options: HashJobOptions = {}): Promise<HashJobResult> {
     const shared = data.buffer
     if (!(shared instanceof SharedArrayBuffer)) throw new Error('hashShared needs shared memory')
+    const { leafSize = 0, keep = false } = options
     return this.#submit(
       data.byteLength,
       data,
-      { shared, offset: data.byteOffset, length: data.byteLength, leafSize },
+      keep,
+      { shared, offset: data.byteOffset, length: data.byteLength, leafSize, keep },
       [],
     )
   }
@@ -126,14 +169,21 @@ export class HashWorkerPool {
   #submit(
     length: number,
     inPlace: Uint8Array | undefined,
+    keep: boolean,
     message: Record<string, unknown>,
     transfer: ArrayBuffer[],
+    on?: Slot,
   ): Promise<HashJobResult> {
-    const slot = this.#pick()
+    const slot = on ?? this.#pick()
     const id = this.#nextId++
     return new Promise((resolve, reject) => {
-      this.#jobs.set(id, { resolve, reject, worker: slot, length, inPlace })
-      slot.busy++
+      if (slot.dead) {
+        reject(new Error('hash worker exited before the continuation'))
+        return
+      }
+      this.#jobs.set(id, { resolve, reject, worker: slot, length, inPlace, keep })
+      // A continuation runs on the slot its state lives on, which still counts it as busy.
+      if (on === undefined) slot.busy++
       if (slot.idleTimer !== undefined) {
         clearTimeout(slot.idleTimer)
         slot.idleTimer = undefined
@@ -165,26 +215,29 @@ export class HashWorkerPool {
     this.#spawned++
     const worker = new Worker(WORKER_SOURCE, { eval: true })
     worker.unref()
-    const slot: Slot = { worker, busy: 0, idleTimer: undefined }
+    const slot: Slot = { worker, busy: 0, idleTimer: undefined, dead: false }
     type Reply = {
       id: number
       buffer: ArrayBuffer | null
-      digest: ArrayBuffer
+      digest: ArrayBuffer | null
       leaves: ArrayBuffer | null
     }
     worker.on('message', (m: Reply) => {
       const job = this.#jobs.get(m.id)
       if (job === undefined) return
       this.#jobs.delete(m.id)
-      this.#settled(slot)
+      if (!job.keep) this.#settled(slot)
+      const digest = m.digest === null ? new Uint8Array(0) : new Uint8Array(m.digest)
       job.resolve({
-        digest: new Uint8Array(m.digest),
-        data: job.inPlace ?? new Uint8Array(m.buffer!, 0, job.length),
+        digest,
+        data: job.inPlace ?? new Uint8Array(m.buffer ?? new ArrayBuffer(0), 0, job.length),
         leaves: m.leaves === null ? undefined : new Uint8Array(m.leaves),
+        ...(job.keep ? { continueWith: this.#continuation(slot, m.id) } : {}),
       })
     })
     const fail = (err: unknown): void => {
       // A dead worker fails its jobs (their bytes are lost with it) and is replaced on demand.
+      slot.dead = true
       const i = this.#slots.indexOf(slot)
       if (i >= 0) this.#slots.splice(i, 1)
       for (const [id, job] of this.#jobs) {
@@ -197,6 +250,29 @@ export class HashWorkerPool {
     worker.on('exit', (code) => fail(new Error(`hash worker exited with code ${code}`)))
     this.#slots.push(slot)
     return slot
+  }
+
+  /** The continuation of kept job `of` on `slot` (see {@link HashJobResult.continueWith}). */
+  #continuation(
+    slot: Slot,
+    of: number,
+  ): (tail: Uint8Array | null) => Promise<Uint8Array | undefined> {
+    let used = false
+    return async (tail) => {
+      if (used) throw new Error('a hash state can be continued once')
+      used = true
+      // Copied: the tail is small (a chunk index) and the caller keeps its own.
+      const copy = tail === null ? null : tail.slice().buffer
+      const done = await this.#submit(
+        0,
+        undefined,
+        false,
+        { of, tail: copy },
+        copy === null ? [] : [copy],
+        slot,
+      )
+      return done.digest.length === 0 ? undefined : done.digest
+    }
   }
 
   #settled(slot: Slot): void {

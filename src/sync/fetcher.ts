@@ -8,6 +8,7 @@
 import type { AbortOptions } from '../core/abort.js'
 import { chunkRootOf, type FileBlock } from '../core/block.js'
 import { BlockStoreError, isBlockStoreError } from '../core/errors.js'
+import { hasIndexTrailer } from '../core/keys.js'
 import type { RemoteStore } from '../core/remote-store.js'
 import { hashOwnedBlock } from '../platform/hash-block.js'
 import type { HealthMonitor } from './health-monitor.js'
@@ -107,8 +108,14 @@ export class Fetcher {
   /** One GET and one verification, shared by every reader of `row`'s object. */
   async #fetchVerified(row: FileBlock): Promise<Uint8Array> {
     const key = row.blockStoreKey
+    // An object that carries its chunk index after the block: the block is its first
+    // `dataSize` bytes (the index is for ranged reads; a whole block is checked by its hash).
     const fetched = await this.#withBudget(row, (signal) =>
-      this.#limit.run(() => this.#remote.readBlock(key, { signal })),
+      this.#limit.run(() =>
+        hasIndexTrailer(key) && row.dataSize > 0
+          ? this.#remote.readBlockRange(key, 0, row.dataSize, { signal })
+          : this.#remote.readBlock(key, { signal }),
+      ),
     )
     const data = await this.#verify(row, fetched)
     this.#stats.blockFetches++

@@ -11,7 +11,7 @@ import { ChunkGroupLeaves, ChunkLeafSize, chunkRecordSize } from '../core/chunk-
 import { HashSize } from '../core/constants.js'
 import { BlockStoreError } from '../core/errors.js'
 import type { ContentHash } from '../core/hash.js'
-import { formatChunkIndexKey } from '../core/keys.js'
+import { formatChunkIndexKey, hasIndexTrailer } from '../core/keys.js'
 import { leafHash, verifyChunkRecord } from '../platform/chunk-tree.js'
 
 /** Fetches `[offset, offset + length)` of the object `key` on behalf of `row`. */
@@ -149,10 +149,12 @@ export class RangeVerifier {
     const size = row.dataSize
     const recordSize = chunkRecordSize(size)
     const want = (m1 - m0 + 1) * recordSize
+    // After the block in its own object, or (objects of earlier versions) in `{key}.chunks`.
+    const trailer = hasIndexTrailer(row.blockStoreKey)
     const bytes = await this.#get(
       row,
-      formatChunkIndexKey(row.blockStoreKey),
-      m0 * recordSize,
+      trailer ? row.blockStoreKey : formatChunkIndexKey(row.blockStoreKey),
+      (trailer ? size : 0) + m0 * recordSize,
       want,
     )
     this.#stats.indexFetches++

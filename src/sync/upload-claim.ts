@@ -11,7 +11,7 @@ import type { AbortOptions } from '../core/abort.js'
 import { BlockState, type FileBlock } from '../core/block.js'
 import { isBlockStoreError } from '../core/errors.js'
 import { ContentHash } from '../core/hash.js'
-import { formatContentKey } from '../core/keys.js'
+import { formatContentKey, formatIndexedContentKey } from '../core/keys.js'
 import type { CommitOptions, MetadataStore } from '../core/metadata-store.js'
 import type { ChunkIndex } from '../platform/chunk-tree.js'
 
@@ -59,7 +59,11 @@ export async function claimContent(
 }> {
   for (let attempt = 0; ; attempt++) {
     const donor = await metadata.findFileBlockByHash(hash, options)
-    const key = donor?.blockStoreKey || formatContentKey(hash)
+    // A new object carries its chunk index after the block when the block has one; a donor's
+    // object keeps whatever layout it was written with.
+    const key =
+      donor?.blockStoreKey ||
+      (chunks === undefined ? formatContentKey(hash) : formatIndexedContentKey(hash))
     // The same content being uploaded for another block right now: wait and reference it
     // instead of sending the same bytes twice.
     const sameContent = uploading.get(key)

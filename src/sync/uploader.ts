@@ -10,15 +10,13 @@ import type { AbortOptions } from '../core/abort.js'
 import { BlockState, type FileBlock } from '../core/block.js'
 import { BlockSize } from '../core/constants.js'
 import { BlockStoreError, isBlockStoreError } from '../core/errors.js'
-import type { ContentHash } from '../core/hash.js'
 import { parseBlockId } from '../core/keys.js'
 import type { LocalStore } from '../core/local-store.js'
 import type { MetadataStore } from '../core/metadata-store.js'
 import type { RemoteStore } from '../core/remote-store.js'
-import type { ChunkIndex } from '../platform/chunk-tree.js'
 import { hashOwnedBlockWithChunks } from '../platform/hash-block.js'
 import { BufferPool } from './buffer-pool.js'
-import { ensureChunkIndex } from './chunk-index-upload.js'
+import { ensureObject, withIndexRoom } from './object-upload.js'
 import { Semaphore } from './semaphore.js'
 import { claimContent, lazily, revertClaim } from './upload-claim.js'
 import type {
@@ -81,8 +79,9 @@ export class Uploader {
     this.#backoffMax = options.backoffMaxMs ?? 300_000
     this.#batch = Math.max(1, options.batchSize ?? 1024)
     this.#now = options.now ?? Date.now
-    // As many full blocks' worth as can be in progress at once (see pass()).
-    this.#buffers = new BufferPool(BlockSize, this.#parallelism * 2)
+    // As many full blocks' worth as can be in progress at once (see pass()), each with room
+    // for the chunk index that goes after the block in its object.
+    this.#buffers = new BufferPool(withIndexRoom(BlockSize), this.#parallelism * 2)
   }
 
   /**
@@ -162,7 +161,7 @@ export class Uploader {
     let claimed: FileBlock | undefined
     let release: (() => void) | undefined
     // Shared memory hashed in place: the buffer stays this upload's until it settles.
-    const held = this.#buffers.take(row.dataSize > 0 ? row.dataSize : BlockSize)
+    const held = this.#buffers.take(withIndexRoom(row.dataSize > 0 ? row.dataSize : BlockSize))
     try {
       // Claimed first (Local -> Syncing on the listed version), then the bytes are copied
       // with the row version under the block lock: a write in between is seen as a version
@@ -187,9 +186,10 @@ export class Uploader {
       // The snapshot is a private copy (in the leased buffer, or fresh memory from a store that
       // ignores it): it can move to a hashing thread and back. The chunk index comes from the
       // same pass, so it describes exactly the bytes of the content key.
-      const { hash, data, chunks } = await hashOwnedBlockWithChunks(snapshot.data, {
-        ownsBuffer: snapshot.data.buffer === held.buffer,
-      })
+      const { hash, data, chunks, indexedBodyHash } = await hashOwnedBlockWithChunks(
+        snapshot.data,
+        { ownsBuffer: snapshot.data.buffer === held.buffer },
+      )
       const ref = await claimContent(
         this.#metadata,
         this.#uploading,
@@ -207,8 +207,9 @@ export class Uploader {
       claimed = ref.claimed
       // Identical blocks wait until this one is Remote: then they find it as their donor.
       release = ref.release
+      const block = { data, room: data.buffer === held.buffer, hash, chunks, indexedBodyHash }
       const uploaded = await this.#sending.run(
-        () => this.#ensureObject(ref.key, data, hash, chunks, ref.shared, options),
+        () => ensureObject(this.#remote, ref.key, block, ref.shared, options),
         weightOf(data.length),
       )
       this.#backoff.delete(row.id)
@@ -243,16 +244,6 @@ export class Uploader {
     }
   }
 
-  /** Writes one object; the digest goes with the bytes (S3 signs it instead of re-hashing). */
-  async #upload(
-    key: string,
-    data: Uint8Array,
-    hash: ContentHash,
-    options: AbortOptions,
-  ): Promise<void> {
-    await this.#remote.writeBlock(key, data, { ...options, sha256: hash })
-  }
-
   /** Counters. */
   stats(): UploaderStats {
     return {
@@ -262,43 +253,6 @@ export class Uploader {
       lastError: this.#lastError,
       lastErrorAt: this.#lastErrorAt,
     }
-  }
-
-  /**
-   * Makes sure the object behind a claimed row exists; resolves `true` when it uploaded it.
-   * Runs after the claim committed the reference, so GC can no longer delete the key: an
-   * object seen here (or written here) stays. Content keys always hold the same bytes, so
-   * a fresh block (no other row has its content) is simply uploaded, with no HEAD first; a
-   * block whose content another row has is checked with one HEAD, and uploaded if the
-   * object is missing or short (a donor row whose object is gone is never trusted;
-   * uploading to the same key heals the donor as well). The chunk index object goes with the
-   * block object the same way (written beside a fresh one, checked and healed beside a shared
-   * one), before the row says Remote.
-   */
-  async #ensureObject(
-    key: string,
-    data: Uint8Array,
-    hash: ContentHash,
-    chunks: ChunkIndex | undefined,
-    shared: boolean,
-    options: AbortOptions,
-  ): Promise<boolean> {
-    // Both settle before this returns, failed or not: `data` is a reused buffer, and a write
-    // still reading it after a failure of the other would upload whatever bytes come next.
-    const [uploaded, index] = await Promise.allSettled([
-      (async () => {
-        if (shared && (await this.#remote.statBlock(key, options))?.size === data.length)
-          return false
-        await this.#upload(key, data, hash, options)
-        return true
-      })(),
-      chunks === undefined
-        ? Promise.resolve()
-        : ensureChunkIndex(this.#remote, key, chunks, shared, options),
-    ])
-    if (uploaded.status === 'rejected') throw uploaded.reason
-    if (index.status === 'rejected') throw index.reason
-    return uploaded.value
   }
 
   #fail(blockId: string, err: unknown): Error {

@@ -8,7 +8,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FaultInjectingRemoteStore } from '../../src/conformance/index.js'
 import type { AbortOptions } from '../../src/core/abort.js'
-import { parseChunkIndexKey } from '../../src/core/keys.js'
+import { blockSizeOfIndexedObject } from '../../src/core/chunk-layout.js'
+import {
+  formatChunkIndexKey,
+  formatContentKey,
+  hasIndexTrailer,
+  parseChunkIndexKey,
+} from '../../src/core/keys.js'
 import type { LocalStore } from '../../src/core/local-store.js'
 import type { MetadataStore } from '../../src/core/metadata-store.js'
 import type { Engine } from '../../src/engine/engine.js'
@@ -24,8 +30,10 @@ import { fastSyncer } from '../support/engine.js'
 export type RemoteHook = (key: string, signal: AbortSignal | undefined) => Promise<void>
 
 /**
- * Counts remote calls and runs optional hooks before writes and reads. Calls on chunk index
- * objects are counted apart (`index*`), so the block counters keep meaning block objects.
+ * Counts remote calls and runs optional hooks before writes and reads. Reads of chunk index
+ * records are counted apart (`index*`), whether from an index object of an earlier version or
+ * from after the block in its own object, and a ranged read of exactly the block part of such
+ * an object counts as the whole-block read it is, so the block counters keep meaning blocks.
  */
 export class ScriptedRemote extends FaultInjectingRemoteStore {
   readonly calls = {
@@ -43,9 +51,16 @@ export class ScriptedRemote extends FaultInjectingRemoteStore {
   beforeWrite: RemoteHook | undefined
   beforeRead: RemoteHook | undefined
 
+  /** Block sizes of the objects written with their index after the block, by key. */
+  readonly #blockSizes = new Map<string, number>()
+
   override async writeBlock(key: string, data: Uint8Array, o?: AbortOptions): Promise<void> {
     if (parseChunkIndexKey(key) !== undefined) this.calls.indexWrites++
     else this.calls.writeBlock++
+    if (hasIndexTrailer(key)) {
+      const size = blockSizeOfIndexedObject(data.length)
+      if (size !== undefined) this.#blockSizes.set(key, size)
+    }
     this.#writing++
     this.maxWritesInFlight = Math.max(this.maxWritesInFlight, this.#writing)
     try {
@@ -68,13 +83,17 @@ export class ScriptedRemote extends FaultInjectingRemoteStore {
     length: number,
     o?: AbortOptions,
   ): Promise<Uint8Array> {
-    const index = parseChunkIndexKey(key) !== undefined
+    const blockSize = this.#blockSizes.get(key)
+    const index =
+      parseChunkIndexKey(key) !== undefined || (blockSize !== undefined && offset >= blockSize)
+    const whole = blockSize !== undefined && offset === 0 && length === blockSize
     if (index) this.calls.indexRanges++
+    else if (whole) this.calls.readBlock++
     else this.calls.readBlockRange++
     await this.beforeRead?.(key, o?.signal)
     const data = await super.readBlockRange(key, offset, length, o)
     if (index) this.calls.indexBytes += data.length
-    else this.calls.rangeBytes += data.length
+    else if (!whole) this.calls.rangeBytes += data.length
     return data
   }
 }
@@ -152,6 +171,24 @@ export async function makeRemoteOnly(t: TestEngine, pid: string, data: Uint8Arra
   const report = await t.engine.drainAllUploads()
   if (report.failed.length > 0) throw new Error(`drain failed: ${report.failed[0]?.message}`)
   await t.engine.evict({ payloadId: pid })
+}
+
+/**
+ * Rewrites block `idx` of `pid` (Remote, uploaded by this version: its index after the block)
+ * the way earlier versions stored it: the block alone under its plain content key, the index
+ * in `{key}.chunks`, the row naming the plain key. Returns the plain key.
+ */
+export async function asSeparateIndex(t: TestEngine, pid: string, idx = 0): Promise<string> {
+  const row = await t.metadata.getFileBlock(`${pid}/${idx}`)
+  if (!hasIndexTrailer(row.blockStoreKey))
+    throw new Error(`${row.blockStoreKey}: no index after the block`)
+  const object = await t.remote.inner.readBlock(row.blockStoreKey)
+  const plain = formatContentKey(row.hash)
+  await t.remote.inner.writeBlock(plain, object.subarray(0, row.dataSize))
+  await t.remote.inner.writeBlock(formatChunkIndexKey(plain), object.subarray(row.dataSize))
+  await t.remote.inner.deleteBlock(row.blockStoreKey)
+  await t.metadata.putFileBlock({ ...row, blockStoreKey: plain })
+  return plain
 }
 
 /** Waits for the health monitor to see the remote go down or come back. */

@@ -2,22 +2,32 @@
  * Verified ranged reads through the engine (memory remote): random aligned 4 KiB cold reads
  * fetch at most 1.5 bytes per byte read with every byte verified, a corrupt range is never
  * served, blocks uploaded without a chunk index (older releases, and blocks of at most 64 KiB)
- * are read whole and verified, and GC deletes a block's index with it while dedup reuses it.
+ * are read whole and verified. A block's index travels after the block in its one object;
+ * objects of earlier versions, with the index in a `.chunks` object beside them, read the same,
+ * and GC deletes such an index with its block while dedup reuses both.
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { pattern } from '../../src/conformance/block-store/fixture.js'
 import type { AbortOptions } from '../../src/core/abort.js'
-import { chunkRecordSize } from '../../src/core/chunk-layout.js'
+import { chunkIndexSize, chunkRecordSize } from '../../src/core/chunk-layout.js'
 import { BlockSize } from '../../src/core/constants.js'
 import { isBlockStoreError } from '../../src/core/errors.js'
-import { formatChunkIndexKey, parseChunkIndexKey } from '../../src/core/keys.js'
+import { formatChunkIndexKey, hasIndexTrailer, parseChunkIndexKey } from '../../src/core/keys.js'
 import { MemoryRemoteStore } from '../../src/remote/memory/index.js'
-import { makeRemoteOnly, openTestEngine, ScriptedRemote } from './engine-test-kit.js'
+import {
+  asSeparateIndex,
+  makeRemoteOnly,
+  openTestEngine,
+  ScriptedRemote,
+} from './engine-test-kit.js'
 
 const later = (): number => Date.now() + 2 * 3_600_000
 
-/** Flips one byte in the middle of every ranged body of a block object (not of its index). */
+/**
+ * Flips one byte in the middle of every ranged body of a block (not of its index, which the
+ * tests below read from past `BlockSize` in the object, or from a `.chunks` object).
+ */
 class CorruptRanges extends ScriptedRemote {
   corrupt = false
   override async readBlockRange(
@@ -27,7 +37,7 @@ class CorruptRanges extends ScriptedRemote {
     o?: AbortOptions,
   ): Promise<Uint8Array> {
     const data = await super.readBlockRange(key, offset, length, o)
-    if (!this.corrupt || parseChunkIndexKey(key) !== undefined) return data
+    if (!this.corrupt || parseChunkIndexKey(key) !== undefined || offset >= BlockSize) return data
     const bad = data.slice()
     bad[bad.length >> 1]! ^= 0x40
     return bad
@@ -102,21 +112,54 @@ describe('verified ranged reads', () => {
     assert.deepEqual(dest, data.subarray(40_960, 45_056))
   })
 
-  it('a corrupt chunk index record fails with BS_INTEGRITY_CHECK_FAILED', async () => {
+  for (const layout of ['after the block', 'in a .chunks object'] as const) {
+    it(`a corrupt chunk index record (${layout}) fails with BS_INTEGRITY_CHECK_FAILED`, async () => {
+      await using t = await openTestEngine({ prefetchWorkers: 0 })
+      const data = pattern(BlockSize, 33)
+      await makeRemoteOnly(t, 'idx', data)
+      const trailer = layout === 'after the block'
+      const key = trailer
+        ? (await t.metadata.getFileBlock('idx/0')).blockStoreKey
+        : formatChunkIndexKey(await asSeparateIndex(t, 'idx'))
+      const object = await t.remote.inner.readBlock(key)
+      const bad = object.slice()
+      // A sibling hash of group 5.
+      bad[(trailer ? BlockSize : 0) + 5 * chunkRecordSize(BlockSize) + 600]! ^= 1
+      await t.remote.inner.writeBlock(key, bad)
+      const dest = new Uint8Array(4096)
+      await assert.rejects(t.engine.readAt('idx', dest, 5 * 65_536 + 8192), (err) =>
+        isBlockStoreError(err, 'BS_INTEGRITY_CHECK_FAILED'),
+      )
+      assert.ok(dest.every((b) => b === 0))
+      // Another group's record is intact: its ranges read.
+      await t.engine.readAt('idx', dest, 9 * 65_536)
+      assert.deepEqual(dest, data.subarray(9 * 65_536, 9 * 65_536 + 4096))
+    })
+  }
+
+  it('uploads a block with its index after it: one object, one PUT, ranged reads from it', async () => {
     await using t = await openTestEngine({ prefetchWorkers: 0 })
-    const data = pattern(BlockSize, 33)
-    await makeRemoteOnly(t, 'idx', data)
-    const row = await t.metadata.getFileBlock('idx/0')
-    const key = formatChunkIndexKey(row.blockStoreKey)
-    const index = await t.remote.inner.readBlock(key)
-    const bad = index.slice()
-    bad[5 * chunkRecordSize(BlockSize) + 600]! ^= 1 // a sibling hash of group 5
-    await t.remote.inner.writeBlock(key, bad)
+    const data = pattern(BlockSize, 39)
+    await makeRemoteOnly(t, 'one', data)
+    assert.equal(t.remote.calls.writeBlock, 1)
+    assert.equal(t.remote.calls.indexWrites, 0, 'no index object beside it')
+    const row = await t.metadata.getFileBlock('one/0')
+    assert.ok(hasIndexTrailer(row.blockStoreKey))
+    const info = await t.remote.inner.statBlock(row.blockStoreKey)
+    assert.equal(info?.size, BlockSize + chunkIndexSize(BlockSize))
+    assert.equal(await t.remote.inner.statBlock(formatChunkIndexKey(row.blockStoreKey)), undefined)
     const dest = new Uint8Array(4096)
-    await assert.rejects(t.engine.readAt('idx', dest, 5 * 65_536 + 8192), (err) =>
-      isBlockStoreError(err, 'BS_INTEGRITY_CHECK_FAILED'),
-    )
-    assert.ok(dest.every((b) => b === 0))
+    await t.engine.readAt('one', dest, 3 * 65_536)
+    assert.deepEqual(dest, data.subarray(3 * 65_536, 3 * 65_536 + 4096))
+    assert.equal(t.remote.calls.indexRanges, 1)
+    assert.equal(t.remote.calls.readBlockRange, 1)
+    // A large read fetches the whole block: the block part of the object only, checked
+    // against the content hash.
+    const big = new Uint8Array(1024 * 1024)
+    await t.engine.readAt('one', big, 0)
+    assert.deepEqual(big, data.subarray(0, big.length))
+    assert.equal(t.remote.calls.readBlock, 1)
+    assert.equal(t.remote.calls.indexRanges, 1, 'the index is not fetched with the block')
   })
 
   it('reads a block uploaded without a chunk index whole, verified against its SHA-256', async () => {
@@ -145,12 +188,11 @@ describe('verified ranged reads', () => {
     assert.equal(t.remote.calls.readBlock, 2)
   })
 
-  it('falls back to a verified whole block when the index object is missing', async () => {
+  it("falls back to a verified whole block when an earlier version's index object is missing", async () => {
     await using t = await openTestEngine({ prefetchWorkers: 0 })
     const data = pattern(BlockSize, 35)
     await makeRemoteOnly(t, 'lost', data)
-    const row = await t.metadata.getFileBlock('lost/0')
-    await t.remote.inner.deleteBlock(formatChunkIndexKey(row.blockStoreKey))
+    await t.remote.inner.deleteBlock(formatChunkIndexKey(await asSeparateIndex(t, 'lost')))
     const dest = new Uint8Array(4096)
     await t.engine.readAt('lost', dest, 81_920)
     assert.deepEqual(dest, data.subarray(81_920, 86_016))
@@ -182,14 +224,36 @@ describe('verified ranged reads', () => {
     assert.equal(t.remote.calls.readBlock, 2, 'one GET per read')
   })
 
-  it('dedup reuses the object and its index; GC deletes the index with its block', async () => {
+  it('dedup reuses an object with its index after it; GC deletes it whole', async () => {
     await using t = await openTestEngine({ prefetchWorkers: 0 })
-    const data = pattern(BlockSize, 36)
+    const data = pattern(BlockSize, 40)
     await makeRemoteOnly(t, 'a', data)
     await makeRemoteOnly(t, 'b', data)
     assert.equal(t.remote.calls.writeBlock, 1)
-    assert.equal(t.remote.calls.indexWrites, 1)
+    assert.equal(t.remote.calls.indexWrites, 0)
     const key = (await t.metadata.getFileBlock('b/0')).blockStoreKey
+    assert.equal((await t.metadata.getFileBlock('a/0')).blockStoreKey, key)
+    await t.engine.delete('a')
+    assert.equal((await t.engine.collectGarbage({ now: later })).deleted, 0)
+    const dest = new Uint8Array(4096)
+    await t.engine.readAt('b', dest, 12_288)
+    assert.deepEqual(dest, data.subarray(12_288, 16_384))
+    await t.engine.delete('b')
+    const gone = await t.engine.collectGarbage({ now: later })
+    assert.equal(gone.deleted, 1)
+    assert.equal(await t.remote.inner.statBlock(key), undefined)
+  })
+
+  it("dedup onto an earlier version's object reuses it and its index; GC deletes the index with its block", async () => {
+    await using t = await openTestEngine({ prefetchWorkers: 0 })
+    const data = pattern(BlockSize, 36)
+    await makeRemoteOnly(t, 'a', data)
+    const plain = await asSeparateIndex(t, 'a')
+    await makeRemoteOnly(t, 'b', data)
+    assert.equal(t.remote.calls.writeBlock, 1, 'only the first upload wrote the block')
+    assert.equal(t.remote.calls.indexWrites, 0, 'the index beside the shared object was there')
+    const key = (await t.metadata.getFileBlock('b/0')).blockStoreKey
+    assert.equal(key, plain)
     const index = formatChunkIndexKey(key)
     await t.engine.delete('a')
     const kept = await t.engine.collectGarbage({ now: later })
@@ -206,11 +270,11 @@ describe('verified ranged reads', () => {
     assert.equal(await t.remote.inner.statBlock(index), undefined, 'index deleted with its block')
   })
 
-  it('GC deletes an index whose block object is already gone', async () => {
+  it("GC deletes an earlier version's index whose block object is already gone", async () => {
     await using t = await openTestEngine({ prefetchWorkers: 0 })
     const data = pattern(BlockSize, 37)
     await makeRemoteOnly(t, 'c', data)
-    const key = (await t.metadata.getFileBlock('c/0')).blockStoreKey
+    const key = await asSeparateIndex(t, 'c')
     await t.engine.delete('c')
     // A run that died between the index and the block deletion, the other way round.
     await t.remote.inner.deleteBlock(key)

@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { BlockState } from '../../src/core/block.js'
+import { chunkIndexSize } from '../../src/core/chunk-layout.js'
 import { isBlockStoreError } from '../../src/core/errors.js'
-import { formatContentKey } from '../../src/core/keys.js'
+import { formatIndexedContentKey } from '../../src/core/keys.js'
 import { type Engine, openBlockStore } from '../../src/engine/index.js'
 import { MemoryMetadataStore } from '../../src/meta/memory/memory-metadata-store.js'
 import { hashBlock } from '../../src/platform/hash-block.js'
@@ -59,7 +60,10 @@ async function assertRemoteHolds(
 ): Promise<void> {
   const row = await metadata.getFileBlock(`${pid}/0`)
   assert.equal(row.state, BlockState.Remote)
-  assert.deepEqual(await remote.inner.readBlock(row.blockStoreKey), data)
+  // The block, followed by its chunk index (these blocks are over 64 KiB).
+  const object = await remote.inner.readBlock(row.blockStoreKey)
+  assert.equal(object.length, data.length + chunkIndexSize(data.length))
+  assert.deepEqual(object.subarray(0, data.length), data)
 }
 
 describe('GC and deduplication', () => {
@@ -105,7 +109,7 @@ describe('GC and deduplication', () => {
     const { engine, remote } = await open(hooked)
     await using _ = engine
     const data = payloadBytes(2)
-    const key = formatContentKey(hashBlock(data))
+    const key = formatIndexedContentKey(hashBlock(data))
     await put(engine, 'A', data)
     let gcDeleted = 0
     afterDonorFound = async () => {
@@ -145,7 +149,7 @@ describe('GC and deduplication', () => {
     const { engine, remote } = await open(observed)
     await using _ = engine
     const data = payloadBytes(3)
-    const key = formatContentKey(hashBlock(data))
+    const key = formatIndexedContentKey(hashBlock(data))
     await put(engine, 'A', data)
     await engine.delete('A')
     let flushing: Promise<unknown> | undefined

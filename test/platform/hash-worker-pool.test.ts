@@ -17,6 +17,24 @@ function block(): { data: Uint8Array; digest: Buffer } {
 }
 
 describe('HashWorkerPool', () => {
+  it('a kept state continues once: the digest of the bytes followed by a tail', async () => {
+    const pool = new HashWorkerPool(1)
+    const b = block()
+    const tail = randomFillSync(new Uint8Array(94_208))
+    const r = await pool.hash(new Uint8Array(b.data), { keep: true })
+    assert.deepEqual(Buffer.from(r.digest), b.digest, 'the bytes alone, as without keep')
+    // Held past the idle exit: the thread keeps the state as long as the job is open.
+    await sleep(1200)
+    const body = await r.continueWith!(tail)
+    assert.deepEqual(Buffer.from(body!), createHash('sha256').update(b.data).update(tail).digest())
+    await assert.rejects(r.continueWith!(tail), /once/)
+    const shared = new Uint8Array(new SharedArrayBuffer(MiB))
+    shared.set(b.data)
+    const s = await pool.hashShared(shared, { keep: true })
+    assert.equal(await s.continueWith!(null), undefined, 'a state let go')
+    assert.equal(pool.stats().spawned, 1)
+  })
+
   it('a second job queues behind a busy thread; a third starts another', async () => {
     const pool = new HashWorkerPool(2)
     const blocks = [block(), block(), block(), block()]

@@ -13,14 +13,31 @@ import { Fetcher } from '../../src/sync/fetcher.js'
 import { makeRemoteOnly, openTestEngine, ScriptedRemote } from '../engine/engine-test-kit.js'
 import { randomRemoteBlock } from './random-remote-block.js'
 
-/** Counts GETs per key and runs `afterBody` once a body has been handed back. */
+/**
+ * Counts GETs per key, whole or ranged (a block whose object carries its chunk index is
+ * fetched as the range of its block part), and runs `afterBody` once a body has been handed
+ * back.
+ */
 class CountingRemote extends ScriptedRemote {
   readonly gets = new Map<string, number>()
   afterBody: (() => void) | undefined
 
   override async readBlock(key: string, o?: AbortOptions): Promise<Uint8Array> {
+    return this.#counted(key, () => super.readBlock(key, o))
+  }
+
+  override async readBlockRange(
+    key: string,
+    offset: number,
+    length: number,
+    o?: AbortOptions,
+  ): Promise<Uint8Array> {
+    return this.#counted(key, () => super.readBlockRange(key, offset, length, o))
+  }
+
+  async #counted(key: string, get: () => Promise<Uint8Array>): Promise<Uint8Array> {
     this.gets.set(key, (this.gets.get(key) ?? 0) + 1)
-    const data = await super.readBlock(key, o)
+    const data = await get()
     const after = this.afterBody
     if (after !== undefined) setImmediate(after)
     return data

@@ -4,14 +4,20 @@
  * and a buffer must never go back to the pool while a remote write may still read it.
  */
 import assert from 'node:assert/strict'
-import { randomFillSync } from 'node:crypto'
+import { createHash, randomFillSync } from 'node:crypto'
 import { describe, it } from 'node:test'
+import { blockSizeOfIndexedObject } from '../../src/core/chunk-layout.js'
 import { BlockSize } from '../../src/core/constants.js'
-import { parseChunkIndexKey } from '../../src/core/keys.js'
+import { formatChunkIndexKey, hasIndexTrailer, parseChunkIndexKey } from '../../src/core/keys.js'
 import { hashBlock, hashOwnedBlockWithChunks } from '../../src/platform/hash-block.js'
 import { MemoryRemoteStore } from '../../src/remote/memory/index.js'
 import { BufferPool } from '../../src/sync/buffer-pool.js'
-import { openTestEngine, ScriptedRemote } from '../engine/engine-test-kit.js'
+import {
+  asSeparateIndex,
+  makeRemoteOnly,
+  openTestEngine,
+  ScriptedRemote,
+} from '../engine/engine-test-kit.js'
 
 /** Records every block object's bytes as they are when its write settles. */
 class RecordingRemote extends ScriptedRemote {
@@ -56,6 +62,18 @@ describe('upload snapshot buffers', () => {
     const copy = await hashOwnedBlockWithChunks(new Uint8Array(view))
     assert.ok(got.chunks !== undefined && copy.chunks?.root.equals(got.chunks.root))
     assert.deepEqual(copy.chunks?.index, got.chunks.index)
+    // The body of an object carrying its index: SHA-256 of the block, then the index, the same
+    // from the thread (continued state) as on this thread (a block under the offload size).
+    const body = (data: Uint8Array, index: Uint8Array | undefined): string =>
+      createHash('sha256').update(data).update(index!).digest('hex')
+    assert.equal(got.indexedBodyHash?.toString(), body(view, got.chunks.index))
+    assert.equal(copy.indexedBodyHash?.toString(), body(view, got.chunks.index))
+    const small = view.subarray(0, 300_000)
+    const inPlace = await hashOwnedBlockWithChunks(small)
+    assert.equal(inPlace.indexedBodyHash?.toString(), body(small, inPlace.chunks?.index))
+    const tiny = await hashOwnedBlockWithChunks(view.subarray(0, 65_536))
+    assert.equal(tiny.chunks, undefined)
+    assert.equal(tiny.indexedBodyHash, undefined, 'no index, no indexed body')
   })
 
   it('uploads every block with its own bytes when buffers are reused, short blocks included', async () => {
@@ -85,9 +103,17 @@ describe('upload snapshot buffers', () => {
     }
     assert.equal(remote.objects.size, expected.size)
     for (const [key, bytes] of remote.objects) {
-      const digest = hashBlock(bytes).toString()
+      // An object over 64 KiB is the block followed by its chunk index.
+      const size = hasIndexTrailer(key) ? blockSizeOfIndexedObject(bytes.length) : bytes.length
+      assert.ok(size !== undefined, `object ${key} has the size of a block and its index`)
+      const block = bytes.slice(0, size)
+      const digest = hashBlock(block).toString()
       assert.ok(key.includes(digest), `object ${key} holds the bytes its key names`)
       assert.ok(expected.has(digest))
+      if (hasIndexTrailer(key)) {
+        const { chunks } = await hashOwnedBlockWithChunks(block)
+        assert.deepEqual(bytes.subarray(size), chunks?.index, `object ${key} holds its own index`)
+      }
     }
     for (const p of payloads) {
       const out = new Uint8Array(p.data.length)
@@ -99,6 +125,13 @@ describe('upload snapshot buffers', () => {
   it('keeps the buffer until the block write settles, even when the index write failed first', async () => {
     const remote = new ScriptedRemote(new MemoryRemoteStore())
     await using t = await openTestEngine({ remote, syncer: { parallelUploads: 1 } })
+    // A separate index object is written only beside an earlier version's object that a new
+    // block shares (and, here, that lost both its objects, so both are written again).
+    const data = randomFillSync(new Uint8Array(BlockSize))
+    await makeRemoteOnly(t, 'donor', data)
+    const plain = await asSeparateIndex(t, 'donor')
+    await remote.inner.deleteBlock(plain)
+    await remote.inner.deleteBlock(formatChunkIndexKey(plain))
     let blockWriteDone = false
     let releaseBlockWrite!: () => void
     const blockWriteHeld = new Promise<void>((resolve) => {
@@ -109,7 +142,7 @@ describe('upload snapshot buffers', () => {
       await blockWriteHeld
       blockWriteDone = true
     }
-    await t.engine.writeAt('p', randomFillSync(new Uint8Array(BlockSize)), 0)
+    await t.engine.writeAt('p', data, 0)
     await t.engine.flush('p')
     let drained = false
     const drain = t.engine.drainAllUploads().finally(() => {

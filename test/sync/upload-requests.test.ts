@@ -1,7 +1,8 @@
 /**
  * Requests per uploaded block: a block whose content no other row has is sent with one PUT
  * and no HEAD (its row references the content key before the PUT, which is what keeps GC off
- * it); a block whose content is already stored costs one HEAD and no PUT.
+ * it), its chunk index inside the same object, and the PUT carries the digest of exactly the
+ * bytes it sends; a block whose content is already stored costs one HEAD and no PUT.
  */
 import assert from 'node:assert/strict'
 import { randomFillSync } from 'node:crypto'
@@ -15,13 +16,15 @@ import { parseChunkIndexKey } from '../../src/core/keys.js'
 import type { RemoteObjectInfo, WriteBlockOptions } from '../../src/core/remote-store.js'
 import { openBlockStore } from '../../src/engine/index.js'
 import { MemoryMetadataStore } from '../../src/meta/memory/memory-metadata-store.js'
-import { hashBlock } from '../../src/platform/hash-block.js'
+import { hashBlock, hashOwnedBlockWithChunks } from '../../src/platform/hash-block.js'
 import { MemoryRemoteStore } from '../../src/remote/memory/index.js'
 import { openTestEngine, ScriptedRemote } from '../engine/engine-test-kit.js'
 
 class StatCountingRemote extends ScriptedRemote {
   heads = 0
+  /** The digest each PUT was given, and the SHA-256 of the body it sent. */
   readonly digests: (string | undefined)[] = []
+  readonly bodies: string[] = []
 
   override statBlock(key: string, o?: AbortOptions): Promise<RemoteObjectInfo | undefined> {
     if (parseChunkIndexKey(key) === undefined) this.heads++
@@ -29,7 +32,10 @@ class StatCountingRemote extends ScriptedRemote {
   }
 
   override writeBlock(key: string, data: Uint8Array, o?: WriteBlockOptions): Promise<void> {
-    if (parseChunkIndexKey(key) === undefined) this.digests.push(o?.sha256?.toString())
+    if (parseChunkIndexKey(key) === undefined) {
+      this.digests.push(o?.sha256?.toString())
+      this.bodies.push(hashBlock(data).toString())
+    }
     return super.writeBlock(key, data, o)
   }
 }
@@ -44,12 +50,16 @@ describe('upload requests per block', () => {
     const report = await t.engine.drainAllUploads()
     assert.equal(report.uploaded, 3)
     assert.equal(remote.calls.writeBlock, 3)
-    assert.equal(remote.calls.indexWrites, 3, 'each block object gets its chunk index')
+    assert.equal(remote.calls.indexWrites, 0, "each chunk index travels in its block's object")
     assert.equal(remote.heads, 0)
-    const expected = [0, 1, 2].map((b) =>
-      hashBlock(data.subarray(b * BlockSize, (b + 1) * BlockSize)).toString(),
-    )
+    const expected: string[] = []
+    for (let b = 0; b < 3; b++) {
+      const block = data.slice(b * BlockSize, (b + 1) * BlockSize)
+      const { indexedBodyHash } = await hashOwnedBlockWithChunks(block)
+      expected.push(indexedBodyHash!.toString())
+    }
     assert.deepEqual([...remote.digests].sort(), expected.sort())
+    assert.deepEqual(remote.digests, remote.bodies, 'each PUT signs the digest of what it sends')
   })
 
   it('deduplicates stored content with one HEAD and no PUT', async () => {
@@ -65,7 +75,7 @@ describe('upload requests per block', () => {
     const report = await t.engine.drainAllUploads()
     assert.equal(report.deduplicated, 1)
     assert.equal(remote.calls.writeBlock, puts)
-    assert.equal(remote.calls.indexWrites, 1, 'the stored index is reused, not written again')
+    assert.equal(remote.calls.indexWrites, 0, 'the index is in the shared object')
     assert.equal(remote.heads, 1)
   })
   it('uploads identical blocks drained together once', async () => {
