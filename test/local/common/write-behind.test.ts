@@ -31,6 +31,14 @@ class SyncRecordingMedium extends MemoryBlockMedium {
     await this.hold
     if (this.failBackground) throw new Error('EIO: fsync failed')
   }
+  /** Holds the background syncs until the returned function is called. */
+  holdBackground(): () => void {
+    let release!: () => void
+    this.hold = new Promise((resolve) => {
+      release = resolve
+    })
+    return release
+  }
   /** Block indexes synced by calls that also synced names (a flush's). */
   flushed(): number[] {
     return this.calls.filter((c) => c.names).flatMap((c) => [...c.idxs])
@@ -70,10 +78,7 @@ describe('write-behind of whole blocks', () => {
 
   it('a block written again during its background sync is synced again by the flush', async (t) => {
     const { store, medium } = await tier(t)
-    let release!: () => void
-    medium.hold = new Promise((resolve) => {
-      release = resolve
-    })
+    const release = medium.holdBackground()
     await store.writeAt('p', pattern(BlockSize), 0)
     await settle()
     assert.deepEqual(medium.background(), [0], 'the sync started and is held')
@@ -99,10 +104,7 @@ describe('write-behind of whole blocks', () => {
 
   it('a flush waits for the running background sync instead of adding its own', async (t) => {
     const { store, medium } = await tier(t)
-    let release!: () => void
-    medium.hold = new Promise((resolve) => {
-      release = resolve
-    })
+    const release = medium.holdBackground()
     await store.writeAt('p', pattern(BlockSize), 0)
     await settle()
     let flushed = false
