@@ -46,6 +46,13 @@ export interface BlockEntry {
   /** Medium copy written since its last fsync; `writeGen` counts such writes. */
   unsynced: boolean
   writeGen: number
+  /**
+   * A background sync of the block's file failed (write-behind.ts): the next flush reports it.
+   * After a failed fsync the kernel may have dropped the dirty pages it could not write, so a
+   * later fsync that succeeds proves nothing about them: the flush must fail as if its own
+   * fsync had, not succeed over the loss.
+   */
+  syncError?: unknown
   lastAccess: number
   /** Order of the last access (LRU), from {@link touch}. */
   accessSeq: number

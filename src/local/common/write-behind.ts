@@ -9,9 +9,10 @@
  * with its own copying. A full block is rarely written again, so its sync is seldom wasted.
  *
  * It is only ever an extra sync: the block stays `unsynced` until a sync that started after
- * its last write has finished, and a failure here is ignored (the flush syncs the block itself
- * and reports). A flush waits for the write-behinds of its blocks rather than queueing a second
- * fsync of the same file behind them.
+ * its last write has finished. A failure is kept on the block and the next flush fails with
+ * it: after a failed fsync the kernel may have dropped the pages it could not write, so the
+ * flush's own fsync succeeding would prove nothing. A flush waits for the write-behinds of its
+ * blocks rather than queueing a second fsync of the same file behind them.
  */
 import { BlockSize } from '../../core/constants.js'
 import type { BlockEntry, TierState } from './tier-state.js'
@@ -61,8 +62,10 @@ function drain(s: TierState): void {
       () => {
         if (e.writeGen === gen) e.unsynced = false
       },
-      // Ignored: the flush syncs the block itself and reports what fails then.
-      () => {},
+      // Kept for the flush, which fails with it (see BlockEntry.syncError) and syncs again.
+      (err: unknown) => {
+        e.syncError ??= err
+      },
     )
     w.running.set(e, run)
     void run.finally(() => {
@@ -73,16 +76,25 @@ function drain(s: TierState): void {
 }
 
 /**
- * Waits for the running write-behinds of these blocks (never rejects). Queued ones are left
- * to the caller's own sync: once it clears their `unsynced`, they are skipped.
+ * Waits for the running write-behinds of these blocks. Queued ones are left to the caller's
+ * own sync: once it clears their `unsynced`, they are skipped.
+ * @throws the error of a failed background sync of one of them (reported once: the block
+ * stays unsynced, and the next flush syncs it again).
  */
 export async function awaitWriteBehind(s: TierState, entries: Iterable<BlockEntry>): Promise<void> {
+  const all = [...entries]
   const waits: Promise<void>[] = []
-  for (const e of entries) {
+  for (const e of all) {
     const run = s.writeBehind.running.get(e)
     if (run !== undefined) waits.push(run)
   }
   await Promise.all(waits)
+  for (const e of all) {
+    if (e.syncError === undefined) continue
+    const err = e.syncError
+    e.syncError = undefined
+    throw err
+  }
 }
 
 /** Starts no more syncs and waits for those running (before the medium is closed). */
