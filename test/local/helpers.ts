@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import type { LocalStoreFixture } from '../../src/conformance/local-store.js'
+import type { BlockMedium } from '../../src/local/common/block-medium.js'
+import { LocalTier } from '../../src/local/common/local-tier.js'
+import { newTierState } from '../../src/local/common/tier-state.js'
 import { FsLocalStore, type FsLocalStoreOptions } from '../../src/local/fs/fs-local-store.js'
 import { MemoryMetadataStore } from '../../src/meta/memory/memory-metadata-store.js'
 
@@ -27,6 +30,26 @@ export async function openFs(
     await metadata.close()
   })
   return { store, metadata, dir }
+}
+
+/**
+ * A buffered tier over `medium` (a fault-injecting memory medium posing as durable) and a
+ * memory metadata store, closed after the test.
+ */
+export async function openTier(
+  t: TestContext,
+  medium: BlockMedium,
+): Promise<{ store: LocalTier; metadata: MemoryMetadataStore }> {
+  const metadata = await MemoryMetadataStore.open()
+  const store = new LocalTier(newTierState(metadata, medium, true, {}), {
+    durable: true,
+    persistent: false,
+  })
+  t.after(async () => {
+    await store.close()
+    await metadata.close()
+  })
+  return { store, metadata }
 }
 
 /** Sum of the sizes of every `.blk` file under `dir`, and their count. */

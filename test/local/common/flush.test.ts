@@ -2,10 +2,8 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { pattern, row } from '../../../src/conformance/local-store/fixture.js'
 import { BlockState } from '../../../src/core/block.js'
-import { LocalTier } from '../../../src/local/common/local-tier.js'
-import { newTierState } from '../../../src/local/common/tier-state.js'
 import { MemoryBlockMedium } from '../../../src/local/memory/memory-block-medium.js'
-import { MemoryMetadataStore } from '../../../src/meta/memory/memory-metadata-store.js'
+import { openTier } from '../helpers.js'
 
 /** A durable-looking medium whose next fsync fails (fault injection only). */
 class FailingSyncMedium extends MemoryBlockMedium {
@@ -21,16 +19,7 @@ class FailingSyncMedium extends MemoryBlockMedium {
 
 describe('flush', () => {
   it('a failed fsync leaves rows Dirty and the record unstored; a later flush commits', async (t) => {
-    const metadata = await MemoryMetadataStore.open()
-    const medium = new FailingSyncMedium()
-    const store = new LocalTier(newTierState(metadata, medium, true, {}), {
-      durable: true,
-      persistent: false,
-    })
-    t.after(async () => {
-      await store.close()
-      await metadata.close()
-    })
+    const { store, metadata } = await openTier(t, new FailingSyncMedium())
     const f = { store, metadata }
     await store.writeAt('p', pattern(4096), 0)
     await assert.rejects(store.flush('p'), /fsync failed/)

@@ -3,10 +3,9 @@ import { describe, it, type TestContext } from 'node:test'
 import { pattern } from '../../../src/conformance/local-store/fixture.js'
 import { BlockSize } from '../../../src/core/constants.js'
 import type { SyncOptions } from '../../../src/local/common/block-medium.js'
-import { LocalTier } from '../../../src/local/common/local-tier.js'
-import { newTierState } from '../../../src/local/common/tier-state.js'
+import type { LocalTier } from '../../../src/local/common/local-tier.js'
 import { MemoryBlockMedium } from '../../../src/local/memory/memory-block-medium.js'
-import { MemoryMetadataStore } from '../../../src/meta/memory/memory-metadata-store.js'
+import { openTier } from '../helpers.js'
 
 interface SyncCall {
   readonly idxs: readonly number[]
@@ -49,17 +48,8 @@ class SyncRecordingMedium extends MemoryBlockMedium {
 }
 
 async function tier(t: TestContext): Promise<{ store: LocalTier; medium: SyncRecordingMedium }> {
-  const metadata = await MemoryMetadataStore.open()
   const medium = new SyncRecordingMedium()
-  const store = new LocalTier(newTierState(metadata, medium, true, {}), {
-    durable: true,
-    persistent: false,
-  })
-  t.after(async () => {
-    await store.close()
-    await metadata.close()
-  })
-  return { store, medium }
+  return { store: (await openTier(t, medium)).store, medium }
 }
 
 async function settle(): Promise<void> {
