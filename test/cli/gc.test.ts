@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
 import { gcRequest } from '../../src/cli/admin-commands.js'
 import { gcQuery } from '../../src/cli/http-target.js'
+import { chunkIndexSize } from '../../src/core/chunk-layout.js'
 import { cliBin, patternBytes, startServer, stopServer } from '../support/server-process.js'
 
 const exec = promisify(execFile)
@@ -39,7 +40,7 @@ async function allFiles(at: string): Promise<string[]> {
     .map((e) => join(e.parentPath, e.name))
 }
 
-/** The block objects of a directory remote (chunk indexes left out: they go with a block). */
+/** The block objects of a directory remote (separate chunk indexes of older layouts left out). */
 async function remoteFiles(at: string): Promise<string[]> {
   return (await allFiles(at)).filter((f) => !f.endsWith('.chunks'))
 }
@@ -47,7 +48,7 @@ async function remoteFiles(at: string): Promise<string[]> {
 /**
  * Stores `n` versions of one payload and uploads each: n - 1 objects end up unreferenced.
  * 128 KiB each: past the 64 KiB under which a block is uploaded without a chunk index, so
- * the test also sees each index collected with its block.
+ * each object carries its index after the block and goes with it.
  */
 async function orphans(n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
@@ -99,9 +100,11 @@ describe('CLI gc options (built)', () => {
     assert.equal((await remoteFiles(remote)).length, 3)
     r = await cli(['gc', '--grace', '90m', ...d])
     assert.equal(r.code, 0, r.stderr)
-    assert.match(r.stdout, /^collected +deleted 2 objects \(256 KiB\)$/m)
+    // Two 128 KiB blocks, each with its 1,088-byte chunk index after it: 2 x 132,160 bytes.
+    assert.equal(2 * (128 * 1024 + chunkIndexSize(128 * 1024)), 264_320)
+    assert.match(r.stdout, /^collected +deleted 2 objects \(258\.1 KiB\)$/m)
     assert.equal((await remoteFiles(remote)).length, 1)
-    assert.equal((await allFiles(remote)).length, 2, 'each chunk index went with its block')
+    assert.equal((await allFiles(remote)).length, 1, 'one object per block, its index inside')
     // What remains is the current version, readable.
     r = await cli(['get', 'doc', ...d])
     assert.equal(r.code, 0)

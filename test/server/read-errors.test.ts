@@ -9,6 +9,7 @@ import { readdir, rename, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { promisify } from 'node:util'
+import { chunkIndexSize } from '../../src/core/chunk-layout.js'
 import { rawExchange, rawHead } from '../support/raw-http.js'
 import {
   patternBytes,
@@ -106,8 +107,10 @@ describe('read failures over HTTP (spawned server, file:// remote)', () => {
     const size = 8 * MiB + 300_000
     await withRemoteServer(servers, size, async (s: RemoteServer) => {
       const objects = await remoteObjects(s.remoteDir)
-      // Block 1 is the short object: corrupt it, block 0 stays readable.
-      const tail = objects.find((o) => o.size === size - 8 * MiB)
+      // Block 1 is the short object (with its chunk index after it): corrupt it, block 0 stays
+      // readable.
+      const tailBytes = size - 8 * MiB
+      const tail = objects.find((o) => o.size === tailBytes + chunkIndexSize(tailBytes))
       assert.ok(tail !== undefined, JSON.stringify(objects))
       await corrupt(tail.path, tail.size)
       const res = await rawGet(s.port, '/v1/payloads/cold', 10_000)
