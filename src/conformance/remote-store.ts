@@ -7,7 +7,6 @@ import { type Harness, nodeTestHarness, type SuiteOptions } from './harness.js'
 import { registerBasicCases } from './remote-store-basic.js'
 import { registerEdgeCases } from './remote-store-edge.js'
 
-/** Options of {@link describeRemoteStore}. */
 /**
  * Options of {@link describeRemoteStore}, typed by the store class under test so `destroy`
  * (and any helper of the caller) gets the concrete store without a cast.

@@ -83,19 +83,19 @@ function indexedBody(block: HashedBlock, chunks: ChunkIndex): Uint8Array {
 }
 
 /**
- * Writes `body` under `key` unless `shared` and an object of its size is there already; the
- * digest goes with the bytes (S3 signs it instead of hashing the body again).
+ * Writes `body` under `key` unless `shared` and an object of its size is there already; a
+ * digest given goes with the bytes (S3 signs it instead of hashing the body again).
  */
 async function putUnlessPresent(
   remote: RemoteStore,
   key: string,
   body: Uint8Array,
-  sha256: ContentHash,
+  sha256: ContentHash | undefined,
   shared: boolean,
   options: AbortOptions,
 ): Promise<boolean> {
   if (shared && (await remote.statBlock(key, options))?.size === body.length) return false
-  await remote.writeBlock(key, body, { ...options, sha256 })
+  await remote.writeBlock(key, body, sha256 === undefined ? options : { ...options, sha256 })
   return true
 }
 
@@ -114,6 +114,5 @@ async function ensureIndexObject(
   options: AbortOptions,
 ): Promise<void> {
   const key = formatChunkIndexKey(blockKey)
-  if (shared && (await remote.statBlock(key, options))?.size === chunks.index.length) return
-  await remote.writeBlock(key, chunks.index, options)
+  await putUnlessPresent(remote, key, chunks.index, undefined, shared, options)
 }

@@ -6,7 +6,7 @@ import type { TestContext } from 'node:test'
 import type { LocalStoreFixture } from '../../src/conformance/local-store.js'
 import type { BlockMedium } from '../../src/local/common/block-medium.js'
 import { LocalTier } from '../../src/local/common/local-tier.js'
-import { newTierState } from '../../src/local/common/tier-state.js'
+import { newTierState, type TierOptions } from '../../src/local/common/tier-state.js'
 import { FsLocalStore, type FsLocalStoreOptions } from '../../src/local/fs/fs-local-store.js'
 import { MemoryMetadataStore } from '../../src/meta/memory/memory-metadata-store.js'
 
@@ -33,16 +33,17 @@ export async function openFs(
 }
 
 /**
- * A buffered tier over `medium` (a fault-injecting memory medium posing as durable) and a
- * memory metadata store, closed after the test.
+ * A buffered tier over `medium` (a memory medium, or a fault-injecting one posing as durable)
+ * and a memory metadata store, closed after the test.
  */
 export async function openTier(
-  t: TestContext,
+  t: Pick<TestContext, 'after'>,
   medium: BlockMedium,
+  options: TierOptions = {},
 ): Promise<{ store: LocalTier; metadata: MemoryMetadataStore }> {
   const metadata = await MemoryMetadataStore.open()
-  const store = new LocalTier(newTierState(metadata, medium, true, {}), {
-    durable: true,
+  const store = new LocalTier(newTierState(metadata, medium, true, options), {
+    durable: medium.durable,
     persistent: false,
   })
   t.after(async () => {

@@ -6,22 +6,11 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { pattern } from '../../../src/conformance/local-store/fixture.js'
-import { LocalTier } from '../../../src/local/common/local-tier.js'
-import { newTierState } from '../../../src/local/common/tier-state.js'
 import { MemoryBlockMedium } from '../../../src/local/memory/memory-block-medium.js'
-import { MemoryMetadataStore } from '../../../src/meta/memory/memory-metadata-store.js'
+import { openTier } from '../helpers.js'
 
-async function tier(t: { after(fn: () => Promise<void>): void }, clock: () => number) {
-  const metadata = await MemoryMetadataStore.open()
-  const store = new LocalTier(newTierState(metadata, new MemoryBlockMedium(), true, { clock }), {
-    durable: false,
-    persistent: false,
-  })
-  t.after(async () => {
-    await store.close()
-    await metadata.close()
-  })
-  return { store, metadata }
+function tier(t: { after(fn: () => Promise<void>): void }, clock: () => number) {
+  return openTier(t, new MemoryBlockMedium(), { clock })
 }
 
 describe('statPayload', () => {
