@@ -36,11 +36,24 @@ export interface BlockJournal {
    * Resolves once the records are durable, with a receipt telling whether a checkpoint is still
    * to come for them (see {@link JournalReceipt}).
    */
-  append(records: readonly JournaledBlock[]): Promise<JournalReceipt>
+  append(records: readonly JournaledBlock[], options?: AppendOptions): Promise<JournalReceipt>
   /** Returns once no record of the payload is left to replay. */
   barrier(payloadId: string): Promise<void>
   /** Retires every record appended so far. */
   checkpoint(): Promise<void>
+  /** Gives back the place of a record appended `asCopies` that no block took. */
+  releasePlace?(place: string): void
+}
+
+/** Options of {@link BlockJournal.append}. */
+export interface AppendOptions {
+  /**
+   * The records are to become their blocks' copies (docs/design-packs.md): each is counted
+   * live from the moment it is written, so no checkpoint recycles its generation while the
+   * caller decides, and the caller must hand every place (see {@link JournalReceipt.placeOf})
+   * to the medium or give it back with {@link BlockJournal.releasePlace}.
+   */
+  readonly asCopies?: boolean | undefined
 }
 
 /**
@@ -54,6 +67,11 @@ export interface BlockJournal {
 export interface JournalReceipt {
   /** True while no checkpoint has started retiring these records (asked once per flush). */
   covered(): boolean
+  /**
+   * Where the record of `record` (one of those appended) is: `pack:<generation>:<offset>:
+   * <length>`, the `localPath` of a block whose copy the record is (docs/design-packs.md).
+   */
+  placeOf?(record: JournaledBlock): string | undefined
 }
 
 /** Options of {@link BlockMedium.sync}. */

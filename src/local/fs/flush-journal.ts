@@ -25,10 +25,15 @@
  *   <dir>/journal/spare              a retired generation's file, kept for reuse
  */
 
-import { mkdir, rename } from 'node:fs/promises'
+import { type FileHandle, mkdir, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fsyncPath } from '../../platform/fsync.js'
-import type { BlockJournal, JournaledBlock, JournalReceipt } from '../common/block-medium.js'
+import type {
+  AppendOptions,
+  BlockJournal,
+  JournaledBlock,
+  JournalReceipt,
+} from '../common/block-medium.js'
 import {
   type Generation,
   newGeneration,
@@ -38,6 +43,7 @@ import {
   spareGeneration,
 } from './journal-files.js'
 import { encodeRecord } from './journal-format.js'
+import { formatPlace, PackSet, parsePlace, type RecordPlace } from './packs.js'
 
 export { readJournal, type SurvivingGeneration } from './journal-files.js'
 
@@ -59,6 +65,7 @@ export type MakeDurable = (blocks: ReadonlyMap<string, ReadonlySet<number>>) => 
 
 interface Waiter {
   readonly records: readonly JournaledBlock[]
+  readonly asCopies: boolean
   readonly resolve: (receipt: JournalReceipt) => void
   readonly reject: (err: unknown) => void
 }
@@ -82,27 +89,67 @@ export class FlushJournal implements BlockJournal {
    * receipts found uncovered (flushes that had to sync for themselves, see `JournalReceipt`).
    */
   readonly stats = { appends: 0, batches: 0, checkpoints: 0, uncovered: 0 }
+  /** Generations kept as packs because blocks' copies are records in them (when enabled). */
+  readonly packs: PackSet | undefined
 
-  private constructor(dir: string, current: Generation, makeDurable: MakeDurable) {
+  private constructor(
+    dir: string,
+    current: Generation,
+    makeDurable: MakeDurable,
+    packs: PackSet | undefined,
+  ) {
     this.dir = dir
     this.#current = current
     this.#makeDurable = makeDurable
+    this.packs = packs
+  }
+
+  /** The open handle of generation `gen` while it is written or retiring (not yet sealed). */
+  #handleOf(gen: number): FileHandle | undefined {
+    if (this.#current.gen === gen) return this.#current.fh
+    return this.#retiring.find((g) => g.gen === gen)?.fh
+  }
+
+  /** Gives back the place of a record appended `asCopies` that no block took. */
+  releasePlace(place: string): void {
+    const at = parsePlace(place)
+    if (at === undefined) throw new Error(`not a record's place: ${place}`)
+    this.packs?.release(at)
   }
 
   /**
    * Opens a fresh generation after `lastGen` (recovery has replayed and deleted older ones).
+   * With `packsDir`, generations holding blocks' copies are kept there as packs.
    */
-  static async open(dir: string, lastGen: number, makeDurable: MakeDurable): Promise<FlushJournal> {
+  static async open(
+    dir: string,
+    lastGen: number,
+    makeDurable: MakeDurable,
+    packsDir?: string,
+  ): Promise<FlushJournal> {
     const created = await mkdir(dir, { recursive: true })
     if (created !== undefined) {
       await fsyncPath(join(dir, '..'))
       await preallocate(join(dir, SPARE), FIRST_FILE_BYTES)
     }
+    let journal: FlushJournal | undefined
+    const packs =
+      packsDir === undefined
+        ? undefined
+        : await PackSet.open(packsDir, (gen) =>
+            journal === undefined ? undefined : journal.#handleOf(gen),
+          )
     // The spare file's stale records must belong to older generations than the one that
     // reuses it, or a reader would take them for its own: a clean close leaves no generation
-    // file, so the numbering restarts from what the spare holds, not from 0.
-    const floor = Math.max(lastGen, await spareGeneration(join(dir, SPARE)))
-    return new FlushJournal(dir, await newGeneration(dir, floor + 1), makeDurable)
+    // file, so the numbering restarts from what the spare holds, not from 0. Above every
+    // pack's too: a place names its record by generation.
+    const floor = Math.max(
+      lastGen,
+      await spareGeneration(join(dir, SPARE)),
+      ...(packs?.sealed() ?? []),
+    )
+    journal = new FlushJournal(dir, await newGeneration(dir, floor + 1), makeDurable, packs)
+    return journal
   }
 
   /** True while payload `payloadId` has records a checkpoint has not retired. */
@@ -115,12 +162,16 @@ export class FlushJournal implements BlockJournal {
    * Resolves once every record is durable (one fdatasync shared with every append waiting at
    * the same time).
    */
-  append(records: readonly JournaledBlock[]): Promise<JournalReceipt> {
+  append(records: readonly JournaledBlock[], options?: AppendOptions): Promise<JournalReceipt> {
     if (this.#closed) return Promise.reject(new Error('flush journal is closed'))
     if (records.length === 0) return Promise.resolve({ covered: () => true })
+    const asCopies = options?.asCopies === true
+    if (asCopies && this.packs === undefined) {
+      return Promise.reject(new Error('this flush journal keeps no packs'))
+    }
     this.stats.appends++
     return new Promise<JournalReceipt>((resolve, reject) => {
-      this.#queue.push({ records, resolve, reject })
+      this.#queue.push({ records, asCopies, resolve, reject })
       if (!this.#draining) void this.#drain()
     })
   }
@@ -145,9 +196,14 @@ export class FlushJournal implements BlockJournal {
   async #writeBatch(g: Generation, batch: Waiter[]): Promise<void> {
     try {
       const bufs: Buffer[] = []
+      const places = new Map<JournaledBlock, RecordPlace>()
+      let end = g.offset
       for (const w of batch) {
         for (const r of w.records) {
-          bufs.push(encodeRecord(g.gen, r))
+          const buf = encodeRecord(g.gen, r)
+          if (w.asCopies) places.set(r, { gen: g.gen, offset: end, length: buf.length })
+          end += buf.length
+          bufs.push(buf)
           // Known before it is durable, so a checkpoint that rotates meanwhile retires it too.
           const idxs = g.blocks.get(r.payloadId) ?? new Set<number>()
           idxs.add(r.blockIdx)
@@ -163,11 +219,17 @@ export class FlushJournal implements BlockJournal {
       }
       g.offset = at
       await g.fh.datasync()
+      // Live before any waiter resumes: a checkpoint deciding meanwhile keeps the generation.
+      for (const place of places.values()) this.packs?.adopt(place)
       this.stats.batches++
       const receipt: JournalReceipt = {
         covered: () => {
           if (g.syncing) this.stats.uncovered++
           return !g.syncing
+        },
+        placeOf: (record) => {
+          const place = places.get(record)
+          return place === undefined ? undefined : formatPlace(place)
         },
       }
       for (const w of batch) w.resolve(receipt)
@@ -252,15 +314,24 @@ export class FlushJournal implements BlockJournal {
     // From here on, a flusher whose records are in these generations has to make what it does
     // next durable itself: the syncs below may run before it.
     for (const g of gens) g.syncing = true
+    // Packs nothing named before the metadata sync below: once it is done, no durable row
+    // names them either.
+    const dead = this.packs?.dead() ?? []
     await this.#makeDurable(blocks)
     for (const g of gens) {
-      await g.fh.close().catch(() => {})
-      // Kept for the next generation (replacing an older spare); its records become stale.
-      await rename(g.path, join(this.dir, SPARE)).catch((err: unknown) => {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-      })
+      if (this.packs?.isLive(g.gen) === true) {
+        // Blocks' copies are records in it: kept as a pack, its handle with it.
+        await this.packs.seal(g.gen, g.fh, g.offset, g.path)
+      } else {
+        await g.fh.close().catch(() => {})
+        // Kept for the next generation (replacing an older spare); its records become stale.
+        await rename(g.path, join(this.dir, SPARE)).catch((err: unknown) => {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+        })
+      }
       this.#retiring.splice(this.#retiring.indexOf(g), 1)
     }
+    await this.packs?.remove(dead)
     // The deletions must be durable before anything relies on the records being gone (a
     // directory removed meanwhile has nothing left to protect).
     await fsyncPath(this.dir).catch((err: unknown) => {
@@ -285,5 +356,6 @@ export class FlushJournal implements BlockJournal {
     this.#timer = undefined
     for (const w of this.#queue.splice(0)) w.reject(new Error('flush journal is closed'))
     for (const g of [this.#current, ...this.#retiring]) await g.fh.close().catch(() => {})
+    await this.packs?.close()
   }
 }

@@ -73,6 +73,23 @@ export function decodeRecords(generation: number, file: Buffer): JournalRecord[]
   return out
 }
 
+/**
+ * The record that is exactly `bytes` (one record of generation `generation`, as a pack keeps
+ * it), or `undefined` when they are not that: cut short, damaged, or of another generation.
+ */
+export function decodeRecordAt(generation: number, bytes: Buffer): JournalRecord | undefined {
+  let found: JournalRecord | undefined
+  let end = 0
+  scan(bytes, (gen, rec, length) => {
+    if (gen === generation) {
+      found = rec
+      end = length
+    }
+    return false
+  })
+  return end === bytes.length ? found : undefined
+}
+
 /** Length of the record whose first 8 bytes are `head`; 0 when they are not a record's. */
 export function recordLength(head: Buffer): number {
   if (head.length < 8 || fixedLength(head.readUInt32LE(0)) === 0) return 0
@@ -100,7 +117,10 @@ export function highestGeneration(file: Buffer): number {
 }
 
 /** Calls `visit` on each valid record from the start until one is not valid or it says stop. */
-function scan(file: Buffer, visit: (generation: number, rec: JournalRecord) => boolean): void {
+function scan(
+  file: Buffer,
+  visit: (generation: number, rec: JournalRecord, length: number) => boolean,
+): void {
   let at = 0
   while (at + FIXED_V1 <= file.length) {
     const fixed = fixedLength(file.readUInt32LE(at))
@@ -129,7 +149,7 @@ function scan(file: Buffer, visit: (generation: number, rec: JournalRecord) => b
             ...(reset ? { reset } : {}),
           }
         : { payloadId, blockIdx, data }
-    if (!visit(gen, record)) break
+    if (!visit(gen, record, length)) break
     at += length
   }
 }

@@ -1,0 +1,227 @@
+/**
+ * Packs: flush journal generations kept because rows still name records in them. A small
+ * block made durable by a journaled flush needs no file of its own: its record holds the
+ * block's whole content and its SHA-256, so the record can be the block's copy, read back with
+ * one pread (docs/design-packs.md). A generation whose records are all retired is recycled as
+ * today; one that a row still names is sealed instead: cut to its last record (a recycled file
+ * has stale records past it), made durable, and moved to `packs/<generation>.pack`.
+ *
+ * This module keeps the count of live records per generation (sealed or not), reads records
+ * back and verifies them, seals and deletes packs. Which block names which record is the
+ * medium's business; that the rows naming a pack are durable before it goes is the
+ * checkpoint's (a pack is only deleted after the metadata sync that follows its last
+ * release).
+ *
+ *   <dir>/packs/<generation>.pack
+ */
+
+import type { FileHandle } from 'node:fs/promises'
+import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fsyncPath } from '../../platform/fsync.js'
+import { decodeRecordAt } from './journal-format.js'
+
+const PACK_EXT = '.pack'
+const PLACE_PREFIX = 'pack:'
+
+/** Where a record is: its generation, byte offset and length (the whole record). */
+export interface RecordPlace {
+  readonly gen: number
+  readonly offset: number
+  readonly length: number
+}
+
+/** The `localPath` a row records for a block whose copy is a record: `pack:<gen>:<offset>:<length>`. */
+export function formatPlace(place: RecordPlace): string {
+  return `${PLACE_PREFIX}${place.gen}:${place.offset}:${place.length}`
+}
+
+/** The place a `localPath` names, or `undefined` when it names a file. */
+export function parsePlace(localPath: string): RecordPlace | undefined {
+  if (!localPath.startsWith(PLACE_PREFIX)) return undefined
+  const parts = localPath.slice(PLACE_PREFIX.length).split(':')
+  if (parts.length !== 3) return undefined
+  const [gen, offset, length] = parts.map(Number) as [number, number, number]
+  const whole = (n: number): boolean => Number.isSafeInteger(n) && n >= 0
+  if (!whole(gen) || !whole(offset) || !whole(length) || length === 0) return undefined
+  return { gen, offset, length }
+}
+
+/** Why a record could not be read back: the caller reports the block as lost, never zeros. */
+export class PackReadError extends Error {
+  readonly place: RecordPlace
+
+  constructor(place: RecordPlace, reason: string) {
+    super(`${formatPlace(place)}: ${reason}`)
+    this.name = 'PackReadError'
+    this.place = place
+  }
+}
+
+interface Pack {
+  /** Live records: blocks whose copy is a record in this generation. */
+  live: number
+  /** Reads in progress: a pack is never deleted under one. */
+  readers: number
+  /** Its path once sealed; unsealed generations are read through the journal's handle. */
+  path: string | undefined
+  handle: Promise<FileHandle> | undefined
+  gone: boolean
+}
+
+/** The handle of an unsealed generation, from the flush journal (undefined: not one of its). */
+export type GenerationHandle = (gen: number) => FileHandle | undefined
+
+/** See the module comment. */
+export class PackSet {
+  readonly dir: string
+  readonly #unsealed: GenerationHandle
+  readonly #packs = new Map<number, Pack>()
+
+  private constructor(dir: string, unsealed: GenerationHandle) {
+    this.dir = dir
+    this.#unsealed = unsealed
+  }
+
+  /**
+   * Opens the pack directory (created when missing) and lists its sealed packs, each with no
+   * live record yet: recovery adopts the records rows name, and {@link PackSet.dead} then lists
+   * the packs nothing names.
+   */
+  static async open(dir: string, unsealed: GenerationHandle): Promise<PackSet> {
+    const created = await mkdir(dir, { recursive: true })
+    if (created !== undefined) await fsyncPath(join(dir, '..'))
+    const set = new PackSet(dir, unsealed)
+    for (const name of await readdir(dir)) {
+      if (!name.endsWith(PACK_EXT)) continue
+      const gen = Number(name.slice(0, -PACK_EXT.length))
+      if (!Number.isSafeInteger(gen) || gen < 0) continue
+      set.#entry(gen).path = join(dir, name)
+    }
+    return set
+  }
+
+  /** Generations of the sealed packs. */
+  sealed(): number[] {
+    return [...this.#packs].filter(([, p]) => p.path !== undefined && !p.gone).map(([g]) => g)
+  }
+
+  #entry(gen: number): Pack {
+    let p = this.#packs.get(gen)
+    if (p === undefined) {
+      p = { live: 0, readers: 0, path: undefined, handle: undefined, gone: false }
+      this.#packs.set(gen, p)
+    }
+    return p
+  }
+
+  /** A block's copy is now the record at `place`. */
+  adopt(place: RecordPlace): void {
+    this.#entry(place.gen).live++
+  }
+
+  /** The record at `place` is no longer a block's copy. */
+  release(place: RecordPlace): void {
+    const p = this.#packs.get(place.gen)
+    if (p === undefined || p.live === 0) throw new Error(`${formatPlace(place)} was not adopted`)
+    p.live--
+  }
+
+  /** True while a block's copy is a record in generation `gen`. */
+  isLive(gen: number): boolean {
+    return (this.#packs.get(gen)?.live ?? 0) > 0
+  }
+
+  /**
+   * The block bytes of the record at `place`, checked against the record's digest.
+   * @throws {PackReadError} when the record is missing, cut short or does not verify.
+   */
+  async read(place: RecordPlace): Promise<Uint8Array> {
+    const p = this.#entry(place.gen)
+    if (p.gone) throw new PackReadError(place, 'its pack was deleted')
+    p.readers++
+    try {
+      const fh = await this.#handle(place.gen, p)
+      const bytes = Buffer.allocUnsafe(place.length)
+      const { bytesRead } = await fh.read(bytes, 0, place.length, place.offset)
+      const record = decodeRecordAt(place.gen, bytes.subarray(0, bytesRead))
+      if (record === undefined) throw new PackReadError(place, 'no valid record there')
+      return record.data
+    } finally {
+      p.readers--
+    }
+  }
+
+  async #handle(gen: number, p: Pack): Promise<FileHandle> {
+    if (p.path === undefined) {
+      const fh = this.#unsealed(gen)
+      if (fh === undefined)
+        throw new PackReadError({ gen, offset: 0, length: 0 }, 'no such generation')
+      return fh
+    }
+    p.handle ??= open(p.path, 'r')
+    try {
+      return await p.handle
+    } catch (err) {
+      p.handle = undefined
+      throw err
+    }
+  }
+
+  /**
+   * Seals generation `gen`, written through `fh` up to `end`: its stale tail cut, made durable,
+   * moved from `from` into the pack directory, both directories synced. The caller has waited
+   * for the generation's last batch and no longer writes to it.
+   */
+  async seal(gen: number, fh: FileHandle, end: number, from: string): Promise<void> {
+    await fh.truncate(end)
+    await fh.sync()
+    const path = join(this.dir, `${gen}${PACK_EXT}`)
+    await rename(from, path)
+    await fsyncPath(this.dir)
+    await fsyncPath(join(from, '..'))
+    const p = this.#entry(gen)
+    p.path = path
+    // The same handle reads the pack: a read started through the journal is never cut off.
+    p.handle = Promise.resolve(fh)
+  }
+
+  /** Sealed packs with no live record and no read in progress. */
+  dead(): number[] {
+    return [...this.#packs]
+      .filter(([, p]) => p.path !== undefined && !p.gone && p.live === 0 && p.readers === 0)
+      .map(([g]) => g)
+  }
+
+  /**
+   * Deletes the packs of `gens` that are still dead (a block may have been given one of their
+   * records since they were listed: those stay). Call only once the metadata that stopped
+   * naming them is durable.
+   */
+  async remove(gens: readonly number[]): Promise<void> {
+    let removed = false
+    for (const gen of gens) {
+      const p = this.#packs.get(gen)
+      if (p?.path === undefined || p.gone || p.live > 0 || p.readers > 0) continue
+      p.gone = true
+      const handle = p.handle
+      p.handle = undefined
+      await (await handle?.catch(() => undefined))?.close()
+      await unlink(p.path).catch((err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+      })
+      this.#packs.delete(gen)
+      removed = true
+    }
+    if (removed) await fsyncPath(this.dir)
+  }
+
+  /** Closes the packs' handles. */
+  async close(): Promise<void> {
+    for (const p of this.#packs.values()) {
+      const handle = p.handle
+      p.handle = undefined
+      await (await handle?.catch(() => undefined))?.close()
+    }
+  }
+}
