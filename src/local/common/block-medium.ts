@@ -96,6 +96,13 @@ export interface BlockMedium {
   /** The `localPath` recorded in rows for this block. */
   localPath(payloadId: string, blockIdx: number): string
   /**
+   * True when a journaled flush may make its records the blocks' copies instead of writing
+   * their files (docs/design-packs.md): append `asCopies`, then {@link BlockMedium.takeRecord}.
+   */
+  readonly recordCopies?: boolean | undefined
+  /** Makes the record at `place` the block's copy (see {@link BlockMedium.recordCopies}). */
+  takeRecord?(payloadId: string, blockIdx: number, place: string): void
+  /**
    * Reads `length` bytes at `blockOffset` into `dest[destOffset...]`, zero-filling past the
    * end of the copy. Returns how many bytes the copy really had (0 when it is missing), so the
    * tier can tell a copy damaged behind its back from a sparse tail.
@@ -160,4 +167,10 @@ export interface BlockMedium {
   close(): Promise<void>
   /** Releases handles without writing anything more (a process kill, for crash tests). */
   abandon?(): Promise<void>
+  /**
+   * Told once a committed row no longer names `localPath` (changed or deleted): when that is a
+   * journal record kept as a block's copy, its pack may go once the metadata is durable
+   * (docs/design-packs.md). Anything else is ignored.
+   */
+  releaseCopy?(localPath: string): void
 }

@@ -191,7 +191,7 @@ export function writeFromRemote(
         touch(s, e)
         const localPath = s.medium.localPath(payloadId, idx)
         const { stored } = await casRow(
-          s.metadata,
+          s,
           e.id,
           (cur) =>
             cur !== undefined && isRemote(cur) && cur.blockStoreKey === row.blockStoreKey

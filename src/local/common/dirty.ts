@@ -148,7 +148,7 @@ export async function commitDirty(
   let result: Awaited<ReturnType<typeof casRow>>
   try {
     result = await casRow(
-      s.metadata,
+      s,
       e.id,
       (row) => {
         const now = s.now()

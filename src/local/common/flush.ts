@@ -41,14 +41,14 @@ export async function commitRow(
   if (!isResident(e)) {
     // A write that failed after dirtying the row left no bytes: nothing to keep.
     // Durable at once even in a journaled flush: no record speaks for a block without bytes.
-    if (!pending) await deleteRow(s.metadata, e.id, { signal: options?.signal })
+    if (!pending) await deleteRow(s, e.id, { signal: options?.signal })
     e.dirtyRow = undefined
     e.dirtyRowPending = false
     return undefined
   }
   const localPath = s.medium.localPath(e.payloadId, e.idx)
   await casRow(
-    s.metadata,
+    s,
     e.id,
     (row) => ({
       ...(row ?? known),

@@ -6,8 +6,9 @@
  */
 import type { AbortOptions } from '../../core/abort.js'
 import type { BlockJournal, JournaledBlock, JournalReceipt } from './block-medium.js'
-import { spillLocked } from './buffers.js'
+import { freeBuffer, spillLocked } from './buffers.js'
 import { readMedium } from './read.js'
+import { reserveDisk, settle } from './space.js'
 import {
   type BlockEntry,
   isResident,
@@ -23,6 +24,12 @@ import {
 export const JOURNAL_MAX_BLOCK = 1024 * 1024
 /** Largest total a single journaled flush may append. */
 export const JOURNAL_MAX_FLUSH = 4 * 1024 * 1024
+
+/**
+ * The block's access sequence when its record was copied: a write since then (or any access,
+ * which is rarer and only costs the file path) means the record no longer holds the buffer.
+ */
+const copiedAt = new WeakMap<JournaledBlock, number>()
 
 /** True when the entry has something a flush must make durable. */
 export function needsFlush(e: BlockEntry): boolean {
@@ -59,13 +66,15 @@ export async function journalRecords(
         // The copy was damaged and dropped: let the file path report it as it always has.
         return undefined
       }
-      records.push({
+      const record = {
         payloadId: e.payloadId,
         blockIdx: e.idx,
         data,
         payloadSize: p.size,
         modifiedAt: p.modifiedAt,
-      })
+      }
+      copiedAt.set(record, e.accessSeq)
+      records.push(record)
     } finally {
       release()
     }
@@ -87,6 +96,7 @@ export async function journalBlocks(
   records: readonly JournaledBlock[],
   options?: AbortOptions,
 ): Promise<JournalReceipt> {
+  if (s.medium.recordCopies === true) return recordsAsCopies(s, journal, entries, records, options)
   const journaled = new Set(records.map((r) => r.blockIdx))
   const generations = new Map<BlockEntry, number>()
   const spill = async (): Promise<void> => {
@@ -102,6 +112,48 @@ export async function journalBlocks(
   // nothing orders the two, and the file writes leave the flush's critical path.
   const [, receipt] = await Promise.all([spill(), journal.append(records)])
   for (const [e, gen] of generations) if (e.writeGen === gen) e.unsynced = false
+  return receipt
+}
+
+/**
+ * As {@link journalBlocks} on a medium that keeps records as blocks' copies: no file is
+ * written. Once the records are durable each block whose buffer still holds what its record
+ * does takes the record as its copy (the flush then commits the row naming it) and frees the
+ * buffer; a block written since its record was copied gives the record back and spills its
+ * buffer to its file as before (the record still covers the flushed bytes until a checkpoint).
+ */
+async function recordsAsCopies(
+  s: TierState,
+  journal: BlockJournal,
+  entries: readonly BlockEntry[],
+  records: readonly JournaledBlock[],
+  options?: AbortOptions,
+): Promise<JournalReceipt> {
+  const receipt = await journal.append(records, { asCopies: true })
+  const byIdx = new Map(entries.map((e) => [e.idx, e]))
+  for (const r of records) {
+    const place = receipt.placeOf?.(r)
+    const e = byIdx.get(r.blockIdx)
+    if (place === undefined || e === undefined)
+      throw new Error(`unreachable: no place for ${r.blockIdx}`)
+    const taken = await whileLocked(e, async () => {
+      if (e.accessSeq !== copiedAt.get(r) || s.medium.takeRecord === undefined) {
+        await spillLocked(s, e, options, true)
+        return false
+      }
+      const growth = e.dataSize - e.mediumSize
+      const reserved = await reserveDisk(s, growth, options)
+      settle(s, reserved, growth)
+      s.medium.takeRecord(e.payloadId, e.idx, place)
+      e.mediumSize = e.dataSize
+      e.onMedium = true
+      e.unsynced = false
+      e.writeGen++
+      freeBuffer(s, e)
+      return true
+    })
+    if (taken !== true) journal.releasePlace?.(place)
+  }
   return receipt
 }
 

@@ -245,7 +245,7 @@ async function settleRename(
       // recovery accepts that pairing).
       // Not waited for to be durable: recovery accepts the linked name as well.
       await casRow(
-        s.metadata,
+        s,
         formatBlockId(pd.id, idx),
         (r) =>
           r?.localPath === from && r.state !== BlockState.Syncing

@@ -67,7 +67,7 @@ export function shareRemoteBlock(
     async (e) => {
       await settleJournal(s, e.payloadId)
       const { stored, previous } = await casRow(
-        s.metadata,
+        s,
         e.id,
         (row) => ({
           ...(row ?? newFileBlock(e.id, '')),
@@ -106,7 +106,7 @@ export function replaceBlock(
     async (e) => {
       await settleJournal(s, e.payloadId)
       if (data.length === 0) {
-        const previous = await deleteRow(s.metadata, e.id, options)
+        const previous = await deleteRow(s, e.id, options)
         await dropLocalBytes(s, e)
         await reportDropped(s, previous)
       } else {

@@ -139,7 +139,7 @@ async function applyReset(
     e.lastWrite = e.lastAccess
     const localPath = s.medium.localPath(p.id, 0)
     const { previous } = await casRow(
-      s.metadata,
+      s,
       e.id,
       (row) => ({
         ...(row ?? newFileBlock(e.id, localPath)),

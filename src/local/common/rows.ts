@@ -1,11 +1,16 @@
 /**
  * Row updates of the local tier: every change is a compare-and-set on the row's version,
  * retried after re-reading when a concurrent writer (the syncer) won the race.
+ *
+ * A row may name a journal record as its block's copy (a pack place, docs/design-packs.md).
+ * The medium is told once a committed row stops naming a place, changed or deleted, and not
+ * before: until that commit the stored row still names the record, and the pack must outlive
+ * it (a checkpoint deletes a pack only after syncing the metadata that stopped naming it).
  */
 import type { AbortOptions } from '../../core/abort.js'
 import type { FileBlock } from '../../core/block.js'
 import { BlockStoreError, isBlockStoreError } from '../../core/errors.js'
-import type { CommitOptions, MetadataStore } from '../../core/metadata-store.js'
+import type { CommitOptions } from '../../core/metadata-store.js'
 import { findFileBlock } from '../../core/rows.js'
 import type { TierState } from './tier-state.js'
 
@@ -22,12 +27,13 @@ export const getRow = findFileBlock
  * @throws {BlockStoreError} BS_CONCURRENT_MODIFICATION after too many lost races.
  */
 export async function casRow(
-  metadata: MetadataStore,
+  s: TierState,
   id: string,
   change: (current: FileBlock | undefined) => FileBlock | undefined,
   options?: CommitOptions,
   initial?: { readonly row: FileBlock | undefined },
 ): Promise<{ stored: FileBlock | undefined; previous: FileBlock | undefined }> {
+  const { metadata } = s
   let current = initial?.row
   let fresh = initial === undefined
   for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
@@ -36,7 +42,12 @@ export async function casRow(
     const next = change(current)
     if (next === undefined) return { stored: undefined, previous: current }
     const stored = await metadata.compareAndPutFileBlock(next, current?.version ?? 0, options)
-    if (stored !== undefined) return { stored, previous: current }
+    if (stored !== undefined) {
+      if (current !== undefined && current.localPath !== stored.localPath) {
+        s.medium.releaseCopy?.(current.localPath)
+      }
+      return { stored, previous: current }
+    }
   }
   throw new BlockStoreError('BS_CONCURRENT_MODIFICATION', `row ${id} keeps changing`, {
     op: 'local',
@@ -45,15 +56,19 @@ export async function casRow(
 
 /** Deletes a row if present, by version, retrying on lost races. */
 export async function deleteRow(
-  metadata: MetadataStore,
+  s: TierState,
   id: string,
   options?: AbortOptions,
 ): Promise<FileBlock | undefined> {
+  const { metadata } = s
   for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
     const row = await getRow(metadata, id, options)
     if (row === undefined) return undefined
     try {
-      if (await metadata.deleteFileBlock(id, { ...options, ifVersion: row.version })) return row
+      if (await metadata.deleteFileBlock(id, { ...options, ifVersion: row.version })) {
+        s.medium.releaseCopy?.(row.localPath)
+        return row
+      }
     } catch (err) {
       if (!isBlockStoreError(err, 'BS_FILE_BLOCK_NOT_FOUND')) throw err
       return undefined

@@ -146,7 +146,7 @@ export async function evictLocked(
 ): Promise<number> {
   if (e.gone || !e.onMedium || e.buf !== null || e.dirtyRow !== undefined) return 0
   const { stored } = await casRow(
-    s.metadata,
+    s,
     e.id,
     (row) =>
       row !== undefined && isRemote(row) && row.blockStoreKey !== '' && row.localPath !== ''

@@ -56,7 +56,10 @@ async function dropRow(s: TierState, id: string, options?: AbortOptions): Promis
       await s.hooks.onRemoteReferenceDropped?.(row)
     }
     try {
-      if (await s.metadata.deleteFileBlock(id, { ...options, ifVersion: row.version })) return
+      if (await s.metadata.deleteFileBlock(id, { ...options, ifVersion: row.version })) {
+        s.medium.releaseCopy?.(row.localPath)
+        return
+      }
     } catch (err) {
       if (isBlockStoreError(err, 'BS_FILE_BLOCK_NOT_FOUND')) return
       throw err

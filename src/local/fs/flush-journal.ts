@@ -43,7 +43,7 @@ import {
   spareGeneration,
 } from './journal-files.js'
 import { encodeRecord } from './journal-format.js'
-import { formatPlace, PackSet, parsePlace, type RecordPlace } from './packs.js'
+import { formatPlace, type PackSet, parsePlace, type RecordPlace } from './packs.js'
 
 export { readJournal, type SurvivingGeneration } from './journal-files.js'
 
@@ -119,26 +119,19 @@ export class FlushJournal implements BlockJournal {
 
   /**
    * Opens a fresh generation after `lastGen` (recovery has replayed and deleted older ones).
-   * With `packsDir`, generations holding blocks' copies are kept there as packs.
+   * With `packs`, generations holding blocks' copies are kept there.
    */
   static async open(
     dir: string,
     lastGen: number,
     makeDurable: MakeDurable,
-    packsDir?: string,
+    packs?: PackSet,
   ): Promise<FlushJournal> {
     const created = await mkdir(dir, { recursive: true })
     if (created !== undefined) {
       await fsyncPath(join(dir, '..'))
       await preallocate(join(dir, SPARE), FIRST_FILE_BYTES)
     }
-    let journal: FlushJournal | undefined
-    const packs =
-      packsDir === undefined
-        ? undefined
-        : await PackSet.open(packsDir, (gen) =>
-            journal === undefined ? undefined : journal.#handleOf(gen),
-          )
     // The spare file's stale records must belong to older generations than the one that
     // reuses it, or a reader would take them for its own: a clean close leaves no generation
     // file, so the numbering restarts from what the spare holds, not from 0. Above every
@@ -148,7 +141,8 @@ export class FlushJournal implements BlockJournal {
       await spareGeneration(join(dir, SPARE)),
       ...(packs?.sealed() ?? []),
     )
-    journal = new FlushJournal(dir, await newGeneration(dir, floor + 1), makeDurable, packs)
+    const journal = new FlushJournal(dir, await newGeneration(dir, floor + 1), makeDurable, packs)
+    packs?.attach((gen) => journal.#handleOf(gen))
     return journal
   }
 

@@ -6,12 +6,14 @@ import { randomBytes } from 'node:crypto'
 import { copyFile, link, rename, unlink, writeFile } from 'node:fs/promises'
 import type { AbortOptions } from '../../core/abort.js'
 import { forEachBounded } from '../../core/for-each-bounded.js'
+import { formatBlockId } from '../../core/keys.js'
 import { fsyncPath } from '../../platform/fsync.js'
 import { syncFileSystem } from '../../platform/syncfs.js'
 import type { BlockMedium, SyncOptions } from '../common/block-medium.js'
 import { FdPool } from './fd-pool.js'
 import type { FlushJournal } from './flush-journal.js'
 import type { FsLayout } from './layout.js'
+import { formatPlace, PackReadError, type PackSet, parsePlace, type RecordPlace } from './packs.js'
 
 const SYNC_PARALLEL = 8
 
@@ -36,11 +38,19 @@ export class FsBlockMedium implements BlockMedium {
   journal: FlushJournal | undefined
   /** False once syncfs turned out to be unavailable here (then every file is fsynced). */
   #syncfs = true
+  /**
+   * Blocks whose copy is a journal record (docs/design-packs.md), by block ID. Which copy
+   * serves reads only: which records rows still name is counted by the journal's packs.
+   */
+  readonly #records = new Map<string, RecordPlace>()
 
-  constructor(layout: FsLayout, fsync: boolean, poolSize?: number) {
+  readonly #recordCopies: boolean
+
+  constructor(layout: FsLayout, fsync: boolean, poolSize?: number, recordCopies = false) {
     this.layout = layout
     this.durable = fsync
     this.#pool = new FdPool(poolSize)
+    this.#recordCopies = recordCopies
   }
 
   /** Marks a payload's files as present, with its ID file if it needs one (recovery found them). */
@@ -49,7 +59,57 @@ export class FsBlockMedium implements BlockMedium {
   }
 
   localPath(payloadId: string, blockIdx: number): string {
-    return this.layout.blockPath(payloadId, blockIdx)
+    const place = this.#records.get(formatBlockId(payloadId, blockIdx))
+    return place === undefined ? this.layout.blockPath(payloadId, blockIdx) : formatPlace(place)
+  }
+
+  /**
+   * Makes the journal record at `place` (appended `asCopies`) the block's copy, in place of a
+   * file: the flush that appended it commits the row naming it. A file the block had (a spill
+   * of its buffer) is left for recovery to delete: the row names the record from now on.
+   */
+  takeRecord(payloadId: string, blockIdx: number, place: string): void {
+    const at = parsePlace(place)
+    if (at === undefined) throw new Error(`not a record's place: ${place}`)
+    this.#records.set(formatBlockId(payloadId, blockIdx), at)
+  }
+
+  /** Records are blocks' copies when the journal keeps packs. */
+  get recordCopies(): boolean {
+    return this.#recordCopies && this.journal?.packs !== undefined
+  }
+
+  /** Forgets a block's record copy (it moved to a file or went); the row gives the place back. */
+  #dropRecord(payloadId: string, blockIdx: number): RecordPlace | undefined {
+    const id = formatBlockId(payloadId, blockIdx)
+    const place = this.#records.get(id)
+    this.#records.delete(id)
+    return place
+  }
+
+  /**
+   * Before a change to a block whose copy is a record: the record's bytes written into the
+   * block's file, which is its copy from then on (copy-on-write: a pack is never written).
+   */
+  async #toFile(payloadId: string, blockIdx: number): Promise<void> {
+    const place = this.#records.get(formatBlockId(payloadId, blockIdx))
+    if (place === undefined) return
+    const data = await this.#packs().read(place)
+    await this.#ensureId(payloadId)
+    this.#markEntry(payloadId)
+    await this.#writeAll(this.layout.blockPath(payloadId, blockIdx), data, 0, true)
+    this.#dropRecord(payloadId, blockIdx)
+  }
+
+  #packs(): PackSet {
+    const packs = this.journal?.packs
+    if (packs === undefined) throw new Error('this store keeps no packs')
+    return packs
+  }
+
+  releaseCopy(localPath: string): void {
+    const place = parsePlace(localPath)
+    if (place !== undefined) this.journal?.packs?.release(place)
   }
 
   /**
@@ -83,8 +143,10 @@ export class FsBlockMedium implements BlockMedium {
     blockOffset: number,
     length: number,
   ): Promise<number> {
+    const place = this.#records.get(formatBlockId(payloadId, blockIdx))
+    if (place !== undefined) return this.#readRecord(place, dest, destOffset, blockOffset, length)
     try {
-      return await this.#pool.use(this.localPath(payloadId, blockIdx), false, async (fh) => {
+      return await this.#pool.use(this.layout.blockPath(payloadId, blockIdx), false, async (fh) => {
         let done = 0
         while (done < length) {
           const { bytesRead } = await fh.read(
@@ -109,6 +171,29 @@ export class FsBlockMedium implements BlockMedium {
     }
   }
 
+  /** As `read` for a copy that is a record; a record that cannot be read back has no bytes. */
+  async #readRecord(
+    place: RecordPlace,
+    dest: Uint8Array,
+    destOffset: number,
+    blockOffset: number,
+    length: number,
+  ): Promise<number> {
+    let data: Uint8Array
+    try {
+      data = await this.#packs().read(place)
+    } catch (err) {
+      // The tier compares the count with the size it committed: a lost copy, never zeros.
+      if (!(err instanceof PackReadError)) throw err
+      dest.fill(0, destOffset, destOffset + length)
+      return 0
+    }
+    const got = Math.max(0, Math.min(length, data.length - blockOffset))
+    dest.set(data.subarray(blockOffset, blockOffset + got), destOffset)
+    dest.fill(0, destOffset + got, destOffset + length)
+    return got
+  }
+
   /** Writes `data` at `offset`; `fresh`: the file is new to the tier (see `create`). */
   async #writeAll(path: string, data: Uint8Array, offset: number, fresh = false): Promise<void> {
     await this.#pool.use(path, fresh ? 'truncate' : true, async (fh, opened) => {
@@ -129,15 +214,17 @@ export class FsBlockMedium implements BlockMedium {
     data: Uint8Array,
     offset: number,
   ): Promise<void> {
+    await this.#toFile(payloadId, blockIdx)
     await this.#ensureId(payloadId)
     this.#markEntry(payloadId)
-    await this.#writeAll(this.localPath(payloadId, blockIdx), data, offset)
+    await this.#writeAll(this.layout.blockPath(payloadId, blockIdx), data, offset)
   }
 
   async create(payloadId: string, blockIdx: number, data: Uint8Array): Promise<void> {
+    this.#dropRecord(payloadId, blockIdx)
     await this.#ensureId(payloadId)
     this.#markEntry(payloadId)
-    await this.#writeAll(this.localPath(payloadId, blockIdx), data, 0, true)
+    await this.#writeAll(this.layout.blockPath(payloadId, blockIdx), data, 0, true)
   }
 
   /**
@@ -148,7 +235,7 @@ export class FsBlockMedium implements BlockMedium {
   async replace(payloadId: string, blockIdx: number, data: Uint8Array): Promise<void> {
     await this.#ensureId(payloadId)
     this.#markEntry(payloadId)
-    const path = this.localPath(payloadId, blockIdx)
+    const path = this.layout.blockPath(payloadId, blockIdx)
     // Not a .blk name: recovery deletes a leftover of a kill before the rename.
     const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`
     try {
@@ -156,6 +243,7 @@ export class FsBlockMedium implements BlockMedium {
       // Pooled handles point at the inode being replaced.
       await this.#pool.close(path)
       await rename(tmp, path)
+      this.#dropRecord(payloadId, blockIdx)
     } catch (err) {
       await unlink(tmp).catch(() => {})
       throw err
@@ -184,10 +272,11 @@ export class FsBlockMedium implements BlockMedium {
   }
 
   async commitStaged(payloadId: string, blockIdx: number): Promise<void> {
-    const path = this.localPath(payloadId, blockIdx)
+    const path = this.layout.blockPath(payloadId, blockIdx)
     // Pooled handles point at the inode being replaced.
     await this.#pool.close(path)
     await rename(this.layout.stagedPath(payloadId, blockIdx), path)
+    this.#dropRecord(payloadId, blockIdx)
     this.#markEntry(payloadId)
   }
 
@@ -206,8 +295,11 @@ export class FsBlockMedium implements BlockMedium {
     options?: AbortOptions,
   ): Promise<string> {
     options?.signal?.throwIfAborted()
+    // A record needs no link: the row the rename moves names it, and the target takes it.
+    const place = this.#records.get(formatBlockId(src, blockIdx))
+    if (place !== undefined) return formatPlace(place)
     await this.#ensureId(dst)
-    const from = this.localPath(src, blockIdx)
+    const from = this.layout.blockPath(src, blockIdx)
     const to = this.layout.renamedPath(dst, blockIdx, randomBytes(6).toString('hex'))
     this.#markEntry(dst)
     try {
@@ -223,7 +315,12 @@ export class FsBlockMedium implements BlockMedium {
   }
 
   async commitRenamed(payloadId: string, blockIdx: number, linked: string): Promise<void> {
-    const path = this.localPath(payloadId, blockIdx)
+    const place = parsePlace(linked)
+    if (place !== undefined) {
+      this.#records.set(formatBlockId(payloadId, blockIdx), place)
+      return
+    }
+    const path = this.layout.blockPath(payloadId, blockIdx)
     // Pooled handles point at the inode being replaced.
     await this.#pool.close(path)
     await rename(linked, path)
@@ -231,6 +328,7 @@ export class FsBlockMedium implements BlockMedium {
   }
 
   async discardRenamed(_payloadId: string, _blockIdx: number, linked: string): Promise<void> {
+    if (parsePlace(linked) !== undefined) return
     try {
       await unlink(linked)
     } catch (err) {
@@ -244,11 +342,14 @@ export class FsBlockMedium implements BlockMedium {
   }
 
   async truncate(payloadId: string, blockIdx: number, size: number): Promise<void> {
-    await this.#pool.use(this.localPath(payloadId, blockIdx), false, (fh) => fh.truncate(size))
+    await this.#toFile(payloadId, blockIdx)
+    const path = this.layout.blockPath(payloadId, blockIdx)
+    await this.#pool.use(path, false, (fh) => fh.truncate(size))
   }
 
   async remove(payloadId: string, blockIdx: number): Promise<void> {
-    const path = this.localPath(payloadId, blockIdx)
+    this.#dropRecord(payloadId, blockIdx)
+    const path = this.layout.blockPath(payloadId, blockIdx)
     await this.#pool.close(path)
     try {
       await unlink(path)
@@ -263,12 +364,14 @@ export class FsBlockMedium implements BlockMedium {
     options?: SyncOptions,
   ): Promise<void> {
     if (!this.durable) return
+    // A record is durable already (its batch's fdatasync): only files need one.
+    const files = blockIdxs.filter((idx) => !this.#records.has(formatBlockId(payloadId, idx)))
     await forEachBounded(
-      blockIdxs,
+      files,
       SYNC_PARALLEL,
       (idx) =>
         this.#pool
-          .use(this.localPath(payloadId, idx), false, (fh) => fh.sync())
+          .use(this.layout.blockPath(payloadId, idx), false, (fh) => fh.sync())
           .catch((err: unknown) => {
             // Removed meanwhile (truncate, eviction): nothing left to make durable.
             if (!isEnoent(err)) throw err

@@ -29,6 +29,11 @@ export interface FsLocalStoreOptions extends TierOptions {
   readonly fsync?: boolean | undefined
   /** Open block files kept in the handle pool (default 256). */
   readonly maxOpenFiles?: number | undefined
+  /**
+   * Experimental (docs/design-packs.md): small blocks flushed through the journal keep their
+   * record as their only copy, in packs, instead of a block file each. Default false.
+   */
+  readonly packs?: boolean | undefined
 }
 
 /**
@@ -79,7 +84,8 @@ export class FsLocalStore extends LocalTier {
     const layout = new FsLayout(options.dir)
     await layout.prepare()
     const fsync = options.fsync ?? true
-    const medium = new FsBlockMedium(layout, fsync, options.maxOpenFiles)
+    const packs = options.packs ?? process.env.DITTO_EXPERIMENTAL_PACKS === '1'
+    const medium = new FsBlockMedium(layout, fsync, options.maxOpenFiles, packs)
     const state = newTierState(options.metadata, medium, true, options)
     const report = await recover(state, medium, layout)
     return new FsLocalStore(

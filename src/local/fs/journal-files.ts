@@ -79,7 +79,8 @@ export async function newGeneration(dir: string, gen: number): Promise<Generatio
       throw err
     },
   )
-  const fh = await open(path, recycled ? 'r+' : 'wx')
+  // Readable too: a record kept as a block's copy is read back through it (packs.ts).
+  const fh = await open(path, recycled ? 'r+' : 'wx+')
   try {
     await fh.sync()
     // Its name must survive a crash before any record in it is acknowledged.

@@ -71,6 +71,8 @@ export class FsLayout {
   readonly formatFile: string
   /** The flush journal's generations (flush-journal.ts). */
   readonly journalDir: string
+  /** Sealed journal generations whose records are blocks' copies (packs.ts). */
+  readonly packsDir: string
   readonly #places = new Map<string, PayloadPlace>()
 
   constructor(dir: string) {
@@ -78,6 +80,7 @@ export class FsLayout {
     this.blocksDir = join(dir, 'blocks')
     this.formatFile = join(dir, 'FORMAT')
     this.journalDir = join(dir, 'journal')
+    this.packsDir = join(dir, 'packs')
   }
 
   /** The hex SHA-256 of a payload ID. */

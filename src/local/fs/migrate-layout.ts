@@ -109,7 +109,7 @@ export async function migrateLegacyDirs(s: TierState, layout: FsLayout): Promise
   if (oldDirs.length === 0) return { dirs: 0, orphans: 0 }
   if (!(await syncFileSystem(layout.dir))) for (const path of synced) await fsyncPath(path)
   for (const m of moves) {
-    await casRow(s.metadata, m.id, (r) =>
+    await casRow(s, m.id, (r) =>
       r !== undefined && r.localPath === m.from ? { ...r, localPath: m.to } : undefined,
     )
   }

@@ -75,11 +75,15 @@ export type GenerationHandle = (gen: number) => FileHandle | undefined
 /** See the module comment. */
 export class PackSet {
   readonly dir: string
-  readonly #unsealed: GenerationHandle
+  #unsealed: GenerationHandle = () => undefined
   readonly #packs = new Map<number, Pack>()
 
-  private constructor(dir: string, unsealed: GenerationHandle) {
+  private constructor(dir: string) {
     this.dir = dir
+  }
+
+  /** How to read generations not sealed yet (the flush journal's open files). */
+  attach(unsealed: GenerationHandle): void {
     this.#unsealed = unsealed
   }
 
@@ -88,10 +92,10 @@ export class PackSet {
    * live record yet: recovery adopts the records rows name, and {@link PackSet.dead} then lists
    * the packs nothing names.
    */
-  static async open(dir: string, unsealed: GenerationHandle): Promise<PackSet> {
+  static async open(dir: string): Promise<PackSet> {
     const created = await mkdir(dir, { recursive: true })
     if (created !== undefined) await fsyncPath(join(dir, '..'))
-    const set = new PackSet(dir, unsealed)
+    const set = new PackSet(dir)
     for (const name of await readdir(dir)) {
       if (!name.endsWith(PACK_EXT)) continue
       const gen = Number(name.slice(0, -PACK_EXT.length))
@@ -99,6 +103,12 @@ export class PackSet {
       set.#entry(gen).path = join(dir, name)
     }
     return set
+  }
+
+  /** True when generation `gen` is a sealed pack on disk. */
+  has(gen: number): boolean {
+    const p = this.#packs.get(gen)
+    return p?.path !== undefined && !p.gone
   }
 
   /** Generations of the sealed packs. */
@@ -213,7 +223,12 @@ export class PackSet {
       this.#packs.delete(gen)
       removed = true
     }
-    if (removed) await fsyncPath(this.dir)
+    // A directory removed meanwhile has nothing left to protect.
+    if (removed) {
+      await fsyncPath(this.dir).catch((err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+      })
+    }
   }
 
   /** Closes the packs' handles. */

@@ -38,6 +38,7 @@ import type { TierState } from '../common/tier-state.js'
 import { readJournal } from './flush-journal.js'
 import type { JournalRecord } from './journal-format.js'
 import type { FsLayout } from './layout.js'
+import { parsePlace } from './packs.js'
 
 /** What the replay did. */
 export interface JournalReplay {
@@ -54,6 +55,7 @@ export interface JournalReplay {
 /** See the module comment. */
 export async function replayJournal(s: TierState, layout: FsLayout): Promise<JournalReplay> {
   const gens = await readJournal(layout.journalDir)
+  const replayedGens = new Set(gens.map((g) => g.gen))
   const latest = new Map<string, JournalRecord>()
   const sizes = new Map<string, JournalRecord>()
   /** Block IDs in `latest` of each payload. */
@@ -87,7 +89,7 @@ export async function replayJournal(s: TierState, layout: FsLayout): Promise<Jou
       // The row may predate the reset (its commit lost): the record is the block's content.
       const idFile = await writeBlock(layout, r, path)
       if (idFile !== undefined) idFiles.add(idFile)
-      await casRow(s.metadata, id, (cur) =>
+      await casRow(s, id, (cur) =>
         cur === undefined
           ? undefined
           : {
@@ -118,11 +120,24 @@ export async function replayJournal(s: TierState, layout: FsLayout): Promise<Jou
       written.push(path)
       continue
     }
-    if (isRemote(row)) continue
+    // A row naming one of these generations' records as its copy (the generation was not
+    // sealed into a pack before the crash): the record goes into the block's file like any
+    // other, and the row names the file, as these generations are deleted below.
+    const place = parsePlace(row.localPath)
+    const inReplayed = place !== undefined && replayedGens.has(place.gen)
+    if (isRemote(row) && !inReplayed) continue
     // A row naming another file (a staged overwrite, a renamed block) names newer bytes.
-    if (row.localPath !== '' && row.localPath !== path) continue
+    if (row.localPath !== '' && row.localPath !== path && !inReplayed) continue
     const idFile = await writeBlock(layout, r, path)
     if (idFile !== undefined) idFiles.add(idFile)
+    if (inReplayed) {
+      // A Remote row keeps its state: the file is its cached copy, the same bytes.
+      await casRow(s, id, (cur) =>
+        cur?.localPath === row.localPath
+          ? { ...cur, localPath: path, dataSize: r.data.length }
+          : undefined,
+      )
+    }
     written.push(path)
   }
   if (written.length > 0 && !(await syncFileSystem(layout.dir))) {
@@ -163,7 +178,7 @@ async function dropReplacedBlocks(
     for (const row of await s.metadata.listFileBlocks(pid)) {
       const at = parseBlockId(row.id)
       if (at === undefined || at.payloadId !== pid || kept.has(row.id)) continue
-      if ((await deleteRow(s.metadata, row.id)) !== undefined) dropped++
+      if ((await deleteRow(s, row.id)) !== undefined) dropped++
     }
   }
   return dropped

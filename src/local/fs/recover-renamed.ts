@@ -54,9 +54,7 @@ export async function promoteRenamed(
     await rename(path, target)
     // Before the row names the block file: a power loss must not bring the old file back.
     await fsyncPath(place.dir)
-    await casRow(s.metadata, id, (r) =>
-      r?.localPath === path ? { ...r, localPath: target } : undefined,
-    )
+    await casRow(s, id, (r) => (r?.localPath === path ? { ...r, localPath: target } : undefined))
     left.add(blockFile)
     t.renamedPromoted++
   }

@@ -22,7 +22,9 @@ import { FlushJournal } from './flush-journal.js'
 import type { FsBlockMedium } from './fs-block-medium.js'
 import { BLOCK_EXT, type FsLayout, ID_SUFFIX, type PayloadPlace, STAGED_EXT } from './layout.js'
 import { migrateLegacyDirs } from './migrate-layout.js'
+import { PackSet, parsePlace } from './packs.js'
 import { replayJournal } from './recover-journal.js'
+import { recoverRecordCopies } from './recover-packs.js'
 import { isRenamedPathOf, promoteRenamed } from './recover-renamed.js'
 import { coverRemoteRows } from './recover-sizes.js'
 import { filesByStem, payloadIdOf } from './shard-names.js'
@@ -60,6 +62,15 @@ async function recoverFile(
     t.orphansDeleted++
     return false
   }
+  // The row names a record in a pack (taken up before the walk): a file of the block is what
+  // a spill left before the flush made the record its copy.
+  if (
+    parsePlace(row.localPath) !== undefined &&
+    s.payloads.get(pid)?.blocks.get(idx)?.onMedium === true
+  ) {
+    t.orphansDeleted++
+    return false
+  }
   const asLocal = (r: FileBlock): FileBlock => ({
     ...r,
     // An interrupted upload may have recorded a hash and key it never confirmed.
@@ -78,11 +89,11 @@ async function recoverFile(
     if (size === row.dataSize && row.localPath === path) return true
     // Moved into place by a rename whose last step (pointing the row at it) was cut short.
     if (size === row.dataSize && isRenamedPathOf(row.localPath, path)) {
-      await casRow(s.metadata, id, (r) => (r ? { ...r, localPath: path } : r))
+      await casRow(s, id, (r) => (r ? { ...r, localPath: path } : r))
       return true
     }
     if (row.localPath !== '') {
-      await casRow(s.metadata, id, (r) => (r ? { ...r, localPath: '' } : r))
+      await casRow(s, id, (r) => (r ? { ...r, localPath: '' } : r))
       t.staleRowsFixed++
     }
     t.orphansDeleted++
@@ -91,7 +102,7 @@ async function recoverFile(
   if (row.state === BlockState.Dirty) t.dirtyPromoted++
   if (row.state === BlockState.Syncing) t.revertedSyncing++
   if (row.state !== BlockState.Local || row.localPath !== path || row.dataSize !== size) {
-    await casRow(s.metadata, id, (r) => (r ? asLocal(r) : r))
+    await casRow(s, id, (r) => (r ? asLocal(r) : r))
   }
   return true
 }
@@ -121,13 +132,13 @@ async function recoverRows(s: TierState, t: Tally, pid: string): Promise<void> {
 async function fixRowWithoutFile(s: TierState, t: Tally, row: FileBlock): Promise<boolean> {
   if (isRemote(row)) {
     if (row.localPath === '') return true
-    await casRow(s.metadata, row.id, (r) => (r ? { ...r, localPath: '' } : r))
+    await casRow(s, row.id, (r) => (r ? { ...r, localPath: '' } : r))
     t.staleRowsFixed++
     return true
   }
   if (row.state === BlockState.Dirty) {
     // Never acknowledged: the bytes did not reach disk before the crash.
-    await deleteRow(s.metadata, row.id)
+    await deleteRow(s, row.id)
     t.staleRowsFixed++
     return false
   }
@@ -231,7 +242,10 @@ export async function recover(
   const replay = await replayJournal(s, layout)
   t.journalReplayed = replay.replayed
   t.journalPayloadsRestored = replay.restored
-  const walked = new Set<string>()
+  // Blocks whose copy is a record in a pack, before the walk meets any file of theirs.
+  const packs = await PackSet.open(layout.packsDir)
+  const packed = await recoverRecordCopies(s, medium, packs)
+  const walked = new Set<string>(packed.payloads)
   for (const shard of layout.shardDirs()) {
     for (const [stem, all] of await filesByStem(shard)) {
       // A name with no dot is no file of ours.
@@ -291,18 +305,23 @@ export async function recover(
   if (medium.durable) {
     // Retiring records also needs the metadata commits they speak for durable: journaled
     // flushes do not wait for them (see flush.ts).
-    medium.journal = await FlushJournal.open(layout.journalDir, replay.lastGen, async (blocks) => {
-      if (s.brokenResets > 0) {
-        // A reset record whose live change failed half-way must be replayed by a reopen:
-        // retiring it would make the half-changed state the durable one.
-        throw new BlockStoreError(
-          'BS_UNAVAILABLE',
-          'a replacement was not applied; reopen the store',
-        )
-      }
-      await medium.makeDurable(blocks)
-      await s.metadata.sync?.()
-    })
+    medium.journal = await FlushJournal.open(
+      layout.journalDir,
+      replay.lastGen,
+      async (blocks) => {
+        if (s.brokenResets > 0) {
+          // A reset record whose live change failed half-way must be replayed by a reopen:
+          // retiring it would make the half-changed state the durable one.
+          throw new BlockStoreError(
+            'BS_UNAVAILABLE',
+            'a replacement was not applied; reopen the store',
+          )
+        }
+        await medium.makeDurable(blocks)
+        await s.metadata.sync?.()
+      },
+      packs,
+    )
   }
   return { ...t, durationMs: performance.now() - started }
 }

@@ -10,7 +10,7 @@ import { describe, it, type TestContext } from 'node:test'
 import { pattern } from '../../../src/conformance/local-store/fixture.js'
 import type { JournaledBlock } from '../../../src/local/common/block-medium.js'
 import { FlushJournal } from '../../../src/local/fs/flush-journal.js'
-import { PackReadError, parsePlace } from '../../../src/local/fs/packs.js'
+import { PackReadError, PackSet, parsePlace } from '../../../src/local/fs/packs.js'
 import { tempDir } from '../helpers.js'
 
 function record(payloadId: string, seed: number, size = 4096): JournaledBlock {
@@ -30,7 +30,7 @@ async function setup(t: TestContext) {
       async () => {
         syncs.push(await readdir(packsDir))
       },
-      packsDir,
+      await PackSet.open(packsDir),
     )
     t.after(() => j.close().catch(() => {}))
     return j
@@ -62,7 +62,11 @@ describe("packs (flush journal generations kept as blocks' copies)", () => {
     await journal.checkpoint()
     assert.deepEqual(await readdir(packsDir), [`${pa.gen}.pack`])
     assert.ok(!(await readdir(journalDir)).includes(`${pa.gen}.log`))
-    assert.deepEqual(new Uint8Array(await journal.packs!.read(pa)), a.data, 'read from the sealed pack')
+    assert.deepEqual(
+      new Uint8Array(await journal.packs!.read(pa)),
+      a.data,
+      'read from the sealed pack',
+    )
     await journal.checkpoint()
     assert.deepEqual(await readdir(packsDir), [`${pa.gen}.pack`], 'kept while live')
   })
