@@ -324,6 +324,8 @@ export class FsBlockMedium implements BlockMedium {
     // Pooled handles point at the inode being replaced.
     await this.#pool.close(path)
     await rename(linked, path)
+    // The file is the copy now, not a record the block had before.
+    this.#dropRecord(payloadId, blockIdx)
     this.#markEntry(payloadId)
   }
 
