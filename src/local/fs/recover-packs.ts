@@ -3,8 +3,9 @@
  * the journal replay (which turned the records of unsealed generations back into files) and
  * before the walk of block files: every row naming a record in a pack on disk gets its block
  * entry back, with the record as its copy. A Remote row naming a record no pack holds any more
- * only loses its cached copy; any other such row is left for the walk, which reports it lost
- * (its reads fail; they never return zeros).
+ * only loses its cached copy; any other such row is a lost block: it is pointed at the block's
+ * file, which does not exist, so the walk reports it lost as any lost file, and its reads fail
+ * (never zeros).
  */
 import { isRemote } from '../../core/block.js'
 import { BlockSize } from '../../core/constants.js'
@@ -22,6 +23,8 @@ export interface PackRecovery {
   readonly blocks: number
   /** Remote rows whose cached copy named a record no pack holds (cleared). */
   readonly cleared: number
+  /** Rows of blocks whose only copy was a record no pack holds. */
+  readonly lost: readonly string[]
 }
 
 /** See the module comment. */
@@ -33,6 +36,7 @@ export async function recoverRecordCopies(
   const payloads = new Set<string>()
   let blocks = 0
   let cleared = 0
+  const lost: string[] = []
   const rows = [
     ...(await s.metadata.listLocalBlocks(0, 0)),
     ...(await s.metadata.listRemoteBlocks(0)),
@@ -42,11 +46,12 @@ export async function recoverRecordCopies(
     const at = parseBlockId(row.id)
     if (place === undefined || at === undefined) continue
     if (!packs.has(place.gen)) {
-      if (!isRemote(row)) continue
+      const file = medium.layout.blockPath(at.payloadId, at.blockIdx)
       await casRow(s, row.id, (r) =>
-        r?.localPath === row.localPath ? { ...r, localPath: '' } : undefined,
+        r?.localPath === row.localPath ? { ...r, localPath: isRemote(r) ? '' : file } : undefined,
       )
-      cleared++
+      if (isRemote(row)) cleared++
+      else if (row.dataSize > 0) lost.push(row.id)
       continue
     }
     packs.adopt(place)
@@ -62,5 +67,5 @@ export async function recoverRecordCopies(
     payloads.add(at.payloadId)
     blocks++
   }
-  return { payloads, blocks, cleared }
+  return { payloads, blocks, cleared, lost }
 }

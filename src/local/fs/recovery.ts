@@ -245,6 +245,7 @@ export async function recover(
   // Blocks whose copy is a record in a pack, before the walk meets any file of theirs.
   const packs = await PackSet.open(layout.packsDir)
   const packed = await recoverRecordCopies(s, medium, packs)
+  t.staleRowsFixed += packed.cleared
   const walked = new Set<string>(packed.payloads)
   for (const shard of layout.shardDirs()) {
     for (const [stem, all] of await filesByStem(shard)) {

@@ -1,0 +1,122 @@
+/**
+ * An fs local store whose small flushed blocks keep their journal record as their only copy
+ * (packs, docs/design-packs.md): no block file per small payload, and what a kill, a reopen,
+ * an overwrite, a delete or a lost pack does to them.
+ */
+import assert from 'node:assert/strict'
+import { readdir, rm } from 'node:fs/promises'
+import { describe, it, type TestContext } from 'node:test'
+import { pattern, readLocal } from '../../../src/conformance/local-store/fixture.js'
+import { isBlockStoreError } from '../../../src/core/errors.js'
+import { FsLocalStore } from '../../../src/local/fs/fs-local-store.js'
+import { FsLayout } from '../../../src/local/fs/layout.js'
+import { parsePlace } from '../../../src/local/fs/packs.js'
+import { MemoryMetadataStore } from '../../../src/meta/memory/memory-metadata-store.js'
+import { tempDir } from '../helpers.js'
+
+async function setup(t: TestContext) {
+  const dir = await tempDir(t)
+  const metadata = await MemoryMetadataStore.open()
+  const opened: FsLocalStore[] = []
+  t.after(async () => {
+    for (const s of opened) await s.close().catch(() => {})
+    await metadata.close()
+  })
+  const open = async (): Promise<FsLocalStore> => {
+    const s = await FsLocalStore.open({ dir, metadata, packs: true })
+    opened.push(s)
+    return s
+  }
+  const layout = new FsLayout(dir)
+  const blockFiles = async (): Promise<string[]> => {
+    const out: string[] = []
+    for (const shard of layout.shardDirs()) {
+      for (const name of await readdir(shard).catch(() => [])) out.push(name)
+    }
+    return out
+  }
+  const packs = async (): Promise<string[]> => readdir(layout.packsDir)
+  return { dir, metadata, layout, open, blockFiles, packs }
+}
+
+describe('fs local store with packs', () => {
+  it('small flushed payloads get no block file; they read back after a checkpoint and a kill', async (t) => {
+    const { metadata, open, blockFiles, packs } = await setup(t)
+    const store = await open()
+    for (let i = 0; i < 5; i++) {
+      await store.writeAt(`p${i}`, pattern(4096, i), 0)
+      await store.flush(`p${i}`)
+    }
+    assert.deepEqual(await blockFiles(), [], 'no block file for a small flushed payload')
+    const row = await metadata.getFileBlock('p3/0')
+    assert.ok(parsePlace(row.localPath) !== undefined, row.localPath)
+    await store.checkpoint()
+    assert.equal((await packs()).length, 1)
+    await store.abandon()
+    const again = await open()
+    for (let i = 0; i < 5; i++) {
+      assert.deepEqual(await readLocal(again, `p${i}`, 0, 4096), pattern(4096, i))
+    }
+    assert.deepEqual(await blockFiles(), [], 'read from the pack, still no file')
+  })
+
+  it('records of a generation not sealed before a kill come back as files', async (t) => {
+    const { open, blockFiles } = await setup(t)
+    const store = await open()
+    await store.writeAt('a', pattern(10_000, 1), 0)
+    await store.flush('a')
+    await store.abandon()
+    const again = await open()
+    assert.deepEqual(await readLocal(again, 'a', 0, 10_000), pattern(10_000, 1))
+    assert.equal((await blockFiles()).length, 1)
+  })
+
+  it('an overwrite of a packed block copies it into a file first; both survive a kill', async (t) => {
+    const { open } = await setup(t)
+    const store = await open()
+    await store.writeAt('w', pattern(8192, 2), 0)
+    await store.flush('w')
+    await store.checkpoint()
+    await store.writeAt('w', pattern(100, 9), 4000)
+    await store.flush('w')
+    const want = pattern(8192, 2)
+    want.set(pattern(100, 9), 4000)
+    assert.deepEqual(await readLocal(store, 'w', 0, 8192), want)
+    await store.checkpoint()
+    await store.abandon()
+    const again = await open()
+    assert.deepEqual(await readLocal(again, 'w', 0, 8192), want)
+  })
+
+  it('a pack nothing names any more is deleted at a later checkpoint', async (t) => {
+    const { open, packs } = await setup(t)
+    const store = await open()
+    await store.writeAt('d', pattern(4096, 3), 0)
+    await store.flush('d')
+    await store.checkpoint()
+    assert.equal((await packs()).length, 1)
+    await store.delete('d')
+    await store.writeAt('e', pattern(4096, 4), 0)
+    await store.flush('e')
+    await store.checkpoint()
+    await store.checkpoint()
+    const left = await packs()
+    assert.equal(left.length, 1, `only the pack e's record is in: ${left}`)
+    assert.deepEqual(await readLocal(store, 'e', 0, 4096), pattern(4096, 4))
+  })
+
+  it("a pack lost behind the store's back is an integrity error, never zeros", async (t) => {
+    const { open, layout } = await setup(t)
+    const store = await open()
+    await store.writeAt('x', pattern(4096, 5), 0)
+    await store.flush('x')
+    await store.checkpoint()
+    await store.abandon()
+    await rm(layout.packsDir, { recursive: true })
+    const again = await open()
+    await assert.rejects(readLocal(again, 'x', 0, 4096), (err) =>
+      isBlockStoreError(err, 'BS_INTEGRITY_CHECK_FAILED'),
+    )
+    assert.ok(again.recovery?.lostBlocks.includes('x/0'))
+  })
+})
