@@ -5,8 +5,10 @@
  * (a directory, an ID file and the block, three per small payload in format 2) was 47 % of the
  * CPU of a 4 KiB write + flush, most of it ext4 searching its inode tables.
  *
- *   <dir>/FORMAT                                {"format":"ditto-local","version":4}
+ *   <dir>/FORMAT                                {"format":"ditto-local","version":5}
  *   <dir>/journal/<generation>.log              the flush journal (flush-journal.ts)
+ *   <dir>/packs/<generation>.pack               journal generations whose records are
+ *                                               blocks' copies (packs.ts)
  *   <dir>/blocks/<s>/<stem>.<blockIdx>.blk      raw block bytes [0, dataSize)
  *   <dir>/blocks/<s>/<stem>.<blockIdx>.next     the new bytes of a whole-block overwrite, staged
  *                                               while its Dirty row is committed (recovery.ts)
@@ -32,9 +34,10 @@ import { fsyncPath } from '../../platform/fsync.js'
  * version 1 would ignore it and lose the flushes it holds. 3 moved every payload's files out of
  * their own directory into the shard's: older code would not find them. 4 added reset records
  * to the journal (journal-format.ts): older code would stop reading the journal at one and
- * lose every record after it.
+ * lose every record after it. 5 lets a row name a journal record kept in a pack as its block's
+ * copy (`pack:<generation>:<offset>:<length>`): older code would find no file for the block.
  */
-export const LOCAL_FORMAT_VERSION = 4
+export const LOCAL_FORMAT_VERSION = 5
 const FORMAT_NAME = 'ditto-local'
 
 /** Name of the file holding the ID of a payload directory of format 1 or 2. */
