@@ -91,6 +91,8 @@ export class FlushJournal implements BlockJournal {
   readonly stats = { appends: 0, batches: 0, checkpoints: 0, uncovered: 0 }
   /** Generations kept as packs because blocks' copies are records in them (when enabled). */
   readonly packs: PackSet | undefined
+  /** Called after each checkpoint that kept packs (the store compacts them then). */
+  onCheckpoint: (() => void) | undefined
 
   private constructor(
     dir: string,
@@ -326,6 +328,7 @@ export class FlushJournal implements BlockJournal {
       this.#retiring.splice(this.#retiring.indexOf(g), 1)
     }
     await this.packs?.remove(dead)
+    if (this.packs !== undefined && !final) this.onCheckpoint?.()
     // The deletions must be durable before anything relies on the records being gone (a
     // directory removed meanwhile has nothing left to protect).
     await fsyncPath(this.dir).catch((err: unknown) => {

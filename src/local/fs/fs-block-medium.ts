@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { copyFile, link, rename, unlink, writeFile } from 'node:fs/promises'
 import type { AbortOptions } from '../../core/abort.js'
 import { forEachBounded } from '../../core/for-each-bounded.js'
-import { formatBlockId } from '../../core/keys.js'
+import { formatBlockId, parseBlockId } from '../../core/keys.js'
 import { fsyncPath } from '../../platform/fsync.js'
 import { syncFileSystem } from '../../platform/syncfs.js'
 import type { BlockMedium, SyncOptions } from '../common/block-medium.js'
@@ -72,6 +72,16 @@ export class FsBlockMedium implements BlockMedium {
     const at = parsePlace(place)
     if (at === undefined) throw new Error(`not a record's place: ${place}`)
     this.#records.set(formatBlockId(payloadId, blockIdx), at)
+  }
+
+  /** The blocks whose copy is a record of generation `gen`, with that record's place. */
+  servedBy(gen: number): { payloadId: string; blockIdx: number; place: string }[] {
+    const out: { payloadId: string; blockIdx: number; place: string }[] = []
+    for (const [id, place] of this.#records) {
+      const at = parseBlockId(id)
+      if (place.gen === gen && at !== undefined) out.push({ ...at, place: formatPlace(place) })
+    }
+    return out
   }
 
   /** Records are blocks' copies when the journal keeps packs. */

@@ -10,10 +10,14 @@ import type { HealthReport } from '../../core/health.js'
 import { probeHealth } from '../../core/health.js'
 import type { MetadataStore } from '../../core/metadata-store.js'
 import { LocalTier } from '../common/local-tier.js'
-import { newTierState, type TierOptions } from '../common/tier-state.js'
+import { repackBlock } from '../common/repack.js'
+import { newTierState, type TierOptions, type TierState } from '../common/tier-state.js'
 import { FsBlockMedium } from './fs-block-medium.js'
 import { FsLayout } from './layout.js'
 import { recover } from './recovery.js'
+
+/** Packs smaller than this are not worth compacting (a whole checkpoint's worth of records). */
+const COMPACT_MIN_BYTES = 4 * 1024 * 1024
 
 /** Options of {@link FsLocalStore.open}. */
 export interface FsLocalStoreOptions extends TierOptions {
@@ -44,6 +48,8 @@ export interface FsLocalStoreOptions extends TierOptions {
 export class FsLocalStore extends LocalTier {
   readonly dir: string
   readonly #medium: FsBlockMedium
+  readonly #state: TierState
+  #compacting: Promise<number> | undefined
 
   private constructor(
     dir: string,
@@ -53,6 +59,31 @@ export class FsLocalStore extends LocalTier {
     super(...args)
     this.dir = dir
     this.#medium = medium
+    this.#state = args[0]
+  }
+
+  /**
+   * Moves the blocks whose copies are records in mostly dead packs into fresh records, so a
+   * later checkpoint can delete those packs (docs/design-packs.md); resolves with the number
+   * of blocks moved. Runs after checkpoints by itself; one run at a time.
+   */
+  compactPacks(): Promise<number> {
+    this.#compacting ??= this.#compact().finally(() => {
+      this.#compacting = undefined
+    })
+    return this.#compacting
+  }
+
+  async #compact(): Promise<number> {
+    const packs = this.#medium.journal?.packs
+    if (packs === undefined) return 0
+    let moved = 0
+    for (const gen of packs.sparse(COMPACT_MIN_BYTES)) {
+      for (const b of this.#medium.servedBy(gen)) {
+        if (await repackBlock(this.#state, b.payloadId, b.blockIdx, b.place)) moved++
+      }
+    }
+    return moved
   }
 
   /**
@@ -88,13 +119,18 @@ export class FsLocalStore extends LocalTier {
     const medium = new FsBlockMedium(layout, fsync, options.maxOpenFiles, packs)
     const state = newTierState(options.metadata, medium, true, options)
     const report = await recover(state, medium, layout)
-    return new FsLocalStore(
+    const store = new FsLocalStore(
       options.dir,
       medium,
       state,
       { durable: fsync, persistent: true },
       report,
     )
+    if (medium.journal !== undefined) {
+      // In the background: a failure leaves the packs as they are, to try at the next one.
+      medium.journal.onCheckpoint = () => void store.compactPacks().catch(() => {})
+    }
+    return store
   }
 
   /** Unhealthy when closed, when the directory is missing or not a directory, or not writable. */

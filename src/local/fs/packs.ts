@@ -16,7 +16,7 @@
  */
 
 import type { FileHandle } from 'node:fs/promises'
-import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises'
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fsyncPath } from '../../platform/fsync.js'
 import { decodeRecordAt } from './journal-format.js'
@@ -61,6 +61,10 @@ export class PackReadError extends Error {
 interface Pack {
   /** Live records: blocks whose copy is a record in this generation. */
   live: number
+  /** Their bytes (whole records). */
+  liveBytes: number
+  /** Bytes of the sealed file (0 until sealed, or unknown for packs found at open). */
+  size: number
   /** Reads in progress: a pack is never deleted under one. */
   readers: number
   /** Its path once sealed; unsealed generations are read through the journal's handle. */
@@ -100,7 +104,10 @@ export class PackSet {
       if (!name.endsWith(PACK_EXT)) continue
       const gen = Number(name.slice(0, -PACK_EXT.length))
       if (!Number.isSafeInteger(gen) || gen < 0) continue
-      set.#entry(gen).path = join(dir, name)
+      const path = join(dir, name)
+      const entry = set.#entry(gen)
+      entry.path = path
+      entry.size = (await stat(path)).size
     }
     return set
   }
@@ -119,7 +126,15 @@ export class PackSet {
   #entry(gen: number): Pack {
     let p = this.#packs.get(gen)
     if (p === undefined) {
-      p = { live: 0, readers: 0, path: undefined, handle: undefined, gone: false }
+      p = {
+        live: 0,
+        liveBytes: 0,
+        size: 0,
+        readers: 0,
+        path: undefined,
+        handle: undefined,
+        gone: false,
+      }
       this.#packs.set(gen, p)
     }
     return p
@@ -127,7 +142,9 @@ export class PackSet {
 
   /** A block's copy is now the record at `place`. */
   adopt(place: RecordPlace): void {
-    this.#entry(place.gen).live++
+    const p = this.#entry(place.gen)
+    p.live++
+    p.liveBytes += place.length
   }
 
   /** The record at `place` is no longer a block's copy. */
@@ -135,6 +152,18 @@ export class PackSet {
     const p = this.#packs.get(place.gen)
     if (p === undefined || p.live === 0) throw new Error(`${formatPlace(place)} was not adopted`)
     p.live--
+    p.liveBytes -= place.length
+  }
+
+  /**
+   * Sealed packs worth compacting: at least `minBytes` on disk and under half of them live
+   * (a pack's file is kept whole while any record of it is a block's copy).
+   */
+  sparse(minBytes: number): number[] {
+    return [...this.#packs]
+      .filter(([, p]) => p.path !== undefined && !p.gone && p.live > 0)
+      .filter(([, p]) => p.size >= minBytes && p.liveBytes * 2 < p.size)
+      .map(([g]) => g)
   }
 
   /** True while a block's copy is a record in generation `gen`. */
@@ -192,6 +221,7 @@ export class PackSet {
     await fsyncPath(join(from, '..'))
     const p = this.#entry(gen)
     p.path = path
+    p.size = end
     // The same handle reads the pack: a read started through the journal is never cut off.
     p.handle = Promise.resolve(fh)
   }
