@@ -100,8 +100,12 @@ export interface BlockMedium {
    * their files (docs/design-packs.md): append `asCopies`, then {@link BlockMedium.takeRecord}.
    */
   readonly recordCopies?: boolean | undefined
-  /** Makes the record at `place` the block's copy (see {@link BlockMedium.recordCopies}). */
-  takeRecord?(payloadId: string, blockIdx: number, place: string): void
+  /**
+   * Makes the record at `place` the block's copy (see {@link BlockMedium.recordCopies}); a
+   * file that was the copy (`hadCopy` and no record) is removed: from the record's append on,
+   * the replay rewrites it from the record if a crash comes before the row names the record.
+   */
+  takeRecord?(payloadId: string, blockIdx: number, place: string, hadCopy: boolean): Promise<void>
   /**
    * Reads `length` bytes at `blockOffset` into `dest[destOffset...]`, zero-filling past the
    * end of the copy. Returns how many bytes the copy really had (0 when it is missing), so the

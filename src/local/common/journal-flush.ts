@@ -144,7 +144,7 @@ async function recordsAsCopies(
       const growth = e.dataSize - e.mediumSize
       const reserved = await reserveDisk(s, growth, options)
       settle(s, reserved, growth)
-      s.medium.takeRecord(e.payloadId, e.idx, place)
+      await s.medium.takeRecord(e.payloadId, e.idx, place, e.onMedium)
       e.mediumSize = e.dataSize
       e.onMedium = true
       e.unsynced = false

@@ -55,7 +55,7 @@ export async function repackBlock(
           journal.releasePlace?.(place)
           return false
         }
-        s.medium.takeRecord?.(payloadId, idx, place)
+        await s.medium.takeRecord?.(payloadId, idx, place, false)
         return true
       })
       return moved === true

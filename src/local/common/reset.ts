@@ -60,18 +60,21 @@ export async function resetPayload(
         const reserved = await reserveDisk(s, data.length, options)
         const modifiedAt = s.now()
         const record = { payloadId, blockIdx: 0, data, payloadSize: data.length, modifiedAt }
+        const resetRecord = { ...record, reset: true }
+        // On a medium that keeps records as copies the record is the block's copy: no file.
+        const copies = s.medium.recordCopies === true && s.medium.takeRecord !== undefined
         let receipt: Awaited<ReturnType<typeof journal.append>>
         try {
           // Set first: a failed append may still have reached the file.
           p.resetJournaled = true
-          receipt = await journal.append([{ ...record, reset: true }])
+          receipt = await journal.append([resetRecord], { asCopies: copies })
         } catch (err) {
           settle(s, reserved, 0)
           throw err
         }
         try {
           // Past the commit point: an abort no longer applies (half a change would break it).
-          await applyReset(s, p, created, data, modifiedAt)
+          await applyReset(s, p, created, data, modifiedAt, receipt.placeOf?.(resetRecord))
           await makeUncoveredDurable(s, receipt, payloadId, [record])
         } catch (err) {
           settle(s, reserved, 0)
@@ -105,6 +108,7 @@ async function applyReset(
   created: boolean,
   data: Uint8Array,
   modifiedAt: number,
+  place: string | undefined,
   options?: AbortOptions,
 ): Promise<void> {
   const lazily = { ...options, deferSync: true }
@@ -117,7 +121,9 @@ async function applyReset(
   await withBlock(s, p, 0, async (e) => {
     freeBuffer(s, e)
     const old = e.onMedium ? e.mediumSize : 0
-    if (!e.onMedium && s.medium.create !== undefined) {
+    if (place !== undefined && s.medium.takeRecord !== undefined) {
+      await s.medium.takeRecord(p.id, 0, place, e.onMedium)
+    } else if (!e.onMedium && s.medium.create !== undefined) {
       // Created empty first: a stray file would lend its tail to the block once recovery
       // takes the file's size for the block's (the open truncates it, no extra call).
       await s.medium.create(p.id, 0, data)

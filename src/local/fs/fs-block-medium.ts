@@ -66,12 +66,25 @@ export class FsBlockMedium implements BlockMedium {
   /**
    * Makes the journal record at `place` (appended `asCopies`) the block's copy, in place of a
    * file: the flush that appended it commits the row naming it. A file the block had (a spill
-   * of its buffer) is left for recovery to delete: the row names the record from now on.
+   * of its buffer) is removed: the replay would rewrite it from the record after a crash.
    */
-  takeRecord(payloadId: string, blockIdx: number, place: string): void {
+  async takeRecord(
+    payloadId: string,
+    blockIdx: number,
+    place: string,
+    hadCopy: boolean,
+  ): Promise<void> {
     const at = parsePlace(place)
     if (at === undefined) throw new Error(`not a record's place: ${place}`)
-    this.#records.set(formatBlockId(payloadId, blockIdx), at)
+    const id = formatBlockId(payloadId, blockIdx)
+    const wasFile = hadCopy && !this.#records.has(id)
+    this.#records.set(id, at)
+    if (!wasFile) return
+    const path = this.layout.blockPath(payloadId, blockIdx)
+    await this.#pool.close(path)
+    await unlink(path).catch((err: unknown) => {
+      if (!isEnoent(err)) throw err
+    })
   }
 
   /** The blocks whose copy is a record of generation `gen`, with that record's place. */

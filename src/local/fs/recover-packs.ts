@@ -55,7 +55,7 @@ export async function recoverRecordCopies(
       continue
     }
     packs.adopt(place)
-    medium.takeRecord(at.payloadId, at.blockIdx, row.localPath)
+    await medium.takeRecord(at.payloadId, at.blockIdx, row.localPath, false)
     const p = s.payloads.get(at.payloadId) ?? newPayloadState(at.payloadId, 0, 'none')
     s.payloads.set(at.payloadId, p)
     const e = blockEntry(p, at.blockIdx)
