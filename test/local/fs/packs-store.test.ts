@@ -4,7 +4,8 @@
  * an overwrite, a delete or a lost pack does to them.
  */
 import assert from 'node:assert/strict'
-import { readdir, rm } from 'node:fs/promises'
+import { readdir, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import { pattern, readLocal } from '../../../src/conformance/local-store/fixture.js'
 import { isBlockStoreError } from '../../../src/core/errors.js'
@@ -148,5 +149,25 @@ describe('fs local store with packs: compaction', () => {
     for (let i = 30; i < 40; i++) {
       assert.deepEqual(await readLocal(again, `c${i}`, 0, size), pattern(size, i))
     }
+  })
+})
+
+describe('fs local store with packs: what DittoFS met with the same design', () => {
+  it('an empty or garbage pack no row names neither stops the open nor stays (its #1913)', async (t) => {
+    const { open, layout, packs } = await setup(t)
+    const first = await open()
+    await first.writeAt('k', pattern(4096, 6), 0)
+    await first.flush('k')
+    await first.checkpoint()
+    await first.close()
+    await writeFile(join(layout.packsDir, '900.pack'), '')
+    await writeFile(join(layout.packsDir, '901.pack'), 'not a record at all')
+    const store = await open()
+    assert.deepEqual(await readLocal(store, 'k', 0, 4096), pattern(4096, 6))
+    await store.writeAt('m', pattern(4096, 7), 0)
+    await store.flush('m')
+    await store.checkpoint()
+    const left = await packs()
+    assert.ok(!left.includes('900.pack') && !left.includes('901.pack'), `${left}`)
   })
 })
