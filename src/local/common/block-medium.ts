@@ -41,17 +41,17 @@ export interface BlockJournal {
   barrier(payloadId: string): Promise<void>
   /** Retires every record appended so far. */
   checkpoint(): Promise<void>
-  /** Gives back the place of a record appended `asCopies` that no block took. */
+  /** Ends the hold on a record appended `asCopies`, once its taker has decided. */
   releasePlace?(place: string): void
 }
 
 /** Options of {@link BlockJournal.append}. */
 export interface AppendOptions {
   /**
-   * The records are to become their blocks' copies (docs/design-packs.md): each is counted
-   * live from the moment it is written, so no checkpoint recycles its generation while the
-   * caller decides, and the caller must hand every place (see {@link JournalReceipt.placeOf})
-   * to the medium or give it back with {@link BlockJournal.releasePlace}.
+   * The records are to become their blocks' copies (docs/design-packs.md): each is held from
+   * the moment it is written, so no checkpoint recycles its generation while the caller
+   * decides, and the caller must end every hold with {@link BlockJournal.releasePlace} once
+   * it has handed the place (see {@link JournalReceipt.placeOf}) to the medium, or not.
    */
   readonly asCopies?: boolean | undefined
 }
@@ -172,9 +172,9 @@ export interface BlockMedium {
   /** Releases handles without writing anything more (a process kill, for crash tests). */
   abandon?(): Promise<void>
   /**
-   * Told once a committed row no longer names `localPath` (changed or deleted): when that is a
-   * journal record kept as a block's copy, its pack may go once the metadata is durable
-   * (docs/design-packs.md). Anything else is ignored.
+   * Told of every committed change of a row's `localPath` (`''` when the row was deleted): a
+   * journal record kept as a block's copy is referenced by the rows naming it, and its pack
+   * may go once none does and the metadata saying so is durable (docs/design-packs.md).
    */
-  releaseCopy?(localPath: string): void
+  rowMoved?(from: string, to: string): void
 }

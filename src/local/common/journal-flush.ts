@@ -131,28 +131,34 @@ async function recordsAsCopies(
 ): Promise<JournalReceipt> {
   const receipt = await journal.append(records, { asCopies: true })
   const byIdx = new Map(entries.map((e) => [e.idx, e]))
-  for (const r of records) {
-    const place = receipt.placeOf?.(r)
-    const e = byIdx.get(r.blockIdx)
-    if (place === undefined || e === undefined)
-      throw new Error(`unreachable: no place for ${r.blockIdx}`)
-    const taken = await whileLocked(e, async () => {
-      if (e.accessSeq !== copiedAt.get(r) || s.medium.takeRecord === undefined) {
-        await spillLocked(s, e, options, true)
-        return false
+  const places = records.map((r) => receipt.placeOf?.(r))
+  try {
+    for (const [i, r] of records.entries()) {
+      const place = places[i]
+      const e = byIdx.get(r.blockIdx)
+      if (place === undefined || e === undefined) {
+        throw new Error(`unreachable: no place for ${r.blockIdx}`)
       }
-      const growth = e.dataSize - e.mediumSize
-      const reserved = await reserveDisk(s, growth, options)
-      settle(s, reserved, growth)
-      await s.medium.takeRecord(e.payloadId, e.idx, place, e.onMedium)
-      e.mediumSize = e.dataSize
-      e.onMedium = true
-      e.unsynced = false
-      e.writeGen++
-      freeBuffer(s, e)
-      return true
-    })
-    if (taken !== true) journal.releasePlace?.(place)
+      await whileLocked(e, async () => {
+        if (e.accessSeq !== copiedAt.get(r) || s.medium.takeRecord === undefined) {
+          await spillLocked(s, e, options, true)
+          return
+        }
+        const growth = e.dataSize - e.mediumSize
+        const reserved = await reserveDisk(s, growth, options)
+        settle(s, reserved, growth)
+        await s.medium.takeRecord(e.payloadId, e.idx, place, e.onMedium)
+        e.mediumSize = e.dataSize
+        e.onMedium = true
+        e.unsynced = false
+        e.writeGen++
+        freeBuffer(s, e)
+      })
+    }
+  } finally {
+    // Taken (the medium serves it, and the row the flush commits will name it) or not, and
+    // whatever failed: every hold ends.
+    for (const place of places) if (place !== undefined) journal.releasePlace?.(place)
   }
   return receipt
 }

@@ -48,15 +48,16 @@ export async function repackBlock(
         const place = receipt.placeOf?.(record)
         if (place === undefined)
           throw new Error('unreachable: a record appended as a copy has a place')
-        const { stored } = await casRow(s, e.id, (r) =>
-          r?.localPath === from ? { ...r, localPath: place } : undefined,
-        )
-        if (stored === undefined) {
+        try {
+          const { stored } = await casRow(s, e.id, (r) =>
+            r?.localPath === from ? { ...r, localPath: place } : undefined,
+          )
+          if (stored === undefined) return false
+          await s.medium.takeRecord?.(payloadId, idx, place, false)
+          return true
+        } finally {
           journal.releasePlace?.(place)
-          return false
         }
-        await s.medium.takeRecord?.(payloadId, idx, place, false)
-        return true
       })
       return moved === true
     } finally {

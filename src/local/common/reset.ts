@@ -74,7 +74,13 @@ export async function resetPayload(
         }
         try {
           // Past the commit point: an abort no longer applies (half a change would break it).
-          await applyReset(s, p, created, data, modifiedAt, receipt.placeOf?.(resetRecord))
+          const place = receipt.placeOf?.(resetRecord)
+          try {
+            await applyReset(s, p, created, data, modifiedAt, place)
+          } finally {
+            // Taken or not, the hold ends: the medium serves it and the row names it now.
+            if (place !== undefined) journal.releasePlace?.(place)
+          }
           await makeUncoveredDurable(s, receipt, payloadId, [record])
         } catch (err) {
           settle(s, reserved, 0)

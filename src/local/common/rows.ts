@@ -43,9 +43,8 @@ export async function casRow(
     if (next === undefined) return { stored: undefined, previous: current }
     const stored = await metadata.compareAndPutFileBlock(next, current?.version ?? 0, options)
     if (stored !== undefined) {
-      if (current !== undefined && current.localPath !== stored.localPath) {
-        s.medium.releaseCopy?.(current.localPath)
-      }
+      const from = current?.localPath ?? ''
+      if (from !== stored.localPath) s.medium.rowMoved?.(from, stored.localPath)
       return { stored, previous: current }
     }
   }
@@ -66,7 +65,7 @@ export async function deleteRow(
     if (row === undefined) return undefined
     try {
       if (await metadata.deleteFileBlock(id, { ...options, ifVersion: row.version })) {
-        s.medium.releaseCopy?.(row.localPath)
+        s.medium.rowMoved?.(row.localPath, '')
         return row
       }
     } catch (err) {

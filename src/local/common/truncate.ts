@@ -57,7 +57,7 @@ async function dropRow(s: TierState, id: string, options?: AbortOptions): Promis
     }
     try {
       if (await s.metadata.deleteFileBlock(id, { ...options, ifVersion: row.version })) {
-        s.medium.releaseCopy?.(row.localPath)
+        s.medium.rowMoved?.(row.localPath, '')
         return
       }
     } catch (err) {

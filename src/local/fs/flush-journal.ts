@@ -112,11 +112,11 @@ export class FlushJournal implements BlockJournal {
     return this.#retiring.find((g) => g.gen === gen)?.fh
   }
 
-  /** Gives back the place of a record appended `asCopies` that no block took. */
+  /** Ends the hold on a record appended `asCopies` (taken as a copy or not). */
   releasePlace(place: string): void {
     const at = parsePlace(place)
     if (at === undefined) throw new Error(`not a record's place: ${place}`)
-    this.packs?.release(at)
+    this.packs?.unhold(at)
   }
 
   /**
@@ -215,8 +215,8 @@ export class FlushJournal implements BlockJournal {
       }
       g.offset = at
       await g.fh.datasync()
-      // Live before any waiter resumes: a checkpoint deciding meanwhile keeps the generation.
-      for (const place of places.values()) this.packs?.adopt(place)
+      // Held before any waiter resumes: a checkpoint deciding meanwhile keeps the generation.
+      for (const place of places.values()) this.packs?.hold(place)
       this.stats.batches++
       const receipt: JournalReceipt = {
         covered: () => {

@@ -130,9 +130,20 @@ export class FsBlockMedium implements BlockMedium {
     return packs
   }
 
-  releaseCopy(localPath: string): void {
-    const place = parsePlace(localPath)
-    if (place !== undefined) this.journal?.packs?.release(place)
+  rowMoved(from: string, to: string): void {
+    const packs = this.journal?.packs
+    if (packs === undefined) return
+    const was = parsePlace(from)
+    const now = parsePlace(to)
+    if (now !== undefined) packs.adopt(now)
+    if (was !== undefined) packs.release(was)
+  }
+
+  /** Generations of the records this medium serves reads from. */
+  servedGenerations(): Set<number> {
+    const out = new Set<number>()
+    for (const place of this.#records.values()) out.add(place.gen)
+    return out
   }
 
   /**

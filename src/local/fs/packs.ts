@@ -59,10 +59,15 @@ export class PackReadError extends Error {
 }
 
 interface Pack {
-  /** Live records: blocks whose copy is a record in this generation. */
+  /**
+   * Records of this generation that committed rows name (a row naming one is a reference,
+   * counted when the commit naming it is made and given back when a commit stops naming it).
+   */
   live: number
   /** Their bytes (whole records). */
   liveBytes: number
+  /** Records appended as copies whose taker has not decided yet (see `hold`). */
+  held: number
   /** Bytes of the sealed file (0 until sealed, or unknown for packs found at open). */
   size: number
   /** Reads in progress: a pack is never deleted under one. */
@@ -129,6 +134,7 @@ export class PackSet {
       p = {
         live: 0,
         liveBytes: 0,
+        held: 0,
         size: 0,
         readers: 0,
         path: undefined,
@@ -140,14 +146,36 @@ export class PackSet {
     return p
   }
 
-  /** A block's copy is now the record at `place`. */
+  /**
+   * How to learn which generations the medium serves reads from (a record that is a block's
+   * copy in memory, whether or not a committed row names it yet or still).
+   */
+  serving(served: () => ReadonlySet<number>): void {
+    this.#served = served
+  }
+
+  #served: () => ReadonlySet<number> = () => new Set()
+
+  /** A record appended as a copy: kept until its taker has decided ({@link PackSet.unhold}). */
+  hold(place: RecordPlace): void {
+    this.#entry(place.gen).held++
+  }
+
+  /** The taker of a held record has decided (the medium serves it, or nobody will). */
+  unhold(place: RecordPlace): void {
+    const p = this.#packs.get(place.gen)
+    if (p === undefined || p.held === 0) throw new Error(`${formatPlace(place)} was not held`)
+    p.held--
+  }
+
+  /** A committed row names the record at `place`. */
   adopt(place: RecordPlace): void {
     const p = this.#entry(place.gen)
     p.live++
     p.liveBytes += place.length
   }
 
-  /** The record at `place` is no longer a block's copy. */
+  /** A committed row stopped naming the record at `place`. */
   release(place: RecordPlace): void {
     const p = this.#packs.get(place.gen)
     if (p === undefined || p.live === 0) throw new Error(`${formatPlace(place)} was not adopted`)
@@ -166,9 +194,13 @@ export class PackSet {
       .map(([g]) => g)
   }
 
-  /** True while a block's copy is a record in generation `gen`. */
+  /**
+   * True while generation `gen` must be kept: a committed row names one of its records, the
+   * medium serves one, or one appended as a copy is still held.
+   */
   isLive(gen: number): boolean {
-    return (this.#packs.get(gen)?.live ?? 0) > 0
+    const p = this.#packs.get(gen)
+    return (p !== undefined && (p.live > 0 || p.held > 0)) || this.#served().has(gen)
   }
 
   /**
@@ -229,7 +261,7 @@ export class PackSet {
   /** Sealed packs with no live record and no read in progress. */
   dead(): number[] {
     return [...this.#packs]
-      .filter(([, p]) => p.path !== undefined && !p.gone && p.live === 0 && p.readers === 0)
+      .filter(([g, p]) => p.path !== undefined && !p.gone && p.readers === 0 && !this.isLive(g))
       .map(([g]) => g)
   }
 
@@ -242,7 +274,7 @@ export class PackSet {
     let removed = false
     for (const gen of gens) {
       const p = this.#packs.get(gen)
-      if (p?.path === undefined || p.gone || p.live > 0 || p.readers > 0) continue
+      if (p?.path === undefined || p.gone || p.readers > 0 || this.isLive(gen)) continue
       p.gone = true
       const handle = p.handle
       p.handle = undefined

@@ -54,6 +54,7 @@ export async function recoverRecordCopies(
       else if (row.dataSize > 0) lost.push(row.id)
       continue
     }
+    // The row names it: its reference, as a commit naming it would have counted.
     packs.adopt(place)
     await medium.takeRecord(at.payloadId, at.blockIdx, row.localPath, false)
     const p = s.payloads.get(at.payloadId) ?? newPayloadState(at.payloadId, 0, 'none')

@@ -244,6 +244,7 @@ export async function recover(
   t.journalPayloadsRestored = replay.restored
   // Blocks whose copy is a record in a pack, before the walk meets any file of theirs.
   const packs = await PackSet.open(layout.packsDir)
+  packs.serving(() => medium.servedGenerations())
   const packed = await recoverRecordCopies(s, medium, packs)
   t.staleRowsFixed += packed.cleared
   const walked = new Set<string>(packed.payloads)
