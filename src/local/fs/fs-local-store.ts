@@ -115,7 +115,7 @@ export class FsLocalStore extends LocalTier {
     const layout = new FsLayout(options.dir)
     await layout.prepare()
     const fsync = options.fsync ?? true
-    const packs = options.packs ?? process.env.DITTO_EXPERIMENTAL_PACKS === '1'
+    const packs = options.packs ?? true
     const medium = new FsBlockMedium(layout, fsync, options.maxOpenFiles, packs)
     const state = newTierState(options.metadata, medium, true, options)
     const report = await recover(state, medium, layout)
