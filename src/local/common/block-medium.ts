@@ -107,6 +107,11 @@ export interface BlockMedium {
    */
   takeRecord?(payloadId: string, blockIdx: number, place: string, hadCopy: boolean): Promise<void>
   /**
+   * Bytes the medium holds beyond its blocks' copies (dead records in packs): they count
+   * against the disk cap like copies, until the tier's `reclaim` hook gives them back.
+   */
+  overheadBytes?(): number
+  /**
    * Reads `length` bytes at `blockOffset` into `dest[destOffset...]`, zero-filling past the
    * end of the copy. Returns how many bytes the copy really had (0 when it is missing), so the
    * tier can tell a copy damaged behind its back from a sparse tail.

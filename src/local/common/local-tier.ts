@@ -28,6 +28,7 @@ import { readAt } from './read.js'
 import { renamePayload } from './rename.js'
 import { replaceBlock, shareRemoteBlock } from './replace.js'
 import { resetPayload } from './reset.js'
+import { diskInUse } from './space.js'
 import type { TierState } from './tier-state.js'
 import { deletePayload, truncate } from './truncate.js'
 import { checkBlockIdx, checkOffset, checkReplacement, checkSize, checkSource } from './validate.js'
@@ -234,9 +235,9 @@ export class LocalTier implements LocalStore {
     }
     const c = s.counters
     return {
-      diskUsed: c.diskUsed,
+      diskUsed: diskInUse(s),
       maxDisk: s.maxDisk,
-      memUsed: s.buffered ? c.memUsed : c.diskUsed,
+      memUsed: s.buffered ? c.memUsed : diskInUse(s),
       maxMemory: s.buffered ? s.maxMemory : s.maxDisk,
       fileCount: s.payloads.size,
       memBlockCount: s.buffered ? s.withBuffer.size : resident,

@@ -41,11 +41,36 @@ function evictionPossible(s: TierState): boolean {
   return !(s.policy === RetentionPolicy.TTL && s.ttlMs <= 0)
 }
 
+/**
+ * Bytes counted against the disk cap: the blocks' copies and the medium's overhead (dead
+ * records in packs take disk space until compaction gives it back).
+ */
+export function diskInUse(s: TierState): number {
+  return s.counters.diskUsed + (s.medium.overheadBytes?.() ?? 0)
+}
+
+/**
+ * Starts the medium's reclaim in the background unless one runs; true when one runs. Never
+ * awaited by a reservation, whose caller may hold the locks the reclaim needs.
+ */
+function startReclaim(s: TierState): boolean {
+  if (s.reclaim === undefined || (s.medium.overheadBytes?.() ?? 0) === 0) {
+    return s.reclaiming !== undefined
+  }
+  s.reclaiming ??= s
+    .reclaim()
+    .catch(() => {})
+    .finally(() => {
+      s.reclaiming = undefined
+    })
+  return true
+}
+
 function storageFull(s: TierState, needed: number, why: string): BlockStoreError {
   s.counters.storageFullErrors++
   return new BlockStoreError(
     'BS_STORAGE_FULL',
-    `local store full: ${needed} bytes needed, ${s.counters.diskUsed} of ${s.maxDisk} used (${why})`,
+    `local store full: ${needed} bytes needed, ${diskInUse(s)} of ${s.maxDisk} used (${why})`,
     { op: 'local', size: needed },
   )
 }
@@ -67,13 +92,18 @@ export async function reserveDisk(
   let waited = false
   for (;;) {
     const c = s.counters
-    if (c.diskUsed + c.reserved + bytes <= s.maxDisk) {
+    const shortfall = diskInUse(s) + c.reserved + bytes - s.maxDisk
+    if (shortfall <= 0) {
       c.reserved += bytes
       return bytes
     }
-    if (!evictionPossible(s)) throw storageFull(s, bytes, 'eviction suspended or pinned')
-    const shortfall = c.diskUsed + c.reserved + bytes - s.maxDisk
-    if ((await evictBlocks(s, shortfall, options)) > 0) continue
+    // Compaction runs beside eviction: it keeps every block, eviction drops cached copies.
+    const reclaiming = startReclaim(s)
+    if (evictionPossible(s)) {
+      if ((await evictBlocks(s, shortfall, options)) > 0) continue
+    } else if (!reclaiming) {
+      throw storageFull(s, bytes, 'eviction suspended or pinned')
+    }
     const left = deadline - performance.now()
     if (left <= 0) throw storageFull(s, bytes, 'nothing evictable in time')
     if (!waited) {

@@ -164,6 +164,14 @@ export interface TierState {
   brokenResets: number
   /** Background syncs of whole blocks written to the medium (write-behind.ts). */
   readonly writeBehind: WriteBehind
+  /**
+   * Gives back the medium's overhead bytes (compaction of packs), set by a store whose medium
+   * has some. Space reservations start it in the background and poll: they may hold the very
+   * locks it takes.
+   */
+  reclaim: (() => Promise<unknown>) | undefined
+  /** The reclaim in progress, if any (one at a time). */
+  reclaiming: Promise<unknown> | undefined
 }
 
 /** A fresh tier state. */
@@ -206,6 +214,8 @@ export function newTierState(
     spareBytes: 0,
     brokenResets: 0,
     writeBehind: newWriteBehind(),
+    reclaim: undefined,
+    reclaiming: undefined,
   }
 }
 

@@ -139,6 +139,10 @@ export class FsBlockMedium implements BlockMedium {
     if (was !== undefined) packs.release(was)
   }
 
+  overheadBytes(): number {
+    return this.journal?.packs?.overheadBytes() ?? 0
+  }
+
   /** Generations of the records this medium serves reads from. */
   servedGenerations(): Set<number> {
     const out = new Set<number>()

@@ -74,11 +74,24 @@ export class FsLocalStore extends LocalTier {
     return this.#compacting
   }
 
-  async #compact(): Promise<number> {
+  /**
+   * Gives back the disk space of dead records in packs, the most wasteful packs first, when a
+   * write finds the cap reached: their live records move on, and the checkpoint that follows
+   * deletes the packs no row names any more.
+   */
+  async #reclaim(): Promise<void> {
+    const packs = this.#medium.journal?.packs
+    if (packs === undefined) return
+    await this.compactPacks()
+    await this.#compact(packs.wasteful())
+    await this.#medium.journal?.checkpoint()
+  }
+
+  async #compact(gens?: readonly number[]): Promise<number> {
     const packs = this.#medium.journal?.packs
     if (packs === undefined) return 0
     let moved = 0
-    for (const gen of packs.sparse(COMPACT_MIN_BYTES)) {
+    for (const gen of gens ?? packs.sparse(COMPACT_MIN_BYTES)) {
       for (const b of this.#medium.servedBy(gen)) {
         if (await repackBlock(this.#state, b.payloadId, b.blockIdx, b.place)) moved++
       }
@@ -129,6 +142,7 @@ export class FsLocalStore extends LocalTier {
     if (medium.journal !== undefined) {
       // In the background: a failure leaves the packs as they are, to try at the next one.
       medium.journal.onCheckpoint = () => void store.compactPacks().catch(() => {})
+      state.reclaim = () => store.#reclaim()
     }
     return store
   }

@@ -195,6 +195,28 @@ export class PackSet {
   }
 
   /**
+   * Bytes on disk in sealed packs beyond their live records: dead records (blocks replaced,
+   * deleted or evicted since), headers included. They count against the tier's disk cap
+   * until compaction or deletion gives them back (a live record's header, under 2 % of a
+   * 4 KiB block, is the one part not counted).
+   */
+  overheadBytes(): number {
+    let total = 0
+    for (const p of this.#packs.values()) {
+      if (p.path !== undefined && !p.gone) total += Math.max(0, p.size - p.liveBytes)
+    }
+    return total
+  }
+
+  /** Sealed packs holding dead bytes beside live records, the most dead bytes first. */
+  wasteful(): number[] {
+    return [...this.#packs]
+      .filter(([, p]) => p.path !== undefined && !p.gone && p.live > 0 && p.liveBytes < p.size)
+      .sort(([, a], [, b]) => b.size - b.liveBytes - (a.size - a.liveBytes))
+      .map(([g]) => g)
+  }
+
+  /**
    * True while generation `gen` must be kept: a committed row names one of its records, the
    * medium serves one, or one appended as a copy is still held.
    */

@@ -4,12 +4,13 @@
  * an overwrite, a delete or a lost pack does to them.
  */
 import assert from 'node:assert/strict'
-import { readdir, rm, writeFile } from 'node:fs/promises'
+import { readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import { pattern, readLocal } from '../../../src/conformance/local-store/fixture.js'
 import { isBlockStoreError } from '../../../src/core/errors.js'
-import { FsLocalStore } from '../../../src/local/fs/fs-local-store.js'
+import { RetentionPolicy } from '../../../src/core/retention.js'
+import { FsLocalStore, type FsLocalStoreOptions } from '../../../src/local/fs/fs-local-store.js'
 import { FsLayout } from '../../../src/local/fs/layout.js'
 import { parsePlace } from '../../../src/local/fs/packs.js'
 import { MemoryMetadataStore } from '../../../src/meta/memory/memory-metadata-store.js'
@@ -23,8 +24,8 @@ async function setup(t: TestContext) {
     for (const s of opened) await s.close().catch(() => {})
     await metadata.close()
   })
-  const open = async (): Promise<FsLocalStore> => {
-    const s = await FsLocalStore.open({ dir, metadata, packs: true })
+  const open = async (options: Partial<FsLocalStoreOptions> = {}): Promise<FsLocalStore> => {
+    const s = await FsLocalStore.open({ ...options, dir, metadata, packs: true })
     opened.push(s)
     return s
   }
@@ -169,5 +170,38 @@ describe('fs local store with packs: what DittoFS met with the same design', () 
     await store.checkpoint()
     const left = await packs()
     assert.ok(!left.includes('900.pack') && !left.includes('901.pack'), `${left}`)
+  })
+
+  it('dead records in packs count against the cap until compaction gives their space back', async (t) => {
+    const { open, layout, packs } = await setup(t)
+    const maxDisk = 200 * 1024
+    // Pinned: no eviction, so only compaction can make room.
+    const store = await open({ maxDisk, retentionPolicy: RetentionPolicy.Pin, spaceWaitMs: 10_000 })
+    for (let i = 0; i < 40; i++) {
+      await store.writeAt(`old${i}`, pattern(4096, i), 0)
+      await store.flush(`old${i}`)
+    }
+    await store.checkpoint()
+    const [pack] = await packs()
+    assert.ok(pack !== undefined)
+    // Fewer than half die: the background compaction of sparse packs leaves this one alone.
+    for (let i = 0; i < 18; i++) await store.delete(`old${i}`)
+    assert.ok(store.stats().diskUsed >= 40 * 4096, 'the dead records still count')
+    for (let i = 0; i < 20; i++) {
+      await store.writeAt(`new${i}`, pattern(4096, 100 + i), 0)
+      await store.flush(`new${i}`)
+    }
+    await store.checkpoint()
+    assert.ok(store.stats().diskUsed <= maxDisk, `${store.stats().diskUsed} <= ${maxDisk}`)
+    assert.ok(!(await packs()).includes(pack), 'the wasteful pack was compacted away')
+    let onDisk = 0
+    for (const name of await packs()) onDisk += (await stat(join(layout.packsDir, name))).size
+    assert.ok(onDisk <= maxDisk, `packs hold ${onDisk} bytes`)
+    for (let i = 18; i < 40; i++) {
+      assert.deepEqual(await readLocal(store, `old${i}`, 0, 4096), pattern(4096, i))
+    }
+    for (let i = 0; i < 20; i++) {
+      assert.deepEqual(await readLocal(store, `new${i}`, 0, 4096), pattern(4096, 100 + i))
+    }
   })
 })
