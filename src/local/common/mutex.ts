@@ -56,6 +56,16 @@ export class RwLock {
     })
   }
 
+  /** Shared access only when no writer holds or awaits the lock (never waits). */
+  tryRead(): (() => void) | undefined {
+    if (this.#writer || this.#writersWaiting > 0) return undefined
+    this.#readers++
+    return this.#once(() => {
+      this.#readers--
+      this.#wake()
+    })
+  }
+
   /** Exclusive access; resolves to the release function. */
   async write(): Promise<() => void> {
     this.#writersWaiting++

@@ -9,59 +9,88 @@ import { withPayload } from './payloads.js'
 import { readMedium } from './read.js'
 import { casRow, getRow } from './rows.js'
 import { evictLocked } from './space.js'
-import { type TierState, whileLocked } from './tier-state.js'
+import type { PayloadState, TierState } from './tier-state.js'
+
+/** How {@link repackBlock} takes its locks. */
+export interface RepackOptions {
+  /**
+   * False: skip a block whose payload, flush or block lock is held instead of waiting. A
+   * reclaim started by a writer waiting for space runs so: that writer may hold those locks.
+   */
+  readonly wait?: boolean | undefined
+}
 
 /**
  * Moves block `idx` of `payloadId` off the record at `from` (its current copy); false when it
- * no longer is (written, moved or dropped since) or the payload has changes not flushed yet
- * (a record carries the payload's stored size, so it waits for the flush).
+ * no longer is (written, moved or dropped since), the payload has changes not flushed yet (a
+ * record carries the payload's stored size, so it waits for the flush), or a lock it would
+ * wait for is held and `wait` is false.
  */
 export async function repackBlock(
   s: TierState,
   payloadId: string,
   idx: number,
   from: string,
+  options: RepackOptions = {},
+): Promise<boolean> {
+  if (s.medium.journal === undefined || s.medium.takeRecord === undefined) return false
+  const wait = options.wait ?? true
+  const loaded = wait ? undefined : s.payloads.get(payloadId)
+  if (loaded === undefined) {
+    // A payload not loaded yet has no lock anyone holds.
+    return withPayload(s, payloadId, 'shared', false, async (p) =>
+      p === undefined ? false : moveBlock(s, p, idx, from, wait),
+    )
+  }
+  const release = loaded.lock.tryRead()
+  if (release === undefined) return false
+  try {
+    if (loaded.gone || loaded.broken !== undefined) return false
+    return await moveBlock(s, loaded, idx, from, false)
+  } finally {
+    release()
+  }
+}
+
+async function moveBlock(
+  s: TierState,
+  p: PayloadState,
+  idx: number,
+  from: string,
+  wait: boolean,
 ): Promise<boolean> {
   const journal = s.medium.journal
-  if (journal === undefined || s.medium.takeRecord === undefined) return false
-  return withPayload(s, payloadId, 'shared', false, async (p) => {
-    const e = p?.blocks.get(idx)
-    if (p === undefined || e === undefined || p.record !== 'current') return false
-    const release = await p.flushLock.lock()
+  const e = p.blocks.get(idx)
+  if (journal === undefined || e === undefined || p.record !== 'current') return false
+  const releaseFlush = wait ? await p.flushLock.lock() : p.flushLock.tryLock()
+  if (releaseFlush === undefined) return false
+  const releaseBlock = wait ? await e.lock.lock() : e.lock.tryLock()
+  try {
+    if (releaseBlock === undefined || e.gone) return false
+    const payloadId = p.id
+    if (s.medium.localPath(payloadId, idx) !== from || e.buf !== null) return false
+    if (e.dirtyRow !== undefined) return false
+    const row = await getRow(s.metadata, e.id)
+    if (row === undefined || row.localPath !== from) return false
+    if (isRemote(row)) return (await evictLocked(s, e)) > 0
+    const data = new Uint8Array(e.dataSize)
+    if (await readMedium(s, e, data, 0, 0, e.dataSize)) return false
+    const record = { payloadId, blockIdx: idx, data, payloadSize: p.size, modifiedAt: p.modifiedAt }
+    const receipt = await journal.append([record], { asCopies: true })
+    const place = receipt.placeOf?.(record)
+    if (place === undefined) throw new Error('unreachable: a record appended as a copy has a place')
     try {
-      const moved = await whileLocked(e, async () => {
-        if (s.medium.localPath(payloadId, idx) !== from || e.buf !== null) return false
-        if (e.dirtyRow !== undefined) return false
-        const row = await getRow(s.metadata, e.id)
-        if (row === undefined || row.localPath !== from) return false
-        if (isRemote(row)) return (await evictLocked(s, e)) > 0
-        const data = new Uint8Array(e.dataSize)
-        if (await readMedium(s, e, data, 0, 0, e.dataSize)) return false
-        const record = {
-          payloadId,
-          blockIdx: idx,
-          data,
-          payloadSize: p.size,
-          modifiedAt: p.modifiedAt,
-        }
-        const receipt = await journal.append([record], { asCopies: true })
-        const place = receipt.placeOf?.(record)
-        if (place === undefined)
-          throw new Error('unreachable: a record appended as a copy has a place')
-        try {
-          const { stored } = await casRow(s, e.id, (r) =>
-            r?.localPath === from ? { ...r, localPath: place } : undefined,
-          )
-          if (stored === undefined) return false
-          await s.medium.takeRecord?.(payloadId, idx, place, false)
-          return true
-        } finally {
-          journal.releasePlace?.(place)
-        }
-      })
-      return moved === true
+      const { stored } = await casRow(s, e.id, (r) =>
+        r?.localPath === from ? { ...r, localPath: place } : undefined,
+      )
+      if (stored === undefined) return false
+      await s.medium.takeRecord?.(payloadId, idx, place, false)
+      return true
     } finally {
-      release()
+      journal.releasePlace?.(place)
     }
-  })
+  } finally {
+    releaseBlock?.()
+    releaseFlush()
+  }
 }

@@ -82,18 +82,17 @@ export class FsLocalStore extends LocalTier {
   async #reclaim(): Promise<void> {
     const packs = this.#medium.journal?.packs
     if (packs === undefined) return
-    await this.compactPacks()
-    await this.#compact(packs.wasteful())
+    await this.#compact(packs.wasteful(), false)
     await this.#medium.journal?.checkpoint()
   }
 
-  async #compact(gens?: readonly number[]): Promise<number> {
+  async #compact(gens?: readonly number[], wait = true): Promise<number> {
     const packs = this.#medium.journal?.packs
     if (packs === undefined) return 0
     let moved = 0
     for (const gen of gens ?? packs.sparse(COMPACT_MIN_BYTES)) {
       for (const b of this.#medium.servedBy(gen)) {
-        if (await repackBlock(this.#state, b.payloadId, b.blockIdx, b.place)) moved++
+        if (await repackBlock(this.#state, b.payloadId, b.blockIdx, b.place, { wait })) moved++
       }
     }
     return moved
