@@ -177,9 +177,10 @@ export interface BlockMedium {
   /** Releases handles without writing anything more (a process kill, for crash tests). */
   abandon?(): Promise<void>
   /**
-   * Told of every committed change of a row's `localPath` (`''` when the row was deleted): a
-   * journal record kept as a block's copy is referenced by the rows naming it, and its pack
-   * may go once none does and the metadata saying so is durable (docs/design-packs.md).
+   * Told of every committed change of block `id`'s row's `localPath` (`''` when the row was
+   * deleted): a journal record kept as a block's copy is referenced by the rows naming it, and
+   * its pack may go once none does and the metadata saying so is durable; a file the block
+   * left for a record goes once its row names the record (docs/design-packs.md).
    */
-  rowMoved?(from: string, to: string): void
+  rowMoved?(id: string, from: string, to: string): Promise<void> | void
 }

@@ -44,7 +44,7 @@ export async function casRow(
     const stored = await metadata.compareAndPutFileBlock(next, current?.version ?? 0, options)
     if (stored !== undefined) {
       const from = current?.localPath ?? ''
-      if (from !== stored.localPath) s.medium.rowMoved?.(from, stored.localPath)
+      if (from !== stored.localPath) await s.medium.rowMoved?.(id, from, stored.localPath)
       return { stored, previous: current }
     }
   }
@@ -65,7 +65,7 @@ export async function deleteRow(
     if (row === undefined) return undefined
     try {
       if (await metadata.deleteFileBlock(id, { ...options, ifVersion: row.version })) {
-        s.medium.rowMoved?.(row.localPath, '')
+        await s.medium.rowMoved?.(id, row.localPath, '')
         return row
       }
     } catch (err) {

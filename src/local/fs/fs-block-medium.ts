@@ -43,6 +43,12 @@ export class FsBlockMedium implements BlockMedium {
    * serves reads only: which records rows still name is counted by the journal's packs.
    */
   readonly #records = new Map<string, RecordPlace>()
+  /**
+   * Blocks whose file stopped being their copy when they took a record, while a committed row
+   * may still name that file: it goes once the row names the record (see `rowMoved`). Removed
+   * at once, a failed row commit followed by a checkpoint would leave the row naming nothing.
+   */
+  readonly #staleFiles = new Set<string>()
 
   readonly #recordCopies: boolean
 
@@ -65,8 +71,9 @@ export class FsBlockMedium implements BlockMedium {
 
   /**
    * Makes the journal record at `place` (appended `asCopies`) the block's copy, in place of a
-   * file: the flush that appended it commits the row naming it. A file the block had (a spill
-   * of its buffer) is removed: the replay would rewrite it from the record after a crash.
+   * file: the flush that appended it commits the row naming it. A file the block had stays
+   * until that row names the record: if the commit fails, the row still names the file, and
+   * its bytes must still be there after the checkpoint that seals the record's generation.
    */
   async takeRecord(
     payloadId: string,
@@ -80,11 +87,9 @@ export class FsBlockMedium implements BlockMedium {
     const wasFile = hadCopy && !this.#records.has(id)
     this.#records.set(id, at)
     if (!wasFile) return
-    const path = this.layout.blockPath(payloadId, blockIdx)
-    await this.#pool.close(path)
-    await unlink(path).catch((err: unknown) => {
-      if (!isEnoent(err)) throw err
-    })
+    this.#staleFiles.add(id)
+    // Reads go to the record from now on.
+    await this.#pool.close(this.layout.blockPath(payloadId, blockIdx))
   }
 
   /** The blocks whose copy is a record of generation `gen`, with that record's place. */
@@ -107,6 +112,8 @@ export class FsBlockMedium implements BlockMedium {
     const id = formatBlockId(payloadId, blockIdx)
     const place = this.#records.get(id)
     this.#records.delete(id)
+    // The file is the copy again (or goes with the block).
+    this.#staleFiles.delete(id)
     return place
   }
 
@@ -130,13 +137,23 @@ export class FsBlockMedium implements BlockMedium {
     return packs
   }
 
-  rowMoved(from: string, to: string): void {
+  async rowMoved(id: string, from: string, to: string): Promise<void> {
     const packs = this.journal?.packs
     if (packs === undefined) return
     const was = parsePlace(from)
     const now = parsePlace(to)
     if (now !== undefined) packs.adopt(now)
     if (was !== undefined) packs.release(was)
+    const served = this.#records.get(id)
+    if (now === undefined || served === undefined || formatPlace(served) !== to) return
+    const at = parseBlockId(id)
+    if (!this.#staleFiles.delete(id) || at === undefined) return
+    // Even a commit not yet durable may let the file go: until the checkpoint that syncs the
+    // metadata, the record's generation is replayed, and the replay rewrites the file.
+    const path = this.layout.blockPath(at.payloadId, at.blockIdx)
+    await this.#pool.close(path)
+    // A leftover (failed unlink) is a file no row names: the next open's recovery deletes it.
+    await unlink(path).catch(() => {})
   }
 
   overheadBytes(): number {

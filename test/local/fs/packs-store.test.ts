@@ -8,6 +8,7 @@ import { readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import { pattern, readLocal } from '../../../src/conformance/local-store/fixture.js'
+import { BlockState } from '../../../src/core/block.js'
 import { isBlockStoreError } from '../../../src/core/errors.js'
 import { RetentionPolicy } from '../../../src/core/retention.js'
 import { FsLocalStore, type FsLocalStoreOptions } from '../../../src/local/fs/fs-local-store.js'
@@ -203,5 +204,57 @@ describe('fs local store with packs: what DittoFS met with the same design', () 
     for (let i = 0; i < 20; i++) {
       assert.deepEqual(await readLocal(store, `new${i}`, 0, 4096), pattern(4096, 100 + i))
     }
+  })
+
+  it('a flush whose row commit fails after it took its record leaves the acknowledged file in place', async (t) => {
+    const dir = await tempDir(t)
+    const metadata = await MemoryMetadataStore.open()
+    t.after(() => metadata.close())
+    let failLocal = false
+    const flaky = new Proxy(metadata, {
+      get(target, prop) {
+        const v = Reflect.get(target, prop)
+        // Methods of a class with private fields must run on the real instance.
+        if (prop !== 'compareAndPutFileBlock') return typeof v === 'function' ? v.bind(target) : v
+        return async (...args: Parameters<MemoryMetadataStore['compareAndPutFileBlock']>) => {
+          if (failLocal && args[0].state === BlockState.Local)
+            throw new Error('metadata store down')
+          return target.compareAndPutFileBlock(...args)
+        }
+      },
+    })
+    const open = async () => {
+      const s = await FsLocalStore.open({ dir, metadata: flaky, packs: true })
+      t.after(() => s.close().catch(() => {}))
+      return s
+    }
+    const first = await open()
+    await first.writeAt('a', pattern(4096, 1), 0)
+    await first.flush('a')
+    await first.abandon()
+    // Recovered from an unsealed generation: the row names a block file, acknowledged bytes.
+    const store = await open()
+    const before = await metadata.getFileBlock('a/0')
+    assert.equal(parsePlace(before.localPath), undefined, before.localPath)
+    await store.writeAt('a', pattern(4096, 2), 0)
+    failLocal = true
+    await assert.rejects(store.flush('a'), /metadata store down/)
+    failLocal = false
+    // The record's generation is sealed; the row still names the file.
+    await store.checkpoint()
+    assert.equal((await metadata.getFileBlock('a/0')).localPath, before.localPath)
+    await store.abandon()
+    const again = await open()
+    const got = await readLocal(again, 'a', 0, 4096)
+    assert.ok(
+      Buffer.from(got).equals(Buffer.from(pattern(4096, 1))) ||
+        Buffer.from(got).equals(Buffer.from(pattern(4096, 2))),
+      'the acknowledged bytes or the ones of the failed flush, never an error',
+    )
+    // And a retried flush in a live store names the record, whose file then goes.
+    await again.writeAt('a', pattern(4096, 3), 0)
+    await again.flush('a')
+    assert.ok(parsePlace((await metadata.getFileBlock('a/0')).localPath) !== undefined)
+    assert.deepEqual(await readLocal(again, 'a', 0, 4096), pattern(4096, 3))
   })
 })
