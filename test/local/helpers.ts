@@ -53,12 +53,13 @@ export async function openTier(
   return { store, metadata }
 }
 
-/** Sum of the sizes of every `.blk` file under `dir`, and their count. */
+/** Sum of the sizes of every block file and pack under `dir`, and their count. */
 export async function walkBlocks(dir: string): Promise<{ bytes: number; files: number }> {
   let bytes = 0
   let files = 0
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile() || !entry.name.endsWith('.blk')) continue
+    // Packs hold the small blocks' records (docs/design-packs.md).
+    if (!entry.isFile() || !(entry.name.endsWith('.blk') || entry.name.endsWith('.pack'))) continue
     bytes += (await stat(join(entry.parentPath ?? entry.path, entry.name))).size
     files++
   }

@@ -85,6 +85,12 @@ export interface SyncOptions extends AbortOptions {
   readonly names?: boolean | undefined
 }
 
+/** What a row says of its block's local copy: where it is and how many bytes it holds. */
+export interface RowCopy {
+  readonly localPath: string
+  readonly dataSize: number
+}
+
 /** Storage of block copies for a local tier. */
 export interface BlockMedium {
   /** The flush journal, on durable media that have one. */
@@ -177,10 +183,10 @@ export interface BlockMedium {
   /** Releases handles without writing anything more (a process kill, for crash tests). */
   abandon?(): Promise<void>
   /**
-   * Told of every committed change of block `id`'s row's `localPath` (`''` when the row was
-   * deleted): a journal record kept as a block's copy is referenced by the rows naming it, and
-   * its pack may go once none does and the metadata saying so is durable; a file the block
-   * left for a record goes once its row names the record (docs/design-packs.md).
+   * Told of every committed change of block `id`'s row's copy (`undefined`: no row): a
+   * journal record kept as a block's copy is referenced by the rows naming it, and its pack
+   * may go once none does and the metadata saying so is durable; a file the block left for a
+   * record goes once its row names the record (docs/design-packs.md).
    */
-  rowMoved?(id: string, from: string, to: string): Promise<void> | void
+  rowMoved?(id: string, from: RowCopy | undefined, to: RowCopy | undefined): Promise<void> | void
 }

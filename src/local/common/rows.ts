@@ -43,8 +43,10 @@ export async function casRow(
     if (next === undefined) return { stored: undefined, previous: current }
     const stored = await metadata.compareAndPutFileBlock(next, current?.version ?? 0, options)
     if (stored !== undefined) {
-      const from = current?.localPath ?? ''
-      if (from !== stored.localPath) await s.medium.rowMoved?.(id, from, stored.localPath)
+      // The size too: a pack counts the bytes of the records rows name.
+      if (current?.localPath !== stored.localPath || current.dataSize !== stored.dataSize) {
+        await s.medium.rowMoved?.(id, current, stored)
+      }
       return { stored, previous: current }
     }
   }
@@ -65,7 +67,7 @@ export async function deleteRow(
     if (row === undefined) return undefined
     try {
       if (await metadata.deleteFileBlock(id, { ...options, ifVersion: row.version })) {
-        await s.medium.rowMoved?.(id, row.localPath, '')
+        await s.medium.rowMoved?.(id, row, undefined)
         return row
       }
     } catch (err) {

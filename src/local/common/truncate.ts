@@ -57,7 +57,7 @@ async function dropRow(s: TierState, id: string, options?: AbortOptions): Promis
     }
     try {
       if (await s.metadata.deleteFileBlock(id, { ...options, ifVersion: row.version })) {
-        await s.medium.rowMoved?.(id, row.localPath, '')
+        await s.medium.rowMoved?.(id, row, undefined)
         return
       }
     } catch (err) {

@@ -9,7 +9,7 @@ import { forEachBounded } from '../../core/for-each-bounded.js'
 import { formatBlockId, parseBlockId } from '../../core/keys.js'
 import { fsyncPath } from '../../platform/fsync.js'
 import { syncFileSystem } from '../../platform/syncfs.js'
-import type { BlockMedium, SyncOptions } from '../common/block-medium.js'
+import type { BlockMedium, RowCopy, SyncOptions } from '../common/block-medium.js'
 import { FdPool } from './fd-pool.js'
 import type { FlushJournal } from './flush-journal.js'
 import type { FsLayout } from './layout.js'
@@ -137,15 +137,15 @@ export class FsBlockMedium implements BlockMedium {
     return packs
   }
 
-  async rowMoved(id: string, from: string, to: string): Promise<void> {
+  async rowMoved(id: string, from: RowCopy | undefined, to: RowCopy | undefined): Promise<void> {
     const packs = this.journal?.packs
     if (packs === undefined) return
-    const was = parsePlace(from)
-    const now = parsePlace(to)
-    if (now !== undefined) packs.adopt(now)
-    if (was !== undefined) packs.release(was)
+    const was = parsePlace(from?.localPath ?? '')
+    const now = parsePlace(to?.localPath ?? '')
+    if (now !== undefined) packs.adopt(now, to?.dataSize ?? 0)
+    if (was !== undefined) packs.release(was, from?.dataSize ?? 0)
     const served = this.#records.get(id)
-    if (now === undefined || served === undefined || formatPlace(served) !== to) return
+    if (now === undefined || served === undefined || formatPlace(served) !== to?.localPath) return
     const at = parseBlockId(id)
     if (!this.#staleFiles.delete(id) || at === undefined) return
     // Even a commit not yet durable may let the file go: until the checkpoint that syncs the

@@ -66,6 +66,8 @@ interface Pack {
   live: number
   /** Their bytes (whole records). */
   liveBytes: number
+  /** The block bytes they carry (what the tier counts as its blocks' copies). */
+  liveData: number
   /** Records appended as copies whose taker has not decided yet (see `hold`). */
   held: number
   /** Bytes of the sealed file (0 until sealed, or unknown for packs found at open). */
@@ -134,6 +136,7 @@ export class PackSet {
       p = {
         live: 0,
         liveBytes: 0,
+        liveData: 0,
         held: 0,
         size: 0,
         readers: 0,
@@ -168,19 +171,21 @@ export class PackSet {
     p.held--
   }
 
-  /** A committed row names the record at `place`. */
-  adopt(place: RecordPlace): void {
+  /** A committed row of `dataBytes` bytes names the record at `place`. */
+  adopt(place: RecordPlace, dataBytes: number): void {
     const p = this.#entry(place.gen)
     p.live++
     p.liveBytes += place.length
+    p.liveData += dataBytes
   }
 
-  /** A committed row stopped naming the record at `place`. */
-  release(place: RecordPlace): void {
+  /** A committed row of `dataBytes` bytes stopped naming the record at `place`. */
+  release(place: RecordPlace, dataBytes: number): void {
     const p = this.#packs.get(place.gen)
     if (p === undefined || p.live === 0) throw new Error(`${formatPlace(place)} was not adopted`)
     p.live--
     p.liveBytes -= place.length
+    p.liveData -= dataBytes
   }
 
   /**
@@ -195,15 +200,15 @@ export class PackSet {
   }
 
   /**
-   * Bytes on disk in sealed packs beyond their live records: dead records (blocks replaced,
-   * deleted or evicted since), headers included. They count against the tier's disk cap
-   * until compaction or deletion gives them back (a live record's header, under 2 % of a
-   * 4 KiB block, is the one part not counted).
+   * Bytes on disk in sealed packs beyond the block bytes of their live records: dead records
+   * (blocks replaced, deleted or evicted since) and every record's header. With the blocks'
+   * bytes the tier counts, that is every byte of the packs: they count against the disk cap
+   * until compaction or deletion gives them back.
    */
   overheadBytes(): number {
     let total = 0
     for (const p of this.#packs.values()) {
-      if (p.path !== undefined && !p.gone) total += Math.max(0, p.size - p.liveBytes)
+      if (p.path !== undefined && !p.gone) total += Math.max(0, p.size - p.liveData)
     }
     return total
   }

@@ -55,7 +55,7 @@ export async function recoverRecordCopies(
       continue
     }
     // The row names it: its reference, as a commit naming it would have counted.
-    packs.adopt(place)
+    packs.adopt(place, row.dataSize)
     await medium.takeRecord(at.payloadId, at.blockIdx, row.localPath, false)
     const p = s.payloads.get(at.payloadId) ?? newPayloadState(at.payloadId, 0, 'none')
     s.payloads.set(at.payloadId, p)
