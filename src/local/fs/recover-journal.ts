@@ -10,7 +10,8 @@
  *   a record as never flushed; without this step it would drop acknowledged bytes;
  * - then the last record of each block is written back into its file when the block's row
  *   still says its bytes are local (a Remote row means the block moved on after the record:
- *   a write over remote bytes commits its Dirty row durably and retires the records first).
+ *   a write over remote bytes commits its Dirty row durably and retires the records first),
+ *   or names a record of an older generation, sealed in a pack (that row predates the record).
  *   A block with no row at all gets one (Local) when its payload's record covers it. No row
  *   and no covering record: the flush never committed. The walk then fixes each kept row's
  *   state and size from its file.
@@ -57,6 +58,8 @@ export async function replayJournal(s: TierState, layout: FsLayout): Promise<Jou
   const gens = await readJournal(layout.journalDir)
   const replayedGens = new Set(gens.map((g) => g.gen))
   const latest = new Map<string, JournalRecord>()
+  /** Generation of each record in `latest`. */
+  const genOf = new Map<string, number>()
   const sizes = new Map<string, JournalRecord>()
   /** Block IDs in `latest` of each payload. */
   const blocksOf = new Map<string, Set<string>>()
@@ -74,6 +77,7 @@ export async function replayJournal(s: TierState, layout: FsLayout): Promise<Jou
       if (r.reset === true) resets.add(r.payloadId)
       ids.add(id)
       latest.set(id, r)
+      genOf.set(id, g.gen)
       if (r.payloadSize !== undefined) sizes.set(r.payloadId, r)
     }
   }
@@ -126,11 +130,15 @@ export async function replayJournal(s: TierState, layout: FsLayout): Promise<Jou
     const place = parsePlace(row.localPath)
     const inReplayed = place !== undefined && replayedGens.has(place.gen)
     if (isRemote(row) && !inReplayed) continue
+    // A Local row naming a record of a sealed pack older than this record: this record's
+    // flush came later and its commit was lost (generations only grow). Its bytes win.
+    const older = place !== undefined && place.gen < (genOf.get(id) ?? 0)
+    const movesRow = inReplayed || older
     // A row naming another file (a staged overwrite, a renamed block) names newer bytes.
-    if (row.localPath !== '' && row.localPath !== path && !inReplayed) continue
+    if (row.localPath !== '' && row.localPath !== path && !movesRow) continue
     const idFile = await writeBlock(layout, r, path)
     if (idFile !== undefined) idFiles.add(idFile)
-    if (inReplayed) {
+    if (movesRow) {
       // A Remote row keeps its state: the file is its cached copy, the same bytes.
       await casRow(s, id, (cur) =>
         cur?.localPath === row.localPath

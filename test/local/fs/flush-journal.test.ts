@@ -16,7 +16,7 @@ import { tempDir } from '../helpers.js'
  * files' unsynced bytes away, as a power loss may: every block file is cut to zero, so only
  * what the journal made durable can bring the bytes back.
  */
-async function setup(t: TestContext) {
+async function setup(t: TestContext, packs?: boolean) {
   const dir = await tempDir(t)
   const metadata = await MemoryMetadataStore.open()
   const opened: FsLocalStore[] = []
@@ -25,7 +25,7 @@ async function setup(t: TestContext) {
     await metadata.close()
   })
   const open = async (): Promise<FsLocalStore> => {
-    const s = await FsLocalStore.open({ dir, metadata })
+    const s = await FsLocalStore.open({ dir, metadata, packs })
     opened.push(s)
     return s
   }
@@ -211,8 +211,8 @@ describe('flush journal (fs local store)', () => {
     assert.deepEqual(await readLocal(again, 'p', 0, 4096), pattern(4096, 5))
   })
 
-  it('a record whose row is remote is not replayed', async (t) => {
-    const { open, metadata } = await setup(t)
+  it('a record whose row is remote is not replayed (block files)', async (t) => {
+    const { open, metadata } = await setup(t, false)
     const store = await open()
     await store.writeAt('remote', pattern(4096, 2), 0)
     await store.flush('remote')
@@ -222,6 +222,21 @@ describe('flush journal (fs local store)', () => {
     const again = await open()
     assert.equal(again.recovery?.journalReplayed, 0)
     assert.equal((await metadata.getFileBlock('remote/0')).blockStoreKey, 'k')
+  })
+
+  it('a record kept as the copy of a block whose row is remote stays its cached copy (packs)', async (t) => {
+    const { open, metadata } = await setup(t, true)
+    const store = await open()
+    await store.writeAt('remote', pattern(4096, 2), 0)
+    await store.flush('remote')
+    await store.abandon()
+    const row = await metadata.getFileBlock('remote/0')
+    await metadata.putFileBlock({ ...row, state: BlockState.Remote, blockStoreKey: 'k' })
+    const again = await open()
+    const after = await metadata.getFileBlock('remote/0')
+    assert.equal(after.state, BlockState.Remote, 'not turned back into a local flush')
+    assert.equal(after.blockStoreKey, 'k')
+    assert.deepEqual(await readLocal(again, 'remote', 0, 4096), pattern(4096, 2))
   })
 
   it('a deleted payload leaves no record behind to bring it back', async (t) => {

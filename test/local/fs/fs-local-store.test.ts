@@ -5,6 +5,7 @@ import { describe, it } from 'node:test'
 import { pattern, readLocal } from '../../../src/conformance/local-store/fixture.js'
 import { BlockSize } from '../../../src/core/constants.js'
 import { isBlockStoreError } from '../../../src/core/errors.js'
+import { JOURNAL_MAX_BLOCK } from '../../../src/local/common/journal-flush.js'
 import { FsLocalStore } from '../../../src/local/fs/fs-local-store.js'
 import { FsLayout } from '../../../src/local/fs/layout.js'
 import { MemoryMetadataStore } from '../../../src/meta/memory/memory-metadata-store.js'
@@ -137,14 +138,16 @@ describe('FsLocalStore', () => {
   it('block files live under a hashed payload directory, never under the raw ID', async (t) => {
     const { store, dir } = await openFs(t)
     const ids = ['a/..b/..c', '-rf', 'x'.repeat(1000), 'export/docs/report.pdf', '世界']
-    for (const id of ids) await store.writeAt(id, pattern(10), 0)
+    // Over the size a journal record (and so a pack) takes: each block gets its file.
+    const size = JOURNAL_MAX_BLOCK + 10
+    for (const id of ids) await store.writeAt(id, pattern(size), 0)
     for (const id of ids) await store.flush(id)
     const layout = new FsLayout(dir)
     for (const id of ids) {
       const path = layout.blockPath(id, 0)
       assert.ok(path.startsWith(join(dir, 'blocks')))
       assert.ok(path.length < dir.length + 100)
-      assert.equal((await stat(path)).size, 10)
+      assert.equal((await stat(path)).size, size)
     }
   })
 

@@ -32,9 +32,14 @@ describe('flush journal: a metadata commit lost after its records were durable',
     await first.store.flush('old')
     assert.equal((await first.metadata.getPayload('new'))?.size, 4096, 'committed, not synced')
     await powerLoss(first)
-    // What was never synced on the file side is gone too.
-    await truncate(layout.blockPath('new', 0), 0)
-    await truncate(layout.blockPath('old', 0), 4096)
+    // What was never synced on the file side is gone too (with packs there are no files:
+    // the records in the journal are the copies).
+    const cut = (path: string, size: number) =>
+      truncate(path, size).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err
+      })
+    await cut(layout.blockPath('new', 0), 0)
+    await cut(layout.blockPath('old', 0), 4096)
 
     const again = await open()
     assert.equal(again.store.recovery?.journalPayloadsRestored, 2)
