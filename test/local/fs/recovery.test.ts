@@ -15,7 +15,11 @@ import { hashBlock } from '../../../src/platform/hash-block.js'
 import { tempDir, walkBlocks } from '../helpers.js'
 
 /** Opens a store; `reopen` abandons it first (no close, as a kill would) and opens it anew. */
-async function setup(t: TestContext) {
+/**
+ * `packs` false: the store keeps every block in a file (what some of these tests damage or
+ * remove behind its back); by default small flushed blocks live in packs.
+ */
+async function setup(t: TestContext, packs?: boolean) {
   const dir = await tempDir(t)
   const metadata = await MemoryMetadataStore.open()
   const reopened: FsLocalStore[] = []
@@ -24,11 +28,11 @@ async function setup(t: TestContext) {
     for (const again of reopened) await again.close()
     await metadata.close()
   })
-  const store = await FsLocalStore.open({ dir, metadata })
+  const store = await FsLocalStore.open({ dir, metadata, packs })
   const reopen = async (m: MetadataStore = metadata, d = dir): Promise<FsLocalStore> => {
     // The first store's process is gone by now: its descriptors with it, nothing written.
     await store.abandon()
-    const again = await FsLocalStore.open({ dir: d, metadata: m })
+    const again = await FsLocalStore.open({ dir: d, metadata: m, packs })
     reopened.push(again)
     return again
   }
@@ -156,7 +160,7 @@ describe('FsLocalStore crash recovery', () => {
   })
 
   it('covers remote rows past the record of a payload with no file left in the store', async (t) => {
-    const { store, metadata, reopen, layout } = await setup(t)
+    const { store, metadata, reopen, layout } = await setup(t, false)
     await store.writeAt('p', pattern(100), 0)
     await store.flush('p')
     await store.writeAt('p', pattern(BlockSize, 3), 2 * BlockSize)
@@ -174,7 +178,7 @@ describe('FsLocalStore crash recovery', () => {
   })
 
   it('drops a cached remote copy whose size does not match its row', async (t) => {
-    const { store, metadata, reopen, layout } = await setup(t)
+    const { store, metadata, reopen, layout } = await setup(t, false)
     await store.writeAt('p', pattern(100), 0)
     await store.flush('p')
     await syncBlock({ store, metadata }, undefined, 'p', 0)
