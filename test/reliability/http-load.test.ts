@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { it } from 'node:test'
-import { BlockFdPool, FdTolerance, runHttpLoad } from './support/http-load-campaign.js'
+import { BlockFdPool, FdTolerance, PackFdPool, runHttpLoad } from './support/http-load-campaign.js'
 
 it('32 concurrent HTTP clients for 4 s: no errors, every read verified, no server descriptor leaked', async () => {
   const f = await runHttpLoad(32, Number(process.env.LOAD_MS ?? 4000), 11)
@@ -16,6 +16,7 @@ it('32 concurrent HTTP clients for 4 s: no errors, every read verified, no serve
   }
   assert.ok(f.fdsAfter <= f.fdsBefore + FdTolerance, `server fds ${f.fdsBefore} -> ${f.fdsAfter}`)
   assert.ok(f.blockFdsAtPeak <= BlockFdPool, `${f.blockFdsAtPeak} block files open`)
+  assert.ok(f.packFdsAtPeak <= PackFdPool, `${f.packFdsAtPeak} packs open`)
   assert.equal(f.deletedFdsAtPeak, 0, 'descriptors on deleted files')
   assert.ok(Number.isFinite(f.eventLoopDelayMaxMs), 'event-loop delay reported by /metrics')
 })

@@ -22,6 +22,11 @@ import { fsyncPath } from '../../platform/fsync.js'
 import { decodeRecordAt } from './journal-format.js'
 
 const PACK_EXT = '.pack'
+/**
+ * Sealed packs whose read handle stays open (least recently read closed first): a store of
+ * thousands of packs must not hold a descriptor for each.
+ */
+export const OPEN_PACKS = 32
 const PLACE_PREFIX = 'pack:'
 
 /** Where a record is: its generation, byte offset and length (the whole record). */
@@ -88,6 +93,8 @@ export class PackSet {
   readonly dir: string
   #unsealed: GenerationHandle = () => undefined
   readonly #packs = new Map<number, Pack>()
+  /** Sealed packs with an open handle, least recently read first. */
+  readonly #openHandles = new Set<number>()
 
   private constructor(dir: string) {
     this.dir = dir
@@ -257,7 +264,12 @@ export class PackSet {
         throw new PackReadError({ gen, offset: 0, length: 0 }, 'no such generation')
       return fh
     }
-    p.handle ??= open(p.path, 'r')
+    this.#openHandles.delete(gen)
+    this.#openHandles.add(gen)
+    if (p.handle === undefined) {
+      p.handle = open(p.path, 'r')
+      this.#closeIdleHandles()
+    }
     try {
       return await p.handle
     } catch (err) {
@@ -283,6 +295,23 @@ export class PackSet {
     p.size = end
     // The same handle reads the pack: a read started through the journal is never cut off.
     p.handle = Promise.resolve(fh)
+    this.#openHandles.add(gen)
+    this.#closeIdleHandles()
+  }
+
+  /** Closes the least recently read packs' handles past {@link OPEN_PACKS}, unless in use. */
+  #closeIdleHandles(): void {
+    let over = this.#openHandles.size - OPEN_PACKS
+    for (const gen of this.#openHandles) {
+      if (over <= 0) break
+      const p = this.#packs.get(gen)
+      if (p !== undefined && p.readers > 0) continue
+      this.#openHandles.delete(gen)
+      over--
+      const handle = p?.handle
+      if (p !== undefined) p.handle = undefined
+      void handle?.then((fh) => fh.close()).catch(() => {})
+    }
   }
 
   /** Sealed packs with no live record and no read in progress. */
@@ -303,6 +332,7 @@ export class PackSet {
       const p = this.#packs.get(gen)
       if (p?.path === undefined || p.gone || p.readers > 0 || this.isLive(gen)) continue
       p.gone = true
+      this.#openHandles.delete(gen)
       const handle = p.handle
       p.handle = undefined
       await (await handle?.catch(() => undefined))?.close()
@@ -322,6 +352,7 @@ export class PackSet {
 
   /** Closes the packs' handles. */
   async close(): Promise<void> {
+    this.#openHandles.clear()
     for (const p of this.#packs.values()) {
       const handle = p.handle
       p.handle = undefined

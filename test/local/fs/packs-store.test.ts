@@ -4,7 +4,7 @@
  * an overwrite, a delete or a lost pack does to them.
  */
 import assert from 'node:assert/strict'
-import { readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { readdir, readlink, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import { pattern, readLocal } from '../../../src/conformance/local-store/fixture.js'
@@ -13,7 +13,7 @@ import { isBlockStoreError } from '../../../src/core/errors.js'
 import { RetentionPolicy } from '../../../src/core/retention.js'
 import { FsLocalStore, type FsLocalStoreOptions } from '../../../src/local/fs/fs-local-store.js'
 import { FsLayout } from '../../../src/local/fs/layout.js'
-import { parsePlace } from '../../../src/local/fs/packs.js'
+import { OPEN_PACKS, parsePlace } from '../../../src/local/fs/packs.js'
 import { MemoryMetadataStore } from '../../../src/meta/memory/memory-metadata-store.js'
 import { tempDir } from '../helpers.js'
 
@@ -256,5 +256,33 @@ describe('fs local store with packs: what DittoFS met with the same design', () 
     await again.flush('a')
     assert.ok(parsePlace((await metadata.getFileBlock('a/0')).localPath) !== undefined)
     assert.deepEqual(await readLocal(again, 'a', 0, 4096), pattern(4096, 3))
+  })
+
+  it('keeps at most OPEN_PACKS packs open however many it reads', async (t) => {
+    const { open, layout, packs } = await setup(t)
+    const store = await open()
+    const n = OPEN_PACKS + 8
+    for (let i = 0; i < n; i++) {
+      await store.writeAt(`p${i}`, pattern(4096, i), 0)
+      await store.flush(`p${i}`)
+      await store.checkpoint()
+    }
+    assert.equal((await packs()).length, n)
+    const openPacks = async () => {
+      let count = 0
+      for (const fd of await readdir('/proc/self/fd')) {
+        const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '')
+        if (target.startsWith(layout.packsDir)) count++
+      }
+      return count
+    }
+    assert.ok((await openPacks()) <= OPEN_PACKS, 'sealing keeps no more open')
+    await store.abandon()
+    const again = await open()
+    for (let i = 0; i < n; i++) {
+      assert.deepEqual(await readLocal(again, `p${i}`, 0, 4096), pattern(4096, i))
+    }
+    const count = await openPacks()
+    assert.ok(count > 0 && count <= OPEN_PACKS, `${count} packs open`)
   })
 })
