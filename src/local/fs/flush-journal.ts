@@ -104,6 +104,9 @@ export class FlushJournal implements BlockJournal {
     this.#current = current
     this.#makeDurable = makeDurable
     this.packs = packs
+    // A pack that dies (its last row moved or deleted) goes at the next checkpoint: start
+    // one even when nothing more is appended, so deleted bytes give their space back.
+    if (packs !== undefined) packs.onDead = () => this.#arm()
   }
 
   /** The open handle of generation `gen` while it is written or retiring (not yet sealed). */
@@ -294,7 +297,15 @@ export class FlushJournal implements BlockJournal {
       this.#current = await newGeneration(this.dir, old.gen + 1)
       this.#retiring.push(old)
     }
-    if (this.#retiring.length === 0) return
+    if (this.#retiring.length === 0) {
+      // Nothing appended since the last one, but packs may have died since (their last rows
+      // moved or deleted, or none named them at open): a metadata sync lets them go.
+      const dead = this.packs?.dead() ?? []
+      if (dead.length === 0) return
+      await this.#makeDurable(new Map())
+      await this.packs?.remove(dead)
+      return
+    }
     this.stats.checkpoints++
     const gens = [...this.#retiring]
     // A batch taken before the rotation is still going to the old file.

@@ -142,6 +142,10 @@ export class FsLocalStore extends LocalTier {
       // In the background: a failure leaves the packs as they are, to try at the next one.
       medium.journal.onCheckpoint = () => void store.compactPacks().catch(() => {})
       state.reclaim = () => store.#reclaim()
+      // Packs no row names after recovery (a kill mid-compaction) go at once.
+      if ((medium.journal.packs?.dead().length ?? 0) > 0) {
+        void medium.journal.checkpoint().catch(() => {})
+      }
     }
     return store
   }

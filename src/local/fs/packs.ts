@@ -193,7 +193,11 @@ export class PackSet {
     p.live--
     p.liveBytes -= place.length
     p.liveData -= dataBytes
+    if (p.live === 0 && p.path !== undefined) this.onDead?.()
   }
+
+  /** Called when a sealed pack may have died (see `release`); set by the journal. */
+  onDead: (() => void) | undefined
 
   /**
    * Sealed packs worth compacting: at least `minBytes` on disk and under half of them live
