@@ -13,7 +13,8 @@ import type { BlockMedium, RowCopy, SyncOptions } from '../common/block-medium.j
 import { FdPool } from './fd-pool.js'
 import type { FlushJournal } from './flush-journal.js'
 import type { FsLayout } from './layout.js'
-import { formatPlace, PackReadError, type PackSet, parsePlace, type RecordPlace } from './packs.js'
+import { formatPlace, type PackSet, parsePlace, type RecordPlace } from './packs.js'
+import { RecordCopies, readRecord } from './record-copies.js'
 
 const SYNC_PARALLEL = 8
 
@@ -38,17 +39,8 @@ export class FsBlockMedium implements BlockMedium {
   journal: FlushJournal | undefined
   /** False once syncfs turned out to be unavailable here (then every file is fsynced). */
   #syncfs = true
-  /**
-   * Blocks whose copy is a journal record (docs/design-packs.md), by block ID. Which copy
-   * serves reads only: which records rows still name is counted by the journal's packs.
-   */
-  readonly #records = new Map<string, RecordPlace>()
-  /**
-   * Blocks whose file stopped being their copy when they took a record, while a committed row
-   * may still name that file: it goes once the row names the record (see `rowMoved`). Removed
-   * at once, a failed row commit followed by a checkpoint would leave the row naming nothing.
-   */
-  readonly #staleFiles = new Set<string>()
+  /** Blocks whose copy is a journal record (docs/design-packs.md). */
+  readonly #records = new RecordCopies()
 
   readonly #recordCopies: boolean
 
@@ -83,23 +75,14 @@ export class FsBlockMedium implements BlockMedium {
   ): Promise<void> {
     const at = parsePlace(place)
     if (at === undefined) throw new Error(`not a record's place: ${place}`)
-    const id = formatBlockId(payloadId, blockIdx)
-    const wasFile = hadCopy && !this.#records.has(id)
-    this.#records.set(id, at)
-    if (!wasFile) return
-    this.#staleFiles.add(id)
+    this.#records.take(formatBlockId(payloadId, blockIdx), at, hadCopy)
     // Reads go to the record from now on.
-    await this.#pool.close(this.layout.blockPath(payloadId, blockIdx))
+    if (hadCopy) await this.#pool.close(this.layout.blockPath(payloadId, blockIdx))
   }
 
   /** The blocks whose copy is a record of generation `gen`, with that record's place. */
   servedBy(gen: number): { payloadId: string; blockIdx: number; place: string }[] {
-    const out: { payloadId: string; blockIdx: number; place: string }[] = []
-    for (const [id, place] of this.#records) {
-      const at = parseBlockId(id)
-      if (place.gen === gen && at !== undefined) out.push({ ...at, place: formatPlace(place) })
-    }
-    return out
+    return this.#records.servedBy(gen)
   }
 
   /** Records are blocks' copies when the journal keeps packs. */
@@ -109,12 +92,7 @@ export class FsBlockMedium implements BlockMedium {
 
   /** Forgets a block's record copy (it moved to a file or went); the row gives the place back. */
   #dropRecord(payloadId: string, blockIdx: number): RecordPlace | undefined {
-    const id = formatBlockId(payloadId, blockIdx)
-    const place = this.#records.get(id)
-    this.#records.delete(id)
-    // The file is the copy again (or goes with the block).
-    this.#staleFiles.delete(id)
-    return place
+    return this.#records.drop(formatBlockId(payloadId, blockIdx))
   }
 
   /**
@@ -144,10 +122,8 @@ export class FsBlockMedium implements BlockMedium {
     const now = parsePlace(to?.localPath ?? '')
     if (now !== undefined) packs.adopt(now, to?.dataSize ?? 0)
     if (was !== undefined) packs.release(was, from?.dataSize ?? 0)
-    const served = this.#records.get(id)
-    if (now === undefined || served === undefined || formatPlace(served) !== to?.localPath) return
     const at = parseBlockId(id)
-    if (!this.#staleFiles.delete(id) || at === undefined) return
+    if (to === undefined || at === undefined || !this.#records.named(id, to.localPath)) return
     // Even a commit not yet durable may let the file go: until the checkpoint that syncs the
     // metadata, the record's generation is replayed, and the replay rewrites the file.
     const path = this.layout.blockPath(at.payloadId, at.blockIdx)
@@ -162,9 +138,7 @@ export class FsBlockMedium implements BlockMedium {
 
   /** Generations of the records this medium serves reads from. */
   servedGenerations(): Set<number> {
-    const out = new Set<number>()
-    for (const place of this.#records.values()) out.add(place.gen)
-    return out
+    return this.#records.generations()
   }
 
   /**
@@ -199,7 +173,9 @@ export class FsBlockMedium implements BlockMedium {
     length: number,
   ): Promise<number> {
     const place = this.#records.get(formatBlockId(payloadId, blockIdx))
-    if (place !== undefined) return this.#readRecord(place, dest, destOffset, blockOffset, length)
+    if (place !== undefined) {
+      return readRecord(this.#packs(), place, dest, destOffset, blockOffset, length)
+    }
     try {
       return await this.#pool.use(this.layout.blockPath(payloadId, blockIdx), false, async (fh) => {
         let done = 0
@@ -224,29 +200,6 @@ export class FsBlockMedium implements BlockMedium {
       dest.fill(0, destOffset, destOffset + length)
       return 0
     }
-  }
-
-  /** As `read` for a copy that is a record; a record that cannot be read back has no bytes. */
-  async #readRecord(
-    place: RecordPlace,
-    dest: Uint8Array,
-    destOffset: number,
-    blockOffset: number,
-    length: number,
-  ): Promise<number> {
-    let data: Uint8Array
-    try {
-      data = await this.#packs().read(place)
-    } catch (err) {
-      // The tier compares the count with the size it committed: a lost copy, never zeros.
-      if (!(err instanceof PackReadError)) throw err
-      dest.fill(0, destOffset, destOffset + length)
-      return 0
-    }
-    const got = Math.max(0, Math.min(length, data.length - blockOffset))
-    dest.set(data.subarray(blockOffset, blockOffset + got), destOffset)
-    dest.fill(0, destOffset + got, destOffset + length)
-    return got
   }
 
   /** Writes `data` at `offset`; `fresh`: the file is new to the tier (see `create`). */
@@ -372,7 +325,7 @@ export class FsBlockMedium implements BlockMedium {
   async commitRenamed(payloadId: string, blockIdx: number, linked: string): Promise<void> {
     const place = parsePlace(linked)
     if (place !== undefined) {
-      this.#records.set(formatBlockId(payloadId, blockIdx), place)
+      this.#records.take(formatBlockId(payloadId, blockIdx), place, false)
       return
     }
     const path = this.layout.blockPath(payloadId, blockIdx)
