@@ -34,8 +34,10 @@ export interface FsLocalStoreOptions extends TierOptions {
   /** Open block files kept in the handle pool (default 256). */
   readonly maxOpenFiles?: number | undefined
   /**
-   * Experimental (docs/design-packs.md): small blocks flushed through the journal keep their
-   * record as their only copy, in packs, instead of a block file each. Default false.
+   * Small blocks (up to 1 MiB) flushed through the journal keep their record as their only
+   * copy, in shared pack files, instead of a block file each (docs/design-packs.md): a 4 KiB
+   * payload costs no inode, directory entry or fsync of its own. Default true; false keeps
+   * every block in its own file (directories written by either are read by both).
    */
   readonly packs?: boolean | undefined
 }
