@@ -3,7 +3,8 @@
  * concurrent, through the whole engine on its embedded defaults (fs local tier, SQLite
  * metadata, no remote). Baseline in the same run, alternating: a 4 KiB file written and
  * fsynced with the same concurrency (`open`, `write`, `fsync`, `close`), the cheapest durable
- * small write a program can make on this file system.
+ * small write a program can make on this file system. Beside them, the engine with packs off
+ * (every block in its own file), to show what packs change.
  */
 import { randomFillSync } from 'node:crypto'
 import { mkdir, open, rm } from 'node:fs/promises'
@@ -35,9 +36,15 @@ async function timed(n: number, fn: () => Promise<void>): Promise<Run> {
   return { opsPerS: n / s, cpuMsPerOp: (cpu.user + cpu.system) / 1000 / n }
 }
 
-async function ours(dir: string, n: number, inFlight: number, data: Uint8Array): Promise<Run> {
+async function ours(
+  dir: string,
+  n: number,
+  inFlight: number,
+  data: Uint8Array,
+  packs = true,
+): Promise<Run> {
   const store = await openBlockStore({
-    local: { kind: 'fs', dir: join(dir, 'local'), maxDiskBytes: 0 },
+    local: { kind: 'fs', dir: join(dir, 'local'), maxDiskBytes: 0, packs },
     metadata: { kind: 'sqlite', path: join(dir, 'meta.db') },
   })
   try {
@@ -81,6 +88,8 @@ const workload: Workload = {
     ] as const) {
       const mine: Run[] = []
       const base: Run[] = []
+      // The same engine keeping every block in its own file: what packs replaced.
+      const files: Run[] = []
       // Warm-up of both, then alternate so a swing of the machine hits both sides alike.
       await ours(join(ctx.scratchDir, 'warm-o'), 50, inFlight, data)
       await raw(join(ctx.scratchDir, 'warm-r'), 50, inFlight, data)
@@ -88,9 +97,10 @@ const workload: Workload = {
         const d = join(ctx.scratchDir, `r${inFlight}-${r}`)
         mine.push(await ours(join(d, 'o'), n, inFlight, data))
         base.push(await raw(join(d, 'r'), n, inFlight, data))
+        files.push(await ours(join(d, 'f'), n, inFlight, data, false))
         await rm(d, { recursive: true, force: true })
         ctx.log(
-          `  ${inFlight} in flight, run ${r + 1}: ours ${mine.at(-1)?.opsPerS.toFixed(0)} ops/s, raw ${base.at(-1)?.opsPerS.toFixed(0)} ops/s`,
+          `  ${inFlight} in flight, run ${r + 1}: ours ${mine.at(-1)?.opsPerS.toFixed(0)} ops/s, raw ${base.at(-1)?.opsPerS.toFixed(0)} ops/s, block files (packs off) ${files.at(-1)?.opsPerS.toFixed(0)} ops/s`,
         )
       }
       out.push({
@@ -104,6 +114,8 @@ const workload: Workload = {
         notes: {
           'ours CPU ms/op': median(mine.map((m) => m.cpuMsPerOp)),
           'raw CPU ms/op': median(base.map((b) => b.cpuMsPerOp)),
+          'block files (packs off) ops/s': median(files.map((f) => f.opsPerS)),
+          'block files (packs off) CPU ms/op': median(files.map((f) => f.cpuMsPerOp)),
         },
       })
     }

@@ -32,6 +32,11 @@ export type LocalConfig =
       readonly fsync?: boolean | undefined
       /** How long a writer over the disk cap waits for uploads to free space (default 60 s). */
       readonly spaceWaitMs?: number | undefined
+      /**
+       * Small flushed blocks (up to 1 MiB) kept in shared pack files instead of a file each
+       * (default true; see docs/design-packs.md).
+       */
+      readonly packs?: boolean | undefined
     }
   | {
       readonly kind: 'memory'

@@ -125,6 +125,7 @@ export async function openLocal(
         maxMemory: c.maxMemoryBytes ?? defaults.maxPendingSize,
         fsync: c.fsync,
         spaceWaitMs: c.spaceWaitMs,
+        packs: c.packs,
       })
       return { store, owned: true }
     }
