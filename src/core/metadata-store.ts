@@ -185,6 +185,12 @@ export interface MetadataStore extends AsyncDisposable {
   listLocalBlocks(olderThanMs: number, limit: number, options?: AbortOptions): Promise<FileBlock[]>
   /** Rows in state Remote with a local path, oldest access first; `limit <= 0`: all. */
   listRemoteBlocks(limit: number, options?: AbortOptions): Promise<FileBlock[]>
+  /**
+   * Rows in any state whose local path starts with `prefix`, in block ID byte order; `limit
+   * <= 0`: all. A local tier finds this way, at open, every row naming one of its packed
+   * records, Dirty and Syncing ones included.
+   */
+  listBlocksByLocalPath(prefix: string, limit: number, options?: AbortOptions): Promise<FileBlock[]>
   /** Rows with reference count 0; `limit <= 0`: all. */
   listUnreferenced(limit: number, options?: AbortOptions): Promise<FileBlock[]>
   /** All rows of a payload, ordered by numeric block index; `[]` when none. */

@@ -186,6 +186,36 @@ export function listingCases(h: Harness, ctx: SuiteContext): void {
     })
   })
 
+  h.describe('listBlocksByLocalPath', () => {
+    h.it(
+      'returns rows of every state whose local path starts with the prefix, by block ID',
+      async () => {
+        await putAll(ctx.store, [
+          block('b/0', { state: BlockState.Local, localPath: 'pack:1:0:100' }),
+          block('a/0', { state: BlockState.Dirty, localPath: 'pack:2:0:100' }),
+          block('c/0', { state: BlockState.Syncing, localPath: 'pack:1:100:100' }),
+          remoteBlock('d/0', 1, { localPath: 'pack:3:0:100' }),
+          block('e/0', { state: BlockState.Local, localPath: '/var/blocks/e.0.blk' }),
+          block('f/0', { state: BlockState.Local, localPath: 'pac' }),
+          block('g/0', { state: BlockState.Local, localPath: '' }),
+        ])
+        const rows = await ctx.store.listBlocksByLocalPath('pack:', 0)
+        assert.deepEqual(ids(rows), ['a/0', 'b/0', 'c/0', 'd/0'])
+        assert.equal((await ctx.store.listBlocksByLocalPath('pack:', 2)).length, 2)
+        assert.deepEqual(ids(await ctx.store.listBlocksByLocalPath('pack:1:', 0)), ['b/0', 'c/0'])
+      },
+    )
+
+    h.it('treats the prefix as text, never as a pattern', async () => {
+      await putAll(ctx.store, [
+        block('x/0', { state: BlockState.Local, localPath: 'a%b_c' }),
+        block('y/0', { state: BlockState.Local, localPath: 'aXbYc' }),
+      ])
+      assert.deepEqual(ids(await ctx.store.listBlocksByLocalPath('a%b_', 0)), ['x/0'])
+      assert.deepEqual(await ctx.store.listBlocksByLocalPath('nothing:', 0), [])
+    })
+  })
+
   h.describe('listUnreferenced', () => {
     h.it('returns exactly the rows whose reference count is 0, honouring the limit', async () => {
       await putAll(ctx.store, [

@@ -113,11 +113,6 @@ export interface BlockMedium {
    */
   takeRecord?(payloadId: string, blockIdx: number, place: string, hadCopy: boolean): Promise<void>
   /**
-   * When the block's copy is a record: writes its bytes into the block's file, durable, which
-   * is the copy from then on (before a Dirty row names the block's file).
-   */
-  materialize?(payloadId: string, blockIdx: number): Promise<void>
-  /**
    * Bytes the medium holds beyond its blocks' copies (dead records in packs): they count
    * against the disk cap like copies, until the tier's `reclaim` hook gives them back.
    */

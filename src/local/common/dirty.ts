@@ -144,10 +144,6 @@ export async function commitDirty(
   options?: CommitOptions,
   initial?: FileBlock,
 ): Promise<{ stored: FileBlock; previous: FileBlock | undefined }> {
-  // A Dirty row never names a record kept as the block's copy: recovery takes up only the
-  // Local and Remote rows naming records, and nothing else would keep that record's pack.
-  // The block's file gets the record's bytes first, durable before the row names it.
-  if (staged === undefined) await s.medium.materialize?.(e.payloadId, e.idx)
   const localPath = staged?.path ?? s.medium.localPath(e.payloadId, e.idx)
   let result: Awaited<ReturnType<typeof casRow>>
   try {

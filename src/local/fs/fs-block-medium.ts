@@ -80,13 +80,6 @@ export class FsBlockMedium implements BlockMedium {
     if (hadCopy) await this.#pool.close(this.layout.blockPath(payloadId, blockIdx))
   }
 
-  async materialize(payloadId: string, blockIdx: number): Promise<void> {
-    if (!this.#records.has(formatBlockId(payloadId, blockIdx))) return
-    await this.#toFile(payloadId, blockIdx)
-    // The record may go with its pack once no row names it: the file must not need it.
-    await this.sync(payloadId, [blockIdx])
-  }
-
   /** The blocks whose copy is a record of generation `gen`, with that record's place. */
   servedBy(gen: number): { payloadId: string; blockIdx: number; place: string }[] {
     return this.#records.servedBy(gen)

@@ -27,7 +27,8 @@ const PACK_EXT = '.pack'
  * thousands of packs must not hold a descriptor for each.
  */
 export const OPEN_PACKS = 32
-const PLACE_PREFIX = 'pack:'
+/** What every `localPath` naming a record starts with. */
+export const PLACE_PREFIX = 'pack:'
 
 /** Where a record is: its generation, byte offset and length (the whole record). */
 export interface RecordPlace {

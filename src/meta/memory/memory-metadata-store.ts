@@ -170,6 +170,20 @@ export class MemoryMetadataStore implements MetadataStore {
     )
   }
 
+  /** Rows whose local path starts with `prefix`, in block ID byte order. */
+  async listBlocksByLocalPath(
+    prefix: string,
+    limit: number,
+    options?: AbortOptions,
+  ): Promise<FileBlock[]> {
+    this.#enter(options)
+    return this.#rows.select(
+      (r) => r.localPath.startsWith(prefix),
+      (a, b) => compareUtf8(a.id, b.id),
+      limit,
+    )
+  }
+
   /** Rows with reference count 0, in block ID byte order. */
   async listUnreferenced(limit: number, options?: AbortOptions): Promise<FileBlock[]> {
     this.#enter(options)

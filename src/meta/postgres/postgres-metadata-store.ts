@@ -196,6 +196,19 @@ export class PostgresMetadataStore implements MetadataStore {
     return this.#q.blocks('listRemoteBlocks', this.#q.sql.remote, [sqlLimit(limit)])
   }
 
+  /** Rows whose local path starts with `prefix`, in block ID byte order (a table scan). */
+  async listBlocksByLocalPath(
+    prefix: string,
+    limit: number,
+    options?: AbortOptions,
+  ): Promise<FileBlock[]> {
+    this.#q.enter(options)
+    return this.#q.blocks('listBlocksByLocalPath', this.#q.sql.byPathPrefix, [
+      prefix,
+      sqlLimit(limit),
+    ])
+  }
+
   /** Rows with reference count 0, in block ID byte order. */
   async listUnreferenced(limit: number, options?: AbortOptions): Promise<FileBlock[]> {
     this.#q.enter(options)

@@ -60,6 +60,7 @@ export function buildPostgresStatements(s: string) {
       ORDER BY last_access, id LIMIT $1`,
     remote: `${select} WHERE state = 3 AND local_path <> '' ORDER BY last_access, id LIMIT $1`,
     unreferenced: `${select} WHERE ref_count = 0 ORDER BY id LIMIT $1`,
+    byPathPrefix: `${select} WHERE left(local_path, length($1)) = $1 ORDER BY id LIMIT $2`,
     byPayload: `${select} WHERE payload_id = $1 ORDER BY block_idx`,
     countBlocks: `SELECT state, count(*) AS n, count(*) FILTER (WHERE local_path <> '') AS cached,
       min(last_access) AS oldest FROM ${t} GROUP BY state`,

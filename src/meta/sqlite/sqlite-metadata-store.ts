@@ -175,6 +175,17 @@ export class SqliteMetadataStore implements MetadataStore {
     )
   }
 
+  /** Rows whose local path starts with `prefix`, in block ID byte order (a table scan). */
+  async listBlocksByLocalPath(
+    prefix: string,
+    limit: number,
+    options?: AbortOptions,
+  ): Promise<FileBlock[]> {
+    return this.#c.run('listBlocksByLocalPath', options, () =>
+      this.#rows(this.#c.sql.byPathPrefix.all({ prefix, limit: sqlLimit(limit) })),
+    )
+  }
+
   /** Rows with reference count 0, in block ID byte order. */
   async listUnreferenced(limit: number, options?: AbortOptions): Promise<FileBlock[]> {
     return this.#c.run('listUnreferenced', options, () =>

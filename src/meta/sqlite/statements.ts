@@ -27,6 +27,7 @@ export interface SqliteStatements {
   readonly localOlder: Statement
   readonly remote: Statement
   readonly unreferenced: Statement
+  readonly byPathPrefix: Statement
   readonly byPayload: Statement
   readonly countChunk: Statement
   readonly countPayloads: Statement
@@ -92,6 +93,10 @@ export function buildStatements(db: Database): SqliteStatements {
     remote: p(
       `SELECT ${BLOCK_COLUMNS} FROM file_blocks WHERE state = 3 AND local_path <> ''
        ORDER BY last_access, id LIMIT @limit`,
+    ),
+    byPathPrefix: p(
+      `SELECT ${BLOCK_COLUMNS} FROM file_blocks
+       WHERE substr(local_path, 1, length(@prefix)) = @prefix ORDER BY id LIMIT @limit`,
     ),
     unreferenced: p(
       `SELECT ${BLOCK_COLUMNS} FROM file_blocks WHERE ref_count = 0 ORDER BY id LIMIT @limit`,
