@@ -84,6 +84,8 @@ interface Pack {
   path: string | undefined
   handle: Promise<FileHandle> | undefined
   gone: boolean
+  /** Its share of {@link PackSet.overheadBytes}, as last counted. */
+  counted: number
 }
 
 /** The handle of an unsealed generation, from the flush journal (undefined: not one of its). */
@@ -96,6 +98,11 @@ export class PackSet {
   readonly #packs = new Map<number, Pack>()
   /** Sealed packs with an open handle, least recently read first. */
   readonly #openHandles = new Set<number>()
+  /**
+   * The sum of every pack's `counted`: kept up to date as packs change, since every disk
+   * reservation of the tier reads it (summing over thousands of packs there would not do).
+   */
+  #overhead = 0
 
   private constructor(dir: string) {
     this.dir = dir
@@ -123,6 +130,7 @@ export class PackSet {
       const entry = set.#entry(gen)
       entry.path = path
       entry.size = (await stat(path)).size
+      set.#recount(entry)
     }
     return set
   }
@@ -151,6 +159,7 @@ export class PackSet {
         path: undefined,
         handle: undefined,
         gone: false,
+        counted: 0,
       }
       this.#packs.set(gen, p)
     }
@@ -185,6 +194,7 @@ export class PackSet {
     p.live++
     p.liveBytes += place.length
     p.liveData += dataBytes
+    this.#recount(p)
   }
 
   /** A committed row of `dataBytes` bytes stopped naming the record at `place`. */
@@ -194,6 +204,7 @@ export class PackSet {
     p.live--
     p.liveBytes -= place.length
     p.liveData -= dataBytes
+    this.#recount(p)
     if (p.live === 0 && p.path !== undefined) this.onDead?.()
   }
 
@@ -218,11 +229,14 @@ export class PackSet {
    * until compaction or deletion gives them back.
    */
   overheadBytes(): number {
-    let total = 0
-    for (const p of this.#packs.values()) {
-      if (p.path !== undefined && !p.gone) total += Math.max(0, p.size - p.liveData)
-    }
-    return total
+    return this.#overhead
+  }
+
+  /** Counts pack `p`'s share of {@link PackSet.overheadBytes} again, after a change to it. */
+  #recount(p: Pack): void {
+    const share = p.path !== undefined && !p.gone ? Math.max(0, p.size - p.liveData) : 0
+    this.#overhead += share - p.counted
+    p.counted = share
   }
 
   /** Sealed packs holding dead bytes beside live records, the most dead bytes first. */
@@ -298,6 +312,7 @@ export class PackSet {
     const p = this.#entry(gen)
     p.path = path
     p.size = end
+    this.#recount(p)
     // The same handle reads the pack: a read started through the journal is never cut off.
     p.handle = Promise.resolve(fh)
     this.#openHandles.add(gen)
@@ -337,6 +352,7 @@ export class PackSet {
       const p = this.#packs.get(gen)
       if (p?.path === undefined || p.gone || p.readers > 0 || this.isLive(gen)) continue
       p.gone = true
+      this.#recount(p)
       this.#openHandles.delete(gen)
       const handle = p.handle
       p.handle = undefined
