@@ -112,6 +112,8 @@ export interface BlockMedium {
    * the replay rewrites it from the record if a crash comes before the row names the record.
    */
   takeRecord?(payloadId: string, blockIdx: number, place: string, hadCopy: boolean): Promise<void>
+  /** True when the block's copy is a record (see {@link BlockMedium.recordCopies}). */
+  hasRecord?(payloadId: string, blockIdx: number): boolean
   /**
    * Bytes the medium holds beyond its blocks' copies (dead records in packs): they count
    * against the disk cap like copies, until the tier's `reclaim` hook gives them back.

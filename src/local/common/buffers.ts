@@ -76,10 +76,22 @@ export async function ensureBuffer(
   options?: AbortOptions,
 ): Promise<void> {
   const old = e.buf
-  if (old === null ? e.onMedium || !s.buffered : end <= old.length) return
-  const size = bufferSizeFor(end, length)
+  // A block whose copy is a record (a pack is never written) takes its bytes into a buffer:
+  // written in place they would first need a file of their own, an inode per overwrite.
+  const fromRecord = old === null && e.onMedium && s.medium.hasRecord?.(e.payloadId, e.idx)
+  if (old === null ? (e.onMedium && !fromRecord) || !s.buffered : end <= old.length) return
+  const size = bufferSizeFor(Math.max(end, fromRecord ? e.dataSize : 0), length)
   await reserveMemory(s, e, size - (old?.length ?? 0), options)
   const buf = takeBuffer(s, size)
+  if (fromRecord) {
+    const got = await s.medium.read(e.payloadId, e.idx, buf, 0, 0, e.dataSize)
+    if (got < e.dataSize) {
+      // Damaged behind our back: the write goes to the medium, which reports it.
+      keepSpare(s, buf, e.dataSize)
+      wakeMemoryWaiters(s)
+      return
+    }
+  }
   s.counters.memUsed += size - (old?.length ?? 0)
   e.buf = buf
   if (old === null) {

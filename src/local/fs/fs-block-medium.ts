@@ -80,6 +80,10 @@ export class FsBlockMedium implements BlockMedium {
     if (hadCopy) await this.#pool.close(this.layout.blockPath(payloadId, blockIdx))
   }
 
+  hasRecord(payloadId: string, blockIdx: number): boolean {
+    return this.#records.has(formatBlockId(payloadId, blockIdx))
+  }
+
   /** The blocks whose copy is a record of generation `gen`, with that record's place. */
   servedBy(gen: number): { payloadId: string; blockIdx: number; place: string }[] {
     return this.#records.servedBy(gen)

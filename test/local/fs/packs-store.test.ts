@@ -74,14 +74,16 @@ describe('fs local store with packs', () => {
     assert.equal((await blockFiles()).length, 1)
   })
 
-  it('an overwrite of a packed block copies it into a file first; both survive a kill', async (t) => {
-    const { open } = await setup(t)
+  it('an overwrite of a packed block takes its bytes into a buffer, never a file; both survive a kill', async (t) => {
+    const { open, blockFiles } = await setup(t)
     const store = await open()
     await store.writeAt('w', pattern(8192, 2), 0)
     await store.flush('w')
     await store.checkpoint()
     await store.writeAt('w', pattern(100, 9), 4000)
+    assert.deepEqual(await blockFiles(), [], 'no file for the overwrite')
     await store.flush('w')
+    assert.deepEqual(await blockFiles(), [], 'nor for its flush')
     const want = pattern(8192, 2)
     want.set(pattern(100, 9), 4000)
     assert.deepEqual(await readLocal(store, 'w', 0, 8192), want)
