@@ -128,12 +128,27 @@ describe('disk cap and eviction', () => {
     assert.deepEqual(await readLocal(f.store, 'c', 0, 4 * KiB), pattern(4 * KiB, 7))
   })
 
-  it('the cap applies to writes into existing files too', async (t) => {
-    const f = await openFs(t, { maxDisk: 8 * KiB, spaceWaitMs: 30 })
+  it('the cap applies to writes into existing files too (in place, without packs)', async (t) => {
+    const f = await openFs(t, { maxDisk: 8 * KiB, spaceWaitMs: 30, packs: false })
     await f.store.writeAt('a', pattern(4 * KiB), 0)
     await f.store.flush('a')
     await f.store.writeAt('a', pattern(4 * KiB), 4 * KiB)
     await assert.rejects(f.store.writeAt('a', pattern(4 * KiB), 8 * KiB), full)
     assert.ok(f.store.stats().diskUsed <= 8 * KiB)
+  })
+
+  it('the cap applies to a rewritten small payload too: its buffer cannot be flushed past it', async (t) => {
+    // With packs a small block's copy is a record, never written in place: a write over it
+    // goes to a buffer, and the cap is met where the buffer reaches the disk, at the flush.
+    const f = await openFs(t, { maxDisk: 8 * KiB, spaceWaitMs: 30 })
+    await f.store.writeAt('a', pattern(4 * KiB), 0)
+    await f.store.flush('a')
+    await f.store.writeAt('a', pattern(8 * KiB, 3), 4 * KiB)
+    await assert.rejects(f.store.flush('a'), full)
+    assert.ok(f.store.stats().diskUsed <= 8 * KiB)
+    const want = new Uint8Array(12 * KiB)
+    want.set(pattern(4 * KiB))
+    want.set(pattern(8 * KiB, 3), 4 * KiB)
+    assert.deepEqual(await readLocal(f.store, 'a', 0, 12 * KiB), want)
   })
 })
