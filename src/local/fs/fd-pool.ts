@@ -67,6 +67,46 @@ export class FdPool {
     }
   }
 
+  /**
+   * Reads `length` bytes at `position` into `dest` at `destOffset`; past the file's end `dest`
+   * is zero-filled. Returns the bytes the file had: a short count is a sparse tail or damage,
+   * which the caller tells apart from the size it wrote.
+   */
+  readFull(
+    path: string,
+    dest: Uint8Array,
+    destOffset: number,
+    position: number,
+    length: number,
+  ): Promise<number> {
+    return this.use(path, false, async (fh) => {
+      let done = 0
+      while (done < length) {
+        const { bytesRead } = await fh.read(dest, destOffset + done, length - done, position + done)
+        if (bytesRead === 0) break
+        done += bytesRead
+      }
+      dest.fill(0, destOffset + done, destOffset + length)
+      return done
+    })
+  }
+
+  /**
+   * Writes all of `data` at `position`, creating the file if needed. `fresh`: the file is new
+   * to its owner, so a leftover of the same name must not keep a stale tail (opened here, the
+   * open empties it and saves a syscall per new file).
+   */
+  writeFull(path: string, data: Uint8Array, position: number, fresh = false): Promise<void> {
+    return this.use(path, fresh ? 'truncate' : true, async (fh, opened) => {
+      if (fresh && !opened) await fh.truncate(0)
+      let done = 0
+      while (done < data.length) {
+        const { bytesWritten } = await fh.write(data, done, data.length - done, position + done)
+        done += bytesWritten
+      }
+    })
+  }
+
   /** Closes the file's handle (now, or when its last user finishes). */
   async close(path: string): Promise<void> {
     const slot = this.#slots.get(path)

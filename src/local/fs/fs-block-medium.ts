@@ -14,6 +14,7 @@ import { FdPool } from './fd-pool.js'
 import type { FlushJournal } from './flush-journal.js'
 import type { FsLayout } from './layout.js'
 import { formatPlace, type PackSet, parsePlace, type RecordPlace } from './packs.js'
+import { PayloadEntries } from './payload-entries.js'
 import { RecordCopies, readRecord } from './record-copies.js'
 
 const SYNC_PARALLEL = 8
@@ -28,13 +29,7 @@ export class FsBlockMedium implements BlockMedium {
   readonly durable: boolean
   readonly layout: FsLayout
   readonly #pool: FdPool
-  /** Payloads whose ID file, when they need one, exists. */
-  readonly #ready = new Set<string>()
-  /**
-   * Paths to fsync with the payload's next sync, by payload: shard directories whose entries
-   * changed and new ID files (synced with the blocks they describe, not one by one).
-   */
-  readonly #dirtyDirs = new Map<string, Set<string>>()
+  readonly #entries: PayloadEntries
   /** The flush journal, attached once recovery has replayed the previous one. */
   journal: FlushJournal | undefined
   /** False once syncfs turned out to be unavailable here (then every file is fsynced). */
@@ -48,12 +43,13 @@ export class FsBlockMedium implements BlockMedium {
     this.layout = layout
     this.durable = fsync
     this.#pool = new FdPool(poolSize)
+    this.#entries = new PayloadEntries(layout)
     this.#recordCopies = recordCopies
   }
 
   /** Marks a payload's files as present, with its ID file if it needs one (recovery found them). */
   adoptPayload(payloadId: string): void {
-    this.#ready.add(payloadId)
+    this.#entries.adopt(payloadId)
   }
 
   localPath(payloadId: string, blockIdx: number): string {
@@ -107,9 +103,9 @@ export class FsBlockMedium implements BlockMedium {
     const place = this.#records.get(formatBlockId(payloadId, blockIdx))
     if (place === undefined) return
     const data = await this.#packs().read(place)
-    await this.#ensureId(payloadId)
-    this.#markEntry(payloadId)
-    await this.#writeAll(this.layout.blockPath(payloadId, blockIdx), data, 0, true)
+    await this.#entries.ensureId(payloadId)
+    this.#entries.changed(payloadId)
+    await this.#pool.writeFull(this.layout.blockPath(payloadId, blockIdx), data, 0, true)
     this.#dropRecord(payloadId, blockIdx)
   }
 
@@ -145,29 +141,6 @@ export class FsBlockMedium implements BlockMedium {
     return this.#records.generations()
   }
 
-  /**
-   * Writes the ID file of a payload whose ID is too long to spell out in its file names, before
-   * its first file; every other payload needs nothing: the shard directories always exist.
-   */
-  async #ensureId(payloadId: string): Promise<void> {
-    if (this.#ready.has(payloadId)) return
-    const idFile = await this.layout.writeIdFile(payloadId)
-    if (idFile !== undefined) {
-      // Synced with the blocks it names, not on its own.
-      this.#dirtyPaths(payloadId).add(idFile)
-    }
-    this.#ready.add(payloadId)
-  }
-
-  #dirtyPaths(payloadId: string): Set<string> {
-    let paths = this.#dirtyDirs.get(payloadId)
-    if (paths === undefined) {
-      paths = new Set<string>()
-      this.#dirtyDirs.set(payloadId, paths)
-    }
-    return paths
-  }
-
   async read(
     payloadId: string,
     blockIdx: number,
@@ -181,43 +154,14 @@ export class FsBlockMedium implements BlockMedium {
       return readRecord(this.#packs(), place, dest, destOffset, blockOffset, length)
     }
     try {
-      return await this.#pool.use(this.layout.blockPath(payloadId, blockIdx), false, async (fh) => {
-        let done = 0
-        while (done < length) {
-          const { bytesRead } = await fh.read(
-            dest,
-            destOffset + done,
-            length - done,
-            blockOffset + done,
-          )
-          // A short file reads as zeros past its end (a sparse tail, or damage: the tier
-          // compares the count with the size it wrote).
-          if (bytesRead === 0) break
-          done += bytesRead
-        }
-        dest.fill(0, destOffset + done, destOffset + length)
-        return done
-      })
+      const path = this.layout.blockPath(payloadId, blockIdx)
+      return await this.#pool.readFull(path, dest, destOffset, blockOffset, length)
     } catch (err) {
       // Deleted behind our back: report no bytes, the tier decides what that means.
       if (!isEnoent(err)) throw err
       dest.fill(0, destOffset, destOffset + length)
       return 0
     }
-  }
-
-  /** Writes `data` at `offset`; `fresh`: the file is new to the tier (see `create`). */
-  async #writeAll(path: string, data: Uint8Array, offset: number, fresh = false): Promise<void> {
-    await this.#pool.use(path, fresh ? 'truncate' : true, async (fh, opened) => {
-      // A file the tier did not know about (a leftover) must not keep a stale tail; opened
-      // here, the open emptied it and saved a syscall per new block.
-      if (fresh && !opened) await fh.truncate(0)
-      let done = 0
-      while (done < data.length) {
-        const { bytesWritten } = await fh.write(data, done, data.length - done, offset + done)
-        done += bytesWritten
-      }
-    })
   }
 
   async write(
@@ -227,16 +171,16 @@ export class FsBlockMedium implements BlockMedium {
     offset: number,
   ): Promise<void> {
     await this.#toFile(payloadId, blockIdx)
-    await this.#ensureId(payloadId)
-    this.#markEntry(payloadId)
-    await this.#writeAll(this.layout.blockPath(payloadId, blockIdx), data, offset)
+    await this.#entries.ensureId(payloadId)
+    this.#entries.changed(payloadId)
+    await this.#pool.writeFull(this.layout.blockPath(payloadId, blockIdx), data, offset)
   }
 
   async create(payloadId: string, blockIdx: number, data: Uint8Array): Promise<void> {
     this.#dropRecord(payloadId, blockIdx)
-    await this.#ensureId(payloadId)
-    this.#markEntry(payloadId)
-    await this.#writeAll(this.layout.blockPath(payloadId, blockIdx), data, 0, true)
+    await this.#entries.ensureId(payloadId)
+    this.#entries.changed(payloadId)
+    await this.#pool.writeFull(this.layout.blockPath(payloadId, blockIdx), data, 0, true)
   }
 
   /**
@@ -245,8 +189,8 @@ export class FsBlockMedium implements BlockMedium {
    * old tail, which recovery would take for block content (stale bytes, wrong size).
    */
   async replace(payloadId: string, blockIdx: number, data: Uint8Array): Promise<void> {
-    await this.#ensureId(payloadId)
-    this.#markEntry(payloadId)
+    await this.#entries.ensureId(payloadId)
+    this.#entries.changed(payloadId)
     const path = this.layout.blockPath(payloadId, blockIdx)
     // Not a .blk name: recovery deletes a leftover of a kill before the rename.
     const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`
@@ -268,13 +212,13 @@ export class FsBlockMedium implements BlockMedium {
     data: Uint8Array,
     options?: AbortOptions,
   ): Promise<string> {
-    await this.#ensureId(payloadId)
+    await this.#entries.ensureId(payloadId)
     const path = this.layout.stagedPath(payloadId, blockIdx)
     try {
       await writeFile(path, data, options?.signal ? { signal: options.signal } : {})
       await fsyncPath(path)
       // The entry too: the Dirty row that names it is the only record of the block's bytes.
-      this.#markEntry(payloadId)
+      this.#entries.changed(payloadId)
       await this.sync(payloadId, [], options)
     } catch (err) {
       await unlink(path).catch(() => {})
@@ -289,7 +233,7 @@ export class FsBlockMedium implements BlockMedium {
     await this.#pool.close(path)
     await rename(this.layout.stagedPath(payloadId, blockIdx), path)
     this.#dropRecord(payloadId, blockIdx)
-    this.#markEntry(payloadId)
+    this.#entries.changed(payloadId)
   }
 
   async discardStaged(payloadId: string, blockIdx: number): Promise<void> {
@@ -310,10 +254,10 @@ export class FsBlockMedium implements BlockMedium {
     // A record needs no link: the row the rename moves names it, and the target takes it.
     const place = this.#records.get(formatBlockId(src, blockIdx))
     if (place !== undefined) return formatPlace(place)
-    await this.#ensureId(dst)
+    await this.#entries.ensureId(dst)
     const from = this.layout.blockPath(src, blockIdx)
     const to = this.layout.renamedPath(dst, blockIdx, randomBytes(6).toString('hex'))
-    this.#markEntry(dst)
+    this.#entries.changed(dst)
     try {
       // Same store directory, so one file system: a link shares the bytes, nothing is copied.
       await link(from, to)
@@ -338,7 +282,7 @@ export class FsBlockMedium implements BlockMedium {
     await rename(linked, path)
     // The file is the copy now, not a record the block had before.
     this.#dropRecord(payloadId, blockIdx)
-    this.#markEntry(payloadId)
+    this.#entries.changed(payloadId)
   }
 
   async discardRenamed(_payloadId: string, _blockIdx: number, linked: string): Promise<void> {
@@ -348,11 +292,6 @@ export class FsBlockMedium implements BlockMedium {
     } catch (err) {
       if (!isEnoent(err)) throw err
     }
-  }
-
-  /** A file may be created: its directory entry needs the next fsync. */
-  #markEntry(payloadId: string): void {
-    this.#dirtyPaths(payloadId).add(this.layout.place(payloadId).dir)
   }
 
   async truncate(payloadId: string, blockIdx: number, size: number): Promise<void> {
@@ -392,22 +331,8 @@ export class FsBlockMedium implements BlockMedium {
           }),
       options,
     )
-    const dirs = this.#dirtyDirs.get(payloadId)
     // Left marked when names are skipped: a later sync that wants them still finds them.
-    if (dirs === undefined || options?.names === false) return
-    this.#dirtyDirs.delete(payloadId)
-    try {
-      // Deepest first is not required for correctness; every changed entry gets its fsync.
-      for (const dir of dirs)
-        await fsyncPath(dir).catch((err: unknown) => {
-          if (!isEnoent(err)) throw err
-        })
-    } catch (err) {
-      const again = this.#dirtyDirs.get(payloadId) ?? new Set<string>()
-      for (const d of dirs) again.add(d)
-      this.#dirtyDirs.set(payloadId, again)
-      throw err
-    }
+    if (options?.names !== false) await this.#entries.sync(payloadId)
   }
 
   /**
@@ -418,8 +343,7 @@ export class FsBlockMedium implements BlockMedium {
    */
   async removePayload(payloadId: string): Promise<void> {
     const { idFile } = this.layout.place(payloadId)
-    this.#ready.delete(payloadId)
-    this.#dirtyDirs.delete(payloadId)
+    this.#entries.forget(payloadId)
     this.layout.forget(payloadId)
     if (idFile === undefined) return
     try {
