@@ -7,6 +7,7 @@ import { copyFile, link, rename, unlink, writeFile } from 'node:fs/promises'
 import type { AbortOptions } from '../../core/abort.js'
 import { forEachBounded } from '../../core/for-each-bounded.js'
 import { formatBlockId, parseBlockId } from '../../core/keys.js'
+import { isEnoent } from '../../platform/errno.js'
 import { fsyncPath } from '../../platform/fsync.js'
 import { syncFileSystem } from '../../platform/syncfs.js'
 import type { BlockMedium, RowCopy, SyncOptions } from '../common/block-medium.js'
@@ -18,10 +19,6 @@ import { PayloadEntries } from './payload-entries.js'
 import { RecordCopies, readRecord } from './record-copies.js'
 
 const SYNC_PARALLEL = 8
-
-function isEnoent(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT'
-}
 
 /** A {@link BlockMedium} of `.blk` files under a {@link FsLayout}. */
 export class FsBlockMedium implements BlockMedium {

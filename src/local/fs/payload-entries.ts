@@ -5,12 +5,9 @@
  * directory holding it is, and a payload whose ID is too long for its file names is readable
  * after a crash only if its ID file is.
  */
+import { isEnoent } from '../../platform/errno.js'
 import { fsyncPath } from '../../platform/fsync.js'
 import type { FsLayout } from './layout.js'
-
-function isEnoent(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT'
-}
 
 /** Per-payload entry bookkeeping of the fs medium (see the module comment). */
 export class PayloadEntries {
