@@ -23,6 +23,7 @@ export class BufferPool {
   readonly #size: number
   readonly #keepBytes: number
   readonly #free = new Map<number, SharedArrayBuffer[]>()
+  #release: NodeJS.Timeout | undefined
 
   /**
    * `size`: the largest buffer (a block); `keep`: how many of the largest are kept free, the
@@ -38,6 +39,7 @@ export class BufferPool {
    * its class is free (its old bytes are still in it).
    */
   take(bytes = this.#size): Uint8Array {
+    this.#cancelRelease()
     const size = this.#classOf(bytes)
     return new Uint8Array(this.#free.get(size)?.pop() ?? new SharedArrayBuffer(size))
   }
@@ -58,9 +60,33 @@ export class BufferPool {
     }
   }
 
-  /** Drops every free buffer (memory goes back once a burst of uploads is over). */
+  /** Drops every free buffer. */
   clear(): void {
+    this.#cancelRelease()
     this.#free.clear()
+  }
+
+  /**
+   * Drops every free buffer once `afterMs` pass with no {@link BufferPool.take}: memory goes
+   * back after a burst of uploads, while a steady stream of passes (one a second in the
+   * background) keeps reusing the same pages. On this kind of VM a page touched for the first
+   * time costs about 3.9 CPU s/GiB (docs/architecture.md): a pool emptied at the end of every
+   * pass made each pass pay that for every buffer again.
+   */
+  releaseAfter(afterMs: number): void {
+    this.#cancelRelease()
+    this.#release = setTimeout(() => {
+      this.#release = undefined
+      this.#free.clear()
+    }, afterMs)
+    // A pending release never keeps the process alive.
+    this.#release.unref()
+  }
+
+  #cancelRelease(): void {
+    if (this.#release === undefined) return
+    clearTimeout(this.#release)
+    this.#release = undefined
   }
 
   /** Buffers held free now. */

@@ -216,6 +216,7 @@ export class Syncer {
     this.#stop.abort()
     await this.#loop
     await this.health.stop()
+    this.#uploader?.releaseBuffers()
   }
 
   #assertHealthy(what: string): void {

@@ -38,6 +38,18 @@ export type {
 
 const log = debuglog('blockstore:sync')
 
+/**
+ * Full blocks prepared (claimed, read, hashed) beyond those on the wire, so the next PUT
+ * starts as soon as a slot frees. Preparing takes about a tenth of a PUT's time (a read from
+ * the page cache, 20-30 ms of hashing on a worker, two row commits that do not wait for a
+ * sync), so two ahead keep every slot busy; each one more is another 8 MiB buffer touched
+ * for the first time at each burst.
+ */
+const PREPARE_AHEAD = 2
+
+/** How long the snapshot buffers outlive the last upload (see BufferPool.releaseAfter). */
+const BUFFERS_KEPT_MS = 10_000
+
 interface Backoff {
   failures: number
   notBefore: number
@@ -81,7 +93,7 @@ export class Uploader {
     this.#now = options.now ?? Date.now
     // As many full blocks' worth as can be in progress at once (see pass()), each with room
     // for the chunk index that goes after the block in its object.
-    this.#buffers = new BufferPool(withIndexRoom(BlockSize), this.#parallelism * 2)
+    this.#buffers = new BufferPool(withIndexRoom(BlockSize), this.#parallelism + PREPARE_AHEAD)
   }
 
   /**
@@ -103,13 +115,14 @@ export class Uploader {
     })
     const report = { uploaded: 0, deduplicated: 0, superseded: 0, bytesUploaded: 0 }
     const failed: BlockUploadError[] = []
-    // Twice as many bytes in progress as on the wire: reading, hashing and claiming the next
-    // blocks overlaps the sends of the previous ones. Measured on a 1 GiB drain to Ceph RGW
-    // with one stage per slot: snapshot 78 ms, hash 128 ms, claim 71 ms, PUT 290 ms, commit
-    // 53 ms, so a slot was on the wire under half the time (3.6 PUTs in flight of 8).
+    // More bytes in progress than on the wire: reading, hashing and claiming the next blocks
+    // overlaps the sends of the previous ones. Measured on a 1 GiB drain to Ceph RGW with one
+    // stage per slot (before commits stopped waiting for syncs and hashing left the event
+    // loop): snapshot 78 ms, hash 128 ms, claim 71 ms, PUT 290 ms, commit 53 ms, so a slot
+    // was on the wire under half the time (3.6 PUTs in flight of 8). See PREPARE_AHEAD.
     // Counted in bytes, not blocks (see weightOf): a tree of mostly small files keeps many
     // small blocks going at once, in the memory a few full blocks would take.
-    const preparing = new Semaphore(this.#parallelism * 2 * BlockSize)
+    const preparing = new Semaphore((this.#parallelism + PREPARE_AHEAD) * BlockSize)
     const running = new Set<Promise<void>>()
     // After an abort no new block starts; the pass rejects once the in-flight ones settle.
     for (const row of todo) {
@@ -240,8 +253,13 @@ export class Uploader {
       this.#inFlight.delete(row.id)
       // The remote keeps no reference once writeBlock settled: the buffer can be reused.
       this.#buffers.give(held)
-      if (this.#inFlight.size === 0) this.#buffers.clear()
+      if (this.#inFlight.size === 0) this.#buffers.releaseAfter(BUFFERS_KEPT_MS)
     }
+  }
+
+  /** Lets the idle snapshot buffers go now instead of after a while (the engine closes). */
+  releaseBuffers(): void {
+    this.#buffers.clear()
   }
 
   /** Counters. */

@@ -50,6 +50,22 @@ describe('upload snapshot buffers', () => {
     assert.equal(pool.idle, 0)
   })
 
+  it('keeps its free buffers for a while after the last use, and a take in time keeps them', async () => {
+    const pool = new BufferPool(1024, 2)
+    const a = pool.take()
+    pool.give(a)
+    pool.releaseAfter(40)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    const again = pool.take()
+    assert.equal(again.buffer, a.buffer, 'reused while the release is pending')
+    pool.give(again)
+    await new Promise((resolve) => setTimeout(resolve, 60))
+    assert.equal(pool.idle, 1, 'the take cancelled the release')
+    pool.releaseAfter(20)
+    await new Promise((resolve) => setTimeout(resolve, 60))
+    assert.equal(pool.idle, 0, 'released once idle for the whole delay')
+  })
+
   it('hashes shared memory in place on a worker, same digest and index as this thread', async () => {
     const shared = new Uint8Array(new SharedArrayBuffer(BlockSize))
     randomFillSync(shared)
