@@ -43,7 +43,8 @@ import {
   spareGeneration,
 } from './journal-files.js'
 import { encodeRecord } from './journal-format.js'
-import { formatPlace, type PackSet, parsePlace, type RecordPlace } from './packs.js'
+import type { PackSet } from './packs.js'
+import { formatPlace, parsePlace, type RecordPlace } from './record-place.js'
 
 export { readJournal, type SurvivingGeneration } from './journal-files.js'
 

@@ -14,9 +14,10 @@ import type { BlockMedium, RowCopy, SyncOptions } from '../common/block-medium.j
 import { FdPool } from './fd-pool.js'
 import type { FlushJournal } from './flush-journal.js'
 import type { FsLayout } from './layout.js'
-import { formatPlace, type PackSet, parsePlace, type RecordPlace } from './packs.js'
+import type { PackSet } from './packs.js'
 import { PayloadEntries } from './payload-entries.js'
 import { RecordCopies, readRecord } from './record-copies.js'
+import { formatPlace, parsePlace, type RecordPlace } from './record-place.js'
 
 const SYNC_PARALLEL = 8
 

@@ -5,7 +5,8 @@
  * the journal's packs.
  */
 import { parseBlockId } from '../../core/keys.js'
-import { formatPlace, PackReadError, type PackSet, type RecordPlace } from './packs.js'
+import type { PackSet } from './packs.js'
+import { formatPlace, PackReadError, type RecordPlace } from './record-place.js'
 
 /** The record copies of one medium, by block ID. */
 export class RecordCopies {

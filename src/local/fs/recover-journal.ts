@@ -39,7 +39,7 @@ import type { TierState } from '../common/tier-state.js'
 import { readJournal } from './flush-journal.js'
 import type { JournalRecord } from './journal-format.js'
 import type { FsLayout } from './layout.js'
-import { parsePlace } from './packs.js'
+import { parsePlace } from './record-place.js'
 
 /** What the replay did. */
 export interface JournalReplay {

@@ -18,7 +18,8 @@ import { parseBlockId } from '../../core/keys.js'
 import { casRow } from '../common/rows.js'
 import { blockEntry, newPayloadState, type TierState } from '../common/tier-state.js'
 import type { FsBlockMedium } from './fs-block-medium.js'
-import { PackReadError, type PackSet, PLACE_PREFIX, parsePlace, type RecordPlace } from './packs.js'
+import type { PackSet } from './packs.js'
+import { PackReadError, PLACE_PREFIX, parsePlace, type RecordPlace } from './record-place.js'
 
 /** What the pack step did. */
 export interface PackRecovery {

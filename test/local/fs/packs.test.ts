@@ -10,7 +10,8 @@ import { describe, it, type TestContext } from 'node:test'
 import { pattern } from '../../../src/conformance/local-store/fixture.js'
 import type { JournaledBlock } from '../../../src/local/common/block-medium.js'
 import { FlushJournal } from '../../../src/local/fs/flush-journal.js'
-import { PackReadError, PackSet, parsePlace } from '../../../src/local/fs/packs.js'
+import { PackSet } from '../../../src/local/fs/packs.js'
+import { PackReadError, parsePlace } from '../../../src/local/fs/record-place.js'
 import { tempDir } from '../helpers.js'
 
 function record(payloadId: string, seed: number, size = 4096): JournaledBlock {
