@@ -124,3 +124,61 @@ export function formatThreadCpu(before: Map<string, number>, after: Map<string, 
     .map(([n, secs]) => `${n} ${secs.toFixed(2)} s`)
     .join(', ')
 }
+
+/** CPU seconds of every core (busy: user, nice, system, irq, softirq, steal) from /proc/stat. */
+export interface MachineCpu {
+  readonly busy: number
+  readonly all: number
+}
+
+/** The machine's CPU counters now (zeros without /proc). */
+export function machineCpu(): MachineCpu {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/) ?? []
+    const n = fields.slice(1).map(Number)
+    const at = (i: number): number => n[i] ?? 0
+    // user nice system idle iowait irq softirq steal (clock ticks, 100 a second)
+    const busy = at(0) + at(1) + at(2) + at(5) + at(6) + at(7)
+    return { busy: busy / 100, all: n.reduce((a, b) => a + b, 0) / 100 }
+  } catch {
+    return { busy: 0, all: 0 }
+  }
+}
+
+/** CPU seconds used so far by the processes whose name matches `name` (e.g. the S3 server's). */
+export function processesCpu(name: RegExp): number {
+  let secs = 0
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue
+      try {
+        if (!name.test(readFileSync(`/proc/${pid}/comm`, 'utf8').trim())) continue
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+        secs += (Number(fields[11]) + Number(fields[12])) / 100
+      } catch {
+        // Exited meanwhile.
+      }
+    }
+  } catch {
+    // No /proc.
+  }
+  return secs
+}
+
+/**
+ * One line on where the machine's CPU went between two readings: how busy all cores were, and
+ * CPU seconds per GiB of the whole machine and of the storage server's processes (on one VM
+ * the server and the engine share the cores, so CPU the engine spends is throughput lost).
+ */
+export function formatMachineCpu(
+  before: { machine: MachineCpu; server: number },
+  after: { machine: MachineCpu; server: number },
+  bytes: number,
+): string {
+  const gib = bytes / GiB
+  const busy = after.machine.busy - before.machine.busy
+  const all = after.machine.all - before.machine.all
+  const share = all > 0 ? (busy / all) * 100 : 0
+  return `machine busy ${share.toFixed(0)} % of all cores, ${(busy / gib).toFixed(2)} CPU s/GiB; server processes ${((after.server - before.server) / gib).toFixed(2)} CPU s/GiB`
+}

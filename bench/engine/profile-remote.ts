@@ -1,7 +1,8 @@
 /**
  * Profiling driver (not a workload): one drain and one cold sequential read of `--mib` MiB
  * (default 512) against the benchmark S3 server, for `node --cpu-prof`. Prints throughput,
- * CPU seconds per GiB and event-loop utilisation of each phase.
+ * CPU seconds per GiB and event-loop utilisation of each phase, and how busy the machine was
+ * with the server's processes' share (on one VM they compete with the engine for the cores).
  * With `--prof-dir DIR`, each phase's CPU profile (main thread) is written to
  * DIR/<phase>.cpuprofile.
  *   node --import tsx bench/engine/profile-remote.ts read --mib 512 --prof-dir /tmp/prof
@@ -16,13 +17,23 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { BlockSize } from '../../src/core/constants.js'
 import { forEachBounded } from '../../src/core/for-each-bounded.js'
 import { blockBytes, openBenchEngine, seedBlock, writePayload } from './engine-setup.js'
-import { cpuSecondsPerGiB, formatThreadCpu, threadCpu, timed } from './measure.js'
+import {
+  cpuSecondsPerGiB,
+  formatMachineCpu,
+  formatThreadCpu,
+  machineCpu,
+  processesCpu,
+  threadCpu,
+  timed,
+} from './measure.js'
 import { startS3Target } from './s3-target.js'
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { mib: { type: 'string' }, 'prof-dir': { type: 'string' }, workers: { type: 'string' } },
 })
+/** The benchmark S3 server's processes (Ceph RGW and its daemons, or s3rver runs in-process). */
+const SERVER_PROCESSES = /^(radosgw|ceph-osd|ceph-mon|ceph-mgr)$/
 const phases = new Set(positionals.length === 0 ? ['drain', 'read'] : positionals)
 const blocks = Number(values.mib ?? 512) / 8
 const bytes = blocks * BlockSize
@@ -58,7 +69,10 @@ try {
     const r0 = store.stats().requests
     busyMs = 0
     const threads0 = threadCpu()
+    const cpuNow = () => ({ machine: machineCpu(), server: processesCpu(SERVER_PROCESSES) })
+    const machine0 = cpuNow()
     const t = await timed(fn)
+    const machine1 = cpuNow()
     const inFlight = busyMs / t.ms
     const elu = performance.eventLoopUtilization(elu0).utilization
     if (profDir !== undefined) {
@@ -76,6 +90,7 @@ try {
       `${name}: ${(bytes / 1048576 / (t.ms / 1000)).toFixed(0)} MiB/s, ${cpuSecondsPerGiB(t, bytes).toFixed(2)} CPU s/GiB, ELU ${elu.toFixed(2)}, ${inFlight.toFixed(1)} in flight, per block ${reqs.join(' ')}`,
     )
     console.log(`  CPU by thread: ${formatThreadCpu(threads0, threadCpu())}`)
+    console.log(`  ${formatMachineCpu(machine0, machine1, bytes)}`)
   }
   if (phases.has('drain')) await report('drain', () => engine.drainAllUploads())
   else await engine.drainAllUploads()
