@@ -101,8 +101,7 @@ export class FsBlockMedium implements BlockMedium {
     const place = this.#records.get(formatBlockId(payloadId, blockIdx))
     if (place === undefined) return
     const data = await this.#packs().read(place)
-    await this.#entries.ensureId(payloadId)
-    this.#entries.changed(payloadId)
+    await this.#entries.creating(payloadId)
     await this.#pool.writeFull(this.layout.blockPath(payloadId, blockIdx), data, 0, true)
     this.#dropRecord(payloadId, blockIdx)
   }
@@ -169,15 +168,13 @@ export class FsBlockMedium implements BlockMedium {
     offset: number,
   ): Promise<void> {
     await this.#toFile(payloadId, blockIdx)
-    await this.#entries.ensureId(payloadId)
-    this.#entries.changed(payloadId)
+    await this.#entries.creating(payloadId)
     await this.#pool.writeFull(this.layout.blockPath(payloadId, blockIdx), data, offset)
   }
 
   async create(payloadId: string, blockIdx: number, data: Uint8Array): Promise<void> {
     this.#dropRecord(payloadId, blockIdx)
-    await this.#entries.ensureId(payloadId)
-    this.#entries.changed(payloadId)
+    await this.#entries.creating(payloadId)
     await this.#pool.writeFull(this.layout.blockPath(payloadId, blockIdx), data, 0, true)
   }
 
@@ -187,8 +184,7 @@ export class FsBlockMedium implements BlockMedium {
    * old tail, which recovery would take for block content (stale bytes, wrong size).
    */
   async replace(payloadId: string, blockIdx: number, data: Uint8Array): Promise<void> {
-    await this.#entries.ensureId(payloadId)
-    this.#entries.changed(payloadId)
+    await this.#entries.creating(payloadId)
     const path = this.layout.blockPath(payloadId, blockIdx)
     // Not a .blk name: recovery deletes a leftover of a kill before the rename.
     const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`
@@ -252,10 +248,9 @@ export class FsBlockMedium implements BlockMedium {
     // A record needs no link: the row the rename moves names it, and the target takes it.
     const place = this.#records.get(formatBlockId(src, blockIdx))
     if (place !== undefined) return formatPlace(place)
-    await this.#entries.ensureId(dst)
+    await this.#entries.creating(dst)
     const from = this.layout.blockPath(src, blockIdx)
     const to = this.layout.renamedPath(dst, blockIdx, randomBytes(6).toString('hex'))
-    this.#entries.changed(dst)
     try {
       // Same store directory, so one file system: a link shares the bytes, nothing is copied.
       await link(from, to)
@@ -316,7 +311,7 @@ export class FsBlockMedium implements BlockMedium {
   ): Promise<void> {
     if (!this.durable) return
     // A record is durable already (its batch's fdatasync): only files need one.
-    const files = blockIdxs.filter((idx) => !this.#records.has(formatBlockId(payloadId, idx)))
+    const files = blockIdxs.filter((idx) => !this.hasRecord(payloadId, idx))
     await forEachBounded(
       files,
       SYNC_PARALLEL,

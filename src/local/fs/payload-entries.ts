@@ -41,6 +41,15 @@ export class PayloadEntries {
     this.#ready.add(payloadId)
   }
 
+  /**
+   * Before a file of the payload is created: its ID file exists ({@link ensureId}) and its
+   * directory's entry is marked for the next sync ({@link changed}).
+   */
+  async creating(payloadId: string): Promise<void> {
+    await this.ensureId(payloadId)
+    this.changed(payloadId)
+  }
+
   /** A file of the payload may be created or renamed: its directory needs the next sync. */
   changed(payloadId: string): void {
     this.#paths(payloadId).add(this.#layout.place(payloadId).dir)
