@@ -27,6 +27,7 @@
 
 import { type FileHandle, mkdir, rename } from 'node:fs/promises'
 import { join } from 'node:path'
+import { isEnoent } from '../../platform/errno.js'
 import { fsyncPath } from '../../platform/fsync.js'
 import type {
   AppendOptions,
@@ -334,7 +335,7 @@ export class FlushJournal implements BlockJournal {
         await g.fh.close().catch(() => {})
         // Kept for the next generation (replacing an older spare); its records become stale.
         await rename(g.path, join(this.dir, SPARE)).catch((err: unknown) => {
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+          if (!isEnoent(err)) throw err
         })
       }
       this.#retiring.splice(this.#retiring.indexOf(g), 1)
@@ -344,7 +345,7 @@ export class FlushJournal implements BlockJournal {
     // The deletions must be durable before anything relies on the records being gone (a
     // directory removed meanwhile has nothing left to protect).
     await fsyncPath(this.dir).catch((err: unknown) => {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+      if (!isEnoent(err)) throw err
     })
   }
 

@@ -6,6 +6,7 @@
 import type { FileHandle } from 'node:fs/promises'
 import { open, readdir, readFile, rename, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
+import { isEnoent } from '../../platform/errno.js'
 import { fsyncPath } from '../../platform/fsync.js'
 import {
   decodeRecords,
@@ -50,7 +51,7 @@ export interface SurvivingGeneration {
 /** Lists the journal generations in `dir` (oldest first) with their valid records. */
 export async function readJournal(dir: string): Promise<SurvivingGeneration[]> {
   const names = await readdir(dir).catch((err: unknown) => {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    if (isEnoent(err)) return []
     throw err
   })
   const out: SurvivingGeneration[] = []
@@ -75,7 +76,7 @@ export async function newGeneration(dir: string, gen: number): Promise<Generatio
   const recycled = await rename(join(dir, SPARE), path).then(
     () => true,
     (err: unknown) => {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
+      if (isEnoent(err)) return false
       throw err
     },
   )
@@ -127,7 +128,7 @@ export async function preallocate(path: string, bytes: number): Promise<void> {
  */
 export async function spareGeneration(path: string): Promise<number> {
   const fh = await open(path, 'r').catch((err: unknown) => {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    if (isEnoent(err)) return undefined
     throw err
   })
   if (fh === undefined) return 0

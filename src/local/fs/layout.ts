@@ -27,6 +27,7 @@ import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { BlockStoreError } from '../../core/errors.js'
 import { payloadIdProblem } from '../../core/payload-id.js'
+import { isEnoent } from '../../platform/errno.js'
 import { fsyncPath } from '../../platform/fsync.js'
 
 /**
@@ -202,7 +203,7 @@ export class FsLayout {
     try {
       text = await readFile(this.formatFile, 'utf8')
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+      if (!isEnoent(err)) throw err
       const body = JSON.stringify({ format: FORMAT_NAME, version: LOCAL_FORMAT_VERSION })
       await writeFile(this.formatFile, `${body}\n`, { flag: 'wx' }).catch((e: unknown) => {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e

@@ -17,6 +17,7 @@ import { join } from 'node:path'
 import { BlockStoreError } from '../../core/errors.js'
 import { formatBlockId, parseIndex } from '../../core/keys.js'
 import { payloadIdProblem } from '../../core/payload-id.js'
+import { isEnoent } from '../../platform/errno.js'
 import { fsyncPath } from '../../platform/fsync.js'
 import { syncFileSystem } from '../../platform/syncfs.js'
 import { casRow } from '../common/rows.js'
@@ -33,7 +34,7 @@ async function entries(dir: string) {
   try {
     return await readdir(dir, { withFileTypes: true })
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    if (isEnoent(err)) return []
     throw err
   }
 }

@@ -18,6 +18,7 @@
 import type { FileHandle } from 'node:fs/promises'
 import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
+import { isEnoent } from '../../platform/errno.js'
 import { fsyncPath } from '../../platform/fsync.js'
 import { decodeRecordAt } from './journal-format.js'
 import { formatPlace, PackReadError, type RecordPlace } from './record-place.js'
@@ -322,7 +323,7 @@ export class PackSet {
       p.handle = undefined
       await (await handle?.catch(() => undefined))?.close()
       await unlink(p.path).catch((err: unknown) => {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+        if (!isEnoent(err)) throw err
       })
       this.#packs.delete(gen)
       removed = true
@@ -330,7 +331,7 @@ export class PackSet {
     // A directory removed meanwhile has nothing left to protect.
     if (removed) {
       await fsyncPath(this.dir).catch((err: unknown) => {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+        if (!isEnoent(err)) throw err
       })
     }
   }

@@ -5,13 +5,14 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { payloadIdProblem } from '../../core/payload-id.js'
+import { isEnoent } from '../../platform/errno.js'
 import { FsLayout, ID_SUFFIX } from './layout.js'
 
 async function list(dir: string): Promise<string[]> {
   try {
     return await readdir(dir)
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    if (isEnoent(err)) return []
     throw err
   }
 }
