@@ -61,6 +61,8 @@ export class Uploader {
   readonly #remote: RemoteStore
   readonly #metadata: MetadataStore
   readonly #parallelism: number
+  /** Full blocks' worth in progress at once: on the wire plus {@link PREPARE_AHEAD}. */
+  readonly #inProgress: number
   /**
    * Bounds the bytes on the wire to `parallelism` full blocks (see weightOf); preparing blocks
    * does not hold a slot.
@@ -86,6 +88,7 @@ export class Uploader {
     this.#remote = options.remote
     this.#metadata = options.metadata
     this.#parallelism = Math.max(1, options.parallelism ?? 8)
+    this.#inProgress = this.#parallelism + PREPARE_AHEAD
     this.#sending = new Semaphore(this.#parallelism * BlockSize)
     this.#backoffBase = options.backoffBaseMs ?? 1_000
     this.#backoffMax = options.backoffMaxMs ?? 300_000
@@ -93,7 +96,7 @@ export class Uploader {
     this.#now = options.now ?? Date.now
     // As many full blocks' worth as can be in progress at once (see pass()), each with room
     // for the chunk index that goes after the block in its object.
-    this.#buffers = new BufferPool(withIndexRoom(BlockSize), this.#parallelism + PREPARE_AHEAD)
+    this.#buffers = new BufferPool(withIndexRoom(BlockSize), this.#inProgress)
   }
 
   /**
@@ -122,7 +125,7 @@ export class Uploader {
     // was on the wire under half the time (3.6 PUTs in flight of 8). See PREPARE_AHEAD.
     // Counted in bytes, not blocks (see weightOf): a tree of mostly small files keeps many
     // small blocks going at once, in the memory a few full blocks would take.
-    const preparing = new Semaphore((this.#parallelism + PREPARE_AHEAD) * BlockSize)
+    const preparing = new Semaphore(this.#inProgress * BlockSize)
     const running = new Set<Promise<void>>()
     // After an abort no new block starts; the pass rejects once the in-flight ones settle.
     for (const row of todo) {
