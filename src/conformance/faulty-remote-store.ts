@@ -69,24 +69,9 @@ export class FaultInjectingRemoteStore implements RemoteStore {
     return this.inner.deleteBlock(key, o)
   }
 
-  async deleteByPrefix(prefix: string, o?: AbortOptions): Promise<number> {
-    this.#check('deleteByPrefix')
-    return this.inner.deleteByPrefix(prefix, o)
-  }
-
-  async *listByPrefix(prefix: string, o?: AbortOptions): AsyncIterable<string> {
-    this.#check('listByPrefix')
-    yield* this.inner.listByPrefix(prefix, o)
-  }
-
   async *listObjects(prefix: string, o?: AbortOptions): AsyncIterable<RemoteObjectInfo> {
     this.#check('listObjects')
     yield* this.inner.listObjects(prefix, o)
-  }
-
-  async copyBlock(src: string, dst: string, o?: AbortOptions): Promise<void> {
-    this.#check('copyBlock')
-    return this.inner.copyBlock(src, dst, o)
   }
 
   async healthcheck(o?: AbortOptions): Promise<HealthReport> {

@@ -2,7 +2,9 @@
  * Small assertion helpers of the store conformance suites (node:assert only).
  */
 import assert from 'node:assert/strict'
+import type { AbortOptions } from '../core/abort.js'
 import { type ErrorCode, isBlockStoreError } from '../core/errors.js'
+import type { RemoteStore } from '../core/remote-store.js'
 
 /** Asserts that `promise` rejects with a BlockStoreError of `code`. */
 export async function rejectsCode(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
@@ -18,6 +20,17 @@ export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = []
   for await (const item of items) out.push(item)
   return out
+}
+
+/** Keys listed by `listObjects(prefix)`, in the order listed. */
+export async function listKeys(
+  store: Pick<RemoteStore, 'listObjects'>,
+  prefix: string,
+  options?: AbortOptions,
+): Promise<string[]> {
+  const keys: string[] = []
+  for await (const o of store.listObjects(prefix, options)) keys.push(o.key)
+  return keys
 }
 
 /** UTF-8 bytes of a string. */

@@ -19,10 +19,11 @@ export interface WriteBlockOptions extends AbortOptions {
 export interface RemoteStoreCapabilities {
   /** Objects survive close and reopen. */
   readonly persistent: boolean
-  /** `readBlockRange` fetches only the range (no whole-object read). */
+  /**
+   * `readBlockRange` fetches only the range (no whole-object read), so the engine serves small
+   * random reads of cold blocks with ranged reads instead of whole-block fetches.
+   */
   readonly rangeReads: boolean
-  /** `copyBlock` copies without moving the bytes through this process. */
-  readonly serverSideCopy: boolean
 }
 
 /** One listed object. */
@@ -48,10 +49,13 @@ export interface RemoteStoreStats {
 }
 
 /**
- * Durable storage of immutable block objects keyed `"{payloadId}/block-{idx}"`.
+ * Durable storage of immutable block objects, by key (the engine's keys are content
+ * addresses, `blocks/{hh}/{sha256}`; any string must work).
  *
- * Rules (checked by `describeRemoteStore`): input is copied on write and reads return fresh
- * bytes; prefix operations are plain string-prefix matches; after `close()` every data
+ * Every method is called by the engine: the uploader (`writeBlock`, `statBlock`), cold reads
+ * (`readBlock`, `readBlockRange`), garbage collection (`listObjects`, `deleteBlock`), the health
+ * monitor (`healthcheck`) and stats. Rules (checked by `describeRemoteStore`): the store keeps
+ * no reference to written bytes and reads return fresh bytes; after `close()` every data
  * operation fails with BS_STORE_CLOSED; an already aborted signal rejects with its reason.
  * Network failures, timeouts, 5xx and throttling fail with BS_UNAVAILABLE (transient).
  */
@@ -84,19 +88,10 @@ export interface RemoteStore extends AsyncDisposable {
   /** Deletes one object; deleting a missing key succeeds. */
   deleteBlock(key: string, options?: AbortOptions): Promise<void>
   /**
-   * Deletes every object whose key starts with `prefix`; returns how many were deleted.
-   * @throws {BlockStoreError} when any single deletion failed (never silently partial).
+   * Objects (key, size, time) whose key starts with `prefix` (a plain string prefix), in
+   * ascending UTF-8 byte order of keys, paged lazily. Garbage collection's sweep lists with it.
    */
-  deleteByPrefix(prefix: string, options?: AbortOptions): Promise<number>
-  /** Keys starting with `prefix`, ascending, paged lazily. */
-  listByPrefix(prefix: string, options?: AbortOptions): AsyncIterable<string>
-  /** Objects (key, size, time) starting with `prefix`, ascending, paged lazily. */
   listObjects(prefix: string, options?: AbortOptions): AsyncIterable<RemoteObjectInfo>
-  /**
-   * Copies an object (server-side where supported).
-   * @throws {BlockStoreError} BS_BLOCK_NOT_FOUND when the source is missing.
-   */
-  copyBlock(srcKey: string, dstKey: string, options?: AbortOptions): Promise<void>
   /** Probes the store; never throws. An aborted signal gives status "unknown". */
   healthcheck(options?: AbortOptions): Promise<HealthReport>
   /** Request and byte counters. */

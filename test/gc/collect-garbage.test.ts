@@ -37,7 +37,7 @@ async function reference(
 
 async function keys(remote: HookedRemoteStore): Promise<string[]> {
   const out: string[] = []
-  for await (const k of remote.listByPrefix('')) out.push(k)
+  for await (const o of remote.inner.listObjects('')) out.push(o.key)
   return out
 }
 

@@ -64,18 +64,9 @@ export class HookedRemoteStore implements RemoteStore {
     await this.inner.deleteBlock(key, o)
     this.deleted.push(key)
   }
-  deleteByPrefix(prefix: string, o?: AbortOptions): Promise<number> {
-    return this.inner.deleteByPrefix(prefix, o)
-  }
-  listByPrefix(prefix: string, o?: AbortOptions): AsyncIterable<string> {
-    return this.inner.listByPrefix(prefix, o)
-  }
   async *listObjects(prefix: string, o?: AbortOptions): AsyncGenerator<RemoteObjectInfo> {
     await this.hooks.beforeList?.(prefix)
     yield* this.inner.listObjects(prefix, o)
-  }
-  copyBlock(src: string, dst: string, o?: AbortOptions): Promise<void> {
-    return this.inner.copyBlock(src, dst, o)
   }
   healthcheck(o?: AbortOptions): Promise<HealthReport> {
     return this.inner.healthcheck(o)

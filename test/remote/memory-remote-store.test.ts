@@ -22,11 +22,10 @@ describe('MemoryRemoteStore', () => {
     assert.equal(s.blockCount(), 0)
   })
 
-  it('declares itself non-persistent with range reads and copy', () => {
+  it('declares itself non-persistent with range reads', () => {
     assert.deepEqual(new MemoryRemoteStore().capabilities, {
       persistent: false,
       rangeReads: true,
-      serverSideCopy: true,
     })
   })
 })

@@ -16,8 +16,8 @@ const code = (c: string) => (err: unknown) => isBlockStoreError(err) && err.code
 /** Keys of the block objects (chunk indexes, which go with their block, left out). */
 async function remoteKeys(remote: FaultInjectingRemoteStore): Promise<string[]> {
   const keys: string[] = []
-  for await (const k of remote.inner.listByPrefix('')) {
-    if (parseChunkIndexKey(k) === undefined) keys.push(k)
+  for await (const o of remote.inner.listObjects('')) {
+    if (parseChunkIndexKey(o.key) === undefined) keys.push(o.key)
   }
   return keys
 }

@@ -3,7 +3,7 @@
  * of empty directories, and the mapping of Node fs errors to BlockStoreError codes.
  */
 import { randomUUID } from 'node:crypto'
-import { copyFile, mkdir, open, rename, rmdir, unlink } from 'node:fs/promises'
+import { mkdir, open, rename, rmdir, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { BlockStoreError, type ErrorCode, isBlockStoreError } from '../../core/errors.js'
 import { fsyncPath } from '../../platform/fsync.js'
@@ -87,17 +87,6 @@ export async function writeNew(tmp: string, data: Uint8Array, group?: GroupSync)
       done += bytesWritten
     }
     if (group === undefined || !(await group.sync())) await fh.sync()
-  } finally {
-    await fh.close()
-  }
-}
-
-/** Copies `src` to a new file at `tmp` (copy_file_range where the kernel offers it), fsynced. */
-export async function copyNew(src: string, tmp: string): Promise<void> {
-  await copyFile(src, tmp)
-  const fh = await open(tmp, 'r+')
-  try {
-    await fh.sync()
   } finally {
     await fh.close()
   }

@@ -16,7 +16,7 @@ import { GroupSync } from '../../platform/syncfs.js'
 import { blockNotFound, checkRangeArgs, offsetPastEnd, storeClosed } from '../range.js'
 import { RequestStats } from '../request-stats.js'
 import { FORMAT_FILE, openFormat } from './format-file.js'
-import { atomicReplace, copyNew, fsError, pruneEmptyDirs, readRange, writeNew } from './fs-io.js'
+import { atomicReplace, fsError, pruneEmptyDirs, readRange, writeNew } from './fs-io.js'
 import { walkPrefix } from './fs-walk.js'
 import { isStorableKey, keyToParts } from './key-path.js'
 
@@ -44,7 +44,6 @@ export class FsRemoteStore implements RemoteStore {
   readonly capabilities: RemoteStoreCapabilities = {
     persistent: true,
     rangeReads: true,
-    serverSideCopy: true,
   }
   /** Absolute root directory. */
   readonly root: string
@@ -131,39 +130,6 @@ export class FsRemoteStore implements RemoteStore {
     await this.#delete(key, path)
   }
 
-  /** @throws {BlockStoreError} BS_STORE_CLOSED; the first failure when any deletion failed. */
-  async deleteByPrefix(prefix: string, options?: AbortOptions): Promise<number> {
-    this.#enter('deleteByPrefix', prefix, options)
-    const files: { key: string; path: string }[] = []
-    for await (const f of this.#walk(prefix, options)) files.push(f)
-    let deleted = 0
-    const failures: unknown[] = []
-    for (const f of files) {
-      throwIfAborted(options)
-      try {
-        await this.#delete(f.key, f.path)
-        deleted++
-      } catch (err) {
-        failures.push(err)
-      }
-    }
-    if (failures.length > 0) {
-      const first = failures[0] as BlockStoreError
-      throw new BlockStoreError(
-        first.code,
-        `deleteByPrefix "${prefix}": ${failures.length} of ${files.length} deletions failed`,
-        { cause: new AggregateError(failures), backend: BACKEND, op: 'deleteByPrefix' },
-      )
-    }
-    return deleted
-  }
-
-  /** @throws {BlockStoreError} BS_STORE_CLOSED. */
-  async *listByPrefix(prefix: string, options?: AbortOptions): AsyncIterable<string> {
-    this.#enter('listByPrefix', prefix, options)
-    for await (const f of this.#walk(prefix, options)) yield f.key
-  }
-
   /** @throws {BlockStoreError} BS_STORE_CLOSED. */
   async *listObjects(prefix: string, options?: AbortOptions): AsyncIterable<RemoteObjectInfo> {
     this.#enter('listObjects', prefix, options)
@@ -178,15 +144,6 @@ export class FsRemoteStore implements RemoteStore {
       }
       yield { key: f.key, size: st.size, lastModified: st.mtimeMs }
     }
-  }
-
-  /** @throws {BlockStoreError} BS_BLOCK_NOT_FOUND, BS_STORE_CLOSED. */
-  async copyBlock(srcKey: string, dstKey: string, options?: AbortOptions): Promise<void> {
-    const src = this.#enter('copyBlock', srcKey, options)
-    const dst = this.#path(dstKey)
-    await this.#io('copy', 'copyBlock', srcKey, () =>
-      atomicReplace(dst, (tmp) => copyNew(src, tmp)),
-    )
   }
 
   /** Healthy when the root and its format file are readable and the root is writable. */

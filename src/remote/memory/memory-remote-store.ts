@@ -31,7 +31,6 @@ export class MemoryRemoteStore implements RemoteStore {
   readonly capabilities: RemoteStoreCapabilities = {
     persistent: false,
     rangeReads: true,
-    serverSideCopy: true,
   }
   #objects = new Map<string, StoredObject>()
   #closed = false
@@ -97,24 +96,6 @@ export class MemoryRemoteStore implements RemoteStore {
   }
 
   /** @throws {BlockStoreError} BS_STORE_CLOSED. */
-  async deleteByPrefix(prefix: string, options?: AbortOptions): Promise<number> {
-    this.#enter('deleteByPrefix', options)
-    let count = 0
-    for (const key of [...this.#objects.keys()]) {
-      if (!key.startsWith(prefix)) continue
-      this.#stats.request('delete')
-      this.#objects.delete(key)
-      count++
-    }
-    return count
-  }
-
-  /** @throws {BlockStoreError} BS_STORE_CLOSED. */
-  async *listByPrefix(prefix: string, options?: AbortOptions): AsyncIterable<string> {
-    for await (const o of this.listObjects(prefix, options)) yield o.key
-  }
-
-  /** @throws {BlockStoreError} BS_STORE_CLOSED. */
   async *listObjects(prefix: string, options?: AbortOptions): AsyncIterable<RemoteObjectInfo> {
     this.#enter('listObjects', options)
     this.#stats.request('list')
@@ -125,13 +106,6 @@ export class MemoryRemoteStore implements RemoteStore {
       throwIfAborted(options)
       yield o
     }
-  }
-
-  /** @throws {BlockStoreError} BS_BLOCK_NOT_FOUND, BS_STORE_CLOSED. */
-  async copyBlock(srcKey: string, dstKey: string, options?: AbortOptions): Promise<void> {
-    this.#enter('copyBlock', options)
-    const src = this.#get('copy', srcKey)
-    this.#objects.set(dstKey, { data: src.data.slice(), lastModified: Date.now() })
   }
 
   /** Healthy while open; unhealthy after close; unknown on an aborted signal. */

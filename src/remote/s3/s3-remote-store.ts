@@ -2,7 +2,6 @@
  * S3RemoteStore: the remote tier on S3 or any S3-compatible server (Ceph RGW, MinIO...).
  */
 import {
-  CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -41,7 +40,8 @@ export interface S3RemoteStoreStats extends RemoteStoreStats {
 
 /**
  * A {@link RemoteStore} on an S3 bucket. One PutObject per block (no multipart: blocks are at
- * most 8 MiB), ranged GETs, server-side copies, batched deletes with per-key errors checked.
+ * most 8 MiB), ranged GETs; beyond the contract, `deleteByPrefix` empties a prefix in batched
+ * deletes with per-key errors checked.
  *
  * @example
  * await using remote = await S3RemoteStore.open({ bucket: 'blocks', endpoint: 'http://127.0.0.1:7480' })
@@ -51,7 +51,6 @@ export class S3RemoteStore implements RemoteStore {
   readonly capabilities: RemoteStoreCapabilities = {
     persistent: true,
     rangeReads: true,
-    serverSideCopy: true,
   }
   /** Bucket name. */
   readonly bucket: string
@@ -197,7 +196,11 @@ export class S3RemoteStore implements RemoteStore {
   }
 
   /**
-   * Deletes page by page with DeleteObjects (1,000 keys per request).
+   * Deletes every object whose key starts with `prefix` (`''`: every object of this store),
+   * page by page with DeleteObjects (1,000 keys per request); returns how many were deleted.
+   * Not part of {@link RemoteStore} (the engine never deletes by prefix; garbage collection
+   * deletes object by object under its fences): for whoever empties a bucket prefix, such as the
+   * benchmarks and the tests after a run.
    * @throws {BlockStoreError} when any key of any batch was not deleted (never a success that
    * leaves objects behind).
    */
@@ -220,7 +223,11 @@ export class S3RemoteStore implements RemoteStore {
     return deleted
   }
 
-  /** @throws {BlockStoreError} BS_STORE_CLOSED, BS_UNAVAILABLE. */
+  /**
+   * Keys of {@link listObjects}, for callers that want keys only (the benchmarks). Not part of
+   * {@link RemoteStore}.
+   * @throws {BlockStoreError} BS_STORE_CLOSED, BS_UNAVAILABLE.
+   */
   async *listByPrefix(prefix: string, options?: AbortOptions): AsyncIterable<string> {
     for await (const o of this.listObjects(prefix, options)) yield o.key
   }
@@ -250,21 +257,6 @@ export class S3RemoteStore implements RemoteStore {
       }
       token = page.IsTruncated === true ? page.NextContinuationToken : undefined
     } while (token !== undefined)
-  }
-
-  /** Server-side CopyObject (the source is URL-encoded). @throws {BlockStoreError} BS_BLOCK_NOT_FOUND. */
-  async copyBlock(srcKey: string, dstKey: string, options?: AbortOptions): Promise<void> {
-    const source = `${this.bucket}/${encodeKeyPath(this.prefix + srcKey)}`
-    await this.#run('copy', 'copyBlock', srcKey, options, (signal) =>
-      this.#client.send(
-        new CopyObjectCommand({
-          Bucket: this.bucket,
-          Key: this.prefix + dstKey,
-          CopySource: source,
-        }),
-        { abortSignal: signal },
-      ),
-    )
   }
 
   /** HeadBucket, one attempt: healthy, unhealthy with the reason, unknown when aborted. */
@@ -324,9 +316,4 @@ export class S3RemoteStore implements RemoteStore {
       this.#inflight.delete(p)
     }
   }
-}
-
-/** URL-encodes a key for CopySource, keeping `/` separators. */
-export function encodeKeyPath(key: string): string {
-  return encodeURIComponent(key).replaceAll('%2F', '/')
 }
