@@ -15,7 +15,6 @@ import type { FileBlock } from './block.js'
 import type { ContentHash } from './hash.js'
 import type { HealthReport } from './health.js'
 import type { PayloadRecord } from './metadata-store.js'
-import type { RetentionPolicy } from './retention.js'
 
 /** What a local store guarantees. */
 export interface LocalStoreCapabilities {
@@ -214,9 +213,6 @@ export interface LocalStore extends AsyncDisposable {
    * @throws {BlockStoreError} BS_STORAGE_FULL when a buffer cannot be written for lack of space.
    */
   flush(payloadId: string, options?: AbortOptions): Promise<FlushedBlock[]>
-  /** Writes every dirty buffer of a payload to the medium (no fsync, rows stay Dirty). */
-  releaseMemory(payloadId: string, options?: AbortOptions): Promise<void>
-
   /** Size in bytes, or `undefined` when the payload is unknown (memory first, then metadata). */
   getFileSize(payloadId: string, options?: AbortOptions): Promise<number | undefined>
   /** True when the block's bytes are held locally (buffer or file). */
@@ -318,16 +314,14 @@ export interface LocalStore extends AsyncDisposable {
    */
   statPayload?(payloadId: string, options?: AbortOptions): Promise<PayloadRecord | undefined>
 
-  /** Payload IDs tracked in memory. */
+  /**
+   * Payload IDs tracked in memory. The engine's stats count the staging payloads of
+   * replacements in progress from it (src/engine/stats.ts).
+   */
   listFiles(): string[]
   stats(): LocalStoreStats
   /** Suspends or resumes eviction; while suspended, writers over the cap fail fast. */
   setEvictionEnabled(enabled: boolean): void
-  /**
-   * Sets the retention policy of synced blocks.
-   * @throws {BlockStoreError} BS_INVALID_CONFIG for a `ttl` policy without a positive TTL.
-   */
-  setRetentionPolicy(policy: RetentionPolicy, ttlMs: number): void
   /** Probes the store; never throws. */
   healthcheck(options?: AbortOptions): Promise<HealthReport>
   /** What recovery did at open (undefined for stores with nothing to recover). */

@@ -77,18 +77,6 @@ export function registerBasicCases(h: Harness, withFixture: WithFixture): void {
   )
 
   h.it(
-    'releaseMemory frees write buffers and keeps every byte',
-    withFixture(async ({ store }) => {
-      const data = pattern(4096)
-      await store.writeAt('file1', data, 0)
-      await store.releaseMemory('file1')
-      if (store.capabilities.persistent) assert.equal(store.stats().memUsed, 0)
-      assert.deepEqual(await readLocal(store, 'file1', 0, 4096), data)
-      assert.equal(await store.getFileSize('file1'), 4096)
-    }),
-  )
-
-  h.it(
     'evictBlock refuses a block that is not safely remote',
     withFixture(async ({ store }) => {
       await store.writeAt('file1', pattern(4096), 0)
@@ -219,7 +207,6 @@ export function registerBasicCases(h: Harness, withFixture: WithFixture): void {
       await assert.rejects(store.readBlockSnapshot('file1', 0), closed)
       await assert.rejects(store.writeFromRemote('file1', 0, b), closed)
       await assert.rejects(store.evictBlock('file1', 0), closed)
-      await assert.rejects(store.releaseMemory('file1'), closed)
       assert.equal((await store.healthcheck()).status, 'unhealthy')
     }),
   )

@@ -20,7 +20,6 @@ import type {
 } from '../../core/local-store.js'
 import type { PayloadRecord } from '../../core/metadata-store.js'
 import { assertPayloadId } from '../../core/payload-id.js'
-import { type RetentionPolicy, validateRetentionPolicy } from '../../core/retention.js'
 import * as blocks from './blocks.js'
 import { flush, flushPayload, releaseMemory } from './flush.js'
 import { loadPayload, payloadStat } from './payloads.js'
@@ -127,6 +126,11 @@ export class LocalTier implements LocalStore {
     })
   }
 
+  /**
+   * Writes every dirty buffer of a payload to the medium (no fsync, rows stay Dirty): the
+   * state memory pressure leaves. Not part of {@link LocalStore} (the engine never calls it);
+   * tests use it to reach that state before a simulated crash.
+   */
   releaseMemory(pid: string, o?: AbortOptions): Promise<void> {
     return this.#run('releaseMemory', o, async () => {
       assertPayloadId(pid)
@@ -252,12 +256,6 @@ export class LocalTier implements LocalStore {
 
   setEvictionEnabled(enabled: boolean): void {
     this.#s.evictionEnabled = enabled
-  }
-
-  setRetentionPolicy(policy: RetentionPolicy, ttlMs: number): void {
-    validateRetentionPolicy(policy, ttlMs)
-    this.#s.policy = policy
-    this.#s.ttlMs = ttlMs
   }
 
   /** Health of the medium; subclasses probe it (the base only checks the gate). */

@@ -77,16 +77,6 @@ describe('disk cap and eviction', () => {
     assert.equal(await f.store.isBlockLocal('b', 0), true)
   })
 
-  it('switching from pin to LRU makes eviction possible', async (t) => {
-    const f = await openFs(t, { maxDisk: 8 * KiB, retentionPolicy: 'pin' })
-    await synced(f, ['a', 'b'])
-    await f.store.writeAt('c', pattern(4 * KiB), 0)
-    await assert.rejects(f.store.flush('c'), full)
-    f.store.setRetentionPolicy('lru', 0)
-    await f.store.flush('c')
-    assert.equal(await f.store.isBlockLocal('a', 0), false)
-  })
-
   it('suspended eviction fails fast even with a candidate; resumed eviction evicts', async (t) => {
     const f = await openFs(t, { maxDisk: 8 * KiB, spaceWaitMs: 5000 })
     await synced(f, ['a', 'b'])
