@@ -11,9 +11,7 @@ export {
   type PrefetchLoader,
 } from './prefetcher.js'
 export {
-  type BlockLoader,
   createReadBuffer,
-  type FillResult,
   type ReadBuffer,
   type ReadBufferOptions,
   type ReadBufferPutOptions,

@@ -14,12 +14,9 @@
  * treated so (see `#fitsWhole`): caching all of it is what makes reading it again cheap.
  */
 import { Buffer } from 'node:buffer'
-import type { AbortOptions } from '../core/abort.js'
 import { assertIndex, blocksForSize, coveredBlocks } from './block-range.js'
 import { GenerationTable } from './generation-table.js'
 import type {
-  BlockLoader,
-  FillResult,
   ReadBuffer,
   ReadBufferPutOptions,
   ReadBufferStats,
@@ -178,11 +175,8 @@ export class LruReadBuffer implements ReadBuffer {
     if (entry !== undefined) this.#remove(entry)
   }
 
-  invalidateFile(payloadId: string): void {
-    this.invalidateAbove(payloadId, 0)
-  }
-
-  invalidateAbove(payloadId: string, threshold: number): void {
+  /** Drops the payload's blocks with index >= `threshold` and bumps its generation. */
+  #invalidateFrom(payloadId: string, threshold: number): void {
     this.#generations.bump(payloadId)
     const blocks = this.#byPayload.get(payloadId)
     if (blocks === undefined) return
@@ -206,12 +200,12 @@ export class LruReadBuffer implements ReadBuffer {
   }
 
   invalidateAboveSize(payloadId: string, newSize: number): void {
-    this.invalidateAbove(payloadId, blocksForSize(newSize, this.blockSize))
+    this.#invalidateFrom(payloadId, blocksForSize(newSize, this.blockSize))
     this.#observer?.reset(payloadId)
   }
 
   invalidateAndReset(payloadId: string): void {
-    this.invalidateFile(payloadId)
+    this.#invalidateFrom(payloadId, 0)
     this.#observer?.reset(payloadId)
   }
 
@@ -233,42 +227,6 @@ export class LruReadBuffer implements ReadBuffer {
     for (let idx = range.first; idx <= range.last; idx++) {
       this.#observer.onRead(payloadId, idx, payloadSize)
     }
-  }
-
-  async fillFromStore(
-    payloadId: string,
-    offset: number,
-    length: number,
-    load: BlockLoader,
-    options?: AbortOptions,
-  ): Promise<FillResult> {
-    options?.signal?.throwIfAborted()
-    const range = coveredBlocks(offset, length, this.blockSize)
-    let filled = 0
-    let skipped = 0
-    let stale = 0
-    const errors: unknown[] = []
-    for (let idx = range?.first ?? 0; range !== undefined && idx <= range.last; idx++) {
-      if (this.contains(payloadId, idx)) {
-        skipped++
-        continue
-      }
-      // Taken before the read: a write that lands meanwhile bumps it and the put is dropped.
-      const generation = this.generation(payloadId)
-      let data: Uint8Array | undefined
-      try {
-        data = await load(payloadId, idx, options)
-      } catch (err) {
-        options?.signal?.throwIfAborted()
-        errors.push(err)
-        continue
-      }
-      options?.signal?.throwIfAborted()
-      if (data === undefined) continue
-      if (this.put(payloadId, idx, data, { generation })) filled++
-      else if (!this.#generations.isCurrent(payloadId, generation)) stale++
-    }
-    return { filled, skipped, stale, errors }
   }
 
   attachObserver(observer: ReadObserver): void {

@@ -1,8 +1,5 @@
 /** The disabled read buffer: same API, stores nothing, so call sites never branch. */
-import type { AbortOptions } from '../core/abort.js'
 import type {
-  BlockLoader,
-  FillResult,
   ReadBuffer,
   ReadBufferPutOptions,
   ReadBufferStats,
@@ -18,8 +15,6 @@ const EMPTY_STATS: ReadBufferStats = Object.freeze({
   prefetchHits: 0,
   stalePuts: 0,
 })
-
-const EMPTY_FILL: FillResult = Object.freeze({ filled: 0, skipped: 0, stale: 0, errors: [] })
 
 /** Read buffer of budget 0: every get misses, every put is dropped, stats stay zero. */
 export class NullReadBuffer implements ReadBuffer {
@@ -55,10 +50,6 @@ export class NullReadBuffer implements ReadBuffer {
 
   invalidate(_payloadId: string, _blockIdx: number): void {}
 
-  invalidateFile(_payloadId: string): void {}
-
-  invalidateAbove(_payloadId: string, _threshold: number): void {}
-
   invalidateRange(_payloadId: string, _offset: number, _length: number): void {}
 
   invalidateAboveSize(_payloadId: string, _newSize: number): void {}
@@ -66,18 +57,6 @@ export class NullReadBuffer implements ReadBuffer {
   invalidateAndReset(_payloadId: string): void {}
 
   notifyRead(_payloadId: string, _offset: number, _length: number, _size?: number): void {}
-
-  /** Loads nothing: with no buffer there is nothing to fill. */
-  async fillFromStore(
-    _payloadId: string,
-    _offset: number,
-    _length: number,
-    _load: BlockLoader,
-    options?: AbortOptions,
-  ): Promise<FillResult> {
-    options?.signal?.throwIfAborted()
-    return EMPTY_FILL
-  }
 
   attachObserver(_observer: ReadObserver): void {}
 

@@ -3,7 +3,6 @@
  * the engine's read path and the prefetcher. {@link createReadBuffer} returns the LRU or,
  * when the budget is 0, a null object with the same API so call sites never branch.
  */
-import type { AbortOptions } from '../core/abort.js'
 import { BlockSize } from '../core/constants.js'
 import { LruReadBuffer } from './lru-read-buffer.js'
 import { NullReadBuffer } from './null-read-buffer.js'
@@ -56,31 +55,13 @@ export interface ReadBufferPutOptions {
    */
   readonly payloadSize?: number | undefined
   /**
-   * True when the caller hands `data` over: nobody modifies it afterwards, so the buffer may
-   * keep it instead of a copy (an 8 MiB copy into fresh memory costs about as much as
-   * hashing the block). A view into a larger allocation is still copied, so an entry never
-   * pins memory the budget does not count.
+   * True when the caller hands `data` over: nobody writes to it afterwards, so the buffer
+   * keeps it instead of a copy (an 8 MiB copy into fresh memory costs about as much as
+   * hashing the block). The buffer itself never writes to a block it holds, and readers get
+   * copies, so sharing read-only bytes is safe. A view into a larger allocation is still
+   * copied, so an entry never pins memory the budget does not count.
    */
   readonly adopt?: boolean | undefined
-}
-
-/** Reads one whole block for {@link ReadBuffer.fillFromStore}; undefined when it has no data. */
-export type BlockLoader = (
-  payloadId: string,
-  blockIdx: number,
-  options?: AbortOptions,
-) => Promise<Uint8Array | undefined>
-
-/** Outcome of {@link ReadBuffer.fillFromStore}. */
-export interface FillResult {
-  /** Blocks inserted. */
-  readonly filled: number
-  /** Blocks already buffered, not loaded. */
-  readonly skipped: number
-  /** Blocks loaded but dropped because a write invalidated the payload meanwhile. */
-  readonly stale: number
-  /** Loader failures, one per failed block (a failed block is simply not buffered). */
-  readonly errors: readonly unknown[]
 }
 
 /** What the read buffer tells about reads and writes (implemented by the prefetcher). */
@@ -96,8 +77,9 @@ export interface ReadObserver {
 }
 
 /**
- * An in-memory LRU of whole blocks keyed by (payload ID, block index). Data is copied on
- * put and on read, so callers never share memory with the buffer.
+ * An in-memory LRU of whole blocks keyed by (payload ID, block index). Reads copy out, so a
+ * reader never shares memory with the buffer; a put copies in unless the caller hands its
+ * bytes over with `adopt` (see {@link ReadBufferPutOptions.adopt}).
  *
  * Generations: every invalidation of a payload bumps its generation. A filler takes
  * {@link generation} before it reads and passes it to {@link put}; a put whose generation is
@@ -123,9 +105,10 @@ export interface ReadBuffer extends AsyncDisposable {
     offsetInBlock: number,
   ): number | undefined
   /**
-   * Stores a private copy of `data` as the whole block and marks it most recently used,
-   * evicting least recently used blocks over budget. Returns false when the put was dropped:
-   * larger than the budget, stale generation, or buffer closed.
+   * Stores `data` as the whole block and marks it most recently used, evicting least recently
+   * used blocks over budget. The buffer keeps a copy, or `data` itself when `adopt` hands it
+   * over. Returns false when the put was dropped: larger than the budget, stale generation, or
+   * buffer closed.
    */
   put(
     payloadId: string,
@@ -139,10 +122,6 @@ export interface ReadBuffer extends AsyncDisposable {
   generation(payloadId: string): number
   /** Drops one block and bumps the payload's generation. */
   invalidate(payloadId: string, blockIdx: number): void
-  /** Drops every block of the payload and bumps its generation. */
-  invalidateFile(payloadId: string): void
-  /** Drops the payload's blocks with index >= `threshold` and bumps its generation. */
-  invalidateAbove(payloadId: string, threshold: number): void
   /** Write path: drops the blocks covering `[offset, offset + length)`, resets the observer. */
   invalidateRange(payloadId: string, offset: number, length: number): void
   /** Truncate path: drops the blocks at or past `newSize` bytes, resets the observer. */
@@ -154,18 +133,6 @@ export interface ReadBuffer extends AsyncDisposable {
    * the payload's size when the caller knows it.
    */
   notifyRead(payloadId: string, offset: number, length: number, payloadSize?: number): void
-  /**
-   * Loads the blocks covering `[offset, offset + length)` that are not buffered and puts
-   * them with the generation taken before each load. Loader errors are collected per block.
-   * @throws the signal's reason when `options.signal` aborts.
-   */
-  fillFromStore(
-    payloadId: string,
-    offset: number,
-    length: number,
-    load: BlockLoader,
-    options?: AbortOptions,
-  ): Promise<FillResult>
   /** Wires the observer the helpers notify (the prefetcher); replaces any previous one. */
   attachObserver(observer: ReadObserver): void
   /** Drops every block (the buffer stays usable); returns how many were dropped. */

@@ -5,7 +5,6 @@ import { BlockSize } from '../../src/core/constants.js'
 import { LruReadBuffer } from '../../src/readbuffer/lru-read-buffer.js'
 import { NullReadBuffer } from '../../src/readbuffer/null-read-buffer.js'
 import {
-  type BlockLoader,
   createReadBuffer,
   type ReadBuffer,
   type ReadObserver,
@@ -37,13 +36,6 @@ function recorder(): ReadObserver & { reads: string[]; resets: string[] } {
     reset: (pid) => resets.push(pid),
   }
 }
-
-const fixedLoader =
-  (calls: number[] = []): BlockLoader =>
-  async (_pid, idx) => {
-    calls.push(idx)
-    return makeData(BS, idx)
-  }
 
 describe('createReadBuffer', () => {
   it('a budget of 0 gives the disabled null buffer [New_ZeroDisabled]', () => {
@@ -225,42 +217,43 @@ describe('ReadBuffer invalidation and contains', () => {
     assert.equal(hit(buf, 'f', 0), true)
   })
 
-  it('invalidateFile drops every block of the payload [InvalidateFile_RemovesAll]', async () => {
+  // The upstream InvalidateFile/InvalidateAbove cases, through the helpers the engine calls.
+  it('invalidateAndReset drops every block of the payload [InvalidateFile_RemovesAll]', async () => {
     await using buf = newBuffer(BS * 8)
     for (const idx of [0, 1, 2]) buf.put('file1', idx, makeData(BS, idx))
-    buf.invalidateFile('file1')
+    buf.invalidateAndReset('file1')
     for (const idx of [0, 1, 2]) assert.equal(hit(buf, 'file1', idx), false)
     assert.equal(buf.stats().bytes, 0)
   })
 
-  it('invalidateFile of an unknown payload is a no-op [InvalidateFile_EmptyIndex]', async () => {
+  it('invalidateAndReset of an unknown payload is a no-op [InvalidateFile_EmptyIndex]', async () => {
     await using buf = newBuffer(BS * 4)
-    buf.invalidateFile('unknown')
+    buf.invalidateAndReset('unknown')
     assert.equal(buf.stats().entries, 0)
   })
 
-  it('invalidateFile leaves other payloads alone [InvalidateFile_OnlyTargetFile]', async () => {
+  it('invalidateAndReset leaves other payloads alone [InvalidateFile_OnlyTargetFile]', async () => {
     await using buf = newBuffer(BS * 8)
     buf.put('file1', 0, makeData(BS, 0xaa))
     buf.put('file2', 0, makeData(BS, 0xbb))
-    buf.invalidateFile('file1')
+    buf.invalidateAndReset('file1')
     assert.equal(hit(buf, 'file1', 0), false)
     assert.equal(hit(buf, 'file2', 0), true)
   })
 
-  it('invalidateAbove drops blocks at or above the threshold only [InvalidateAbove_RemovesHighBlocks]', async () => {
+  it('invalidateAboveSize drops blocks at or past the new size only [InvalidateAbove_RemovesHighBlocks]', async () => {
     await using buf = newBuffer(BS * 16)
     for (let i = 0; i < 6; i++) buf.put('file1', i, makeData(BS, i))
-    buf.invalidateAbove('file1', 3)
+    buf.invalidateAboveSize('file1', 3 * BS)
     for (const idx of [0, 1, 2]) assert.equal(hit(buf, 'file1', idx), true)
     for (const idx of [3, 4, 5]) assert.equal(hit(buf, 'file1', idx), false)
   })
 
-  it('invalidateAbove with nothing to drop is a no-op [InvalidateAbove_NoMatch]', async () => {
+  it('invalidateAboveSize with nothing to drop is a no-op [InvalidateAbove_NoMatch]', async () => {
     await using buf = newBuffer(BS * 4)
     buf.put('f', 0, makeData(BS, 1))
-    buf.invalidateAbove('unknown', 0)
-    buf.invalidateAbove('f', 1)
+    buf.invalidateAboveSize('unknown', 0)
+    buf.invalidateAboveSize('f', BS)
     assert.equal(hit(buf, 'f', 0), true)
   })
 
@@ -418,84 +411,6 @@ describe('ReadBuffer engine helpers', () => {
     buf.notifyRead('f', BS - 1, BS + 2)
     assert.deepEqual(obs.reads, ['f:0', 'f:1', 'f:2'])
   })
-
-  it('fillFromStore loads and buffers every covered block [FillFromStore_PopulatesBuffer]', async () => {
-    await using buf = newBuffer(BS * 8)
-    const result = await buf.fillFromStore('f', 0, BS * 3, fixedLoader())
-    for (const idx of [0, 1, 2]) assert.equal(buf.contains('f', idx), true)
-    assert.deepEqual(result, { filled: 3, skipped: 0, stale: 0, errors: [] })
-  })
-
-  it('fillFromStore skips buffered blocks and keeps their data [FillFromStore_SkipsExisting]', async () => {
-    await using buf = newBuffer(BS * 8)
-    buf.put('f', 1, makeData(BS, 0xff))
-    const calls: number[] = []
-    const result = await buf.fillFromStore('f', 0, BS * 3, fixedLoader(calls))
-    assert.deepEqual(calls, [0, 2])
-    assert.equal(result.skipped, 1)
-    const dest = new Uint8Array(BS)
-    assert.equal(buf.get('f', 1, dest, 0), BS)
-    assert.equal(dest[0], 0xff)
-  })
-
-  it('fillFromStore buffers the blocks whose load succeeded and reports the failure [FillFromStore_HandlesLoaderError]', async () => {
-    await using buf = newBuffer(BS * 8)
-    const failure = new Error('disk error')
-    const result = await buf.fillFromStore('f', 0, BS * 3, async (_pid, idx) => {
-      if (idx === 1) throw failure
-      return makeData(BS, idx)
-    })
-    assert.deepEqual(
-      [0, 1, 2].map((i) => buf.contains('f', i)),
-      [true, false, true],
-    )
-    assert.deepEqual(result.errors, [failure])
-    assert.equal(result.filled, 2)
-  })
-
-  it('fillFromStore of length 0 never calls the loader [FillFromStore_ZeroLength]', async () => {
-    await using buf = newBuffer(BS * 4)
-    const calls: number[] = []
-    await buf.fillFromStore('f', 0, 0, fixedLoader(calls))
-    assert.deepEqual(calls, [])
-  })
-
-  it('fillFromStore on the null buffer never calls the loader [FillFromStore_NilSafe]', async () => {
-    const buf = createReadBuffer(0, { blockSize: BS })
-    const calls: number[] = []
-    const result = await buf.fillFromStore('f', 0, BS, fixedLoader(calls))
-    assert.deepEqual(calls, [])
-    assert.equal(result.filled, 0)
-  })
-
-  it('fillFromStore skips a block the loader has no data for', async () => {
-    await using buf = newBuffer(BS * 4)
-    const result = await buf.fillFromStore('f', 0, BS, async () => undefined)
-    assert.equal(buf.contains('f', 0), false)
-    assert.deepEqual(result, { filled: 0, skipped: 0, stale: 0, errors: [] })
-  })
-
-  it('fillFromStore rejects with the signal reason when aborted during a load', async () => {
-    await using buf = newBuffer(BS * 4)
-    const ac = new AbortController()
-    const gate = deferred<Uint8Array>()
-    const fill = buf.fillFromStore('f', 0, BS * 2, () => gate.promise, { signal: ac.signal })
-    const reason = new Error('stop')
-    ac.abort(reason)
-    gate.resolve(makeData(BS, 1))
-    await assert.rejects(fill, (err) => err === reason)
-    assert.equal(buf.contains('f', 0), false)
-  })
-
-  it('fillFromStore rejects at once with an already aborted signal', async () => {
-    await using buf = newBuffer(BS * 4)
-    const calls: number[] = []
-    const signal = AbortSignal.abort()
-    await assert.rejects(buf.fillFromStore('f', 0, BS, fixedLoader(calls), { signal }), {
-      name: 'AbortError',
-    })
-    assert.deepEqual(calls, [])
-  })
 })
 
 describe('ReadBuffer generations', () => {
@@ -504,20 +419,22 @@ describe('ReadBuffer generations', () => {
     // The "store" the filler reads from; the write replaces its bytes mid-fill.
     let stored = makeData(BS, 0x01)
     const gate = deferred<void>()
-    const fill = buf.fillFromStore('f', 0, BS, async () => {
+    // A filler as the read path and the prefetcher are: generation first, then read, then put.
+    const fill = async (): Promise<boolean> => {
+      const generation = buf.generation('f')
       const snapshot = stored // old bytes read before the write lands
       await gate.promise
-      return snapshot
-    })
+      return buf.put('f', 0, snapshot, { generation })
+    }
+    const racing = fill()
     stored = makeData(BS, 0x02) // the write lands in the store...
     buf.invalidateRange('f', 0, 10) // ...then invalidates the buffer
     gate.resolve()
-    const result = await fill
-    assert.deepEqual([result.filled, result.stale], [0, 1])
+    assert.equal(await racing, false)
     assert.equal(buf.contains('f', 0), false)
     assert.equal(buf.stats().stalePuts, 1)
     // The next fill reads the new bytes.
-    await buf.fillFromStore('f', 0, BS, async () => stored)
+    assert.equal(await fill(), true)
     const dest = new Uint8Array(BS)
     buf.get('f', 0, dest, 0)
     assert.equal(dest[0], 0x02)
@@ -527,8 +444,6 @@ describe('ReadBuffer generations', () => {
     await using buf = newBuffer(BS * 4)
     const bumps: Array<(b: ReadBuffer) => void> = [
       (b) => b.invalidate('f', 3),
-      (b) => b.invalidateFile('f'),
-      (b) => b.invalidateAbove('f', 7),
       (b) => b.invalidateRange('f', 0, 1),
       (b) => b.invalidateAboveSize('f', 5),
       (b) => b.invalidateAndReset('f'),
@@ -545,7 +460,7 @@ describe('ReadBuffer generations', () => {
     await using buf = newBuffer(BS * 4)
     const a = buf.generation('a')
     const b = buf.generation('b')
-    buf.invalidateFile('b')
+    buf.invalidateAndReset('b')
     assert.equal(buf.generation('a'), a)
     assert.equal(buf.put('a', 0, makeData(BS, 1), { generation: a }), true)
     assert.equal(buf.put('b', 0, makeData(BS, 1), { generation: b }), false)

@@ -122,7 +122,7 @@ describe('read buffer: streamed blocks go on probation once read', () => {
     buf.invalidate('s', 0)
     assert.deepEqual({ e: buf.stats().entries, b: buf.stats().bytes }, { e: 1, b: 300 })
     stream(buf, 't', 3)
-    buf.invalidateFile('t')
+    buf.invalidateAndReset('t')
     assert.deepEqual({ e: buf.stats().entries, b: buf.stats().bytes }, { e: 1, b: 300 })
     assert.equal(buf.clear(), 1)
     assert.deepEqual({ e: buf.stats().entries, b: buf.stats().bytes }, { e: 0, b: 0 })
