@@ -324,8 +324,6 @@ export interface LocalStore extends AsyncDisposable {
   setEvictionEnabled(enabled: boolean): void
   /** Probes the store; never throws. */
   healthcheck(options?: AbortOptions): Promise<HealthReport>
-  /** What recovery did at open (undefined for stores with nothing to recover). */
-  readonly recovery: RecoveryReport | undefined
   /** Writes no buffer, waits for in-flight calls and releases handles. Idempotent. */
   close(): Promise<void>
 }

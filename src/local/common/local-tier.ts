@@ -51,6 +51,7 @@ export class LocalTier implements LocalStore {
     this.#gate = new CloseGate('local store', this.backend)
   }
 
+  /** What recovery did at open (not part of {@link LocalStore}: for operators and tests). */
   get recovery(): RecoveryReport | undefined {
     return this.#recovery
   }
