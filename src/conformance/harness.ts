@@ -37,14 +37,26 @@ export const nodeTestHarness: Harness = {
   afterEach: (fn) => nodeTest.afterEach(fn),
 }
 
-/** Options shared by every `describeXxx` suite. */
-export interface SuiteOptions<S> {
+/**
+ * The options every `describeXxx` suite takes, typed by what `create` returns: the store itself
+ * (`describeRemoteStore`, `describeMetadataStore`) or a fixture holding it and the stores it
+ * works with (`describeLocalStore`, `describeBlockStore`). The suite closes what `create` and
+ * `reopen` returned after each case, then calls `destroy`.
+ */
+export interface SuiteOptions<T> {
   /** Shown in test names, e.g. "SqliteMetadataStore". */
   readonly name: string
-  /** Returns a fresh store that shares no data with any other instance. */
-  create(): S | Promise<S>
-  /** Extra cleanup after the suite closed the store (remove a temp dir, drop a schema). */
-  destroy?(store: S): void | Promise<void>
+  /** Opens a fresh subject that shares no data with any other. */
+  create(): T | Promise<T>
+  /**
+   * Closes `subject` and opens its data again, returning the new subject (which the suite then
+   * uses, closes and destroys in its place). Required when the store declares
+   * `capabilities.persistent`: the persistence cases then fail without it rather than skip,
+   * since a declared capability is checked, never assumed. Ignored otherwise.
+   */
+  reopen?(subject: T): Promise<T>
+  /** Extra cleanup after the suite closed the subject (remove a temp dir, drop a schema). */
+  destroy?(subject: T): void | Promise<void>
   /** Test runner; node:test by default. */
   readonly harness?: Harness | undefined
 }
@@ -63,7 +75,8 @@ export function skipCase(t: CaseContext | undefined, reason: string): void {
 
 /**
  * `h` whose cases skip themselves (see {@link skipCase}) when `missing()` names something the
- * configuration under test lacks, checked when each case runs.
+ * configuration under test lacks, checked when each case runs. A `missing` that throws fails
+ * the case instead (a configuration error, see {@link declared}).
  */
 export function requiring(h: Harness, missing: () => string | undefined): Harness {
   return {
@@ -75,4 +88,29 @@ export function requiring(h: Harness, missing: () => string | undefined): Harnes
         await fn(t)
       }),
   }
+}
+
+/**
+ * The gate of a case that checks a capability the store declares, for {@link requiring}: the
+ * reason to skip when `capabilities[flag]` is false; nothing (run) when it is true and the
+ * suite was given `means`, the option it needs to check the capability (e.g. `reopen`), if
+ * any. `what` prefixes the reason ("the metadata store's ").
+ * @throws Error when the capability is declared but `means` was not given: the case fails,
+ * since a store must not claim what its suite does not check.
+ */
+export function declared(
+  what: string,
+  capabilities: object,
+  flag: string,
+  means?: { readonly name: string; readonly given: boolean },
+): string | undefined {
+  if ((capabilities as Record<string, unknown>)[flag] !== true) {
+    return `${what}capabilities.${flag} is false`
+  }
+  if (means !== undefined && !means.given) {
+    throw new Error(
+      `${what}capabilities.${flag} is true, but the suite was given no ${means.name} to check it`,
+    )
+  }
+  return undefined
 }

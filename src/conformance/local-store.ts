@@ -2,7 +2,13 @@
  * `describeLocalStore`: the exported conformance suite of the LocalStore contract. Every case
  * runs on a fresh store and metadata store from `create`, closed afterwards.
  */
-import { type Harness, nodeTestHarness, type SuiteOptions } from './harness.js'
+import {
+  type CaseContext,
+  type Harness,
+  nodeTestHarness,
+  type SuiteOptions,
+  skipCase,
+} from './harness.js'
 import { registerBasicCases } from './local-store/basic-cases.js'
 import { registerConcurrencyCases } from './local-store/concurrency-cases.js'
 import {
@@ -11,44 +17,84 @@ import {
   type LocalStoreFixtureHooks,
 } from './local-store/fixture.js'
 import { registerOwnershipCases } from './local-store/ownership-cases.js'
+import { registerPersistenceCases } from './local-store/persistence-cases.js'
 import { registerReplaceCases } from './local-store/replace-cases.js'
 import { registerSafetyCases } from './local-store/safety-cases.js'
 
 export type { LocalStoreFixture, LocalStoreFixtureHooks } from './local-store/fixture.js'
 
-/** Options of {@link describeLocalStore}. */
-export interface LocalStoreSuiteOptions extends SuiteOptions<LocalStoreFixture> {
+/** Options of {@link describeLocalStore}, typed by the fixture `create` returns. */
+export interface LocalStoreSuiteOptions<F extends LocalStoreFixture = LocalStoreFixture>
+  extends SuiteOptions<F> {
   /**
    * A fresh local store over a fresh metadata store, opened with the given hooks (the suite
    * passes `loadRemoteBlock` and `onRemoteReferenceDropped` to test read-modify-write).
    */
-  create(hooks?: LocalStoreFixtureHooks): LocalStoreFixture | Promise<LocalStoreFixture>
+  create(hooks?: LocalStoreFixtureHooks): F | Promise<F>
+  /**
+   * Closes the fixture's local store and opens a new one on the same data and the same
+   * metadata store, with the given hooks. Required when the store declares
+   * `capabilities.persistent` (the persistence cases then fail without it); ignored otherwise.
+   */
+  reopen?(fixture: F, hooks?: LocalStoreFixtureHooks): Promise<F>
+}
+
+/** What a case can do besides using its fixture. */
+export interface LocalCaseSession {
+  /**
+   * Reopens the store through the suite's `reopen`; the new fixture is the one the suite
+   * closes after the case.
+   */
+  reopen(): Promise<LocalStoreFixture>
 }
 
 /**
- * Runs `fn` on a fresh fixture and always closes it; with `withRemote` the store is opened
- * with the hooks of a fresh {@link FakeRemote} handed to `fn`.
+ * Wraps a case: runs `fn` on a fresh fixture and always closes it; with `withRemote` the store
+ * is opened with the hooks of a fresh {@link FakeRemote} handed to `fn`. With `gate`, the case
+ * is reported skipped with the reason it returns for the fixture (see `requiring`).
  */
 export type WithFixture = (
-  fn: (f: LocalStoreFixture, remote: FakeRemote) => Promise<void>,
+  fn: (f: LocalStoreFixture, remote: FakeRemote, session: LocalCaseSession) => Promise<void>,
   withRemote?: boolean,
-) => () => Promise<void>
+  gate?: (f: LocalStoreFixture, canReopen: boolean) => string | undefined,
+) => (t?: CaseContext) => Promise<void>
 
 /**
- * Registers the LocalStore conformance cases: the 17 upstream `localtest` cases adapted to the
+ * Registers the LocalStore conformance cases: the upstream `localtest` cases adapted to the
  * contract, plus sparse writes, truncate semantics, row ownership, read-modify-write, hostile
- * payload IDs, close and abort behaviour, and concurrency.
+ * payload IDs, close and abort behaviour, concurrency and, for a store that declares
+ * `capabilities.persistent`, persistence across reopen.
  * @example
- * describeLocalStore({ name: 'FsLocalStore', create: async (hooks) => ({ store, metadata }) })
+ * describeLocalStore({
+ *   name: 'MemoryLocalStore',
+ *   create: async (hooks) => {
+ *     const metadata = await MemoryMetadataStore.open()
+ *     return { store: await MemoryLocalStore.open({ metadata, ...hooks }), metadata }
+ *   },
+ * })
  */
-export function describeLocalStore(options: LocalStoreSuiteOptions): void {
+export function describeLocalStore<F extends LocalStoreFixture>(
+  options: LocalStoreSuiteOptions<F>,
+): void {
   const h: Harness = options.harness ?? nodeTestHarness
-  const withFixture: WithFixture = (fn, withRemote) => async () => {
+  const withFixture: WithFixture = (fn, withRemote, gate) => async (t) => {
     const remote = new FakeRemote()
-    const f = await options.create(withRemote === true ? remote.hooks : undefined)
+    const hooks = withRemote === true ? remote.hooks : undefined
+    // The fixture the suite closes: the reopened one once the case reopened.
+    const current = { f: await options.create(hooks) }
+    const session: LocalCaseSession = {
+      reopen: async () => {
+        if (options.reopen === undefined) throw new Error('the suite was given no reopen')
+        current.f = await options.reopen(current.f, hooks)
+        return current.f
+      },
+    }
     try {
-      await fn(f, remote)
+      const reason = gate?.(current.f, options.reopen !== undefined)
+      if (reason !== undefined) return skipCase(t, reason)
+      await fn(current.f, remote, session)
     } finally {
+      const f = current.f
       await f.store.close().catch(() => {})
       await f.metadata.close()
       await options.destroy?.(f)
@@ -60,5 +106,6 @@ export function describeLocalStore(options: LocalStoreSuiteOptions): void {
     registerReplaceCases(h, withFixture)
     registerSafetyCases(h, withFixture)
     registerConcurrencyCases(h, withFixture)
+    registerPersistenceCases(h, withFixture)
   })
 }

@@ -19,21 +19,27 @@ import { renameCases } from './metadata-store/rename-cases.js'
 import { scaleCases } from './metadata-store/scale-cases.js'
 import { versionReuseCases } from './metadata-store/version-reuse-cases.js'
 
-/** Options of {@link describeMetadataStore}. */
-export interface MetadataStoreSuiteOptions<S extends MetadataStore> extends SuiteOptions<S> {
+/** Options of {@link describeMetadataStore}, typed by the store class under test. */
+export interface MetadataStoreSuiteOptions<S extends MetadataStore = MetadataStore>
+  extends SuiteOptions<S> {
   /**
-   * Closes `store` and opens the same data again. Persistent backends provide it; the
-   * persistence cases are registered only when it is given.
-   */
-  reopen?(store: S): Promise<S>
-  /**
-   * Opens a second, independent handle on the same data (another process or node). Shared
-   * backends provide it; the cross-handle concurrency cases are registered only when given.
+   * Opens a second, independent handle on the same data (another process or node); the case
+   * closes it. Required when the store declares `capabilities.shared` (the cross-handle cases
+   * then fail without it); ignored otherwise. A capability cannot say how to open a second
+   * handle, hence this option.
    */
   openPeer?(store: S): Promise<S>
 }
 
-/** Registers the metadata store conformance suite with the harness (node:test by default). */
+/**
+ * Registers the metadata store conformance suite with the harness (node:test by default): a
+ * fresh store from `create` for every case, closed after it, then `destroy`. The persistence
+ * cases run when the store declares `capabilities.persistent` (with `reopen`), the
+ * cross-handle cases when it declares `capabilities.shared` (with `openPeer`); otherwise they
+ * are reported skipped.
+ * @example
+ * describeMetadataStore({ name: 'MemoryMetadataStore', create: () => MemoryMetadataStore.open() })
+ */
 export function describeMetadataStore<S extends MetadataStore>(
   options: MetadataStoreSuiteOptions<S>,
 ): void {

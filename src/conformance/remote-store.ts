@@ -5,11 +5,13 @@
 import type { RemoteStore } from '../core/remote-store.js'
 import { type Harness, nodeTestHarness, type SuiteOptions } from './harness.js'
 import { registerBasicCases } from './remote-store-basic.js'
+import { registerCapabilityCases } from './remote-store-capabilities.js'
 import { registerEdgeCases } from './remote-store-edge.js'
 
 /**
- * Options of {@link describeRemoteStore}, typed by the store class under test so `destroy`
- * (and any helper of the caller) gets the concrete store without a cast.
+ * Options of {@link describeRemoteStore}, typed by the store class under test so `reopen`,
+ * `destroy` (and any helper of the caller) get the concrete store without a cast. `reopen`
+ * is required when the store declares `capabilities.persistent`.
  */
 export interface RemoteStoreSuiteOptions<S extends RemoteStore = RemoteStore>
   extends SuiteOptions<S> {
@@ -17,7 +19,8 @@ export interface RemoteStoreSuiteOptions<S extends RemoteStore = RemoteStore>
   readonly paginationKeys?: number | undefined
   /**
    * False for a server that cannot answer a ranged read of an empty object (s3rver drops the
-   * connection); the case then checks only the whole-object read of an empty object.
+   * connection); the case then checks only the whole-object read of an empty object. A quirk
+   * of a test server, not something the store declares, hence an option.
    */
   readonly emptyObjectRangeReads?: boolean | undefined
 }
@@ -25,17 +28,21 @@ export interface RemoteStoreSuiteOptions<S extends RemoteStore = RemoteStore>
 /** What a case sees: the fresh store of the running test and a factory for more. */
 export interface RemoteSuiteContext {
   readonly harness: Harness
-  /** The store created for the running test. */
+  /** The store created for the running test (after a reopen, the reopened one). */
   store(): RemoteStore
   /** Another fresh store, closed and destroyed after the test. */
   another(): Promise<RemoteStore>
+  /** Reopens the running test's store through the suite's `reopen`; undefined without one. */
+  readonly reopen: (() => Promise<RemoteStore>) | undefined
   readonly paginationKeys: number
   readonly emptyObjectRangeReads: boolean
 }
 
 /**
- * Registers the RemoteStore conformance suite. `create` must return a fresh store sharing no
- * objects with any other instance.
+ * Registers the RemoteStore conformance suite: a fresh store from `create` for every case
+ * (sharing no objects with any other), closed after it, then `destroy`. The persistence case
+ * runs when the store declares `capabilities.persistent` (with `reopen`), the ranged-read
+ * case when it declares `capabilities.rangeReads`; otherwise they are reported skipped.
  *
  * @example
  * describeRemoteStore({ name: 'MemoryRemoteStore', create: () => new MemoryRemoteStore() })
@@ -61,6 +68,16 @@ export function describeRemoteStore<S extends RemoteStore>(
       extras.push(s)
       return s
     },
+    reopen:
+      options.reopen === undefined
+        ? undefined
+        : async () => {
+            const old = current
+            if (old === undefined) throw new Error('no store: create() failed')
+            // When the reopen fails, the old store is the one closed and destroyed.
+            current = await options.reopen!(old)
+            return current
+          },
     paginationKeys: options.paginationKeys ?? 1005,
     emptyObjectRangeReads: options.emptyObjectRangeReads ?? true,
   }
@@ -76,5 +93,6 @@ export function describeRemoteStore<S extends RemoteStore>(
     })
     registerBasicCases(ctx)
     registerEdgeCases(ctx)
+    registerCapabilityCases(ctx)
   })
 }

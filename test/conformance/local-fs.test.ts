@@ -6,22 +6,18 @@ import { FsLocalStore } from '../../src/local/fs/fs-local-store.js'
 import { MemoryMetadataStore } from '../../src/meta/memory/memory-metadata-store.js'
 import { SqliteMetadataStore } from '../../src/meta/sqlite/sqlite-metadata-store.js'
 
-const dirs = new Map<object, string>()
-
 describeLocalStore({
   name: 'FsLocalStore + MemoryMetadataStore',
   create: async (hooks) => {
     const dir = await mkdtemp(join(tmpdir(), 'ditto-local-'))
     const metadata = await MemoryMetadataStore.open()
-    const store = await FsLocalStore.open({ dir, metadata, ...hooks })
-    const f = { store, metadata }
-    dirs.set(f, dir)
-    return f
+    return { store: await FsLocalStore.open({ dir, metadata, ...hooks }), metadata, dir }
   },
-  destroy: async (f) => {
-    await rm(dirs.get(f) ?? '/nonexistent', { recursive: true, force: true })
-    dirs.delete(f)
+  reopen: async (f, hooks) => {
+    await f.store.close()
+    return { ...f, store: await FsLocalStore.open({ dir: f.dir, metadata: f.metadata, ...hooks }) }
   },
+  destroy: (f) => rm(f.dir, { recursive: true, force: true }),
 })
 
 describeLocalStore({
@@ -33,14 +29,14 @@ describeLocalStore({
       durability: 'normal',
     })
     const store = await FsLocalStore.open({ dir: join(dir, 'blocks'), metadata, ...hooks })
-    const f = { store, metadata }
-    dirs.set(f, dir)
-    return f
+    return { store, metadata, dir }
   },
-  destroy: async (f) => {
-    // Not the store's to close: left open, its WAL sync handle would go to the garbage collector.
-    await (f.metadata as SqliteMetadataStore).close().catch(() => {})
-    await rm(dirs.get(f) ?? '/nonexistent', { recursive: true, force: true })
-    dirs.delete(f)
+  reopen: async (f, hooks) => {
+    await f.store.close()
+    const dir = join(f.dir, 'blocks')
+    return { ...f, store: await FsLocalStore.open({ dir, metadata: f.metadata, ...hooks }) }
   },
+  // The suite has closed the store and the SQLite store (whose WAL sync handle must not be
+  // left to the garbage collector).
+  destroy: (f) => rm(f.dir, { recursive: true, force: true }),
 })

@@ -9,5 +9,9 @@ describeRemoteStore({
   create: async () =>
     FsRemoteStore.open({ root: await mkdtemp(join(tmpdir(), 'ditto-remote-fs-')) }),
   // Typed by the store under test: no cast to reach its root.
+  reopen: async (store) => {
+    await store.close()
+    return FsRemoteStore.open({ root: store.root })
+  },
   destroy: (store) => rm(store.root, { recursive: true, force: true }),
 })

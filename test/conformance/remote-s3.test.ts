@@ -32,6 +32,10 @@ for (const server of servers) {
       bucket ??= server.createBucket()
       return S3RemoteStore.open(optionsFor(server, await bucket, `conformance-${randomUUID()}/`))
     },
+    reopen: async (store) => {
+      await store.close()
+      return S3RemoteStore.open(optionsFor(server, store.bucket, store.prefix))
+    },
     destroy: async (store) => {
       await using cleaner = await S3RemoteStore.open(optionsFor(server, store.bucket, store.prefix))
       await cleaner.deleteByPrefix('')

@@ -3,12 +3,13 @@ import assert from 'node:assert/strict'
 import { BlockSize } from '../../core/constants.js'
 import { isBlockStoreError } from '../../core/errors.js'
 import type { Harness } from '../harness.js'
-import { type BlockStoreFixture, pattern, readAll } from './fixture.js'
+import { type BlockStoreSuiteContext, pattern, readAll } from './fixture.js'
 
 const code = (c: string) => (err: unknown) => isBlockStoreError(err) && err.code === c
 
 /** Registers the I/O semantics cases. */
-export function describeBasics(h: Harness, fx: () => BlockStoreFixture): void {
+export function describeBasics(h: Harness, ctx: BlockStoreSuiteContext): void {
+  const fx = ctx.fixture
   h.it('reads back what was written, across block boundaries', async () => {
     const { store } = fx()
     const data = pattern(BlockSize + 4096, 1)

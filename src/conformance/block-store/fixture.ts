@@ -2,7 +2,7 @@
 import type { BlockStore } from '../../core/block-store.js'
 import type { MetadataStore } from '../../core/metadata-store.js'
 import type { FaultInjectingRemoteStore } from '../faulty-remote-store.js'
-import { type Harness, requiring } from '../harness.js'
+import { declared, type Harness, requiring, type SuiteOptions } from '../harness.js'
 
 /** One engine under test and handles on its parts. */
 export interface BlockStoreFixture {
@@ -11,37 +11,71 @@ export interface BlockStoreFixture {
   readonly metadata: MetadataStore
   /**
    * The engine's remote, wrapped so the suite can inject outages; `undefined` for a
-   * local-only engine (the remote cases then report themselves skipped). The engine must be
+   * local-only engine, whose remote cases are then reported skipped. The engine must be
    * opened with short health intervals (e.g. 50 ms, threshold 1) so outages are seen quickly.
    */
   readonly remote?: FaultInjectingRemoteStore | undefined
   /**
-   * Closes the engine and opens it again on the same local directory, remote and metadata
-   * (persistent configurations only); `wipeLocal` deletes the local directory in between.
-   * Without it the restart cases report themselves skipped.
+   * @deprecated Give {@link BlockStoreSuiteOptions.reopen} instead; used only when the options
+   * have none.
    */
-  reopen?(options?: { wipeLocal?: boolean }): Promise<BlockStoreFixture>
+  reopen?(options?: ReopenOptions): Promise<BlockStoreFixture>
+}
+
+/** Options of a BlockStore fixture's reopen. */
+export interface ReopenOptions {
+  /** Delete the engine's local directory between close and open. */
+  readonly wipeLocal?: boolean | undefined
+}
+
+/** Options of `describeBlockStore`, typed by the fixture `create` returns. */
+export interface BlockStoreSuiteOptions<F extends BlockStoreFixture = BlockStoreFixture>
+  extends SuiteOptions<F> {
+  /** A fresh engine with its own, empty stores. */
+  create(): F | Promise<F>
+  /**
+   * Closes the fixture's engine and opens a new one on the same local directory, remote store
+   * and metadata store; `wipeLocal` deletes the local directory in between. Required when the
+   * metadata store declares `capabilities.persistent` (the restart cases then fail without
+   * it); ignored otherwise.
+   */
+  reopen?(fixture: F, options?: ReopenOptions): Promise<F>
+}
+
+/** What the cases see: the running case's fixture, and a way to restart its engine. */
+export interface BlockStoreSuiteContext {
+  /** The fixture of the running case (after a reopen, the reopened one). */
+  fixture(): BlockStoreFixture
+  /**
+   * Restarts the engine through the suite's `reopen`; the new fixture replaces the old one
+   * (the suite closes and destroys it after the case).
+   */
+  reopen(options?: ReopenOptions): Promise<BlockStoreFixture>
+  /** True when the suite can reopen (its option, or the fixture's deprecated one). */
+  canReopen(): boolean
 }
 
 /** `h` for cases that need a remote store: skipped, visibly, for a local-only engine. */
-export function withRemote(h: Harness, fx: () => BlockStoreFixture): Harness {
-  return requiring(h, () => (fx().remote === undefined ? 'no remote store' : undefined))
+export function withRemote(h: Harness, ctx: BlockStoreSuiteContext): Harness {
+  return requiring(h, () => (ctx.fixture().remote === undefined ? 'no remote store' : undefined))
 }
 
-/** `h` for cases that close and reopen the engine: skipped, visibly, when the fixture cannot. */
-export function withReopen(h: Harness, fx: () => BlockStoreFixture): Harness {
-  return requiring(h, () => (fx().reopen === undefined ? 'the fixture cannot reopen' : undefined))
-}
-
-/** Options of `describeBlockStore`. */
-export interface BlockStoreSuiteOptions {
-  /** Shown in test names, e.g. "fs+fs+sqlite". */
-  readonly name: string
-  /** A fresh engine with its own, empty stores. */
-  create(): Promise<BlockStoreFixture>
-  /** Cleanup after the suite closed the engine (temp dirs, schemas). */
-  destroy?(fixture: BlockStoreFixture): void | Promise<void>
-  readonly harness?: Harness | undefined
+/**
+ * `h` for cases that close and reopen the engine: run when the metadata store declares
+ * `capabilities.persistent` (and, with `wipeLocal`, the remote store too), skipped visibly
+ * when it does not, failed when it does but the suite cannot reopen.
+ */
+export function withRestart(h: Harness, ctx: BlockStoreSuiteContext, wipeLocal = false): Harness {
+  return requiring(h, () => {
+    const f = ctx.fixture()
+    const means = { name: 'reopen', given: ctx.canReopen() }
+    if (wipeLocal) {
+      if (f.remote === undefined) return 'no remote store'
+      const remote = declared("the remote store's ", f.remote.capabilities, 'persistent', means)
+      if (remote !== undefined) return remote
+    }
+    return declared("the metadata store's ", f.metadata.capabilities, 'persistent', means)
+  })
 }
 
 /** Bytes with a recognisable pattern, different for each seed. */

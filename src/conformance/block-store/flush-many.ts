@@ -3,13 +3,14 @@ import assert from 'node:assert/strict'
 import { BlockSize } from '../../core/constants.js'
 import { isBlockStoreError } from '../../core/errors.js'
 import type { Harness } from '../harness.js'
-import { type BlockStoreFixture, pattern, readAll, withReopen } from './fixture.js'
+import { type BlockStoreSuiteContext, pattern, readAll, withRestart } from './fixture.js'
 
 const code = (c: string) => (err: unknown) => isBlockStoreError(err) && err.code === c
 const idsOf = (list: readonly { payloadId: string }[]): string[] => list.map((r) => r.payloadId)
 
 /** Registers the batch flush cases. */
-export function describeFlushMany(h: Harness, fx: () => BlockStoreFixture): void {
+export function describeFlushMany(h: Harness, ctx: BlockStoreSuiteContext): void {
+  const fx = ctx.fixture
   h.it('flushMany flushes each distinct payload once, in the order given', async () => {
     const { store } = fx()
     await store.writeAt('fm/a', pattern(BlockSize + 10, 1), 0)
@@ -63,19 +64,13 @@ export function describeFlushMany(h: Harness, fx: () => BlockStoreFixture): void
     assert.deepEqual(idsOf((await store.flushAll()).results), ['fa/a'])
   })
 
-  withReopen(h, fx).it('batch flushes survive close and reopen', async () => {
+  withRestart(h, ctx).it('batch flushes survive close and reopen', async () => {
     const f = fx()
     await f.store.writeAt('fr/a', pattern(BlockSize + 1, 10), 0)
     await f.store.writeAt('fr/b', pattern(300, 11), 0)
     assert.deepEqual((await f.store.flushAll()).failures, [])
-    const again = await f.reopen!()
-    // The suite closes only the first engine: this one's background uploads must stop before
-    // the fixture's directories are removed.
-    try {
-      assert.deepEqual(await readAll(again.store, 'fr/a'), pattern(BlockSize + 1, 10))
-      assert.deepEqual(await readAll(again.store, 'fr/b'), pattern(300, 11))
-    } finally {
-      await again.store.close()
-    }
+    const again = await ctx.reopen()
+    assert.deepEqual(await readAll(again.store, 'fr/a'), pattern(BlockSize + 1, 10))
+    assert.deepEqual(await readAll(again.store, 'fr/b'), pattern(300, 11))
   })
 }

@@ -9,7 +9,13 @@ import { isBlockStoreError } from '../../core/errors.js'
 import { parseChunkIndexKey } from '../../core/keys.js'
 import type { FaultInjectingRemoteStore } from '../faulty-remote-store.js'
 import type { Harness } from '../harness.js'
-import { type BlockStoreFixture, pattern, readAll, waitFor } from './fixture.js'
+import {
+  type BlockStoreFixture,
+  type BlockStoreSuiteContext,
+  pattern,
+  readAll,
+  waitFor,
+} from './fixture.js'
 
 const code = (c: string) => (err: unknown) => isBlockStoreError(err) && err.code === c
 
@@ -23,7 +29,8 @@ async function remoteKeys(remote: FaultInjectingRemoteStore): Promise<string[]> 
 }
 
 /** Registers the cases that need a remote store. */
-export function describeRemote(h: Harness, fx: () => BlockStoreFixture): void {
+export function describeRemote(h: Harness, ctx: BlockStoreSuiteContext): void {
+  const fx = ctx.fixture
   const remoteOf = (f: BlockStoreFixture): FaultInjectingRemoteStore => {
     if (f.remote === undefined) throw new Error('fixture has no remote')
     return f.remote

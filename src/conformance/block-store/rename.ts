@@ -7,7 +7,13 @@ import assert from 'node:assert/strict'
 import { BlockSize } from '../../core/constants.js'
 import { isBlockStoreError } from '../../core/errors.js'
 import type { Harness } from '../harness.js'
-import { type BlockStoreFixture, pattern, readAll, withReopen } from './fixture.js'
+import {
+  type BlockStoreFixture,
+  type BlockStoreSuiteContext,
+  pattern,
+  readAll,
+  withRestart,
+} from './fixture.js'
 
 const code = (c: string) => (err: unknown) => isBlockStoreError(err) && err.code === c
 
@@ -16,7 +22,8 @@ async function ids(f: BlockStoreFixture): Promise<string[]> {
 }
 
 /** Registers the rename and replacement cases. */
-export function describeRename(h: Harness, fx: () => BlockStoreFixture): void {
+export function describeRename(h: Harness, ctx: BlockStoreSuiteContext): void {
+  const fx = ctx.fixture
   h.it('rename onto a new ID moves the content and removes the source', async () => {
     const { store } = fx()
     const data = pattern(BlockSize + 100, 31)
@@ -222,7 +229,7 @@ export function describeRename(h: Harness, fx: () => BlockStoreFixture): void {
     assert.equal(stats.contentCount, 1)
   })
 
-  withReopen(h, fx).it('a rename survives close and reopen', async () => {
+  withRestart(h, ctx).it('a rename survives close and reopen', async () => {
     const f = fx()
     const data = pattern(BlockSize + 77, 41)
     await f.store.writeAt('ro/d', pattern(3 * BlockSize, 42), 0)
@@ -232,22 +239,17 @@ export function describeRename(h: Harness, fx: () => BlockStoreFixture): void {
     const r = await f.store.beginReplace('ro/r')
     await r.writeAt(pattern(100, 43), 0)
     await r.commit()
-    const again = await f.reopen!()
-    // The suite closes only the first engine: this one's background uploads must stop before
-    // the fixture's directories are removed.
-    try {
-      assert.deepEqual(await readAll(again.store, 'ro/d'), data)
-      assert.equal(await again.store.exists('ro/s'), false)
-      assert.deepEqual(await readAll(again.store, 'ro/r'), pattern(100, 43))
-      assert.deepEqual(await ids(again), ['ro/d', 'ro/r'])
-    } finally {
-      await again.store.close()
-    }
+    const again = await ctx.reopen()
+    assert.deepEqual(await readAll(again.store, 'ro/d'), data)
+    assert.equal(await again.store.exists('ro/s'), false)
+    assert.deepEqual(await readAll(again.store, 'ro/r'), pattern(100, 43))
+    assert.deepEqual(await ids(again), ['ro/d', 'ro/r'])
   })
 }
 
 /** Registers the rename cases that need a remote store. */
-export function describeRenameRemote(h: Harness, fx: () => BlockStoreFixture): void {
+export function describeRenameRemote(h: Harness, ctx: BlockStoreSuiteContext): void {
+  const fx = ctx.fixture
   h.it('rename replaces a destination whose blocks are remote-only', async () => {
     const f = fx()
     const { store } = f
@@ -282,7 +284,7 @@ export function describeRenameRemote(h: Harness, fx: () => BlockStoreFixture): v
     assert.deepEqual(await readAll(store, 'rr/d2'), data)
   })
 
-  withReopen(h, fx).it(
+  withRestart(h, ctx, true).it(
     'a renamed payload survives the loss of the local directory once drained',
     async () => {
       const f = fx()
@@ -291,7 +293,7 @@ export function describeRenameRemote(h: Harness, fx: () => BlockStoreFixture): v
       await f.store.writeAt('rr/ws', data, 0)
       await f.store.renamePayload('rr/ws', 'rr/w')
       assert.deepEqual((await f.store.drainAllUploads()).failed, [])
-      const again = await f.reopen!({ wipeLocal: true })
+      const again = await ctx.reopen({ wipeLocal: true })
       assert.deepEqual(await readAll(again.store, 'rr/w'), data)
       assert.equal(await again.store.exists('rr/ws'), false)
     },

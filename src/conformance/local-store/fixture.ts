@@ -10,10 +10,16 @@ import type { LocalStore, LocalStoreHooks } from '../../core/local-store.js'
 import type { MetadataStore } from '../../core/metadata-store.js'
 import { findFileBlock } from '../../core/rows.js'
 
-/** What `create` returns. */
-export interface LocalStoreFixture {
-  readonly store: LocalStore
-  readonly metadata: MetadataStore
+/**
+ * What `create` returns: the store under test and the metadata store it keeps its rows in,
+ * typed by their classes; a fixture may carry more (a directory to remove in `destroy`).
+ */
+export interface LocalStoreFixture<
+  S extends LocalStore = LocalStore,
+  M extends MetadataStore = MetadataStore,
+> {
+  readonly store: S
+  readonly metadata: M
 }
 
 /** Hooks the suite passes to `create`. */
