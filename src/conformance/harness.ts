@@ -55,8 +55,11 @@ export interface SuiteOptions<T> {
    * since a declared capability is checked, never assumed. Ignored otherwise.
    */
   reopen?(subject: T): Promise<T>
-  /** Extra cleanup after the suite closed the subject (remove a temp dir, drop a schema). */
-  destroy?(subject: T): void | Promise<void>
+  /**
+   * Extra cleanup after the suite closed the subject (close the stores a fixture opened,
+   * remove a temp dir, drop a schema). What it resolves with is ignored.
+   */
+  destroy?(subject: T): void | Promise<unknown>
   /** Test runner; node:test by default. */
   readonly harness?: Harness | undefined
 }

@@ -68,12 +68,12 @@ export function withRemote(h: Harness, ctx: BlockStoreSuiteContext): Harness {
 export function withRestart(h: Harness, ctx: BlockStoreSuiteContext, wipeLocal = false): Harness {
   return requiring(h, () => {
     const f = ctx.fixture()
-    const means = { name: 'reopen', given: ctx.canReopen() }
     if (wipeLocal) {
       if (f.remote === undefined) return 'no remote store'
-      const remote = declared("the remote store's ", f.remote.capabilities, 'persistent', means)
+      const remote = declared("the remote store's ", f.remote.capabilities, 'persistent')
       if (remote !== undefined) return remote
     }
+    const means = { name: 'reopen', given: ctx.canReopen() }
     return declared("the metadata store's ", f.metadata.capabilities, 'persistent', means)
   })
 }
