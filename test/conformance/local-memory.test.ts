@@ -1,6 +1,5 @@
-import { describeLocalStore } from '../../src/conformance/local-store.js'
-import { MemoryLocalStore } from '../../src/local/memory/memory-local-store.js'
-import { MemoryMetadataStore } from '../../src/meta/memory/memory-metadata-store.js'
+import { describeLocalStore } from '../../src/conformance/index.js'
+import { MemoryLocalStore, MemoryMetadataStore } from '../../src/index.js'
 
 describeLocalStore({
   name: 'MemoryLocalStore',

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describeMetadataStore } from '../../src/conformance/metadata-store.js'
+import { describeMetadataStore } from '../../src/conformance/index.js'
 import { SqliteMetadataStore } from '../../src/meta/sqlite/index.js'
 
 const paths = new WeakMap<SqliteMetadataStore, string>()
@@ -14,15 +14,13 @@ async function openAt(path: string): Promise<SqliteMetadataStore> {
   return store
 }
 
-describeMetadataStore<SqliteMetadataStore>({
+describeMetadataStore({
   name: 'SqliteMetadataStore',
   create: async () => openAt(join(await mkdtemp(join(tmpdir(), 'ditto-meta-')), 'meta.db')),
   reopen: async (store) => {
     await store.close()
     return openAt(paths.get(store)!)
   },
-  openPeer: async (store) => openAt(paths.get(store)!),
-  destroy: async (store) => {
-    await rm(join(paths.get(store)!, '..'), { recursive: true, force: true })
-  },
+  openPeer: (store) => openAt(paths.get(store)!),
+  destroy: (store) => rm(join(paths.get(store)!, '..'), { recursive: true, force: true }),
 })
