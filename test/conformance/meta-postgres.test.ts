@@ -15,7 +15,7 @@ async function openIn(schema: string): Promise<PostgresMetadataStore> {
 if (skip !== undefined) {
   it('PostgresMetadataStore conformance', { skip }, () => {})
 } else {
-  describeMetadataStore<PostgresMetadataStore>({
+  describeMetadataStore({
     name: 'PostgresMetadataStore',
     create: () => openIn(randomSchema()),
     reopen: async (store) => {
