@@ -14,7 +14,7 @@
  * flush's own fsync succeeding would prove nothing. A flush waits for the write-behinds of its
  * blocks rather than queueing a second fsync of the same file behind them.
  */
-import { BlockSize } from '../../core/constants.js'
+import { BlockSize } from '../../../core/constants.js'
 import type { BlockEntry, TierState } from './tier-state.js'
 
 /** Background syncs at once: enough to keep the disk busy, few enough to leave the pool free. */

@@ -3,13 +3,13 @@
  * Dirty (first write only), then lands in the block's buffer or on the medium. A buffer that
  * fills its block is spilled at once.
  */
-import type { AbortOptions } from '../../core/abort.js'
-import { BlockSize } from '../../core/constants.js'
-import { ensureBuffer, spillLocked, spillOldest } from './buffers.js'
-import { ensureDirty } from './dirty.js'
+import type { AbortOptions } from '../../../core/abort.js'
+import { BlockSize } from '../../../core/constants.js'
+import { ensureBuffer, spillLocked, spillOldest } from '../space/memory.js'
+import { ensureDirty } from '../rows/dirty.js'
 import { commitRow } from './flush.js'
-import { withPayload } from './payloads.js'
-import { reserveDisk, settle } from './space.js'
+import { withPayload } from '../state/locks.js'
+import { reserveDisk, settle } from '../space/disk.js'
 import {
   type BlockEntry,
   blockEntry,
@@ -18,8 +18,8 @@ import {
   type TierState,
   touch,
   wakeMemoryWaiters,
-} from './tier-state.js'
-import { writeBehind } from './write-behind.js'
+} from '../state/tier-state.js'
+import { writeBehind } from '../state/write-behind.js'
 
 /** Runs `fn` under the block's lock, retrying when the entry was dropped meanwhile. */
 export async function withBlock<T>(

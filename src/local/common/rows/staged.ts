@@ -6,11 +6,11 @@
  * them (fs recovery promotes the file), never a row with no bytes anywhere where acknowledged
  * data was.
  */
-import type { AbortOptions } from '../../core/abort.js'
-import { BlockState, type FileBlock } from '../../core/block.js'
-import { getRow } from './rows.js'
-import { reserveDisk, settle } from './space.js'
-import type { BlockEntry, TierState } from './tier-state.js'
+import type { AbortOptions } from '../../../core/abort.js'
+import { BlockState, type FileBlock } from '../../../core/block.js'
+import { getRow } from '../state/row-store.js'
+import { reserveDisk, settle } from '../space/disk.js'
+import type { BlockEntry, TierState } from '../state/tier-state.js'
 
 /** Bytes of a whole-block overwrite written aside before the Dirty commit. */
 export interface Staged {

@@ -16,16 +16,16 @@
  * state is half changed) marks the payload broken: its operations fail until the store is
  * reopened, and no checkpoint may retire the record meanwhile, so the reopen replays it.
  */
-import type { AbortOptions } from '../../core/abort.js'
-import { BlockState, newFileBlock } from '../../core/block.js'
-import { BlockStoreError } from '../../core/errors.js'
-import { ContentHash } from '../../core/hash.js'
-import { freeBuffer } from './buffers.js'
+import type { AbortOptions } from '../../../core/abort.js'
+import { BlockState, newFileBlock } from '../../../core/block.js'
+import { BlockStoreError } from '../../../core/errors.js'
+import { ContentHash } from '../../../core/hash.js'
+import { freeBuffer } from '../space/memory.js'
 import { JOURNAL_MAX_BLOCK, makeUncoveredDurable } from './journal-flush.js'
-import { persistPayload, withPayload } from './payloads.js'
-import { casRow, reportDropped } from './rows.js'
-import { reserveDisk, settle } from './space.js'
-import { changed, type PayloadState, type TierState, touch } from './tier-state.js'
+import { persistPayload, withPayload } from '../state/locks.js'
+import { casRow, reportDropped } from '../state/row-store.js'
+import { reserveDisk, settle } from '../space/disk.js'
+import { changed, type PayloadState, type TierState, touch } from '../state/tier-state.js'
 import { dropBlock, knownBlocks } from './truncate.js'
 import { withBlock } from './write.js'
 

@@ -4,23 +4,23 @@
  * durable by the medium's flush journal when it has one (journal-flush.ts); others by writing
  * buffers to the medium and fsyncing the copies (files and directory entries).
  */
-import type { AbortOptions } from '../../core/abort.js'
-import { BlockState } from '../../core/block.js'
-import type { FlushedBlock } from '../../core/local-store.js'
-import type { CommitOptions } from '../../core/metadata-store.js'
-import { StagingPayloadPrefix } from '../../core/payload-id.js'
-import { spillLocked } from './buffers.js'
+import type { AbortOptions } from '../../../core/abort.js'
+import { BlockState } from '../../../core/block.js'
+import type { FlushedBlock } from '../../../core/local-store.js'
+import type { CommitOptions } from '../../../core/metadata-store.js'
+import { StagingPayloadPrefix } from '../../../core/payload-id.js'
+import { spillLocked } from '../space/memory.js'
 import { journalBlocks, journalRecords, makeUncoveredDurable } from './journal-flush.js'
-import { persistPayload, withPayload } from './payloads.js'
-import { casRow, deleteRow } from './rows.js'
+import { persistPayload, withPayload } from '../state/locks.js'
+import { casRow, deleteRow } from '../state/row-store.js'
 import {
   type BlockEntry,
   isResident,
   type PayloadState,
   type TierState,
   whileLocked,
-} from './tier-state.js'
-import { awaitWriteBehind } from './write-behind.js'
+} from '../state/tier-state.js'
+import { awaitWriteBehind } from '../state/write-behind.js'
 
 function isStaging(payloadId: string): boolean {
   return payloadId.startsWith(StagingPayloadPrefix)

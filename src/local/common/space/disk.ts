@@ -2,13 +2,13 @@
  * Disk space of a local tier: reservations against the cap, eviction of synced blocks
  * (LRU, TTL or pin; only rows that are Remote with a remote key), and bounded waiting.
  */
-import type { AbortOptions } from '../../core/abort.js'
-import { type FileBlock, isRemote } from '../../core/block.js'
-import { BlockStoreError } from '../../core/errors.js'
-import { parseBlockId } from '../../core/keys.js'
-import { RetentionPolicy } from '../../core/retention.js'
-import { casRow } from './rows.js'
-import { type BlockEntry, type TierState, wakeMemoryWaiters } from './tier-state.js'
+import type { AbortOptions } from '../../../core/abort.js'
+import { type FileBlock, isRemote } from '../../../core/block.js'
+import { BlockStoreError } from '../../../core/errors.js'
+import { parseBlockId } from '../../../core/keys.js'
+import { RetentionPolicy } from '../../../core/retention.js'
+import { casRow } from '../state/row-store.js'
+import { type BlockEntry, type TierState, wakeMemoryWaiters } from '../state/tier-state.js'
 
 const SPACE_POLL_MS = 20
 

@@ -4,12 +4,12 @@
  * compare-and-set; once no row names the old pack's records, a checkpoint deletes it. A cached
  * copy of a Remote block is simply dropped instead (the remote has the block).
  */
-import { isRemote } from '../../core/block.js'
-import { withPayload } from './payloads.js'
+import { isRemote } from '../../../core/block.js'
+import { withPayload } from '../state/locks.js'
 import { readMedium } from './read.js'
-import { casRow, getRow } from './rows.js'
-import { evictLocked } from './space.js'
-import type { PayloadState, TierState } from './tier-state.js'
+import { casRow, getRow } from '../state/row-store.js'
+import { evictLocked } from '../space/disk.js'
+import type { PayloadState, TierState } from '../state/tier-state.js'
 
 /** How {@link repackBlock} takes its locks. */
 export interface RepackOptions {

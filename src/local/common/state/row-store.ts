@@ -7,11 +7,11 @@
  * before: until that commit the stored row still names the record, and the pack must outlive
  * it (a checkpoint deletes a pack only after syncing the metadata that stopped naming it).
  */
-import type { AbortOptions } from '../../core/abort.js'
-import type { FileBlock } from '../../core/block.js'
-import { BlockStoreError, isBlockStoreError } from '../../core/errors.js'
-import type { CommitOptions } from '../../core/metadata-store.js'
-import { findFileBlock } from '../../core/rows.js'
+import type { AbortOptions } from '../../../core/abort.js'
+import type { FileBlock } from '../../../core/block.js'
+import { BlockStoreError, isBlockStoreError } from '../../../core/errors.js'
+import type { CommitOptions } from '../../../core/metadata-store.js'
+import { findFileBlock } from '../../../core/rows.js'
 import type { TierState } from './tier-state.js'
 
 const MAX_CAS_ATTEMPTS = 64

@@ -2,13 +2,13 @@
  * In-memory state of a local tier: payloads, their blocks and the tier's configuration.
  * Plain data shared by the tier's modules (write, read, flush, space, truncate).
  */
-import type { FileBlock } from '../../core/block.js'
-import { DefaultSpaceWaitMs } from '../../core/constants.js'
-import type { BlockStoreError } from '../../core/errors.js'
-import { formatBlockId } from '../../core/keys.js'
-import type { LocalStoreHooks } from '../../core/local-store.js'
-import type { MetadataStore } from '../../core/metadata-store.js'
-import { RetentionPolicy } from '../../core/retention.js'
+import type { FileBlock } from '../../../core/block.js'
+import { DefaultSpaceWaitMs } from '../../../core/constants.js'
+import type { BlockStoreError } from '../../../core/errors.js'
+import { formatBlockId } from '../../../core/keys.js'
+import type { LocalStoreHooks } from '../../../core/local-store.js'
+import type { MetadataStore } from '../../../core/metadata-store.js'
+import { RetentionPolicy } from '../../../core/retention.js'
 import type { BlockMedium } from './block-medium.js'
 import { Mutex, RwLock } from './mutex.js'
 import { newWriteBehind, type WriteBehind } from './write-behind.js'

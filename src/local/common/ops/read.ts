@@ -4,21 +4,21 @@
  * into zeros.
  */
 import { dirname } from 'node:path'
-import type { AbortOptions } from '../../core/abort.js'
-import { BlockState } from '../../core/block.js'
-import { BlockSize } from '../../core/constants.js'
-import { BlockStoreError } from '../../core/errors.js'
-import type { LocalReadResult } from '../../core/local-store.js'
-import { withPayload } from './payloads.js'
-import { getRow } from './rows.js'
-import { evictLocked } from './space.js'
+import type { AbortOptions } from '../../../core/abort.js'
+import { BlockState } from '../../../core/block.js'
+import { BlockSize } from '../../../core/constants.js'
+import { BlockStoreError } from '../../../core/errors.js'
+import type { LocalReadResult } from '../../../core/local-store.js'
+import { withPayload } from '../state/locks.js'
+import { getRow } from '../state/row-store.js'
+import { evictLocked } from '../space/disk.js'
 import {
   type BlockEntry,
   isResident,
   type PayloadState,
   type TierState,
   touch,
-} from './tier-state.js'
+} from '../state/tier-state.js'
 import { withBlock } from './write.js'
 
 /**

@@ -12,23 +12,23 @@
  * moves into place before anything reads them. A row only ever names a file in its own
  * payload's directory, so recovery never has to look into another payload's directory.
  */
-import type { AbortOptions } from '../../core/abort.js'
-import { BlockState, isRemote } from '../../core/block.js'
-import { BlockStoreError } from '../../core/errors.js'
-import { formatBlockId, parseBlockId } from '../../core/keys.js'
-import { freeBuffer } from './buffers.js'
+import type { AbortOptions } from '../../../core/abort.js'
+import { BlockState, isRemote } from '../../../core/block.js'
+import { BlockStoreError } from '../../../core/errors.js'
+import { formatBlockId, parseBlockId } from '../../../core/keys.js'
+import { freeBuffer } from '../space/memory.js'
 import { flushPayload } from './flush.js'
-import { settleJournal } from './journal-barrier.js'
-import { loadPayload } from './payloads.js'
-import { casRow } from './rows.js'
-import { settle } from './space.js'
+import { settleJournal } from '../state/journal-barrier.js'
+import { loadPayload } from '../state/locks.js'
+import { casRow } from '../state/row-store.js'
+import { settle } from '../space/disk.js'
 import {
   type BlockEntry,
   blockEntry,
   isResident,
   type PayloadState,
   type TierState,
-} from './tier-state.js'
+} from '../state/tier-state.js'
 
 /** Attempts when an upload keeps changing the source's rows between listing and commit. */
 const MAX_ATTEMPTS = 16

@@ -5,16 +5,16 @@
  * the dropped reference. A partial write into a block whose bytes only the remote has first
  * loads and stores them locally (so the bytes around the write are kept, not zeroed).
  */
-import type { AbortOptions } from '../../core/abort.js'
-import { BlockState, type FileBlock, isRemote, newFileBlock } from '../../core/block.js'
-import { BlockStoreError } from '../../core/errors.js'
-import { ContentHash } from '../../core/hash.js'
-import type { CommitOptions } from '../../core/metadata-store.js'
-import { settleJournal } from './journal-barrier.js'
-import { casRow, getRow, reportDropped } from './rows.js'
-import { reserveDisk, settle } from './space.js'
+import type { AbortOptions } from '../../../core/abort.js'
+import { BlockState, type FileBlock, isRemote, newFileBlock } from '../../../core/block.js'
+import { BlockStoreError } from '../../../core/errors.js'
+import { ContentHash } from '../../../core/hash.js'
+import type { CommitOptions } from '../../../core/metadata-store.js'
+import { settleJournal } from '../state/journal-barrier.js'
+import { casRow, getRow, reportDropped } from '../state/row-store.js'
+import { reserveDisk, settle } from '../space/disk.js'
 import { landStaged, type Staged, settleFailedCommit, stageOverwrite } from './staged.js'
-import { type BlockEntry, isResident, type TierState } from './tier-state.js'
+import { type BlockEntry, isResident, type TierState } from '../state/tier-state.js'
 
 /** The bytes a write will put into the block; `undefined` for a truncate cut. */
 export interface WriteRange {

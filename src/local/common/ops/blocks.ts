@@ -2,15 +2,15 @@
  * Block-level operations used by the engine and the syncer: consistent snapshots for upload,
  * installing fetched bytes of Remote blocks (spec 2.12), eviction, and local copies.
  */
-import type { AbortOptions } from '../../core/abort.js'
-import { isRemote } from '../../core/block.js'
-import { BlockSize } from '../../core/constants.js'
-import { BlockStoreError } from '../../core/errors.js'
-import type { BlockSnapshot, SnapshotOptions } from '../../core/local-store.js'
-import { withPayload } from './payloads.js'
+import type { AbortOptions } from '../../../core/abort.js'
+import { isRemote } from '../../../core/block.js'
+import { BlockSize } from '../../../core/constants.js'
+import { BlockStoreError } from '../../../core/errors.js'
+import type { BlockSnapshot, SnapshotOptions } from '../../../core/local-store.js'
+import { withPayload } from '../state/locks.js'
 import { readMedium } from './read.js'
-import { casRow, getRow } from './rows.js'
-import { evictLocked, reserveDisk, settle } from './space.js'
+import { casRow, getRow } from '../state/row-store.js'
+import { evictLocked, reserveDisk, settle } from '../space/disk.js'
 import {
   type BlockEntry,
   isResident,
@@ -18,7 +18,7 @@ import {
   resized,
   type TierState,
   touch,
-} from './tier-state.js'
+} from '../state/tier-state.js'
 import { withBlock } from './write.js'
 
 function notLocal(e: BlockEntry): BlockStoreError {

@@ -9,19 +9,19 @@
  *   into place (see staged.ts).
  * - A hole: the row's delete is the commit; a file left by a kill has no row and is deleted.
  */
-import type { AbortOptions } from '../../core/abort.js'
-import { BlockState, type FileBlock, newFileBlock } from '../../core/block.js'
-import { BlockSize } from '../../core/constants.js'
-import { BlockStoreError } from '../../core/errors.js'
-import type { RemoteBlockRef } from '../../core/local-store.js'
+import type { AbortOptions } from '../../../core/abort.js'
+import { BlockState, type FileBlock, newFileBlock } from '../../../core/block.js'
+import { BlockSize } from '../../../core/constants.js'
+import { BlockStoreError } from '../../../core/errors.js'
+import type { RemoteBlockRef } from '../../../core/local-store.js'
 import { onBlock } from './blocks.js'
-import { dropLocalBytes, freeBuffer } from './buffers.js'
-import { commitDirty } from './dirty.js'
-import { settleJournal } from './journal-barrier.js'
-import { casRow, deleteRow, reportDropped } from './rows.js'
-import { reserveDisk, settle } from './space.js'
-import { landStaged, stageOverwrite } from './staged.js'
-import { type BlockEntry, changed, type TierState, touch } from './tier-state.js'
+import { dropLocalBytes, freeBuffer } from '../space/memory.js'
+import { commitDirty } from '../rows/dirty.js'
+import { settleJournal } from '../state/journal-barrier.js'
+import { casRow, deleteRow, reportDropped } from '../state/row-store.js'
+import { reserveDisk, settle } from '../space/disk.js'
+import { landStaged, stageOverwrite } from '../rows/staged.js'
+import { type BlockEntry, changed, type TierState, touch } from '../state/tier-state.js'
 
 /** Runs `fn` under the lock of a block of an existing payload, then extends the payload. */
 function onBlockOf<T>(

@@ -4,18 +4,18 @@
  * file, its directory and its parents. The files are still written, unsynced; a checkpoint makes
  * them durable later and retires the records.
  */
-import type { AbortOptions } from '../../core/abort.js'
-import type { BlockJournal, JournaledBlock, JournalReceipt } from './block-medium.js'
-import { freeBuffer, spillLocked } from './buffers.js'
+import type { AbortOptions } from '../../../core/abort.js'
+import type { BlockJournal, JournaledBlock, JournalReceipt } from '../state/block-medium.js'
+import { freeBuffer, spillLocked } from '../space/memory.js'
 import { readMedium } from './read.js'
-import { reserveDisk, settle } from './space.js'
+import { reserveDisk, settle } from '../space/disk.js'
 import {
   type BlockEntry,
   isResident,
   type PayloadState,
   type TierState,
   whileLocked,
-} from './tier-state.js'
+} from '../state/tier-state.js'
 
 /**
  * Largest block a flush journals. A journaled block's bytes are written twice (record and

@@ -3,17 +3,17 @@
  * (dropped remote references reported first), the boundary block's tail is zeroed (so growing
  * the payload again reads zeros there, never the old bytes).
  */
-import type { AbortOptions } from '../../core/abort.js'
-import { BlockSize } from '../../core/constants.js'
-import { isBlockStoreError } from '../../core/errors.js'
-import { parseBlockId } from '../../core/keys.js'
-import { dropLocalBytes } from './buffers.js'
-import { ensureDirty } from './dirty.js'
-import { settleJournal } from './journal-barrier.js'
-import { persistPayload, withPayload } from './payloads.js'
-import { getRow } from './rows.js'
-import { settle } from './space.js'
-import { changed, isResident, type PayloadState, type TierState } from './tier-state.js'
+import type { AbortOptions } from '../../../core/abort.js'
+import { BlockSize } from '../../../core/constants.js'
+import { isBlockStoreError } from '../../../core/errors.js'
+import { parseBlockId } from '../../../core/keys.js'
+import { dropLocalBytes } from '../space/memory.js'
+import { ensureDirty } from '../rows/dirty.js'
+import { settleJournal } from '../state/journal-barrier.js'
+import { persistPayload, withPayload } from '../state/locks.js'
+import { getRow } from '../state/row-store.js'
+import { settle } from '../space/disk.js'
+import { changed, isResident, type PayloadState, type TierState } from '../state/tier-state.js'
 import { withBlock } from './write.js'
 
 /** Block indexes of a payload: entries in memory and rows in the metadata store. */

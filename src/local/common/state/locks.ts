@@ -3,10 +3,10 @@
  * running an operation under the payload's lock (shared for reads and writes, exclusive for
  * truncate and delete).
  */
-import type { AbortOptions } from '../../core/abort.js'
-import type { CommitOptions, PayloadRecord } from '../../core/metadata-store.js'
+import type { AbortOptions } from '../../../core/abort.js'
+import type { CommitOptions, PayloadRecord } from '../../../core/metadata-store.js'
 import { newPayloadState, type PayloadState, type TierState } from './tier-state.js'
-import { purgeLeftovers } from './truncate.js'
+import { purgeLeftovers } from '../ops/truncate.js'
 
 /** The payload's state, loaded from its record when not in memory; created when asked. */
 export async function loadPayload(

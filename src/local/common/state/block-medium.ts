@@ -3,7 +3,7 @@
  * files on disk, or memory). The tier owns locking and accounting; a medium only moves bytes.
  * Every call about one block is made under that block's lock.
  */
-import type { AbortOptions } from '../../core/abort.js'
+import type { AbortOptions } from '../../../core/abort.js'
 
 /**
  * The whole content of one block as a journaled flush makes it durable, with the payload's size

@@ -2,12 +2,12 @@
  * Dirty write buffers (fs tier): a memory budget that writers wait on, never an error.
  * When the budget is used up a writer spills the oldest buffer it can lock to the medium.
  */
-import type { AbortOptions } from '../../core/abort.js'
-import { BlockSize } from '../../core/constants.js'
-import { storePendingRow } from './dirty.js'
-import { reserveDisk, settle } from './space.js'
-import { type BlockEntry, type TierState, wakeMemoryWaiters } from './tier-state.js'
-import { writeBehind } from './write-behind.js'
+import type { AbortOptions } from '../../../core/abort.js'
+import { BlockSize } from '../../../core/constants.js'
+import { storePendingRow } from '../rows/dirty.js'
+import { reserveDisk, settle } from './disk.js'
+import { type BlockEntry, type TierState, wakeMemoryWaiters } from '../state/tier-state.js'
+import { writeBehind } from '../state/write-behind.js'
 
 const MEMORY_POLL_MS = 50
 
