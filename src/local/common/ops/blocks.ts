@@ -7,19 +7,12 @@ import { isRemote } from '../../../core/block.js'
 import { BlockSize } from '../../../core/constants.js'
 import { BlockStoreError } from '../../../core/errors.js'
 import type { BlockSnapshot, SnapshotOptions } from '../../../core/local-store.js'
-import { withPayload } from '../state/locks.js'
-import { readMedium } from './read.js'
+import { purgeLeftovers } from '../rows/drop.js'
+import { evictLocked, settle, withReservation } from '../space/disk.js'
+import { readMedium } from '../space/medium-read.js'
+import { onBlock, withBlock, withPayload } from '../state/locks.js'
 import { casRow, getRow } from '../state/row-store.js'
-import { evictLocked, reserveDisk, settle } from '../space/disk.js'
-import {
-  type BlockEntry,
-  isResident,
-  type PayloadState,
-  resized,
-  type TierState,
-  touch,
-} from '../state/tier-state.js'
-import { withBlock } from './write.js'
+import { type BlockEntry, isResident, resized, type TierState, touch } from '../state/tier-state.js'
 
 function notLocal(e: BlockEntry): BlockStoreError {
   return new BlockStoreError('BS_BLOCK_NOT_FOUND', `block ${e.id} is not held locally`, {
@@ -49,28 +42,6 @@ async function copyOf(
   }
   touch(s, e)
   return out
-}
-
-/**
- * Runs `fn` under the lock of a block of a known payload; `missing` is returned when the
- * payload is unknown.
- */
-export function onBlock<T>(
-  s: TierState,
-  payloadId: string,
-  idx: number,
-  missing: () => T,
-  fn: (e: BlockEntry, p: PayloadState) => Promise<T>,
-  options?: AbortOptions,
-): Promise<T> {
-  return withPayload(
-    s,
-    payloadId,
-    'shared',
-    false,
-    async (p) => (p === undefined ? missing() : withBlock(s, p, idx, (e) => fn(e, p))),
-    options,
-  )
 }
 
 /** The block's valid bytes. @throws {BlockStoreError} BS_BLOCK_NOT_FOUND when not local. */
@@ -164,7 +135,7 @@ export function writeFromRemote(
     s,
     payloadId,
     'shared',
-    true,
+    purgeLeftovers,
     async (p) => {
       if (p === undefined) return false
       return withBlock(s, p, idx, async (e) => {
@@ -178,15 +149,10 @@ export function writeFromRemote(
             { payloadId, blockIdx: idx, key: row.blockStoreKey },
           )
         }
-        const reserved = await reserveDisk(s, data.length, options)
-        try {
-          await s.medium.replace(payloadId, idx, data)
-        } catch (err) {
-          settle(s, reserved, 0)
-          await s.medium.remove(payloadId, idx)
-          throw err
-        }
-        settle(s, reserved, data.length)
+        await withReservation(s, data.length, () => s.medium.replace(payloadId, idx, data), {
+          ...options,
+          undo: () => s.medium.remove(payloadId, idx),
+        })
         Object.assign(e, { onMedium: true, mediumSize: data.length, dataSize: data.length })
         touch(s, e)
         const localPath = s.medium.localPath(payloadId, idx)

@@ -5,65 +5,19 @@
  * buffers to the medium and fsyncing the copies (files and directory entries).
  */
 import type { AbortOptions } from '../../../core/abort.js'
-import { BlockState } from '../../../core/block.js'
 import type { FlushedBlock } from '../../../core/local-store.js'
 import type { CommitOptions } from '../../../core/metadata-store.js'
 import { StagingPayloadPrefix } from '../../../core/payload-id.js'
-import { spillLocked } from '../space/memory.js'
-import { journalBlocks, journalRecords, makeUncoveredDurable } from './journal-flush.js'
-import { persistPayload, withPayload } from '../state/locks.js'
-import { casRow, deleteRow } from '../state/row-store.js'
-import {
-  type BlockEntry,
-  isResident,
-  type PayloadState,
-  type TierState,
-  whileLocked,
-} from '../state/tier-state.js'
+import { commitRow } from '../rows/dirty.js'
+import { spillLocked } from '../rows/spill.js'
+import { whileLocked, withFlushLock, withPayload } from '../state/locks.js'
+import { persistPayload } from '../state/payload-record.js'
+import type { BlockEntry, PayloadState, TierState } from '../state/tier-state.js'
 import { awaitWriteBehind } from '../state/write-behind.js'
+import { journalBlocks, journalRecords, makeUncoveredDurable } from './journal-flush.js'
 
 function isStaging(payloadId: string): boolean {
   return payloadId.startsWith(StagingPayloadPrefix)
-}
-
-/**
- * Turns a block's Dirty row Local (or removes it when the block holds no bytes). Must hold the
- * block lock.
- */
-export async function commitRow(
-  s: TierState,
-  e: BlockEntry,
-  options?: CommitOptions,
-): Promise<FlushedBlock | undefined> {
-  const known = e.dirtyRow
-  if (known === undefined) return undefined
-  const pending = e.dirtyRowPending
-  if (!isResident(e)) {
-    // A write that failed after dirtying the row left no bytes: nothing to keep.
-    // Durable at once even in a journaled flush: no record speaks for a block without bytes.
-    if (!pending) await deleteRow(s, e.id, { signal: options?.signal })
-    e.dirtyRow = undefined
-    e.dirtyRowPending = false
-    return undefined
-  }
-  const localPath = s.medium.localPath(e.payloadId, e.idx)
-  await casRow(
-    s,
-    e.id,
-    (row) => ({
-      ...(row ?? known),
-      state: BlockState.Local,
-      localPath,
-      dataSize: e.dataSize,
-      lastAccess: s.now(),
-    }),
-    options,
-    // A pending row was never stored: the commit creates it.
-    { row: pending ? undefined : known },
-  )
-  e.dirtyRow = undefined
-  e.dirtyRowPending = false
-  return { blockIdx: e.idx, localPath, dataSize: e.dataSize }
 }
 
 /**
@@ -76,12 +30,7 @@ export async function flushPayload(
   p: PayloadState,
   options?: AbortOptions,
 ): Promise<FlushedBlock[]> {
-  const release = await p.flushLock.lock()
-  try {
-    return await flushLocked(s, p, options)
-  } finally {
-    release()
-  }
+  return withFlushLock(p, () => flushLocked(s, p, options))
 }
 
 async function flushLocked(
@@ -123,7 +72,7 @@ async function flushLocked(
     await journal.barrier(p.id)
   }
   for (const e of entries) {
-    if (e.buf !== null) await whileLocked(e, () => spillLocked(s, e, options))
+    if (e.buf !== null) await whileLocked(s, e, () => spillLocked(s, e, options))
   }
   // A block whose file is being synced in the background needs no second fsync queued
   // behind that one: once it finishes, the block is no longer unsynced.
@@ -163,7 +112,7 @@ async function commitFlush(
 ): Promise<FlushedBlock[]> {
   const rows = entries
     .filter((e) => e.dirtyRow !== undefined)
-    .map((e) => whileLocked(e, () => commitRow(s, e, options)))
+    .map((e) => whileLocked(s, e, () => commitRow(s, e, options)))
   const record = p.record === 'current' ? undefined : persistPayload(s, p, options)
   const [done] = await Promise.all([Promise.all(rows), record])
   return done.filter((d): d is FlushedBlock => d !== undefined)
@@ -198,7 +147,7 @@ export function releaseMemory(
     false,
     async (p) => {
       for (const e of p?.blocks.values() ?? []) {
-        if (e.buf !== null) await whileLocked(e, () => spillLocked(s, e, options))
+        if (e.buf !== null) await whileLocked(s, e, () => spillLocked(s, e, options))
       }
     },
     options,

@@ -5,16 +5,17 @@
  * them durable later and retires the records.
  */
 import type { AbortOptions } from '../../../core/abort.js'
+import { spillLocked } from '../rows/spill.js'
+import { withReservation } from '../space/disk.js'
+import { readMedium } from '../space/medium-read.js'
+import { freeBuffer } from '../space/memory.js'
 import type { BlockJournal, JournaledBlock, JournalReceipt } from '../state/block-medium.js'
-import { freeBuffer, spillLocked } from '../space/memory.js'
-import { readMedium } from './read.js'
-import { reserveDisk, settle } from '../space/disk.js'
+import { lockBlock, whileLocked } from '../state/locks.js'
 import {
   type BlockEntry,
   isResident,
   type PayloadState,
   type TierState,
-  whileLocked,
 } from '../state/tier-state.js'
 
 /**
@@ -55,7 +56,7 @@ export async function journalRecords(
     if (total > JOURNAL_MAX_FLUSH) return undefined
   }
   for (const e of entries) {
-    const release = await e.lock.lock()
+    const release = await lockBlock(s, e)
     try {
       // A block without bytes (written, then cut away) needs only its row dropped.
       if (!needsFlush(e) || !isResident(e)) continue
@@ -102,7 +103,7 @@ export async function journalBlocks(
   const spill = async (): Promise<void> => {
     for (const e of entries) {
       if (!journaled.has(e.idx)) continue
-      await whileLocked(e, async () => {
+      await whileLocked(s, e, async () => {
         await spillLocked(s, e, options, true)
         generations.set(e, e.writeGen)
       })
@@ -139,15 +140,18 @@ async function recordsAsCopies(
       if (place === undefined || e === undefined) {
         throw new Error(`unreachable: no place for ${r.blockIdx}`)
       }
-      await whileLocked(e, async () => {
+      await whileLocked(s, e, async () => {
         if (e.accessSeq !== copiedAt.get(r) || s.medium.takeRecord === undefined) {
           await spillLocked(s, e, options, true)
           return
         }
-        const growth = e.dataSize - e.mediumSize
-        const reserved = await reserveDisk(s, growth, options)
-        settle(s, reserved, growth)
-        await s.medium.takeRecord(e.payloadId, e.idx, place, e.onMedium)
+        const { medium } = s
+        await withReservation(
+          s,
+          e.dataSize - e.mediumSize,
+          async () => medium.takeRecord?.(e.payloadId, e.idx, place, e.onMedium),
+          options,
+        )
         e.mediumSize = e.dataSize
         e.onMedium = true
         e.unsynced = false

@@ -9,9 +9,9 @@ import { BlockState } from '../../../core/block.js'
 import { BlockSize } from '../../../core/constants.js'
 import { BlockStoreError } from '../../../core/errors.js'
 import type { LocalReadResult } from '../../../core/local-store.js'
-import { withPayload } from '../state/locks.js'
+import { readMedium } from '../space/medium-read.js'
+import { withBlock, withPayload } from '../state/locks.js'
 import { getRow } from '../state/row-store.js'
-import { evictLocked } from '../space/disk.js'
 import {
   type BlockEntry,
   isResident,
@@ -19,34 +19,6 @@ import {
   type TierState,
   touch,
 } from '../state/tier-state.js'
-import { withBlock } from './write.js'
-
-/**
- * Reads from a block's medium copy (block lock held). A copy missing or shorter than the
- * tier wrote was damaged behind its back: when the row is Remote the copy is dropped and
- * `true` returned (the caller fetches the verified remote copy, which re-caches it);
- * otherwise those bytes exist nowhere else and the read fails rather than serve zeros.
- * @throws {BlockStoreError} BS_INTEGRITY_CHECK_FAILED for a damaged copy with no remote copy.
- */
-export async function readMedium(
-  s: TierState,
-  e: BlockEntry,
-  dest: Uint8Array,
-  destOffset: number,
-  blockOffset: number,
-  length: number,
-  options?: AbortOptions,
-): Promise<boolean> {
-  const got = await s.medium.read(e.payloadId, e.idx, dest, destOffset, blockOffset, length)
-  if (got >= Math.min(length, e.mediumSize - blockOffset)) return false
-  const size = e.mediumSize
-  if ((await evictLocked(s, e, options)) > 0) return true
-  throw new BlockStoreError(
-    'BS_INTEGRITY_CHECK_FAILED',
-    `local copy of block ${e.id} holds ${blockOffset + got} of its ${size} bytes and no remote copy exists`,
-    { op: 'readAt', payloadId: e.payloadId, blockIdx: e.idx },
-  )
-}
 
 /**
  * Copies `length` bytes at `blockOffset` of a resident block; zeroes past its valid size.

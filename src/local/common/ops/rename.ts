@@ -16,12 +16,12 @@ import type { AbortOptions } from '../../../core/abort.js'
 import { BlockState, isRemote } from '../../../core/block.js'
 import { BlockStoreError } from '../../../core/errors.js'
 import { formatBlockId, parseBlockId } from '../../../core/keys.js'
-import { freeBuffer } from '../space/memory.js'
-import { flushPayload } from './flush.js'
-import { settleJournal } from '../state/journal-barrier.js'
-import { loadPayload } from '../state/locks.js'
-import { casRow } from '../state/row-store.js'
+import { purgeLeftovers } from '../rows/drop.js'
 import { settle } from '../space/disk.js'
+import { freeBuffer } from '../space/memory.js'
+import { settleJournal } from '../state/journal-barrier.js'
+import { loadPayload, lockBlocks, lockPayloadPair } from '../state/locks.js'
+import { casRow } from '../state/row-store.js'
 import {
   type BlockEntry,
   blockEntry,
@@ -29,6 +29,7 @@ import {
   type PayloadState,
   type TierState,
 } from '../state/tier-state.js'
+import { flushPayload } from './flush.js'
 
 /** Attempts when an upload keeps changing the source's rows between listing and commit. */
 const MAX_ATTEMPTS = 16
@@ -49,51 +50,30 @@ export async function renamePayload(
       })
     }
     const hadState = s.payloads.has(dst)
-    const pd = await loadPayload(s, dst, true, options)
+    const pd = await loadPayload(s, dst, purgeLeftovers, options)
     if (pd === undefined) continue
     const created = !hadState && pd.record === 'none'
-    const [first, second] = src < dst ? [ps, pd] : [pd, ps]
-    const releaseFirst = await first.lock.write()
+    const release = await lockPayloadPair(ps, pd)
     try {
-      const releaseSecond = await second.lock.write()
+      if (ps.gone || pd.gone) continue
       try {
-        if (ps.gone || pd.gone) continue
-        try {
-          options?.signal?.throwIfAborted()
-          await settleJournal(s, ps.id)
-          await settleJournal(s, pd.id)
-          await renameLocked(s, ps, pd, options)
-          return
-        } catch (err) {
-          // A destination this call brought into being must not outlive a failed rename.
-          if (created && !pd.gone && pd.record === 'none' && pd.blocks.size === 0) {
-            pd.gone = true
-            s.payloads.delete(dst)
-            await s.medium.removePayload(dst).catch(() => {})
-          }
-          throw err
+        options?.signal?.throwIfAborted()
+        await settleJournal(s, ps.id)
+        await settleJournal(s, pd.id)
+        await renameLocked(s, ps, pd, options)
+        return
+      } catch (err) {
+        // A destination this call brought into being must not outlive a failed rename.
+        if (created && !pd.gone && pd.record === 'none' && pd.blocks.size === 0) {
+          pd.gone = true
+          s.payloads.delete(dst)
+          await s.medium.removePayload(dst).catch(() => {})
         }
-      } finally {
-        releaseSecond()
+        throw err
       }
     } finally {
-      releaseFirst()
+      release()
     }
-  }
-}
-
-/** Takes every block lock of both payloads; returns the release. */
-async function lockBlocks(ps: PayloadState, pd: PayloadState): Promise<() => void> {
-  const releases: (() => void)[] = []
-  const entries = [ps, pd].flatMap((p) => [...p.blocks.values()].sort((a, b) => a.idx - b.idx))
-  try {
-    for (const e of entries) releases.push(await e.lock.lock())
-  } catch (err) {
-    for (const r of releases.reverse()) r()
-    throw err
-  }
-  return () => {
-    for (const r of releases.reverse()) r()
   }
 }
 
@@ -105,7 +85,7 @@ async function renameLocked(
 ): Promise<void> {
   await flushPayload(s, ps, options)
   for (let attempt = 1; ; attempt++) {
-    const release = await lockBlocks(ps, pd)
+    const release = await lockBlocks(s, [ps, pd])
     try {
       const linked = await linkAndCommit(s, ps, pd, options)
       if (linked !== undefined) {

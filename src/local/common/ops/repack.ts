@@ -5,10 +5,17 @@
  * copy of a Remote block is simply dropped instead (the remote has the block).
  */
 import { isRemote } from '../../../core/block.js'
-import { withPayload } from '../state/locks.js'
-import { readMedium } from './read.js'
-import { casRow, getRow } from '../state/row-store.js'
 import { evictLocked } from '../space/disk.js'
+import { readMedium } from '../space/medium-read.js'
+import {
+  lockBlock,
+  lockFlush,
+  tryFlushLock,
+  tryLockBlock,
+  tryPayloadRead,
+  withPayload,
+} from '../state/locks.js'
+import { casRow, getRow } from '../state/row-store.js'
 import type { PayloadState, TierState } from '../state/tier-state.js'
 
 /** How {@link repackBlock} takes its locks. */
@@ -42,7 +49,7 @@ export async function repackBlock(
       p === undefined ? false : moveBlock(s, p, idx, from, wait),
     )
   }
-  const release = loaded.lock.tryRead()
+  const release = tryPayloadRead(loaded)
   if (release === undefined) return false
   try {
     if (loaded.gone || loaded.broken !== undefined) return false
@@ -62,9 +69,9 @@ async function moveBlock(
   const journal = s.medium.journal
   const e = p.blocks.get(idx)
   if (journal === undefined || e === undefined || p.record !== 'current') return false
-  const releaseFlush = wait ? await p.flushLock.lock() : p.flushLock.tryLock()
+  const releaseFlush = wait ? await lockFlush(p) : tryFlushLock(p)
   if (releaseFlush === undefined) return false
-  const releaseBlock = wait ? await e.lock.lock() : e.lock.tryLock()
+  const releaseBlock = wait ? await lockBlock(s, e) : tryLockBlock(s, e)
   try {
     if (releaseBlock === undefined || e.gone) return false
     const payloadId = p.id

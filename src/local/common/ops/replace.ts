@@ -14,13 +14,14 @@ import { BlockState, type FileBlock, newFileBlock } from '../../../core/block.js
 import { BlockSize } from '../../../core/constants.js'
 import { BlockStoreError } from '../../../core/errors.js'
 import type { RemoteBlockRef } from '../../../core/local-store.js'
-import { onBlock } from './blocks.js'
-import { dropLocalBytes, freeBuffer } from '../space/memory.js'
 import { commitDirty } from '../rows/dirty.js'
-import { settleJournal } from '../state/journal-barrier.js'
-import { casRow, deleteRow, reportDropped } from '../state/row-store.js'
-import { reserveDisk, settle } from '../space/disk.js'
+import { dropLocalBytes } from '../rows/drop.js'
 import { landStaged, stageOverwrite } from '../rows/staged.js'
+import { settle, withReservation } from '../space/disk.js'
+import { freeBuffer } from '../space/memory.js'
+import { settleJournal } from '../state/journal-barrier.js'
+import { onBlock } from '../state/locks.js'
+import { casRow, deleteRow, reportDropped } from '../state/row-store.js'
 import { type BlockEntry, changed, type TierState, touch } from '../state/tier-state.js'
 
 /** Runs `fn` under the lock of a block of an existing payload, then extends the payload. */
@@ -133,14 +134,12 @@ async function replaceBytes(
     await landStaged(s, e, staged)
     settle(s, 0, -old)
   } else {
-    const reserved = await reserveDisk(s, Math.max(0, data.length - old), options)
-    try {
-      await s.medium.replace(e.payloadId, e.idx, data)
-    } catch (err) {
-      settle(s, reserved, 0)
-      throw err
-    }
-    settle(s, reserved, data.length - old)
+    await withReservation(
+      s,
+      Math.max(0, data.length - old),
+      () => s.medium.replace(e.payloadId, e.idx, data),
+      { ...options, added: data.length - old },
+    )
     e.onMedium = true
     e.mediumSize = data.length
     e.unsynced = true

@@ -20,14 +20,15 @@ import type { AbortOptions } from '../../../core/abort.js'
 import { BlockState, newFileBlock } from '../../../core/block.js'
 import { BlockStoreError } from '../../../core/errors.js'
 import { ContentHash } from '../../../core/hash.js'
+import { dropBlock, knownBlocks, purgeLeftovers } from '../rows/drop.js'
+import { settle, withReservation } from '../space/disk.js'
 import { freeBuffer } from '../space/memory.js'
-import { JOURNAL_MAX_BLOCK, makeUncoveredDurable } from './journal-flush.js'
-import { persistPayload, withPayload } from '../state/locks.js'
+import type { BlockJournal } from '../state/block-medium.js'
+import { withBlock, withFlushLock, withPayload } from '../state/locks.js'
+import { persistPayload } from '../state/payload-record.js'
 import { casRow, reportDropped } from '../state/row-store.js'
-import { reserveDisk, settle } from '../space/disk.js'
 import { changed, type PayloadState, type TierState, touch } from '../state/tier-state.js'
-import { dropBlock, knownBlocks } from './truncate.js'
-import { withBlock } from './write.js'
+import { JOURNAL_MAX_BLOCK, makeUncoveredDurable } from './journal-flush.js'
 
 /** Largest content a reset takes: one journal record. */
 export const RESET_MAX_BYTES = JOURNAL_MAX_BLOCK
@@ -50,56 +51,63 @@ export async function resetPayload(
     s,
     payloadId,
     'exclusive',
-    true,
+    purgeLeftovers,
     async (p, created) => {
       if (p === undefined) throw new Error(`unreachable: payload ${payloadId} not created`)
-      const release = await p.flushLock.lock()
-      try {
-        // Room for the new file before anything is committed: running out of disk after the
-        // record would break the payload, before it only fails the call.
-        const reserved = await reserveDisk(s, data.length, options)
-        const modifiedAt = s.now()
-        const record = { payloadId, blockIdx: 0, data, payloadSize: data.length, modifiedAt }
-        const resetRecord = { ...record, reset: true }
-        // On a medium that keeps records as copies the record is the block's copy: no file.
-        const copies = s.medium.recordCopies === true && s.medium.takeRecord !== undefined
-        let receipt: Awaited<ReturnType<typeof journal.append>>
-        try {
-          // Set first: a failed append may still have reached the file.
-          p.resetJournaled = true
-          receipt = await journal.append([resetRecord], { asCopies: copies })
-        } catch (err) {
-          settle(s, reserved, 0)
-          throw err
-        }
-        try {
-          // Past the commit point: an abort no longer applies (half a change would break it).
-          const place = receipt.placeOf?.(resetRecord)
-          try {
-            await applyReset(s, p, created, data, modifiedAt, place)
-          } finally {
-            // Taken or not, the hold ends: the medium serves it and the row names it now.
-            if (place !== undefined) journal.releasePlace?.(place)
-          }
-          await makeUncoveredDurable(s, receipt, payloadId, [record])
-        } catch (err) {
-          settle(s, reserved, 0)
-          s.brokenResets++
-          p.broken = new BlockStoreError(
-            'BS_UNAVAILABLE',
-            `replacement of ${payloadId} is committed but could not be applied; reopen the store to finish it`,
-            { payloadId, op: 'replace', cause: err },
-          )
-          throw p.broken
-        }
-        settle(s, reserved, 0)
-        return created ? 'created' : 'replaced'
-      } finally {
-        release()
-      }
+      // Room for the new file before anything is committed: running out of disk after the
+      // record would break the payload, before it only fails the call. The reservation adds
+      // nothing when it settles: applyReset accounts the bytes it lands.
+      return withFlushLock(p, () =>
+        withReservation(s, data.length, () => commitReset(s, journal, p, created, data), {
+          ...options,
+          added: 0,
+        }),
+      )
     },
     options,
   )
+}
+
+/**
+ * Appends the reset record (the commit point) and applies it. Past the append a failure breaks
+ * the payload until a reopen replays the record: half a reset applied must never be served.
+ */
+async function commitReset(
+  s: TierState,
+  journal: BlockJournal,
+  p: PayloadState,
+  created: boolean,
+  data: Uint8Array,
+): Promise<'created' | 'replaced'> {
+  const payloadId = p.id
+  const modifiedAt = s.now()
+  const record = { payloadId, blockIdx: 0, data, payloadSize: data.length, modifiedAt }
+  const resetRecord = { ...record, reset: true }
+  // On a medium that keeps records as copies the record is the block's copy: no file.
+  const copies = s.medium.recordCopies === true && s.medium.takeRecord !== undefined
+  // Set first: a failed append may still have reached the file.
+  p.resetJournaled = true
+  const receipt = await journal.append([resetRecord], { asCopies: copies })
+  try {
+    // Past the commit point: an abort no longer applies (half a change would break it).
+    const place = receipt.placeOf?.(resetRecord)
+    try {
+      await applyReset(s, p, created, data, modifiedAt, place)
+    } finally {
+      // Taken or not, the hold ends: the medium serves it and the row names it now.
+      if (place !== undefined) journal.releasePlace?.(place)
+    }
+    await makeUncoveredDurable(s, receipt, payloadId, [record])
+  } catch (err) {
+    s.brokenResets++
+    p.broken = new BlockStoreError(
+      'BS_UNAVAILABLE',
+      `replacement of ${payloadId} is committed but could not be applied; reopen the store to finish it`,
+      { payloadId, op: 'replace', cause: err },
+    )
+    throw p.broken
+  }
+  return created ? 'created' : 'replaced'
 }
 
 /**

@@ -5,82 +5,14 @@
  */
 import type { AbortOptions } from '../../../core/abort.js'
 import { BlockSize } from '../../../core/constants.js'
-import { isBlockStoreError } from '../../../core/errors.js'
-import { parseBlockId } from '../../../core/keys.js'
-import { dropLocalBytes } from '../space/memory.js'
 import { ensureDirty } from '../rows/dirty.js'
-import { settleJournal } from '../state/journal-barrier.js'
-import { persistPayload, withPayload } from '../state/locks.js'
-import { getRow } from '../state/row-store.js'
+import { dropBlock, knownBlocks, purgeLeftovers } from '../rows/drop.js'
 import { settle } from '../space/disk.js'
+import { settleJournal } from '../state/journal-barrier.js'
+import { withBlock, withPayload } from '../state/locks.js'
+import { persistPayload } from '../state/payload-record.js'
+import { getRow } from '../state/row-store.js'
 import { changed, isResident, type PayloadState, type TierState } from '../state/tier-state.js'
-import { withBlock } from './write.js'
-
-/** Block indexes of a payload: entries in memory and rows in the metadata store. */
-export async function knownBlocks(
-  s: TierState,
-  p: PayloadState,
-  options?: AbortOptions,
-): Promise<number[]> {
-  const idxs = new Set(p.blocks.keys())
-  for (const row of await s.metadata.listFileBlocks(p.id, options)) {
-    const at = parseBlockId(row.id)
-    if (at !== undefined && at.payloadId === p.id) idxs.add(at.blockIdx)
-  }
-  return [...idxs].sort((a, b) => a - b)
-}
-
-/**
- * Deletes the rows and local copies a payload without a record left behind (a crash before
- * its first flush, or during its delete). The caller holds the payload's exclusive lock.
- */
-export async function purgeLeftovers(
-  s: TierState,
-  p: PayloadState,
-  options?: AbortOptions,
-): Promise<number> {
-  const idxs = await knownBlocks(s, p, options)
-  for (const idx of idxs) await dropBlock(s, p, idx, options)
-  if (idxs.length > 0) await s.medium.removePayload(p.id)
-  return idxs.length
-}
-
-/** Deletes a row, reporting each remote key it held before the row goes. */
-async function dropRow(s: TierState, id: string, options?: AbortOptions): Promise<void> {
-  let reported = ''
-  for (;;) {
-    const row = await getRow(s.metadata, id, options)
-    if (row === undefined) return
-    if (row.blockStoreKey !== '' && row.blockStoreKey !== reported) {
-      reported = row.blockStoreKey
-      await s.hooks.onRemoteReferenceDropped?.(row)
-    }
-    try {
-      if (await s.metadata.deleteFileBlock(id, { ...options, ifVersion: row.version })) {
-        await s.medium.rowMoved?.(id, row, undefined)
-        return
-      }
-    } catch (err) {
-      if (isBlockStoreError(err, 'BS_FILE_BLOCK_NOT_FOUND')) return
-      throw err
-    }
-  }
-}
-
-/** Drops one block: buffer, medium copy, row. */
-export async function dropBlock(
-  s: TierState,
-  p: PayloadState,
-  idx: number,
-  options?: AbortOptions,
-): Promise<void> {
-  await withBlock(s, p, idx, async (e) => {
-    await dropRow(s, e.id, options)
-    await dropLocalBytes(s, e)
-    e.gone = true
-    p.blocks.delete(idx)
-  })
-}
 
 /** Cuts the boundary block to `cut` bytes (its tail reads as zeros afterwards). */
 async function cutBlock(
@@ -121,7 +53,7 @@ export function truncate(
     s,
     payloadId,
     'exclusive',
-    true,
+    purgeLeftovers,
     async (p) => {
       if (p === undefined) return
       await settleJournal(s, p.id)
@@ -153,7 +85,7 @@ export function deletePayload(
     s,
     payloadId,
     'exclusive',
-    true,
+    purgeLeftovers,
     async (p) => {
       if (p === undefined) return
       await settleJournal(s, p.id)

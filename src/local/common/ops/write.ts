@@ -5,40 +5,19 @@
  */
 import type { AbortOptions } from '../../../core/abort.js'
 import { BlockSize } from '../../../core/constants.js'
-import { ensureBuffer, spillLocked, spillOldest } from '../space/memory.js'
-import { ensureDirty } from '../rows/dirty.js'
-import { commitRow } from './flush.js'
-import { withPayload } from '../state/locks.js'
-import { reserveDisk, settle } from '../space/disk.js'
+import { commitRow, ensureDirty } from '../rows/dirty.js'
+import { purgeLeftovers } from '../rows/drop.js'
+import { ensureBuffer, spillLocked, spillOldest } from '../rows/spill.js'
+import { withReservation } from '../space/disk.js'
+import { withBlock, withPayload } from '../state/locks.js'
 import {
   type BlockEntry,
-  blockEntry,
   changed,
   type PayloadState,
   type TierState,
   touch,
-  wakeMemoryWaiters,
 } from '../state/tier-state.js'
 import { writeBehind } from '../state/write-behind.js'
-
-/** Runs `fn` under the block's lock, retrying when the entry was dropped meanwhile. */
-export async function withBlock<T>(
-  s: TierState,
-  p: PayloadState,
-  idx: number,
-  fn: (e: BlockEntry) => Promise<T>,
-): Promise<T> {
-  for (;;) {
-    const e = blockEntry(p, idx)
-    const release = await e.lock.lock()
-    try {
-      if (!e.gone) return await fn(e)
-    } finally {
-      release()
-      wakeMemoryWaiters(s)
-    }
-  }
-}
 
 /** Writes `data` into the medium copy at `offset`, accounting any growth. */
 export async function writeMedium(
@@ -50,14 +29,7 @@ export async function writeMedium(
 ): Promise<void> {
   const end = offset + data.length
   const growth = Math.max(0, end - e.mediumSize)
-  const reserved = await reserveDisk(s, growth, options)
-  try {
-    await s.medium.write(e.payloadId, e.idx, data, offset)
-  } catch (err) {
-    settle(s, reserved, 0)
-    throw err
-  }
-  settle(s, reserved, growth)
+  await withReservation(s, growth, () => s.medium.write(e.payloadId, e.idx, data, offset), options)
   e.mediumSize += growth
   e.onMedium = true
   e.unsynced = true
@@ -117,7 +89,7 @@ export async function writeAt(
     s,
     payloadId,
     'shared',
-    true,
+    purgeLeftovers,
     async (p) => {
       if (p === undefined) return
       let done = 0

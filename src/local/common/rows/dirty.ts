@@ -1,4 +1,8 @@
 /**
+ * A block's row between Dirty and Local, in one place: to Dirty before the block's first
+ * write ({@link ensureDirty}, {@link commitDirty}, {@link storePendingRow}), back to Local
+ * once its bytes are durable ({@link commitRow}).
+ *
  * Moving a block's row to Dirty before its first write: by CAS (so neither another writer
  * nor an upload's commit silently overwrites the change), clearing hash and remote key (so
  * the new bytes are uploaded again instead of the row keeping the stale object), reporting
@@ -9,12 +13,13 @@ import type { AbortOptions } from '../../../core/abort.js'
 import { BlockState, type FileBlock, isRemote, newFileBlock } from '../../../core/block.js'
 import { BlockStoreError } from '../../../core/errors.js'
 import { ContentHash } from '../../../core/hash.js'
+import type { FlushedBlock } from '../../../core/local-store.js'
 import type { CommitOptions } from '../../../core/metadata-store.js'
+import { withReservation } from '../space/disk.js'
 import { settleJournal } from '../state/journal-barrier.js'
-import { casRow, getRow, reportDropped } from '../state/row-store.js'
-import { reserveDisk, settle } from '../space/disk.js'
-import { landStaged, type Staged, settleFailedCommit, stageOverwrite } from './staged.js'
+import { casRow, deleteRow, getRow, reportDropped } from '../state/row-store.js'
 import { type BlockEntry, isResident, type TierState } from '../state/tier-state.js'
+import { landStaged, type Staged, settleFailedCommit, stageOverwrite } from './staged.js'
 
 /** The bytes a write will put into the block; `undefined` for a truncate cut. */
 export interface WriteRange {
@@ -54,16 +59,15 @@ async function materialize(
       { payloadId: e.payloadId, blockIdx: e.idx, key: row.blockStoreKey },
     )
   }
-  const reserved = await reserveDisk(s, data.length, options)
-  try {
-    await s.medium.replace(e.payloadId, e.idx, data)
-    if (s.medium.durable) await s.medium.sync(e.payloadId, [e.idx], options)
-  } catch (err) {
-    settle(s, reserved, 0)
-    await s.medium.remove(e.payloadId, e.idx)
-    throw err
-  }
-  settle(s, reserved, data.length)
+  await withReservation(
+    s,
+    data.length,
+    async () => {
+      await s.medium.replace(e.payloadId, e.idx, data)
+      if (s.medium.durable) await s.medium.sync(e.payloadId, [e.idx], options)
+    },
+    { ...options, undo: () => s.medium.remove(e.payloadId, e.idx) },
+  )
   e.onMedium = true
   e.mediumSize = data.length
   e.dataSize = data.length
@@ -213,4 +217,44 @@ async function prepare(
     `block ${e.id} is ${row.state === BlockState.Local ? 'Local' : 'Syncing'} but its local copy is gone`,
     { payloadId: e.payloadId, blockIdx: e.idx },
   )
+}
+
+/**
+ * Turns a block's Dirty row Local (or removes it when the block holds no bytes). Must hold the
+ * block lock.
+ */
+export async function commitRow(
+  s: TierState,
+  e: BlockEntry,
+  options?: CommitOptions,
+): Promise<FlushedBlock | undefined> {
+  const known = e.dirtyRow
+  if (known === undefined) return undefined
+  const pending = e.dirtyRowPending
+  if (!isResident(e)) {
+    // A write that failed after dirtying the row left no bytes: nothing to keep.
+    // Durable at once even in a journaled flush: no record speaks for a block without bytes.
+    if (!pending) await deleteRow(s, e.id, { signal: options?.signal })
+    e.dirtyRow = undefined
+    e.dirtyRowPending = false
+    return undefined
+  }
+  const localPath = s.medium.localPath(e.payloadId, e.idx)
+  await casRow(
+    s,
+    e.id,
+    (row) => ({
+      ...(row ?? known),
+      state: BlockState.Local,
+      localPath,
+      dataSize: e.dataSize,
+      lastAccess: s.now(),
+    }),
+    options,
+    // A pending row was never stored: the commit creates it.
+    { row: pending ? undefined : known },
+  )
+  e.dirtyRow = undefined
+  e.dirtyRowPending = false
+  return { blockIdx: e.idx, localPath, dataSize: e.dataSize }
 }

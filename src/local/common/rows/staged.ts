@@ -8,8 +8,8 @@
  */
 import type { AbortOptions } from '../../../core/abort.js'
 import { BlockState, type FileBlock } from '../../../core/block.js'
+import { settle, withReservation } from '../space/disk.js'
 import { getRow } from '../state/row-store.js'
-import { reserveDisk, settle } from '../space/disk.js'
 import type { BlockEntry, TierState } from '../state/tier-state.js'
 
 /** Bytes of a whole-block overwrite written aside before the Dirty commit. */
@@ -30,13 +30,18 @@ export async function stageOverwrite(
   options?: AbortOptions,
 ): Promise<Staged | undefined> {
   if (!s.medium.durable || s.medium.stage === undefined) return undefined
-  const reserved = await reserveDisk(s, data.length, options)
-  try {
-    return { path: await s.medium.stage(e.payloadId, e.idx, data, options), data, reserved }
-  } catch (err) {
-    settle(s, reserved, 0)
-    throw err
-  }
+  const medium = s.medium
+  // The reservation stands until the commit lands the file (landStaged) or gives it up.
+  return withReservation(
+    s,
+    data.length,
+    async (reserved) => ({
+      path: await medium.stage!(e.payloadId, e.idx, data, options),
+      data,
+      reserved,
+    }),
+    { ...options, keep: true },
+  )
 }
 
 /** Moves committed staged bytes into place: the block now holds the whole write. */

@@ -7,8 +7,9 @@ import { type FileBlock, isRemote } from '../../../core/block.js'
 import { BlockStoreError } from '../../../core/errors.js'
 import { parseBlockId } from '../../../core/keys.js'
 import { RetentionPolicy } from '../../../core/retention.js'
+import { tryWhileLocked } from '../state/locks.js'
 import { casRow } from '../state/row-store.js'
-import { type BlockEntry, type TierState, wakeMemoryWaiters } from '../state/tier-state.js'
+import type { BlockEntry, TierState } from '../state/tier-state.js'
 
 const SPACE_POLL_MS = 20
 
@@ -120,6 +121,44 @@ export function settle(s: TierState, reserved: number, delta: number): void {
   s.counters.diskUsed += delta
 }
 
+/** How {@link withReservation} settles. */
+export interface ReservationOptions extends AbortOptions {
+  /** Bytes the medium gained when the I/O succeeded; default the bytes reserved. */
+  readonly added?: number
+  /**
+   * Leave the reservation standing on success: `io` is handed its size and its owner settles
+   * it later (a staged overwrite holds its bytes until the commit that lands or discards it).
+   */
+  readonly keep?: boolean
+  /** Removes what a failed I/O may have left on the medium, before the error is rethrown. */
+  readonly undo?: () => Promise<unknown>
+}
+
+/**
+ * The one shape of every write that grows the medium: reserve `bytes` under the cap (see
+ * {@link reserveDisk}), run the I/O, then settle: on success the bytes the medium gained, on
+ * failure nothing (after `undo`). A reservation left standing on an error would shrink the cap
+ * for good; settling before the I/O would let two writers overrun it.
+ */
+export async function withReservation<T>(
+  s: TierState,
+  bytes: number,
+  io: (reserved: number) => Promise<T>,
+  options?: ReservationOptions,
+): Promise<T> {
+  const reserved = await reserveDisk(s, bytes, options)
+  let result: T
+  try {
+    result = await io(reserved)
+  } catch (err) {
+    settle(s, reserved, 0)
+    await options?.undo?.()
+    throw err
+  }
+  if (options?.keep !== true) settle(s, reserved, options?.added ?? bytes)
+  return result
+}
+
 /** A candidate's entry, when this store holds a copy of it. */
 function entryOf(s: TierState, row: FileBlock): BlockEntry | undefined {
   const at = parseBlockId(row.id)
@@ -152,14 +191,7 @@ export async function evictBlocks(
   let freed = 0
   for (const e of candidates) {
     if (freed >= needed) break
-    const release = e.lock.tryLock()
-    if (release === undefined) continue
-    try {
-      freed += await evictLocked(s, e, options)
-    } finally {
-      release()
-      wakeMemoryWaiters(s)
-    }
+    freed += (await tryWhileLocked(s, e, () => evictLocked(s, e, options))) ?? 0
   }
   return freed
 }

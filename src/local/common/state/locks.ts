@@ -1,18 +1,43 @@
 /**
- * Payload bookkeeping: loading a payload's size from the metadata store on first use, and
- * running an operation under the payload's lock (shared for reads and writes, exclusive for
- * truncate and delete).
+ * The local tier's one locking protocol. Every operation takes its locks through this module,
+ * always in this order, so no two operations can wait on each other in a circle:
+ *
+ * 1. Payload locks (a readers-writer lock per payload): shared for reads, writes, flushes and
+ *    block operations; exclusive for truncate, delete, reset and rename. A rename holds two,
+ *    taken in ID order ({@link lockPayloadPair}).
+ * 2. The payload's flush lock ({@link withFlushLock}): one flush of a payload at a time.
+ * 3. Block locks (a FIFO mutex per block), one at a time, or every block of the payloads a
+ *    rename holds exclusively, in index order ({@link lockBlocks}).
+ *
+ * Work that may run while its caller holds any of these (eviction and spilling to make room,
+ * compaction of packs) only tries a lock ({@link tryLockBlock}), never waits for one: the
+ * holder may be the caller itself. A holder that finds its entry gone (dropped while it
+ * waited) retries with a fresh entry or gives up. Every release of a block lock wakes writers
+ * waiting for memory: the block's buffer may be spillable now.
  */
 import type { AbortOptions } from '../../../core/abort.js'
-import type { CommitOptions, PayloadRecord } from '../../../core/metadata-store.js'
-import { newPayloadState, type PayloadState, type TierState } from './tier-state.js'
-import { purgeLeftovers } from '../ops/truncate.js'
+import {
+  type BlockEntry,
+  blockEntry,
+  newPayloadState,
+  type PayloadState,
+  type TierState,
+  wakeMemoryWaiters,
+} from './tier-state.js'
+
+/**
+ * Clears what an earlier life of a payload ID left (rows and copies of a payload that crashed
+ * before its first flush, or during its delete), before a new payload of that ID is used; its
+ * holes would otherwise read the old bytes. Given by operations that may create the payload
+ * (the rows room's `purgeLeftovers`); the caller holds the payload's exclusive lock.
+ */
+export type Purge = (s: TierState, p: PayloadState, options?: AbortOptions) => Promise<unknown>
 
 /** The payload's state, loaded from its record when not in memory; created when asked. */
 export async function loadPayload(
   s: TierState,
   payloadId: string,
-  create: boolean,
+  create: Purge | false,
   options?: AbortOptions,
 ): Promise<PayloadState | undefined> {
   return (await loadState(s, payloadId, create, options)).p
@@ -22,7 +47,7 @@ export async function loadPayload(
 async function loadState(
   s: TierState,
   payloadId: string,
-  create: boolean,
+  create: Purge | false,
   options?: AbortOptions,
 ): Promise<{ p: PayloadState | undefined; created: boolean }> {
   const known = s.payloads.get(payloadId)
@@ -33,7 +58,8 @@ async function loadState(
       try {
         const record = await s.metadata.getPayload(payloadId, options)
         if (record === undefined) return undefined
-        const p = s.payloads.get(payloadId) ?? newPayloadState(payloadId, record.size, 'current')
+        const p =
+          s.payloads.get(payloadId) ?? newPayloadState(payloadId, record.size, 'current', s.now())
         p.createdAt = record.createdAt
         p.modifiedAt = record.modifiedAt
         s.payloads.set(payloadId, p)
@@ -45,7 +71,7 @@ async function loadState(
     s.loading.set(payloadId, loading)
   }
   const loaded = await loading
-  if (loaded !== undefined || !create) {
+  if (loaded !== undefined || create === false) {
     return { p: loaded ?? s.payloads.get(payloadId), created: false }
   }
   const existing = s.payloads.get(payloadId)
@@ -58,7 +84,7 @@ async function loadState(
   // write lock queues every other user of `p` behind the purge.
   const release = await p.lock.write()
   try {
-    await purgeLeftovers(s, p, options)
+    await create(s, p, options)
   } finally {
     release()
   }
@@ -67,7 +93,7 @@ async function loadState(
 
 /**
  * Runs `fn` under the payload's lock; `fn` gets `undefined` when the payload is unknown and
- * `create` is false. Retries when the payload was deleted while waiting for the lock.
+ * `create` is false (given, it purges what an earlier life of the ID left, see {@link Purge}). Retries when the payload was deleted while waiting for the lock.
  * `created` tells `fn` that the payload existed nowhere before this call: its leftover rows
  * were purged, so every row it has now belongs to an entry in `p.blocks` (entries leave that
  * map only with their rows, see dropBlock).
@@ -76,7 +102,7 @@ export async function withPayload<T>(
   s: TierState,
   payloadId: string,
   mode: 'shared' | 'exclusive',
-  create: boolean,
+  create: Purge | false,
   fn: (p: PayloadState | undefined, created: boolean) => Promise<T>,
   options?: AbortOptions,
 ): Promise<T> {
@@ -95,28 +121,155 @@ export async function withPayload<T>(
   }
 }
 
-/** The payload record as stored by flush and truncate. */
-export async function persistPayload(
+/** Takes the exclusive locks of two payloads in ID order; returns the release of both. */
+export async function lockPayloadPair(a: PayloadState, b: PayloadState): Promise<() => void> {
+  const [first, second] = a.id < b.id ? [a, b] : [b, a]
+  const releaseFirst = await first.lock.write()
+  try {
+    const releaseSecond = await second.lock.write()
+    return () => {
+      releaseSecond()
+      releaseFirst()
+    }
+  } catch (err) {
+    releaseFirst()
+    throw err
+  }
+}
+
+/** Runs `fn` under the payload's flush lock (its payload lock held). */
+export async function withFlushLock<T>(p: PayloadState, fn: () => Promise<T>): Promise<T> {
+  const release = await p.flushLock.lock()
+  try {
+    return await fn()
+  } finally {
+    release()
+  }
+}
+
+/** Waits for the payload's flush lock; resolves to its release. */
+export function lockFlush(p: PayloadState): Promise<() => void> {
+  return p.flushLock.lock()
+}
+
+/** The payload's flush lock only when free (never waits); `undefined` when held. */
+export function tryFlushLock(p: PayloadState): (() => void) | undefined {
+  return p.flushLock.tryLock()
+}
+
+/** Shared access to a payload only when no writer holds or awaits it (never waits). */
+export function tryPayloadRead(p: PayloadState): (() => void) | undefined {
+  return p.lock.tryRead()
+}
+
+/** Waits for a block's lock; its release wakes writers waiting for memory. */
+export async function lockBlock(s: TierState, e: BlockEntry): Promise<() => void> {
+  return waking(s, await e.lock.lock())
+}
+
+/** A block's lock only when free (never waits); `undefined` when held. */
+export function tryLockBlock(s: TierState, e: BlockEntry): (() => void) | undefined {
+  const release = e.lock.tryLock()
+  return release === undefined ? undefined : waking(s, release)
+}
+
+function waking(s: TierState, release: () => void): () => void {
+  return () => {
+    release()
+    wakeMemoryWaiters(s)
+  }
+}
+
+/** Runs `fn` under the block's lock, retrying with a fresh entry when it was dropped meanwhile. */
+export async function withBlock<T>(
   s: TierState,
   p: PayloadState,
-  options?: CommitOptions,
-): Promise<void> {
-  const stored = { size: p.size, modifiedAt: p.modifiedAt }
-  await s.metadata.putPayload(
-    { id: p.id, size: p.size, createdAt: p.createdAt, modifiedAt: p.modifiedAt },
-    options,
-  )
-  // Unless it changed again meanwhile (a write racing this flush).
-  if (p.size === stored.size && p.modifiedAt === stored.modifiedAt) p.record = 'current'
-  else if (p.record === 'none') p.record = 'stale'
+  idx: number,
+  fn: (e: BlockEntry) => Promise<T>,
+): Promise<T> {
+  for (;;) {
+    const e = blockEntry(p, idx)
+    const release = await lockBlock(s, e)
+    try {
+      if (!e.gone) return await fn(e)
+    } finally {
+      release()
+    }
+  }
 }
 
 /**
- * What {@link LocalStore.statPayload} reports of a payload in memory: its stored record's times
- * while that record is current, else modified now (changed since its last flush).
+ * Runs `fn` under the lock of an entry the caller already holds a reference to, unless the
+ * block is gone by the time the lock is held (then `undefined`: nothing left to do for it).
  */
-export function payloadStat(s: TierState, p: PayloadState | undefined): PayloadRecord | undefined {
-  if (p === undefined) return undefined
-  const modifiedAt = p.record === 'current' ? p.modifiedAt : s.now()
-  return { id: p.id, size: p.size, createdAt: p.createdAt, modifiedAt }
+export async function whileLocked<T>(
+  s: TierState,
+  e: BlockEntry,
+  fn: () => Promise<T>,
+): Promise<T | undefined> {
+  const release = await lockBlock(s, e)
+  try {
+    return e.gone ? undefined : await fn()
+  } finally {
+    release()
+  }
+}
+
+/** {@link whileLocked} without waiting: `undefined` also when the lock is held. */
+export async function tryWhileLocked<T>(
+  s: TierState,
+  e: BlockEntry,
+  fn: () => Promise<T>,
+): Promise<T | undefined> {
+  const release = tryLockBlock(s, e)
+  if (release === undefined) return undefined
+  try {
+    return e.gone ? undefined : await fn()
+  } finally {
+    release()
+  }
+}
+
+/**
+ * Takes the locks of every block of two payloads whose exclusive locks the caller holds, in
+ * index order; returns the release of all.
+ */
+export async function lockBlocks(
+  s: TierState,
+  payloads: readonly PayloadState[],
+): Promise<() => void> {
+  const releases: (() => void)[] = []
+  const entries = payloads.flatMap((p) => [...p.blocks.values()].sort((a, b) => a.idx - b.idx))
+  const releaseAll = (): void => {
+    for (const r of releases.reverse()) r()
+  }
+  try {
+    for (const e of entries) releases.push(await lockBlock(s, e))
+  } catch (err) {
+    releaseAll()
+    throw err
+  }
+  return releaseAll
+}
+
+/**
+ * Runs `fn` under the lock of a block of a known payload (payload lock shared); `missing` is
+ * returned when the payload is unknown.
+ */
+export function onBlock<T>(
+  s: TierState,
+  payloadId: string,
+  idx: number,
+  missing: () => T,
+  fn: (e: BlockEntry, p: PayloadState) => Promise<T>,
+  options?: AbortOptions,
+): Promise<T> {
+  return withPayload(
+    s,
+    payloadId,
+    'shared',
+    false,
+    async (p) => (p === undefined ? missing() : withBlock(s, p, idx, (e) => fn(e, p))),
+    options,
+  )
 }

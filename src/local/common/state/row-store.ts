@@ -83,3 +83,25 @@ export async function reportDropped(s: TierState, previous: FileBlock | undefine
   if (previous === undefined || previous.blockStoreKey === '') return
   await s.hooks.onRemoteReferenceDropped?.(previous)
 }
+
+/** Deletes a row, reporting each remote key it held before the row goes. */
+export async function dropRow(s: TierState, id: string, options?: AbortOptions): Promise<void> {
+  let reported = ''
+  for (;;) {
+    const row = await getRow(s.metadata, id, options)
+    if (row === undefined) return
+    if (row.blockStoreKey !== '' && row.blockStoreKey !== reported) {
+      reported = row.blockStoreKey
+      await s.hooks.onRemoteReferenceDropped?.(row)
+    }
+    try {
+      if (await s.metadata.deleteFileBlock(id, { ...options, ifVersion: row.version })) {
+        await s.medium.rowMoved?.(id, row, undefined)
+        return
+      }
+    } catch (err) {
+      if (isBlockStoreError(err, 'BS_FILE_BLOCK_NOT_FOUND')) return
+      throw err
+    }
+  }
+}

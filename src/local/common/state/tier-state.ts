@@ -278,19 +278,6 @@ export function blockEntry(p: PayloadState, idx: number): BlockEntry {
   return e
 }
 
-/**
- * Runs `fn` under the block's lock, unless the block is gone by the time the lock is held
- * (then `undefined`).
- */
-export async function whileLocked<T>(e: BlockEntry, fn: () => Promise<T>): Promise<T | undefined> {
-  const release = await e.lock.lock()
-  try {
-    return e.gone ? undefined : await fn()
-  } finally {
-    release()
-  }
-}
-
 /** True when the block's bytes are held locally. */
 export function isResident(e: BlockEntry): boolean {
   return e.buf !== null || e.onMedium
