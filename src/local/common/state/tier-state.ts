@@ -11,7 +11,6 @@ import type { MetadataStore } from '../../../core/metadata-store.js'
 import { RetentionPolicy } from '../../../core/retention.js'
 import type { BlockMedium } from './block-medium.js'
 import { Mutex, RwLock } from './mutex.js'
-import { newWriteBehind, type WriteBehind } from './write-behind.js'
 
 /** One block known to the tier. Its bytes live in `buf` or on the medium, never both. */
 export interface BlockEntry {
@@ -293,4 +292,24 @@ export function wakeMemoryWaiters(s: TierState): void {
 export function touch(s: TierState, e: BlockEntry): void {
   e.lastAccess = s.now()
   e.accessSeq = ++s.accessSeq
+}
+
+/** A background sync queued by write-behind.ts. */
+interface WriteBehindJob {
+  readonly e: BlockEntry
+  /** The block's `writeGen` when queued: a later write makes this sync too early to count. */
+  readonly gen: number
+}
+
+/** Write-behind state of one tier (the background syncs of write-behind.ts). */
+export interface WriteBehind {
+  readonly queue: WriteBehindJob[]
+  /** Syncs running, by block, so a flush can wait for them instead of adding its own. */
+  readonly running: Map<BlockEntry, Promise<void>>
+  stopped: boolean
+}
+
+/** Fresh write-behind state. */
+export function newWriteBehind(): WriteBehind {
+  return { queue: [], running: new Map(), stopped: false }
 }

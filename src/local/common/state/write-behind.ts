@@ -20,25 +20,6 @@ import type { BlockEntry, TierState } from './tier-state.js'
 /** Background syncs at once: enough to keep the disk busy, few enough to leave the pool free. */
 const IN_FLIGHT = 2
 
-interface Job {
-  readonly e: BlockEntry
-  /** The block's `writeGen` when queued: a later write makes this sync too early to count. */
-  readonly gen: number
-}
-
-/** Write-behind state of one tier. */
-export interface WriteBehind {
-  readonly queue: Job[]
-  /** Syncs running, by block, so a flush can wait for them instead of adding its own. */
-  readonly running: Map<BlockEntry, Promise<void>>
-  stopped: boolean
-}
-
-/** Fresh write-behind state. */
-export function newWriteBehind(): WriteBehind {
-  return { queue: [], running: new Map(), stopped: false }
-}
-
 /**
  * Called after a block's buffer reached its file: queues the file's sync in the background
  * when the block is full (and the medium is durable).
