@@ -17,15 +17,16 @@ export const LayerRank: Readonly<Record<string, number>> = {
   local: 2,
   remote: 2,
   meta: 2,
-  sync: 3,
+  fetch: 3,
   readbuffer: 3,
   gc: 3,
-  engine: 4,
-  conformance: 5,
-  server: 5,
-  app: 6,
-  cli: 7,
-  '(root)': 8,
+  sync: 4,
+  engine: 5,
+  conformance: 6,
+  server: 6,
+  app: 7,
+  cli: 8,
+  '(root)': 9,
 }
 
 /** One import between two files of `src/` (paths relative to `src/`, `/`-separated). */

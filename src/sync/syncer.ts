@@ -11,7 +11,7 @@ import { BlockStoreError } from '../core/errors.js'
 import type { LocalStore } from '../core/local-store.js'
 import type { MetadataStore } from '../core/metadata-store.js'
 import type { RemoteStore } from '../core/remote-store.js'
-import { Fetcher } from './fetcher.js'
+import { Fetcher } from '../fetch/fetcher.js'
 import { HealthMonitor, type HealthMonitorOptions } from './health-monitor.js'
 import {
   type BlockUploadError,

@@ -10,16 +10,27 @@ import { chunkRootOf, type FileBlock } from '../core/block.js'
 import { BlockStoreError, isBlockStoreError } from '../core/errors.js'
 import { hasIndexTrailer } from '../core/keys.js'
 import type { RemoteStore } from '../core/remote-store.js'
+import { Semaphore } from '../core/semaphore.js'
 import { hashOwnedBlock } from '../platform/hash-block.js'
-import type { HealthMonitor } from './health-monitor.js'
 import { RangeVerifier } from './ranged-fetch.js'
-import { Semaphore } from './semaphore.js'
+
+/**
+ * What the fetcher needs of the remote's health monitor (sync/health-monitor.ts): whether to
+ * fail fast, and where to report a read that failed because the remote is unreachable or an
+ * object that failed verification.
+ */
+export interface FetchHealth {
+  isHealthy(): boolean
+  outageDurationMs(): number
+  reportReadFailure(err: unknown): void
+  reportIntegrityFailure(err: unknown): void
+}
 
 /** Options of a {@link Fetcher}. */
 export interface FetcherOptions {
   readonly remote: RemoteStore
   /** Health of the remote; reads fail fast while it is unhealthy. */
-  readonly health?: HealthMonitor | undefined
+  readonly health?: FetchHealth | undefined
   /** Remote reads in flight at once (default 8). */
   readonly parallelism?: number | undefined
   /** Time budget of one demand fetch (default 60 s). */
@@ -45,7 +56,7 @@ export interface FetcherStats {
 /** Fetches blocks and ranges of blocks from the remote store. */
 export class Fetcher {
   readonly #remote: RemoteStore
-  readonly #health: HealthMonitor | undefined
+  readonly #health: FetchHealth | undefined
   readonly #limit: Semaphore
   readonly #budgetMs: number
   readonly #inFlight = new Map<string, { row: FileBlock; data: Promise<Uint8Array> }>()
