@@ -9,7 +9,7 @@ import { chunkRootOf, type FileBlock, isRemote } from '../core/block.js'
 import { BlockSize } from '../core/constants.js'
 import { BlockStoreError, isBlockStoreError } from '../core/errors.js'
 import { formatBlockId } from '../core/keys.js'
-import type { LocalStore } from '../core/local-store.js'
+import type { LocalReadResult, LocalStore } from '../core/local-store.js'
 import type { MetadataStore } from '../core/metadata-store.js'
 import type { RemoteStore } from '../core/remote-store.js'
 import { findFileBlock } from '../core/rows.js'
@@ -84,7 +84,7 @@ export async function readPayload(
       payloadId,
       view.subarray(0, result.length),
       offset,
-      result.remoteBlocks,
+      result,
       { generation, sequential, size },
       options,
     )
@@ -127,21 +127,27 @@ function readFromBuffer(
 }
 
 /**
- * Fetches the listed remote-only blocks into `view` (parallel, bounded by the fetcher).
- * Returns true when some block changed under us and the read must be retried.
+ * Fetches the local read's remote-only blocks into `view` (parallel, bounded by the fetcher),
+ * from the rows that read found when it gives them. Returns true when some block changed under
+ * us and the read must be retried.
  */
 async function fetchRemoteBlocks(
   ctx: ReadContext,
   payloadId: string,
   view: Uint8Array,
   offset: number,
-  blocks: readonly number[],
+  local: LocalReadResult,
   stream: StreamInfo,
   options: AbortOptions,
 ): Promise<boolean> {
+  const blocks = local.remoteBlocks
   if (blocks.length === 0) return false
+  const rows = local.remoteRows?.length === blocks.length ? local.remoteRows : undefined
   const outcomes = await Promise.all(
-    blocks.map((idx) => fetchOne(ctx, payloadId, idx, view, offset, stream, options)),
+    blocks.map(async (idx, i) => {
+      const row = rows?.[i] ?? (await rowOf(ctx.metadata, payloadId, idx, options))
+      return fetchOne(ctx, payloadId, idx, row, view, offset, stream, options)
+    }),
   )
   return outcomes.some((settled) => !settled)
 }
@@ -156,18 +162,18 @@ interface StreamInfo {
   readonly size: number
 }
 
-/** Fills block `idx`'s part of `view`; false when the block is no longer remote-only. */
+/** Fills block `idx`'s part of `view` from its `row`; false when it is not remote-only. */
 async function fetchOne(
   ctx: ReadContext,
   payloadId: string,
   idx: number,
+  row: FileBlock | undefined,
   view: Uint8Array,
   offset: number,
   stream: StreamInfo,
   options: AbortOptions,
 ): Promise<boolean> {
   const { sequential } = stream
-  const row = await rowOf(ctx.metadata, payloadId, idx, options)
   if (row === undefined || !isRemote(row) || row.blockStoreKey === '') return false
   const blockStart = idx * BlockSize
   const from = Math.max(offset, blockStart)

@@ -5,7 +5,7 @@
  */
 import { dirname } from 'node:path'
 import type { AbortOptions } from '../../../core/abort.js'
-import { BlockState } from '../../../core/block.js'
+import { BlockState, type FileBlock } from '../../../core/block.js'
 import { BlockSize } from '../../../core/constants.js'
 import { BlockStoreError } from '../../../core/errors.js'
 import type { LocalReadResult } from '../../../core/local-store.js'
@@ -43,7 +43,15 @@ export async function copyResident(
   return false
 }
 
-/** Fills one piece; true when the block must come from the remote. */
+/**
+ * A block of a read whose bytes only the remote has, with its row when the read holds it (not
+ * after a damaged local copy was dropped mid-read).
+ */
+interface RemoteHit {
+  readonly row: FileBlock | undefined
+}
+
+/** Fills one piece; a {@link RemoteHit} when the block must come from the remote. */
 async function readPiece(
   s: TierState,
   p: PayloadState,
@@ -53,14 +61,15 @@ async function readPiece(
   blockOffset: number,
   length: number,
   options?: AbortOptions,
-): Promise<boolean> {
+): Promise<RemoteHit | undefined> {
   return withBlock(s, p, idx, async (e) => {
     if (isResident(e)) {
-      return copyResident(s, e, dest, destOffset, blockOffset, length, options)
+      const dropped = await copyResident(s, e, dest, destOffset, blockOffset, length, options)
+      return dropped ? { row: undefined } : undefined
     }
     const row = await getRow(s.metadata, e.id, options)
     if (row !== undefined && row.dataSize > blockOffset) {
-      if (row.blockStoreKey !== '') return true
+      if (row.blockStoreKey !== '') return { row }
       // A row naming a file outside this block's directory was written through another node
       // sharing the metadata store: the bytes exist there (flushed or still being written)
       // and reach the remote with its upload. Never zeros, never "corrupt".
@@ -86,7 +95,7 @@ async function readPiece(
       }
     }
     dest.fill(0, destOffset, destOffset + length)
-    return false
+    return undefined
   })
 }
 
@@ -107,16 +116,26 @@ export function readAt(
       if (p === undefined) return { exists: false, length: 0, remoteBlocks: [] }
       const length = Math.max(0, Math.min(dest.length, p.size - offset))
       const remoteBlocks: number[] = []
+      const remoteRows: FileBlock[] = []
+      let rowsComplete = true
       let done = 0
       while (done < length) {
         const at = offset + done
         const idx = Math.floor(at / BlockSize)
         const blockOffset = at - idx * BlockSize
         const n = Math.min(BlockSize - blockOffset, length - done)
-        if (await readPiece(s, p, idx, dest, done, blockOffset, n, options)) remoteBlocks.push(idx)
+        const hit = await readPiece(s, p, idx, dest, done, blockOffset, n, options)
+        if (hit !== undefined) {
+          remoteBlocks.push(idx)
+          if (hit.row === undefined) rowsComplete = false
+          else remoteRows.push(hit.row)
+        }
         done += n
       }
-      return { exists: true, length, remoteBlocks }
+      // The rows go with the indexes, so the engine need not read each one a second time.
+      return rowsComplete
+        ? { exists: true, length, remoteBlocks, remoteRows }
+        : { exists: true, length, remoteBlocks }
     },
     options,
   )
