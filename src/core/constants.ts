@@ -43,3 +43,10 @@ export const MaxPayloadSize = (MaxBlockIndex + 1) * BlockSize
  * enough for their syncs to be committed together, few enough not to flood the metadata store.
  */
 export const DefaultFlushConcurrency = 32
+
+/**
+ * Most payload IDs one `POST /v1/flush` may name: the server refuses more, and the CLI's HTTP
+ * client sends larger batches in slices of this size. It lives in core because the server and
+ * the CLI, which share it, may not import each other.
+ */
+export const MaxFlushIds = 10_000

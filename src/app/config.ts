@@ -8,17 +8,16 @@ import { resolve } from 'node:path'
 import type { DeducedDefaults } from '../core/defaults.js'
 import { BlockStoreError } from '../core/errors.js'
 import { type RetentionPolicy, validateRetentionPolicy } from '../core/retention.js'
+import { parseDuration, parseSize } from '../core/units.js'
 import type { MetadataConfig, RemoteConfig } from '../engine/options.js'
+import {
+  DefaultMaxBody,
+  DefaultPort,
+  DefaultShutdownTimeoutMs,
+} from '../server/block-store-server.js'
 import { SETTINGS, type SettingKey, type SettingSpec } from './config-schema.js'
 import { parseMetadataUrl, parseRemoteUrl } from './store-urls.js'
-import { parseDuration, parseSize } from './units.js'
 
-/** Default TCP port of the server. */
-export const DefaultPort = 7474
-/** Default largest request body: 64 GiB. */
-export const DefaultMaxBody = 64 * 1024 ** 3
-/** Default shutdown budget for in-flight requests plus the upload drain. */
-export const DefaultShutdownTimeoutMs = 30_000
 /**
  * Default period of the background upload pass and idle delay before a flushed block is
  * uploaded. The engine has the same defaults; the configuration passes them explicitly so
