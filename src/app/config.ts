@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
+import { DefaultUploadDelayMs, DefaultUploadIntervalMs } from '../core/constants.js'
 import type { DeducedDefaults } from '../core/defaults.js'
 import { BlockStoreError } from '../core/errors.js'
 import { type RetentionPolicy, validateRetentionPolicy } from '../core/retention.js'
@@ -17,15 +18,6 @@ import {
 } from '../server/block-store-server.js'
 import { SETTINGS, type SettingKey, type SettingSpec } from './config-schema.js'
 import { parseMetadataUrl, parseRemoteUrl } from './store-urls.js'
-
-/**
- * Default period of the background upload pass and idle delay before a flushed block is
- * uploaded. The engine has the same defaults; the configuration passes them explicitly so
- * what `config` and the start-up banner print is exactly what runs.
- */
-export const DefaultUploadIntervalMs = 1_000
-/** See {@link DefaultUploadIntervalMs}. */
-export const DefaultUploadDelayMs = 2_000
 
 /** Deduced sizing labels (`deduceDefaults`) by the flag of the setting they size. */
 const FLOOR_FLAGS: Readonly<Record<string, string>> = {
@@ -228,6 +220,8 @@ export function resolveConfig(inputs: ConfigInputs, deduced: DeducedDefaults): R
     prefetchWorkers: pick('prefetchWorkers', deduced.prefetchWorkers),
     parallelUploads: pick('parallelUploads', deduced.parallelSyncs, 'deduced'),
     parallelFetches: pick('parallelFetches', deduced.parallelFetches, 'deduced'),
+    // The engine's own defaults, passed explicitly so what `config` and the start-up banner
+    // print is exactly what runs.
     uploadInterval: pick('uploadInterval', DefaultUploadIntervalMs),
     uploadDelay: pick('uploadDelay', DefaultUploadDelayMs),
     shutdownTimeout: pick('shutdownTimeout', DefaultShutdownTimeoutMs),

@@ -26,6 +26,19 @@ export const DefaultPrefetchWorkers = 4
  */
 export const DefaultSpaceWaitMs = 60_000
 
+/**
+ * Period of the background upload pass unless told otherwise: one default whether the engine
+ * is opened directly or from the server's configuration.
+ */
+export const DefaultUploadIntervalMs = 1_000
+
+/**
+ * How long a flushed block stays unchanged before it is uploaded unless told otherwise (a block
+ * still being rewritten is not uploaded twice). Like {@link DefaultUploadIntervalMs}, one
+ * default for the engine and the server's configuration.
+ */
+export const DefaultUploadDelayMs = 2_000
+
 /** Longest payload ID accepted, in UTF-8 bytes. */
 export const MaxPayloadIdBytes = 1024
 
