@@ -13,6 +13,7 @@ import { MemoryLocalStore } from '../local/memory/memory-local-store.js'
 import { MemoryMetadataStore } from '../meta/memory/memory-metadata-store.js'
 import { FsRemoteStore } from '../remote/fs/fs-remote-store.js'
 import { MemoryRemoteStore } from '../remote/memory/memory-remote-store.js'
+import { localLimits } from './local-config.js'
 import type { BlockStoreOptions, LocalConfig, MetadataConfig, RemoteConfig } from './options.js'
 
 /** An opened part and whether the engine owns (closes) it. */
@@ -106,13 +107,13 @@ export async function openLocal(
     retentionTtlMs: retention.ttlMs,
     evictionEnabled,
   }
+  const limits = localLimits(c)
   switch (c.kind) {
     case 'memory':
       return {
-        // The memory store's medium is memory: its cap is what the config calls maxMemoryBytes.
         store: await MemoryLocalStore.open({
           ...common,
-          maxDisk: c.maxMemoryBytes,
+          maxDisk: limits.maxDisk,
           spaceWaitMs: c.spaceWaitMs,
         }),
         owned: true,
@@ -121,8 +122,8 @@ export async function openLocal(
       const store = await FsLocalStore.open({
         ...common,
         dir: c.dir,
-        maxDisk: c.maxDiskBytes ?? defaults.localStoreSize,
-        maxMemory: c.maxMemoryBytes ?? defaults.maxPendingSize,
+        maxDisk: limits.maxDisk ?? defaults.localStoreSize,
+        maxMemory: limits.maxMemory ?? defaults.maxPendingSize,
         fsync: c.fsync,
         spaceWaitMs: c.spaceWaitMs,
         packs: c.packs,

@@ -31,8 +31,8 @@ describe('configuration', () => {
     assert.deepEqual(options.local, {
       kind: 'fs',
       dir: '/w/data/blocks',
-      maxDiskBytes: 4 * GiB,
-      maxMemoryBytes: 2 * GiB,
+      maxDisk: 4 * GiB,
+      maxMemory: 2 * GiB,
       fsync: true,
     })
     assert.equal(options.remote, undefined)
