@@ -16,6 +16,7 @@ import type { ReadBuffer } from '../readbuffer/read-buffer.js'
 import { FsRemoteStore } from '../remote/fs/fs-remote-store.js'
 import { MemoryRemoteStore } from '../remote/memory/memory-remote-store.js'
 import type { Syncer } from '../sync/syncer.js'
+import { localLimits } from './local-config.js'
 import type { BlockStoreOptions, LocalConfig, MetadataConfig, RemoteConfig } from './options.js'
 import type { ReadContext } from './read-path.js'
 
@@ -126,13 +127,13 @@ export async function openLocal(
     retentionTtlMs: retention.ttlMs,
     evictionEnabled,
   }
+  const limits = localLimits(c)
   switch (c.kind) {
     case 'memory':
       return {
-        // The memory store's medium is memory: its cap is what the config calls maxMemoryBytes.
         store: await MemoryLocalStore.open({
           ...common,
-          maxDisk: c.maxMemoryBytes,
+          maxDisk: limits.maxDisk,
           spaceWaitMs: c.spaceWaitMs,
         }),
         owned: true,
@@ -141,8 +142,8 @@ export async function openLocal(
       const store = await FsLocalStore.open({
         ...common,
         dir: c.dir,
-        maxDisk: c.maxDiskBytes ?? defaults.localStoreSize,
-        maxMemory: c.maxMemoryBytes ?? defaults.maxPendingSize,
+        maxDisk: limits.maxDisk ?? defaults.localStoreSize,
+        maxMemory: limits.maxMemory ?? defaults.maxPendingSize,
         fsync: c.fsync,
         spaceWaitMs: c.spaceWaitMs,
         packs: c.packs,

@@ -5,8 +5,8 @@
  * stores. A second signal exits at once; the stores are crash-safe, so nothing is corrupted
  * (flushed data is durable, unflushed writes were never acknowledged as durable).
  */
-import { decideToken } from './auth.js'
-import { BlockStoreServer, type ShutdownReport } from './block-store-server.js'
+import { decideToken } from '../server/auth.js'
+import { BlockStoreServer, type ShutdownReport } from '../server/block-store-server.js'
 import type { ResolvedConfig } from './config.js'
 import { describeConfig } from './config-print.js'
 import { openConfiguredEngine } from './configured-engine.js'
@@ -31,6 +31,26 @@ export interface ServeOutcome {
   /** Uploads drained at shutdown (undefined when local-only or the drain timed out). */
   readonly drained?: { uploaded: number; failed: number } | undefined
   readonly drainTimedOut: boolean
+}
+
+/**
+ * Resolves with the name of the first SIGINT or SIGTERM, the cue for {@link runServe} to shut
+ * down. A second signal exits the process at once (130 or 143): the stores are crash-safe and
+ * flushed data is durable, so an impatient operator loses only what was never acknowledged.
+ */
+export function firstSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const first = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', first)
+      process.off('SIGTERM', first)
+      const again = (s: NodeJS.Signals): never => process.exit(s === 'SIGINT' ? 130 : 143)
+      process.once('SIGINT', again)
+      process.once('SIGTERM', again)
+      resolve(signal)
+    }
+    process.once('SIGINT', first)
+    process.once('SIGTERM', first)
+  })
 }
 
 /** Runs the server until `stop` resolves, then shuts down within the configured budget. */

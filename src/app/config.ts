@@ -5,28 +5,19 @@
  */
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
+import { DefaultUploadDelayMs, DefaultUploadIntervalMs } from '../core/constants.js'
 import type { DeducedDefaults } from '../core/defaults.js'
 import { BlockStoreError } from '../core/errors.js'
 import { type RetentionPolicy, validateRetentionPolicy } from '../core/retention.js'
+import { parseDuration, parseSize } from '../core/units.js'
 import type { MetadataConfig, RemoteConfig } from '../engine/options.js'
+import {
+  DefaultMaxBody,
+  DefaultPort,
+  DefaultShutdownTimeoutMs,
+} from '../server/block-store-server.js'
 import { SETTINGS, type SettingKey, type SettingSpec } from './config-schema.js'
 import { parseMetadataUrl, parseRemoteUrl } from './store-urls.js'
-import { parseDuration, parseSize } from './units.js'
-
-/** Default TCP port of the server. */
-export const DefaultPort = 7474
-/** Default largest request body: 64 GiB. */
-export const DefaultMaxBody = 64 * 1024 ** 3
-/** Default shutdown budget for in-flight requests plus the upload drain. */
-export const DefaultShutdownTimeoutMs = 30_000
-/**
- * Default period of the background upload pass and idle delay before a flushed block is
- * uploaded. The engine has the same defaults; the configuration passes them explicitly so
- * what `config` and the start-up banner print is exactly what runs.
- */
-export const DefaultUploadIntervalMs = 1_000
-/** See {@link DefaultUploadIntervalMs}. */
-export const DefaultUploadDelayMs = 2_000
 
 /** Deduced sizing labels (`deduceDefaults`) by the flag of the setting they size. */
 const FLOOR_FLAGS: Readonly<Record<string, string>> = {
@@ -229,6 +220,8 @@ export function resolveConfig(inputs: ConfigInputs, deduced: DeducedDefaults): R
     prefetchWorkers: pick('prefetchWorkers', deduced.prefetchWorkers),
     parallelUploads: pick('parallelUploads', deduced.parallelSyncs, 'deduced'),
     parallelFetches: pick('parallelFetches', deduced.parallelFetches, 'deduced'),
+    // The engine's own defaults, passed explicitly so what `config` and the start-up banner
+    // print is exactly what runs.
     uploadInterval: pick('uploadInterval', DefaultUploadIntervalMs),
     uploadDelay: pick('uploadDelay', DefaultUploadDelayMs),
     shutdownTimeout: pick('shutdownTimeout', DefaultShutdownTimeoutMs),

@@ -3,13 +3,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
+import { resolveConfig } from '../../src/app/config.js'
+import { configToJSON, describeConfig } from '../../src/app/config-print.js'
+import { SETTINGS } from '../../src/app/config-schema.js'
+import { loadConfig } from '../../src/app/configured-engine.js'
+import { toBlockStoreOptions } from '../../src/app/engine-options.js'
 import { deduceDefaults } from '../../src/core/defaults.js'
 import { isBlockStoreError } from '../../src/core/errors.js'
-import { DefaultPort, resolveConfig } from '../../src/server/config.js'
-import { configToJSON, describeConfig } from '../../src/server/config-print.js'
-import { SETTINGS } from '../../src/server/config-schema.js'
-import { loadConfig } from '../../src/server/configured-engine.js'
-import { toBlockStoreOptions } from '../../src/server/engine-options.js'
+import { DefaultPort } from '../../src/server/block-store-server.js'
 
 const GiB = 2 ** 30
 const machine = deduceDefaults({ availableMemory: () => 16 * GiB, availableCPUs: () => 8 })
@@ -30,8 +31,8 @@ describe('configuration', () => {
     assert.deepEqual(options.local, {
       kind: 'fs',
       dir: '/w/data/blocks',
-      maxDiskBytes: 4 * GiB,
-      maxMemoryBytes: 2 * GiB,
+      maxDisk: 4 * GiB,
+      maxMemory: 2 * GiB,
       fsync: true,
     })
     assert.equal(options.remote, undefined)

@@ -2,7 +2,7 @@
  * Human units for configuration values: sizes (`512MiB`, `8g`, `10GB`) and durations
  * (`30s`, `500ms`, `2h`). Every parser rejects anything it does not fully understand.
  */
-import { BlockStoreError } from '../core/errors.js'
+import { BlockStoreError } from './errors.js'
 
 const SIZE_UNITS: Readonly<Record<string, number>> = {
   '': 1,

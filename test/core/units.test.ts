@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { isBlockStoreError } from '../../src/core/errors.js'
-import { formatDuration, parseDuration, parseSize } from '../../src/server/units.js'
+import { formatDuration, parseDuration, parseSize } from '../../src/core/units.js'
 
 describe('units', () => {
   it('parses binary and decimal sizes and bare bytes', () => {

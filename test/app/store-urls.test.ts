@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { parseMetadataUrl, parseRemoteUrl, redactUrl } from '../../src/app/store-urls.js'
 import { isBlockStoreError } from '../../src/core/errors.js'
-import { parseMetadataUrl, parseRemoteUrl, redactUrl } from '../../src/server/store-urls.js'
 
 describe('store URLs', () => {
   it('reads s3://bucket/prefix with the S3 settings', () => {

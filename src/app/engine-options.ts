@@ -1,6 +1,7 @@
 /**
  * Maps the effective configuration onto the engine's options, passing every printed value
- * through so the banner is exactly what the engine runs with.
+ * through so the banner is exactly what the engine runs with. A setting named `localX` is the
+ * engine's `local.x`, which is the store's `x`: one name per knob.
  */
 import type { BlockStoreOptions, SyncerConfig } from '../engine/options.js'
 import type { ServeConfig } from './config.js'
@@ -17,8 +18,8 @@ export function toBlockStoreOptions(config: ServeConfig): BlockStoreOptions {
     local: {
       kind: 'fs',
       dir: config.localDir,
-      maxDiskBytes: config.localMaxDisk,
-      maxMemoryBytes: config.localMaxMemory,
+      maxDisk: config.localMaxDisk,
+      maxMemory: config.localMaxMemory,
       ...(config.fsync === undefined ? {} : { fsync: config.fsync }),
     },
     remote: config.remoteConfig,

@@ -4,11 +4,12 @@
  * the value the engine runs with and where it came from. Secrets never appear: tokens and
  * secret keys print as "(set)", URL passwords as `***`.
  */
-import { isLoopbackHost } from './auth.js'
+
+import { formatDuration, formatSize } from '../core/units.js'
+import { isLoopbackHost } from '../server/auth.js'
 import type { ResolvedConfig, ServeConfig, SettingSource } from './config.js'
 import { SETTINGS, type SettingKey } from './config-schema.js'
 import { redactUrl } from './store-urls.js'
-import { formatDuration, formatSize } from './units.js'
 
 /** Where a printed value came from: a resolution source, generated at start, or unset. */
 export type PrintedSource = SettingSource | 'generated' | 'unset'
