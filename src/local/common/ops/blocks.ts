@@ -1,6 +1,8 @@
 /**
  * Block-level operations used by the engine and the syncer: consistent snapshots for upload,
- * installing fetched bytes of Remote blocks (spec 2.12), eviction, and local copies.
+ * installing fetched bytes of Remote blocks (only while the row still names the object they
+ * came from, so a block written meanwhile is never overwritten by them), eviction, and local
+ * copies.
  */
 import type { AbortOptions } from '../../../core/abort.js'
 import { isRemote } from '../../../core/block.js'
