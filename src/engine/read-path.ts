@@ -174,7 +174,7 @@ async function fetchOne(
   options: AbortOptions,
 ): Promise<boolean> {
   const { sequential } = stream
-  if (row === undefined || !isRemote(row) || row.blockStoreKey === '') return false
+  if (!isFetchable(row)) return false
   const blockStart = idx * BlockSize
   const from = Math.max(offset, blockStart)
   const to = Math.min(offset + view.length, blockStart + BlockSize)
@@ -307,6 +307,14 @@ async function promoteSmallBlocks(
   }
 }
 
+/**
+ * True when the row names a remote object whose bytes only the remote has: the one kind of
+ * block a demand read or a prefetch fetches (any other is local, a hole, or changing).
+ */
+function isFetchable(row: FileBlock | undefined): row is FileBlock {
+  return row !== undefined && isRemote(row) && row.blockStoreKey !== ''
+}
+
 /** The row of a block, or `undefined` when there is none. */
 export function rowOf(
   metadata: MetadataStore,
@@ -334,14 +342,7 @@ export async function loadBlock(
     if (!isBlockStoreError(err, 'BS_BLOCK_NOT_FOUND')) throw err
   }
   const row = await rowOf(ctx.metadata, payloadId, idx, opts)
-  if (
-    row === undefined ||
-    !isRemote(row) ||
-    row.blockStoreKey === '' ||
-    ctx.fetcher === undefined
-  ) {
-    return undefined
-  }
+  if (!isFetchable(row) || ctx.fetcher === undefined) return undefined
   // A demand read fetched it meanwhile: nothing left to prefetch.
   if (ctx.buffer.contains(payloadId, idx)) return undefined
   const data = await ctx.fetcher.fetchBlock(row, opts)
