@@ -4,7 +4,7 @@
  */
 import { BlockStoreError } from '../core/errors.js'
 import { MinGcGracePeriodMs } from '../core/gc.js'
-import { formatDuration, formatSize, parseDuration } from '../server/units.js'
+import { formatDuration, formatSize, parseDuration } from '../core/units.js'
 import { type Action, type CommandInput, payloadId, print, wholeNumber } from './command-io.js'
 import { ExitCode } from './exit-codes.js'
 import { UsageError } from './parse.js'

@@ -6,7 +6,7 @@
 import { createReadStream, createWriteStream } from 'node:fs'
 import { rm, stat } from 'node:fs/promises'
 import type { PayloadRecord } from '../core/metadata-store.js'
-import { formatSize } from '../server/units.js'
+import { formatSize } from '../core/units.js'
 import { prepareAdmin } from './admin-commands.js'
 import { type Action, type CommandInput, payloadId, print, wholeNumber } from './command-io.js'
 import { ExitCode } from './exit-codes.js'

@@ -1,8 +1,9 @@
 /** `ditto-blockstore config`: the effective configuration, for people or as JSON. */
+
+import type { ResolvedConfig } from '../app/config.js'
+import { configToJSON, describeConfig } from '../app/config-print.js'
 import { deduceDefaults } from '../core/defaults.js'
 import { createSystemDetector } from '../platform/system-detector.js'
-import type { ResolvedConfig } from '../server/config.js'
-import { configToJSON, describeConfig } from '../server/config-print.js'
 import type { CliIO } from './command-io.js'
 import { ExitCode } from './exit-codes.js'
 

@@ -1,10 +1,10 @@
 /** The CLI on a data directory: the engine runs in this process. */
 import { Readable, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import type { ResolvedConfig } from '../app/config.js'
+import { openConfiguredEngine } from '../app/configured-engine.js'
 import type { FlushManyResult } from '../core/block-store.js'
-import type { ResolvedConfig } from '../server/config.js'
-import { openConfiguredEngine } from '../server/configured-engine.js'
-import { readToStream, writeFromStream } from '../server/payload-stream.js'
+import { readToStream, writeFromStream } from '../engine/payload-stream.js'
 import type { BatchFlushReport, CliTarget, OnProgress, PutResult } from './target.js'
 
 /** The engine's batch result in the CLI's (and the HTTP API's) shape. */

@@ -1,5 +1,5 @@
 /** Help texts of the `ditto-blockstore` command, global and per command (from one table). */
-import { SETTINGS } from '../server/config-schema.js'
+import { SETTINGS } from '../app/config-schema.js'
 import { COMMAND_SPECS, type CommandSpec, commandSpec } from './command-specs.js'
 
 const EXIT_CODES = `Exit codes: 0 success, 1 error, 2 usage or configuration error, 3 payload not found,

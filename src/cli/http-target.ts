@@ -2,9 +2,9 @@
 import { Readable, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
+import { MaxFlushIds } from '../core/constants.js'
 import { BlockStoreError, ERROR_CODES, type ErrorCode } from '../core/errors.js'
 import type { HealthReport } from '../core/health.js'
-import { MaxFlushIds } from '../server/flush-handler.js'
 import type { BatchFlushReport, CliTarget, GcRequest, OnProgress } from './target.js'
 
 /** Every error status of the table: a batch flush answers one with its per-payload lists. */

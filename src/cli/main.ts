@@ -7,9 +7,9 @@
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync, realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { loadConfig } from '../app/configured-engine.js'
+import { firstSignal, runServe } from '../app/serve.js'
 import { isBlockStoreError } from '../core/errors.js'
-import { loadConfig } from '../server/configured-engine.js'
-import { runServe } from '../server/serve.js'
 import type { CliIO } from './command-io.js'
 import { prepareTargetCommand } from './commands.js'
 import { printConfig } from './config-command.js'
@@ -24,22 +24,6 @@ import { isBrokenPipe, processIO } from './process-io.js'
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
   return String((pkg as { version?: unknown }).version)
-}
-
-function firstSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const first = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', first)
-      process.off('SIGTERM', first)
-      // A second signal exits at once: the stores are crash-safe and flushed data is durable.
-      const again = (s: NodeJS.Signals): never => process.exit(s === 'SIGINT' ? 130 : 143)
-      process.once('SIGINT', again)
-      process.once('SIGTERM', again)
-      resolve(signal)
-    }
-    process.once('SIGINT', first)
-    process.once('SIGTERM', first)
-  })
 }
 
 async function bench(args: readonly string[], extra: string[], io: CliIO): Promise<number> {

@@ -5,8 +5,8 @@
  * `rm x --dry-run` deletes nothing.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util'
-import type { RawValue } from '../server/config.js'
-import { SETTINGS, type SettingKey } from '../server/config-schema.js'
+import type { RawValue } from '../app/config.js'
+import { SETTINGS, type SettingKey } from '../app/config-schema.js'
 import { COMMAND_SPECS, type CommandSpec, commandSpec } from './command-specs.js'
 
 /** A bad command line: printed as one line plus a pointer to the help, exit 2. */

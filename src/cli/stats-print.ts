@@ -5,7 +5,7 @@
  */
 import type { BlockStoreStats } from '../core/block-store.js'
 import type { GarbageCollectionResult } from '../core/gc.js'
-import { formatElapsed, formatSize } from '../server/units.js'
+import { formatElapsed, formatSize } from '../core/units.js'
 
 const of = (used: number, max: number): string =>
   max > 0

@@ -57,9 +57,9 @@ export interface SuiteOptions<T> {
   reopen?(subject: T): Promise<T>
   /**
    * Extra cleanup after the suite closed the subject (close the stores a fixture opened,
-   * remove a temp dir, drop a schema). What it resolves with is ignored.
+   * remove a temp dir, drop a schema); awaited, and what it returns or resolves with is ignored.
    */
-  destroy?(subject: T): void | Promise<unknown>
+  destroy?(subject: T): unknown
   /** Test runner; node:test by default. */
   readonly harness?: Harness | undefined
 }

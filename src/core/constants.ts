@@ -26,6 +26,19 @@ export const DefaultPrefetchWorkers = 4
  */
 export const DefaultSpaceWaitMs = 60_000
 
+/**
+ * Period of the background upload pass unless told otherwise: one default whether the engine
+ * is opened directly or from the server's configuration.
+ */
+export const DefaultUploadIntervalMs = 1_000
+
+/**
+ * How long a flushed block stays unchanged before it is uploaded unless told otherwise (a block
+ * still being rewritten is not uploaded twice). Like {@link DefaultUploadIntervalMs}, one
+ * default for the engine and the server's configuration.
+ */
+export const DefaultUploadDelayMs = 2_000
+
 /** Longest payload ID accepted, in UTF-8 bytes. */
 export const MaxPayloadIdBytes = 1024
 
@@ -43,3 +56,10 @@ export const MaxPayloadSize = (MaxBlockIndex + 1) * BlockSize
  * enough for their syncs to be committed together, few enough not to flood the metadata store.
  */
 export const DefaultFlushConcurrency = 32
+
+/**
+ * Most payload IDs one `POST /v1/flush` may name: the server refuses more, and the CLI's HTTP
+ * client sends larger batches in slices of this size. It lives in core because the server and
+ * the CLI, which share it, may not import each other.
+ */
+export const MaxFlushIds = 10_000

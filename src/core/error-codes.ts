@@ -202,7 +202,8 @@ export const ERROR_CODES = {
     smb: SMB_IO,
     transient: false,
   },
-  // Later upstream mapped a closed store to STALE / STATUS_FILE_CLOSED.
+  // A closed store is a stale handle, not an I/O failure: a client that reopens (or retries
+  // against a restarted server) succeeds, which is what STALE / STATUS_FILE_CLOSED tell it.
   BS_STORE_CLOSED: {
     message: 'store is closed',
     http: 503,

@@ -59,6 +59,12 @@ export interface LocalReadResult {
    * (no row, or past a block's valid size) zeroed.
    */
   readonly remoteBlocks: readonly number[]
+  /**
+   * The row of each block of `remoteBlocks`, in the same order, as the read found it: the engine
+   * fetches from these instead of reading every row a second time. Optional: without it (or
+   * when a block's row was not at hand) the engine reads the rows itself.
+   */
+  readonly remoteRows?: readonly FileBlock[] | undefined
 }
 
 /** A block written to the local medium by `flush`. */

@@ -11,7 +11,7 @@ import type { HealthReport } from '../core/health.js'
 import { parseBlockId } from '../core/keys.js'
 import { assertPayloadId } from '../core/payload-id.js'
 import { collectGarbage } from '../gc/collect-garbage.js'
-import type { EngineParts } from './engine.js'
+import type { EngineParts } from './parts.js'
 
 /** The engine's health: local first (unhealthy), then the remote (degraded). */
 export async function checkHealth(p: EngineParts, o?: AbortOptions): Promise<HealthReport> {
@@ -53,7 +53,7 @@ export async function evict(p: EngineParts, options: EvictOptions): Promise<Evic
   let bytesFreed = 0
   if (options.local !== false) {
     // Fetched blocks still being cached locally would land after the eviction.
-    await p.background.idle()
+    await p.read.background.idle()
     for (const row of await p.metadata.store.listRemoteBlocks(0, options)) {
       const at = parseBlockId(row.id)
       if (at === undefined) continue

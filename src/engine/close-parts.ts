@@ -2,7 +2,7 @@
  * Closing the engine's parts: background work first, then the stores the engine opened itself
  * (stores passed in by value belong to the caller).
  */
-import type { EngineParts } from './engine.js'
+import type { EngineParts } from './parts.js'
 
 /**
  * Closes every part even when one fails, in dependency order.
@@ -19,7 +19,7 @@ export async function closeParts(p: EngineParts): Promise<void> {
   }
   await step(() => p.prefetcher.close())
   // Local caching of fetched blocks must finish before the local store closes.
-  await step(() => p.background.close())
+  await step(() => p.read.background.close())
   await step(() => p.buffer.close())
   await step(() => p.syncer.close())
   for (const part of [p.local, p.remote, p.metadata]) {

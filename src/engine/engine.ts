@@ -21,71 +21,32 @@ import { BlockSize } from '../core/constants.js'
 import { BlockStoreError } from '../core/errors.js'
 import type { GarbageCollectionOptions, GarbageCollectionResult } from '../core/gc.js'
 import type { HealthReport } from '../core/health.js'
-import type { LocalStore } from '../core/local-store.js'
-import type {
-  ListPayloadsOptions,
-  MetadataStore,
-  PayloadPage,
-  PayloadRecord,
-} from '../core/metadata-store.js'
+import type { ListPayloadsOptions, PayloadPage, PayloadRecord } from '../core/metadata-store.js'
 import { assertUserPayloadId } from '../core/payload-id.js'
-import type { RemoteStore } from '../core/remote-store.js'
-import type { Prefetcher } from '../readbuffer/prefetcher.js'
-import type { ReadBuffer } from '../readbuffer/read-buffer.js'
-import type { Syncer } from '../sync/syncer.js'
-import type { AccessPattern } from './access-pattern.js'
 import { checkHealth, collectEngineGarbage, drainUploads, evict } from './admin.js'
-import type { BackgroundTasks } from './background.js'
 import { closeParts } from './close-parts.js'
 import { copyPayload, readWithCowSource } from './copy.js'
 import { DirtyPayloads } from './dirty-payloads.js'
 import { checkFlushConcurrency, checkFlushIds, flushBatch } from './flush-many.js'
 import { flushPayload } from './flush-payload.js'
 import { checkListOptions, checkOffset, checkTruncateSize, checkWriteEnd } from './input-checks.js'
-import type { Part } from './parts.js'
-import { type CacheFetched, type ReadContext, readPayload } from './read-path.js'
+import type { EngineParts } from './parts.js'
+import { readPayload } from './read-path.js'
 import { createReplacement, type EngineOps, renameFlushed } from './replace.js'
 import { listUserPayloads, newStagingId } from './staging.js'
 import { collectStats } from './stats.js'
 import { UnflushedPayloads } from './unflushed-payloads.js'
 import { deletePayload, truncatePayload, writePayload } from './write-path.js'
 
-/** The composed parts handed to the engine by `openBlockStore`. */
-export interface EngineParts {
-  readonly local: Part<LocalStore>
-  readonly remote: Part<RemoteStore> | undefined
-  readonly metadata: Part<MetadataStore>
-  readonly syncer: Syncer
-  readonly buffer: ReadBuffer
-  readonly prefetcher: Prefetcher
-  readonly durability: 'local' | 'remote'
-  readonly rangedReadThreshold: number
-  readonly pattern: AccessPattern
-  readonly background: BackgroundTasks
-  readonly cacheFetched: CacheFetched
-}
-
 /** The engine; open it with `openBlockStore`. */
 export class Engine implements BlockStore {
   readonly #p: EngineParts
-  readonly #read: ReadContext
   readonly #dirty = new DirtyPayloads()
   readonly #unflushed = new UnflushedPayloads()
   readonly #gate = new CloseGate('block store')
 
   constructor(parts: EngineParts) {
     this.#p = parts
-    this.#read = {
-      local: parts.local.store,
-      metadata: parts.metadata.store,
-      remote: parts.remote?.store,
-      fetcher: parts.syncer.fetcher,
-      buffer: parts.buffer,
-      rangedReadThreshold: parts.rangedReadThreshold,
-      pattern: parts.pattern,
-      background: parts.background,
-      cacheFetched: parts.cacheFetched,
-    }
   }
 
   get hasRemote(): boolean {
@@ -100,7 +61,7 @@ export class Engine implements BlockStore {
     return this.#gate.run('readAt', o, async () => {
       assertUserPayloadId(pid)
       checkOffset(offset)
-      return readPayload(this.#read, pid, dest, offset, await this.#size(pid, o), o)
+      return readPayload(this.#p.read, pid, dest, offset, await this.#size(pid, o), o)
     })
   }
 
@@ -117,7 +78,7 @@ export class Engine implements BlockStore {
       assertUserPayloadId(cowSource)
       checkOffset(offset)
       return readWithCowSource(
-        this.#read,
+        this.#p.read,
         pid,
         cowSource,
         dest,
@@ -209,7 +170,7 @@ export class Engine implements BlockStore {
       this.#p.buffer.invalidateAndReset(dst)
       let copied: number
       try {
-        copied = await copyPayload(this.#read, src, dst, size, o)
+        copied = await copyPayload(this.#p.read, src, dst, size, o)
       } finally {
         this.#unflushed.mark(dst)
       }

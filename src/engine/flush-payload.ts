@@ -5,7 +5,7 @@
 import type { AbortOptions } from '../core/abort.js'
 import { BlockState, type FlushResult } from '../core/block.js'
 import { BlockStoreError, isBlockStoreError } from '../core/errors.js'
-import type { EngineParts } from './engine.js'
+import type { EngineParts } from './parts.js'
 
 /**
  * Flushes payload `pid` of known `size`; `finalized` when every block is then remote.

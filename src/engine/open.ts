@@ -134,10 +134,7 @@ export async function openBlockStore(options: BlockStoreOptions): Promise<Engine
       buffer,
       prefetcher,
       durability,
-      rangedReadThreshold: readContext.rangedReadThreshold,
-      pattern: readContext.pattern,
-      background: readContext.background,
-      cacheFetched: readContext.cacheFetched,
+      read: readContext,
     })
   } catch (err) {
     for (const part of opened.reverse()) {

@@ -15,22 +15,34 @@ import type { RetentionPolicy } from '../core/retention.js'
  */
 export const DEFAULT_RANGED_READ_THRESHOLD = 128 * 1024
 
-/** Local tier by config. */
+/**
+ * Local tier by config. Each knob has the name the store itself uses (`FsLocalStore.open`,
+ * `LocalStore.stats()`), and the server's settings are these names under `local`:
+ * `localMaxDisk` is `local.maxDisk`. An option that does not apply to the kind is refused
+ * with BS_INVALID_CONFIG rather than ignored.
+ */
 export type LocalConfig =
   | {
       readonly kind: 'fs'
       /** Directory of block files (created if missing). */
       readonly dir: string
       /** Disk cap in bytes (default: deduced local store size; 0 = unlimited). */
+      readonly maxDisk?: number | undefined
+      /** Dirty-buffer memory budget in bytes (default: deduced). */
+      readonly maxMemory?: number | undefined
+      /** @deprecated Earlier name of `maxDisk`: accepted, with a one-time DeprecationWarning. */
       readonly maxDiskBytes?: number | undefined
-      /** Dirty-buffer memory budget (default: deduced). */
+      /** @deprecated Earlier name of `maxMemory`: accepted, with a one-time DeprecationWarning. */
       readonly maxMemoryBytes?: number | undefined
       /**
        * fsync block files on flush (default true). False is only safe with
        * `durability: 'remote'`, where the remote is the durable copy.
        */
       readonly fsync?: boolean | undefined
-      /** How long a writer over the disk cap waits for uploads to free space (default 60 s). */
+      /**
+       * How long a writer over the disk cap waits for uploads to free space (default
+       * `DefaultSpaceWaitMs`, 60 s).
+       */
       readonly spaceWaitMs?: number | undefined
       /**
        * Small flushed blocks (up to 1 MiB) kept in shared pack files instead of a file each
@@ -41,12 +53,19 @@ export type LocalConfig =
   | {
       readonly kind: 'memory'
       /**
-       * Cap on the bytes the store holds (default: unlimited). Over it a writer waits up to
-       * `spaceWaitMs` for uploads and eviction of synced blocks to free space, then fails with
-       * BS_STORAGE_FULL.
+       * Cap on the bytes the store holds (default: unlimited). The memory store stands in for
+       * the disk tier, so its cap is the tier's `maxDisk`, as its stats report it. Over it a
+       * writer waits up to `spaceWaitMs` for uploads and eviction of synced blocks to free
+       * space, then fails with BS_STORAGE_FULL. It has no separate dirty-buffer budget:
+       * `maxMemory` is refused here.
+       */
+      readonly maxDisk?: number | undefined
+      /**
+       * @deprecated Earlier name of this kind's `maxDisk`: accepted, with a one-time
+       * DeprecationWarning.
        */
       readonly maxMemoryBytes?: number | undefined
-      /** How long a writer over the cap waits for space (default 60 s). */
+      /** How long a writer over the cap waits for space (default `DefaultSpaceWaitMs`, 60 s). */
       readonly spaceWaitMs?: number | undefined
     }
 

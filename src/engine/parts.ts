@@ -11,14 +11,35 @@ import type { RemoteStore } from '../core/remote-store.js'
 import { FsLocalStore } from '../local/fs/fs-local-store.js'
 import { MemoryLocalStore } from '../local/memory/memory-local-store.js'
 import { MemoryMetadataStore } from '../meta/memory/memory-metadata-store.js'
+import type { Prefetcher } from '../readbuffer/prefetcher.js'
+import type { ReadBuffer } from '../readbuffer/read-buffer.js'
 import { FsRemoteStore } from '../remote/fs/fs-remote-store.js'
 import { MemoryRemoteStore } from '../remote/memory/memory-remote-store.js'
+import type { Syncer } from '../sync/syncer.js'
+import { localLimits } from './local-config.js'
 import type { BlockStoreOptions, LocalConfig, MetadataConfig, RemoteConfig } from './options.js'
+import type { ReadContext } from './read-path.js'
 
 /** An opened part and whether the engine owns (closes) it. */
 export interface Part<T> {
   readonly store: T
   readonly owned: boolean
+}
+
+/**
+ * The composed parts `openBlockStore` builds and hands to the engine; the engine's paths
+ * (admin, flush, replace, stats, write) take them as they are.
+ */
+export interface EngineParts {
+  readonly local: Part<LocalStore>
+  readonly remote: Part<RemoteStore> | undefined
+  readonly metadata: Part<MetadataStore>
+  readonly syncer: Syncer
+  readonly buffer: ReadBuffer
+  readonly prefetcher: Prefetcher
+  readonly durability: 'local' | 'remote'
+  /** What the read path needs, built once: the engine's reads and the prefetcher's loads. */
+  readonly read: ReadContext
 }
 
 function isStore(value: object): boolean {
@@ -106,13 +127,13 @@ export async function openLocal(
     retentionTtlMs: retention.ttlMs,
     evictionEnabled,
   }
+  const limits = localLimits(c)
   switch (c.kind) {
     case 'memory':
       return {
-        // The memory store's medium is memory: its cap is what the config calls maxMemoryBytes.
         store: await MemoryLocalStore.open({
           ...common,
-          maxDisk: c.maxMemoryBytes,
+          maxDisk: limits.maxDisk,
           spaceWaitMs: c.spaceWaitMs,
         }),
         owned: true,
@@ -121,8 +142,8 @@ export async function openLocal(
       const store = await FsLocalStore.open({
         ...common,
         dir: c.dir,
-        maxDisk: c.maxDiskBytes ?? defaults.localStoreSize,
-        maxMemory: c.maxMemoryBytes ?? defaults.maxPendingSize,
+        maxDisk: limits.maxDisk ?? defaults.localStoreSize,
+        maxMemory: limits.maxMemory ?? defaults.maxPendingSize,
         fsync: c.fsync,
         spaceWaitMs: c.spaceWaitMs,
         packs: c.packs,

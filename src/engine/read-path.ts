@@ -9,12 +9,12 @@ import { chunkRootOf, type FileBlock, isRemote } from '../core/block.js'
 import { BlockSize } from '../core/constants.js'
 import { BlockStoreError, isBlockStoreError } from '../core/errors.js'
 import { formatBlockId } from '../core/keys.js'
-import type { LocalStore } from '../core/local-store.js'
+import type { LocalReadResult, LocalStore } from '../core/local-store.js'
 import type { MetadataStore } from '../core/metadata-store.js'
 import type { RemoteStore } from '../core/remote-store.js'
 import { findFileBlock } from '../core/rows.js'
+import type { Fetcher } from '../fetch/fetcher.js'
 import type { ReadBuffer } from '../readbuffer/read-buffer.js'
-import type { Fetcher } from '../sync/fetcher.js'
 import type { AccessPattern } from './access-pattern.js'
 import type { BackgroundTasks } from './background.js'
 
@@ -84,7 +84,7 @@ export async function readPayload(
       payloadId,
       view.subarray(0, result.length),
       offset,
-      result.remoteBlocks,
+      result,
       { generation, sequential, size },
       options,
     )
@@ -127,21 +127,27 @@ function readFromBuffer(
 }
 
 /**
- * Fetches the listed remote-only blocks into `view` (parallel, bounded by the fetcher).
- * Returns true when some block changed under us and the read must be retried.
+ * Fetches the local read's remote-only blocks into `view` (parallel, bounded by the fetcher),
+ * from the rows that read found when it gives them. Returns true when some block changed under
+ * us and the read must be retried.
  */
 async function fetchRemoteBlocks(
   ctx: ReadContext,
   payloadId: string,
   view: Uint8Array,
   offset: number,
-  blocks: readonly number[],
+  local: LocalReadResult,
   stream: StreamInfo,
   options: AbortOptions,
 ): Promise<boolean> {
+  const blocks = local.remoteBlocks
   if (blocks.length === 0) return false
+  const rows = local.remoteRows?.length === blocks.length ? local.remoteRows : undefined
   const outcomes = await Promise.all(
-    blocks.map((idx) => fetchOne(ctx, payloadId, idx, view, offset, stream, options)),
+    blocks.map(async (idx, i) => {
+      const row = rows?.[i] ?? (await rowOf(ctx.metadata, payloadId, idx, options))
+      return fetchOne(ctx, payloadId, idx, row, view, offset, stream, options)
+    }),
   )
   return outcomes.some((settled) => !settled)
 }
@@ -156,19 +162,19 @@ interface StreamInfo {
   readonly size: number
 }
 
-/** Fills block `idx`'s part of `view`; false when the block is no longer remote-only. */
+/** Fills block `idx`'s part of `view` from its `row`; false when it is not remote-only. */
 async function fetchOne(
   ctx: ReadContext,
   payloadId: string,
   idx: number,
+  row: FileBlock | undefined,
   view: Uint8Array,
   offset: number,
   stream: StreamInfo,
   options: AbortOptions,
 ): Promise<boolean> {
   const { sequential } = stream
-  const row = await rowOf(ctx.metadata, payloadId, idx, options)
-  if (row === undefined || !isRemote(row) || row.blockStoreKey === '') return false
+  if (!isFetchable(row)) return false
   const blockStart = idx * BlockSize
   const from = Math.max(offset, blockStart)
   const to = Math.min(offset + view.length, blockStart + BlockSize)
@@ -301,6 +307,14 @@ async function promoteSmallBlocks(
   }
 }
 
+/**
+ * True when the row names a remote object whose bytes only the remote has: the one kind of
+ * block a demand read or a prefetch fetches (any other is local, a hole, or changing).
+ */
+function isFetchable(row: FileBlock | undefined): row is FileBlock {
+  return row !== undefined && isRemote(row) && row.blockStoreKey !== ''
+}
+
 /** The row of a block, or `undefined` when there is none. */
 export function rowOf(
   metadata: MetadataStore,
@@ -328,14 +342,7 @@ export async function loadBlock(
     if (!isBlockStoreError(err, 'BS_BLOCK_NOT_FOUND')) throw err
   }
   const row = await rowOf(ctx.metadata, payloadId, idx, opts)
-  if (
-    row === undefined ||
-    !isRemote(row) ||
-    row.blockStoreKey === '' ||
-    ctx.fetcher === undefined
-  ) {
-    return undefined
-  }
+  if (!isFetchable(row) || ctx.fetcher === undefined) return undefined
   // A demand read fetched it meanwhile: nothing left to prefetch.
   if (ctx.buffer.contains(payloadId, idx)) return undefined
   const data = await ctx.fetcher.fetchBlock(row, opts)

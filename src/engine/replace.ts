@@ -8,9 +8,9 @@ import type { FlushResult } from '../core/block.js'
 import type { PayloadReplacement } from '../core/block-store.js'
 import { BlockStoreError } from '../core/errors.js'
 import type { DirtyPayloads } from './dirty-payloads.js'
-import type { EngineParts } from './engine.js'
 import { flushPayload, flushUploads } from './flush-payload.js'
 import { checkOffset, checkWriteEnd } from './input-checks.js'
+import type { EngineParts } from './parts.js'
 import { deletePayload, writePayload } from './write-path.js'
 
 /** What a replacement's commit resolves with. */

@@ -5,7 +5,7 @@
 import type { AbortOptions } from '../core/abort.js'
 import type { BlockStoreStats } from '../core/block-store.js'
 import { isReservedPayloadId } from '../core/payload-id.js'
-import type { EngineParts } from './engine.js'
+import type { EngineParts } from './parts.js'
 import { countReservedRecords } from './staging.js'
 
 /** Gathers every statistic (block counts come from one aggregate query of the metadata store). */

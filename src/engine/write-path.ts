@@ -6,7 +6,7 @@
 import type { AbortOptions } from '../core/abort.js'
 import { BlockSize } from '../core/constants.js'
 import type { DirtyPayloads } from './dirty-payloads.js'
-import type { EngineParts } from './engine.js'
+import type { EngineParts } from './parts.js'
 
 /** Writes validated `data` at `offset` of payload `pid`. */
 export async function writePayload(

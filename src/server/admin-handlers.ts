@@ -5,11 +5,11 @@
 import { BlockStoreError } from '../core/errors.js'
 import { MinGcGracePeriodMs } from '../core/gc.js'
 import { assertPayloadId } from '../core/payload-id.js'
+import { formatDuration, parseDuration } from '../core/units.js'
 import { handleFlush } from './flush-handler.js'
 import { queryBoolean, queryInteger, sendJson } from './http-io.js'
 import type { RequestContext } from './request-context.js'
 import type { Route } from './router.js'
-import { formatDuration, parseDuration } from './units.js'
 
 /** Largest page of `GET /v1/payloads`. */
 export const MaxListLimit = 10_000

@@ -9,7 +9,6 @@ import type { BlockStore } from '../core/block-store.js'
 import { BlockStoreError, isBlockStoreError } from '../core/errors.js'
 import { handleAdmin } from './admin-handlers.js'
 import { BearerAuth, isLoopbackHost } from './auth.js'
-import { DefaultMaxBody, DefaultPort } from './config.js'
 import { errorBody, sendError } from './http-io.js'
 import { lingerThenClose } from './linger.js'
 import { ServerMetrics } from './metrics.js'
@@ -39,6 +38,19 @@ function failureLine(
 
 /** Largest request head (request line plus headers). */
 export const MaxHeaderBytes = 16 * 1024
+
+/**
+ * Default TCP port of the server. Defined here, where it applies; the configuration layer
+ * (`src/app`) imports it so what `config` prints is what a bare `listen` uses.
+ */
+export const DefaultPort = 7474
+/** Default largest request body: 64 GiB. */
+export const DefaultMaxBody = 64 * 1024 ** 3
+/**
+ * Default shutdown budget: what {@link BlockStoreServer.shutdown} gives in-flight requests,
+ * and what `serve` gives requests plus the upload drain.
+ */
+export const DefaultShutdownTimeoutMs = 30_000
 
 /** Where the server reports what it cannot answer with (never a token or a body). */
 export interface ServerLogger {
@@ -205,7 +217,7 @@ export class BlockStoreServer implements AsyncDisposable {
    * Stops accepting, waits up to `timeoutMs` for in-flight requests (then aborts them), and
    * flushes every payload written without a flush. Idempotent.
    */
-  shutdown(timeoutMs = 30_000): Promise<ShutdownReport> {
+  shutdown(timeoutMs = DefaultShutdownTimeoutMs): Promise<ShutdownReport> {
     this.#closing ??= this.#shutdown(timeoutMs)
     return this.#closing
   }

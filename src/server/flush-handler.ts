@@ -4,12 +4,10 @@
  * read whole, under its own limit, far below the payload body limit.
  */
 import type { FlushManyResult } from '../core/block-store.js'
+import { MaxFlushIds } from '../core/constants.js'
 import { BlockStoreError, isBlockStoreError, toHttpStatus } from '../core/errors.js'
 import { queryBoolean, sendJson } from './http-io.js'
 import type { RequestContext } from './request-context.js'
-
-/** Most IDs one `POST /v1/flush` may name (like the largest page of `GET /v1/payloads`). */
-export const MaxFlushIds = 10_000
 
 /** Largest `POST /v1/flush` body: room for {@link MaxFlushIds} IDs of ordinary length. */
 export const MaxFlushBodyBytes = 1024 * 1024

@@ -4,9 +4,9 @@
  */
 import { BlockStoreError } from '../core/errors.js'
 import { assertPayloadId } from '../core/payload-id.js'
+import { writeFromStream } from '../engine/payload-stream.js'
 import { getPayload } from './get-payload.js'
 import { queryInteger, sendJson } from './http-io.js'
-import { writeFromStream } from './payload-stream.js'
 import type { RequestContext } from './request-context.js'
 import type { PayloadAction, PayloadMethod } from './router.js'
 

@@ -7,11 +7,12 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { debuglog } from 'node:util'
 import type { AbortOptions } from '../core/abort.js'
 import { BlockState } from '../core/block.js'
+import { DefaultUploadDelayMs, DefaultUploadIntervalMs } from '../core/constants.js'
 import { BlockStoreError } from '../core/errors.js'
 import type { LocalStore } from '../core/local-store.js'
 import type { MetadataStore } from '../core/metadata-store.js'
 import type { RemoteStore } from '../core/remote-store.js'
-import { Fetcher } from './fetcher.js'
+import { Fetcher } from '../fetch/fetcher.js'
 import { HealthMonitor, type HealthMonitorOptions } from './health-monitor.js'
 import {
   type BlockUploadError,
@@ -71,8 +72,8 @@ export class Syncer {
   constructor(options: SyncerOptions) {
     const remote = options.remote
     this.#metadata = options.metadata
-    this.#interval = options.uploadIntervalMs ?? 1_000
-    this.#delay = options.uploadDelayMs ?? 2_000
+    this.#interval = options.uploadIntervalMs ?? DefaultUploadIntervalMs
+    this.#delay = options.uploadDelayMs ?? DefaultUploadDelayMs
     this.#syncBudgetMs = options.syncBudgetMs ?? 300_000
     this.health = new HealthMonitor({
       ...options.health,

@@ -14,10 +14,10 @@ import { parseBlockId } from '../core/keys.js'
 import type { LocalStore } from '../core/local-store.js'
 import type { MetadataStore } from '../core/metadata-store.js'
 import type { RemoteStore } from '../core/remote-store.js'
+import { Semaphore } from '../core/semaphore.js'
 import { hashOwnedBlockWithChunks } from '../platform/hash-block.js'
 import { BufferPool } from './buffer-pool.js'
 import { ensureObject, withIndexRoom } from './object-upload.js'
-import { Semaphore } from './semaphore.js'
 import { claimContent, lazily, revertClaim } from './upload-claim.js'
 import type {
   BlockUploadError,

@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { DefaultPort } from '../../src/server/config.js'
+import { DefaultPort } from '../../src/server/block-store-server.js'
 
 const exec = promisify(execFile)
 const root = fileURLToPath(new URL('../../', import.meta.url))

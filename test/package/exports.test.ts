@@ -16,6 +16,7 @@ describe('package exports', () => {
   it('declares the planned subpaths', () => {
     assert.deepEqual(Object.keys(pkg.exports).sort(), [
       '.',
+      './app',
       './conformance',
       './postgres',
       './s3',

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { MaxFlushIds } from '../../src/core/constants.js'
 import { BlockStoreError, ERROR_CODES } from '../../src/core/errors.js'
 import type { LocalStore } from '../../src/core/local-store.js'
 import type { Engine } from '../../src/engine/engine.js'
@@ -14,7 +15,7 @@ import { openBlockStore } from '../../src/engine/open.js'
 import { FsLocalStore } from '../../src/local/fs/fs-local-store.js'
 import { SqliteMetadataStore } from '../../src/meta/sqlite/index.js'
 import { BlockStoreServer } from '../../src/server/block-store-server.js'
-import { MaxFlushBodyBytes, MaxFlushIds } from '../../src/server/flush-handler.js'
+import { MaxFlushBodyBytes } from '../../src/server/flush-handler.js'
 
 let dir: string
 let metadata: SqliteMetadataStore

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import type { BlockStore } from '../../src/core/block-store.js'
 import { isBlockStoreError } from '../../src/core/errors.js'
 import { openBlockStore } from '../../src/engine/open.js'
-import { WriteBatchBytes, writeFromStream } from '../../src/server/payload-stream.js'
+import { WriteBatchBytes, writeFromStream } from '../../src/engine/payload-stream.js'
 
 const KiB = 1024
 

@@ -96,7 +96,7 @@ describe('upload requests per block', () => {
     const dir = await mkdtemp(join(tmpdir(), 'upload-requests-'))
     after(() => rm(dir, { recursive: true, force: true }))
     await using engine = await openBlockStore({
-      local: { kind: 'fs', dir, maxDiskBytes: 0 },
+      local: { kind: 'fs', dir, maxDisk: 0 },
       remote,
       metadata: slow,
       syncer: { parallelUploads: 8, uploadIntervalMs: 3_600_000 },

@@ -34,7 +34,7 @@ import type {
   BlockJournal,
   JournaledBlock,
   JournalReceipt,
-} from '../common/block-medium.js'
+} from '../common/state/block-medium.js'
 import {
   type Generation,
   newGeneration,

@@ -16,7 +16,7 @@
  * the tail that a crash cut short can be damaged, and nothing after it was acknowledged.
  */
 import { createHash } from 'node:crypto'
-import type { JournaledBlock } from '../common/block-medium.js'
+import type { JournaledBlock } from '../common/state/block-medium.js'
 
 const MAGIC_V1 = 0x31524a44 // "DJR1" little-endian
 const MAGIC = 0x32524a44 // "DJR2"

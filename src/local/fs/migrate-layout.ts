@@ -20,8 +20,8 @@ import { payloadIdProblem } from '../../core/payload-id.js'
 import { isEnoent } from '../../platform/errno.js'
 import { fsyncPath } from '../../platform/fsync.js'
 import { syncFileSystem } from '../../platform/syncfs.js'
-import { casRow } from '../common/rows.js'
-import type { TierState } from '../common/tier-state.js'
+import { casRow } from '../common/state/row-store.js'
+import type { TierState } from '../common/state/tier-state.js'
 import { BLOCK_EXT, FsLayout, LEGACY_ID_FILE, RENAMED_EXT, STAGED_EXT } from './layout.js'
 
 interface Move {

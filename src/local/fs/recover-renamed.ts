@@ -7,8 +7,8 @@
 import { rename, unlink } from 'node:fs/promises'
 import { formatBlockId, parseIndex } from '../../core/keys.js'
 import { fsyncPath } from '../../platform/fsync.js'
-import { casRow, getRow } from '../common/rows.js'
-import type { TierState } from '../common/tier-state.js'
+import { casRow, getRow } from '../common/state/row-store.js'
+import type { TierState } from '../common/state/tier-state.js'
 import { BLOCK_EXT, type PayloadPlace, RENAMED_EXT } from './layout.js'
 
 /** What {@link promoteRenamed} counts. */

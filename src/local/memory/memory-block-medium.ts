@@ -3,7 +3,7 @@
  */
 import { BlockSize } from '../../core/constants.js'
 import { formatBlockId } from '../../core/keys.js'
-import type { BlockMedium } from '../common/block-medium.js'
+import type { BlockMedium } from '../common/state/block-medium.js'
 
 /** A {@link BlockMedium} over a map of growable byte arrays. */
 export class MemoryBlockMedium implements BlockMedium {

@@ -4,7 +4,7 @@
  */
 import type { MetadataStore } from '../../core/metadata-store.js'
 import { LocalTier } from '../common/local-tier.js'
-import { newTierState, type TierOptions } from '../common/tier-state.js'
+import { newTierState, type TierOptions } from '../common/state/tier-state.js'
 import { MemoryBlockMedium } from './memory-block-medium.js'
 
 /** Options of {@link MemoryLocalStore.open}; `maxDisk` caps the bytes held in memory. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { Mutex, RwLock } from '../../../src/local/common/mutex.js'
+import { Mutex, RwLock } from '../../../src/local/common/state/mutex.js'
 
 describe('Mutex', () => {
   it('serialises holders in arrival order', async () => {

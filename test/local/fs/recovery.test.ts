@@ -7,7 +7,7 @@ import { BlockState, newFileBlock } from '../../../src/core/block.js'
 import { BlockSize } from '../../../src/core/constants.js'
 import { isBlockStoreError } from '../../../src/core/errors.js'
 import type { MetadataStore } from '../../../src/core/metadata-store.js'
-import { JOURNAL_MAX_BLOCK } from '../../../src/local/common/journal-flush.js'
+import { JOURNAL_MAX_BLOCK } from '../../../src/local/common/ops/journal-flush.js'
 import { FsLocalStore } from '../../../src/local/fs/fs-local-store.js'
 import { FsLayout } from '../../../src/local/fs/layout.js'
 import { MemoryMetadataStore } from '../../../src/meta/memory/memory-metadata-store.js'
@@ -261,7 +261,7 @@ describe('FsLocalStore crash recovery', () => {
     const fresh = await reopen(metadata, await tempDir(t))
     assert.equal(await fresh.getFileSize('p'), 3000)
     const r = await fresh.readAt('p', new Uint8Array(3000), 0)
-    assert.deepEqual(r, { exists: true, length: 3000, remoteBlocks: [0] })
+    assert.deepEqual([r.exists, r.length, r.remoteBlocks], [true, 3000, [0]])
     assert.equal((await row({ store: fresh, metadata }, 'p', 0)).state, BlockState.Remote)
   })
 
