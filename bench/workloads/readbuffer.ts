@@ -4,7 +4,7 @@
  * of a pre-allocated array of blocks (the floor for any in-memory cache).
  */
 import { BlockSize } from '../../src/core/constants.js'
-import { createReadBuffer } from '../../src/readbuffer/read-buffer.js'
+import { createReadBuffer } from '../../src/readbuffer/create-read-buffer.js'
 import { type Comparison, median, mibPerSecond, type Workload } from '../harness.js'
 
 const MiB = 1024 * 1024

@@ -13,15 +13,22 @@ import { registerBasicCases } from './local-store/basic-cases.js'
 import { registerConcurrencyCases } from './local-store/concurrency-cases.js'
 import {
   FakeRemote,
+  type LocalCaseSession,
   type LocalStoreFixture,
   type LocalStoreFixtureHooks,
+  type WithFixture,
 } from './local-store/fixture.js'
 import { registerOwnershipCases } from './local-store/ownership-cases.js'
 import { registerPersistenceCases } from './local-store/persistence-cases.js'
 import { registerReplaceCases } from './local-store/replace-cases.js'
 import { registerSafetyCases } from './local-store/safety-cases.js'
 
-export type { LocalStoreFixture, LocalStoreFixtureHooks } from './local-store/fixture.js'
+export type {
+  LocalCaseSession,
+  LocalStoreFixture,
+  LocalStoreFixtureHooks,
+  WithFixture,
+} from './local-store/fixture.js'
 
 /** Options of {@link describeLocalStore}, typed by the fixture `create` returns. */
 export interface LocalStoreSuiteOptions<F extends LocalStoreFixture = LocalStoreFixture>
@@ -39,28 +46,8 @@ export interface LocalStoreSuiteOptions<F extends LocalStoreFixture = LocalStore
   reopen?(fixture: F, hooks?: LocalStoreFixtureHooks): Promise<F>
 }
 
-/** What a case can do besides using its fixture. */
-export interface LocalCaseSession {
-  /**
-   * Reopens the store through the suite's `reopen`; the new fixture is the one the suite
-   * closes after the case.
-   */
-  reopen(): Promise<LocalStoreFixture>
-}
-
 /**
- * Wraps a case: runs `fn` on a fresh fixture and always closes it; with `withRemote` the store
- * is opened with the hooks of a fresh {@link FakeRemote} handed to `fn`. With `gate`, the case
- * is reported skipped with the reason it returns for the fixture (see `requiring`).
- */
-export type WithFixture = (
-  fn: (f: LocalStoreFixture, remote: FakeRemote, session: LocalCaseSession) => Promise<void>,
-  withRemote?: boolean,
-  gate?: (f: LocalStoreFixture, canReopen: boolean) => string | undefined,
-) => (t?: CaseContext) => Promise<void>
-
-/**
- * Registers the LocalStore conformance cases: the upstream `localtest` cases adapted to the
+ * Registers the LocalStore conformance cases: the Go package's `localtest` cases adapted to the
  * contract, plus sparse writes, truncate semantics, row ownership, read-modify-write, hostile
  * payload IDs, close and abort behaviour, concurrency and, for a store that declares
  * `capabilities.persistent`, persistence across reopen.

@@ -1,13 +1,13 @@
 /**
- * The Go `remotetest` cases, tightened: exact error codes, counts, order.
+ * The `remotetest` cases of the Go package this contract follows, tightened: exact error codes, counts, order.
  */
 import assert from 'node:assert/strict'
-import type { RemoteSuiteContext } from './remote-store.js'
 import { bytes, collect, listKeys, rejectsCode } from './remote-store-assert.js'
+import type { RemoteSuiteContext } from './remote-store-context.js'
 
 const HELLO = 'hello world'
 
-/** Registers the upstream cases of the contract's methods and their close relatives. */
+/** Registers the `remotetest` cases of the contract's methods and their close relatives. */
 export function registerBasicCases(ctx: RemoteSuiteContext): void {
   const { it } = ctx.harness
 

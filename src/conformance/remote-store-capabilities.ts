@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict'
 import { declared, requiring } from './harness.js'
-import type { RemoteSuiteContext } from './remote-store.js'
 import { bytes, listKeys, pattern } from './remote-store-assert.js'
+import type { RemoteSuiteContext } from './remote-store-context.js'
 
 /** Registers the capability cases. */
 export function registerCapabilityCases(ctx: RemoteSuiteContext): void {

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict'
 import { BlockSize } from '../core/constants.js'
 import { forEachBounded } from '../core/for-each-bounded.js'
-import type { RemoteSuiteContext } from './remote-store.js'
 import { bytes, collect, listKeys, pattern, rejectsCode } from './remote-store-assert.js'
+import type { RemoteSuiteContext } from './remote-store-context.js'
 
 /** Keys every backend must store, list and return unchanged. */
 export const AWKWARD_KEYS: readonly string[] = [

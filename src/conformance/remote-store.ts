@@ -6,7 +6,10 @@ import type { RemoteStore } from '../core/remote-store.js'
 import { type Harness, nodeTestHarness, type SuiteOptions } from './harness.js'
 import { registerBasicCases } from './remote-store-basic.js'
 import { registerCapabilityCases } from './remote-store-capabilities.js'
+import type { RemoteSuiteContext } from './remote-store-context.js'
 import { registerEdgeCases } from './remote-store-edge.js'
+
+export type { RemoteSuiteContext } from './remote-store-context.js'
 
 /**
  * Options of {@link describeRemoteStore}, typed by the store class under test so `reopen`,
@@ -23,19 +26,6 @@ export interface RemoteStoreSuiteOptions<S extends RemoteStore = RemoteStore>
    * of a test server, not something the store declares, hence an option.
    */
   readonly emptyObjectRangeReads?: boolean | undefined
-}
-
-/** What a case sees: the fresh store of the running test and a factory for more. */
-export interface RemoteSuiteContext {
-  readonly harness: Harness
-  /** The store created for the running test (after a reopen, the reopened one). */
-  store(): RemoteStore
-  /** Another fresh store, closed and destroyed after the test. */
-  another(): Promise<RemoteStore>
-  /** Reopens the running test's store through the suite's `reopen`; undefined without one. */
-  readonly reopen: (() => Promise<RemoteStore>) | undefined
-  readonly paginationKeys: number
-  readonly emptyObjectRangeReads: boolean
 }
 
 /**

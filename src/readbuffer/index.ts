@@ -1,4 +1,6 @@
 /** Read buffer (in-memory LRU of whole blocks) and sequential prefetcher. */
+
+export { createReadBuffer, type ReadBufferOptions } from './create-read-buffer.js'
 export { LruReadBuffer } from './lru-read-buffer.js'
 export { NullReadBuffer } from './null-read-buffer.js'
 export {
@@ -10,13 +12,11 @@ export {
   type PrefetcherStats,
   type PrefetchLoader,
 } from './prefetcher.js'
-export {
-  createReadBuffer,
-  type ReadBuffer,
-  type ReadBufferOptions,
-  type ReadBufferPutOptions,
-  type ReadBufferStats,
-  type ReadObserver,
+export type {
+  ReadBuffer,
+  ReadBufferPutOptions,
+  ReadBufferStats,
+  ReadObserver,
 } from './read-buffer.js'
 export {
   PrefetchMaxDepth,

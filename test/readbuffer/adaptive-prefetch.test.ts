@@ -4,13 +4,14 @@ import { describe, it } from 'node:test'
 import { setImmediate as tick } from 'node:timers/promises'
 import { deferred } from '../../src/core/abort.js'
 import { AdaptiveWindow } from '../../src/readbuffer/adaptive-window.js'
+import { createReadBuffer } from '../../src/readbuffer/create-read-buffer.js'
 import {
   createPrefetcher,
   PoolPrefetcher,
   type PrefetcherOptions,
   type PrefetchLoader,
 } from '../../src/readbuffer/prefetcher.js'
-import { createReadBuffer, type ReadBuffer } from '../../src/readbuffer/read-buffer.js'
+import type { ReadBuffer } from '../../src/readbuffer/read-buffer.js'
 
 const BS = 1024
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { deferred } from '../../src/core/abort.js'
 import { BlockSize, DefaultPrefetchWorkers } from '../../src/core/constants.js'
+import { createReadBuffer } from '../../src/readbuffer/create-read-buffer.js'
 import {
   createPrefetcher,
   NullPrefetcher,
@@ -9,7 +10,7 @@ import {
   type PrefetcherOptions,
   type PrefetchLoader,
 } from '../../src/readbuffer/prefetcher.js'
-import { createReadBuffer, type ReadBuffer } from '../../src/readbuffer/read-buffer.js'
+import type { ReadBuffer } from '../../src/readbuffer/read-buffer.js'
 import { PrefetchMaxDepth } from '../../src/readbuffer/sequential-detector.js'
 
 const BS = 1024

@@ -2,13 +2,10 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { deferred } from '../../src/core/abort.js'
 import { BlockSize } from '../../src/core/constants.js'
+import { createReadBuffer } from '../../src/readbuffer/create-read-buffer.js'
 import { LruReadBuffer } from '../../src/readbuffer/lru-read-buffer.js'
 import { NullReadBuffer } from '../../src/readbuffer/null-read-buffer.js'
-import {
-  createReadBuffer,
-  type ReadBuffer,
-  type ReadObserver,
-} from '../../src/readbuffer/read-buffer.js'
+import type { ReadBuffer, ReadObserver } from '../../src/readbuffer/read-buffer.js'
 
 // Small blocks keep the tests light; the arithmetic is the same at 8 MiB.
 const BS = 1024
@@ -544,7 +541,7 @@ describe('ReadBuffer stats', () => {
 
 describe('ReadBuffer.clear', () => {
   it('drops every block, rejects fills started before it, and stays usable', async () => {
-    const { createReadBuffer } = await import('../../src/readbuffer/read-buffer.js')
+    const { createReadBuffer } = await import('../../src/readbuffer/create-read-buffer.js')
     const buffer = createReadBuffer(1024, { blockSize: 16 })
     buffer.put('a', 0, new Uint8Array(16).fill(1))
     buffer.put('b', 1, new Uint8Array(16).fill(2))

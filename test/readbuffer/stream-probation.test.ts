@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { createReadBuffer, type ReadBuffer } from '../../src/readbuffer/read-buffer.js'
+import { createReadBuffer } from '../../src/readbuffer/create-read-buffer.js'
+import type { ReadBuffer } from '../../src/readbuffer/read-buffer.js'
 
 // Small blocks keep the tests light; the arithmetic is the same at 8 MiB.
 const BS = 1024

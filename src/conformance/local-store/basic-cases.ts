@@ -1,15 +1,15 @@
 /**
- * The 17 upstream `localtest` cases (spec 8.1), adapted to the TypeScript contract.
+ * The 17 `localtest` cases of the Go package this contract follows, adapted to TypeScript.
  */
 import assert from 'node:assert/strict'
 import { BlockState } from '../../core/block.js'
 import { BlockSize } from '../../core/constants.js'
 import { isBlockStoreError } from '../../core/errors.js'
 import type { Harness } from '../harness.js'
-import type { WithFixture } from '../local-store.js'
+import type { WithFixture } from './fixture.js'
 import { FakeRemote, pattern, readLocal, row, syncBlock } from './fixture.js'
 
-/** Registers the upstream cases. */
+/** Registers the `localtest` cases. */
 export function registerBasicCases(h: Harness, withFixture: WithFixture): void {
   h.it(
     'reads back exactly the bytes written',

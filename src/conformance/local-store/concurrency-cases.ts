@@ -1,10 +1,10 @@
 /**
- * Concurrency (spec 2.17): disjoint writers on one file, writers on many files, flush racing
- * writes.
+ * Concurrency, where operations on one store must never corrupt each other: disjoint writers
+ * on one file, writers on many files, flush racing writes.
  */
 import assert from 'node:assert/strict'
 import type { Harness } from '../harness.js'
-import type { WithFixture } from '../local-store.js'
+import type { WithFixture } from './fixture.js'
 import { pattern, readLocal } from './fixture.js'
 
 /** Registers the concurrency cases. */

@@ -9,6 +9,7 @@ import { formatBlockId, formatStoreKey } from '../../core/keys.js'
 import type { LocalStore, LocalStoreHooks } from '../../core/local-store.js'
 import type { MetadataStore } from '../../core/metadata-store.js'
 import { findFileBlock } from '../../core/rows.js'
+import type { CaseContext } from '../harness.js'
 
 /**
  * What `create` returns: the store under test and the metadata store it keeps its rows in,
@@ -111,3 +112,23 @@ export async function dirtyOrDeferred(
   if (found !== undefined) return found.state === BlockState.Dirty
   return (f.store.stats().unrecordedDirtyBlocks ?? 0) > 0
 }
+
+/** What a case can do besides using its fixture. */
+export interface LocalCaseSession {
+  /**
+   * Reopens the store through the suite's `reopen`; the new fixture is the one the suite
+   * closes after the case.
+   */
+  reopen(): Promise<LocalStoreFixture>
+}
+
+/**
+ * Wraps a case: runs `fn` on a fresh fixture and always closes it; with `withRemote` the store
+ * is opened with the hooks of a fresh {@link FakeRemote} handed to `fn`. With `gate`, the case
+ * is reported skipped with the reason it returns for the fixture (see `requiring`).
+ */
+export type WithFixture = (
+  fn: (f: LocalStoreFixture, remote: FakeRemote, session: LocalCaseSession) => Promise<void>,
+  withRemote?: boolean,
+  gate?: (f: LocalStoreFixture, canReopen: boolean) => string | undefined,
+) => (t?: CaseContext) => Promise<void>

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { BlockState } from '../../core/block.js'
 import { BlockSize } from '../../core/constants.js'
 import { declared, type Harness } from '../harness.js'
-import type { WithFixture } from '../local-store.js'
+import type { WithFixture } from './fixture.js'
 import { pattern, readLocal, row } from './fixture.js'
 
 /** Registers the persistence cases. */

@@ -8,7 +8,7 @@ import { BlockState } from '../../core/block.js'
 import { BlockSize } from '../../core/constants.js'
 import { isBlockStoreError } from '../../core/errors.js'
 import type { Harness } from '../harness.js'
-import type { WithFixture } from '../local-store.js'
+import type { WithFixture } from './fixture.js'
 import { pattern, readLocal, row, syncBlock } from './fixture.js'
 
 const rejectsCode = (p: Promise<unknown>, code: string) =>

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { BlockSize } from '../../core/constants.js'
 import { isBlockStoreError } from '../../core/errors.js'
 import type { Harness } from '../harness.js'
-import type { WithFixture } from '../local-store.js'
+import type { WithFixture } from './fixture.js'
 import { pattern, readLocal } from './fixture.js'
 
 const HOSTILE_IDS = [
