@@ -26,11 +26,8 @@ import { MemoryMetadataStore } from '../../src/meta/memory/memory-metadata-store
 import { MemoryRemoteStore } from '../../src/remote/memory/index.js'
 import { fastSyncer } from '../support/engine.js'
 
-/** A hook run before a remote call; it may delay, throw or never settle. */
-export type RemoteHook = (key: string, signal: AbortSignal | undefined) => Promise<void>
-
 /**
- * Counts remote calls and runs optional hooks before writes and reads. Reads of chunk index
+ * Counts remote calls (the hooks before writes and reads are the base class's). Reads of chunk index
  * records are counted apart (`index*`), whether from an index object of an earlier version or
  * from after the block in its own object, and a ranged read of exactly the block part of such
  * an object counts as the whole-block read it is, so the block counters keep meaning blocks.
@@ -48,8 +45,6 @@ export class ScriptedRemote extends FaultInjectingRemoteStore {
   /** Most writeBlock calls in flight at once. */
   maxWritesInFlight = 0
   #writing = 0
-  beforeWrite: RemoteHook | undefined
-  beforeRead: RemoteHook | undefined
 
   /** Block sizes of the objects written with their index after the block, by key. */
   readonly #blockSizes = new Map<string, number>()
@@ -64,7 +59,6 @@ export class ScriptedRemote extends FaultInjectingRemoteStore {
     this.#writing++
     this.maxWritesInFlight = Math.max(this.maxWritesInFlight, this.#writing)
     try {
-      await this.beforeWrite?.(key, o?.signal)
       return await super.writeBlock(key, data, o)
     } finally {
       this.#writing--
@@ -73,7 +67,6 @@ export class ScriptedRemote extends FaultInjectingRemoteStore {
 
   override async readBlock(key: string, o?: AbortOptions): Promise<Uint8Array> {
     this.calls.readBlock++
-    await this.beforeRead?.(key, o?.signal)
     return super.readBlock(key, o)
   }
 
@@ -90,7 +83,6 @@ export class ScriptedRemote extends FaultInjectingRemoteStore {
     if (index) this.calls.indexRanges++
     else if (whole) this.calls.readBlock++
     else this.calls.readBlockRange++
-    await this.beforeRead?.(key, o?.signal)
     const data = await super.readBlockRange(key, offset, length, o)
     if (index) this.calls.indexBytes += data.length
     else if (!whole) this.calls.rangeBytes += data.length
