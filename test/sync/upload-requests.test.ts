@@ -18,9 +18,10 @@ import { openBlockStore } from '../../src/engine/index.js'
 import { MemoryMetadataStore } from '../../src/meta/memory/memory-metadata-store.js'
 import { hashBlock, hashOwnedBlockWithChunks } from '../../src/platform/hash-block.js'
 import { MemoryRemoteStore } from '../../src/remote/memory/index.js'
-import { openTestEngine, ScriptedRemote } from '../engine/engine-test-kit.js'
+import { CountingRemote } from '../support/counting-remote.js'
+import { openTestEngine } from '../support/engine-fixture.js'
 
-class StatCountingRemote extends ScriptedRemote {
+class StatCountingRemote extends CountingRemote {
   heads = 0
   /** The digest each PUT was given, and the SHA-256 of the body it sent. */
   readonly digests: (string | undefined)[] = []
@@ -43,7 +44,7 @@ class StatCountingRemote extends ScriptedRemote {
 describe('upload requests per block', () => {
   it('uploads fresh content with one PUT carrying its digest and no HEAD', async () => {
     const remote = new StatCountingRemote(new MemoryRemoteStore())
-    await using t = await openTestEngine({ remote })
+    await using t = await openTestEngine({ remote: { store: remote } })
     const data = randomFillSync(new Uint8Array(3 * BlockSize))
     await t.engine.writeAt('p', data, 0)
     await t.engine.flush('p')
@@ -64,7 +65,7 @@ describe('upload requests per block', () => {
 
   it('deduplicates stored content with one HEAD and no PUT', async () => {
     const remote = new StatCountingRemote(new MemoryRemoteStore())
-    await using t = await openTestEngine({ remote })
+    await using t = await openTestEngine({ remote: { store: remote } })
     const data = randomFillSync(new Uint8Array(BlockSize))
     await t.engine.writeAt('a', data, 0)
     await t.engine.flush('a')
