@@ -18,8 +18,7 @@ import { FsLocalStore } from '../../src/local/fs/fs-local-store.js'
 import { MemoryLocalStore } from '../../src/local/memory/memory-local-store.js'
 import { MemoryMetadataStore } from '../../src/meta/memory/memory-metadata-store.js'
 import { SqliteMetadataStore } from '../../src/meta/sqlite/index.js'
-import { fastSyncer } from '../support/engine.js'
-import { openTestEngine } from '../support/engine-fixture.js'
+import { fastSyncer, openTestEngine } from '../support/engine-fixture.js'
 
 const code = (c: string) => (err: unknown) => isBlockStoreError(err) && err.code === c
 
