@@ -11,7 +11,8 @@ import { BlockSize, MaxPayloadIdBytes, MaxPayloadSize } from '../../src/core/con
 import { type ErrorCode, isBlockStoreError } from '../../src/core/errors.js'
 import { isValidPayloadId } from '../../src/core/payload-id.js'
 import type { Engine } from '../../src/engine/index.js'
-import { onDisk, openTestEngine, type TestEngine } from '../support/engine-fixture.js'
+import { openTestEngine, type TestEngine } from '../support/engine-fixture.js'
+import { onDisk } from '../support/engine-presets.js'
 import { patternBytes } from './support/pattern.js'
 
 /** How many inputs the properties tried (reported by the torture run). */

@@ -50,20 +50,6 @@ export const fastSyncer: SyncerConfig = {
 /** {@link fastSyncer} without background uploads: blocks upload when the test drains them. */
 export const manualUploads: SyncerConfig = { ...fastSyncer, uploadIntervalMs: 3_600_000 }
 
-/**
- * Everything on disk under the engine's dir: fs local (opened by the engine from its config;
- * a writer over the disk cap waits 300 ms for space), fs remote and SQLite, no read buffer,
- * background uploads every 50 ms. The reliability tests' engine.
- */
-export const onDisk = {
-  local: { kind: 'fs', open: 'config', spaceWaitMs: 300 },
-  remote: { kind: 'fs' },
-  metadata: { kind: 'sqlite' },
-  faults: false,
-  syncer: fastSyncer,
-  readBufferBytes: 0,
-} as const satisfies TestEngineOptions
-
 /** Engine options passed through as given (absent or undefined: the engine's default). */
 type EngineKnobs = Pick<
   BlockStoreOptions,
