@@ -6,15 +6,11 @@
  */
 import assert from 'node:assert/strict'
 import { randomFillSync } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { after, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import type { AbortOptions } from '../../src/core/abort.js'
 import { BlockSize } from '../../src/core/constants.js'
 import { parseChunkIndexKey } from '../../src/core/keys.js'
 import type { RemoteObjectInfo, WriteBlockOptions } from '../../src/core/remote-store.js'
-import { openBlockStore } from '../../src/engine/index.js'
 import { MemoryMetadataStore } from '../../src/meta/memory/memory-metadata-store.js'
 import { hashBlock, hashOwnedBlockWithChunks } from '../../src/platform/hash-block.js'
 import { MemoryRemoteStore } from '../../src/remote/memory/index.js'
@@ -94,14 +90,14 @@ describe('upload requests per block', () => {
         }
       },
     })
-    const dir = await mkdtemp(join(tmpdir(), 'upload-requests-'))
-    after(() => rm(dir, { recursive: true, force: true }))
-    await using engine = await openBlockStore({
-      local: { kind: 'fs', dir, maxDiskBytes: 0 },
-      remote,
-      metadata: slow,
+    await using t = await openTestEngine({
+      local: { kind: 'fs', open: 'config' },
+      remote: { store: remote },
+      metadata: { store: slow },
+      readBufferBytes: undefined,
       syncer: { parallelUploads: 8, uploadIntervalMs: 3_600_000 },
     })
+    const { engine } = t
     const data = randomFillSync(new Uint8Array(BlockSize))
     for (const pid of ['a', 'b', 'c', 'd']) {
       await engine.writeAt(pid, data, 0)
