@@ -75,7 +75,7 @@ export interface TestEngineOptions extends PartsOptions, EngineKnobs {
   readonly readBufferBytes?: number | undefined
 }
 
-/** An open engine and handles on its parts; closing it closes the engine and what was opened here. */
+/** An open engine and handles on its parts; closing closes the engine and what was opened here. */
 export interface TestEngine extends AsyncDisposable {
   /** The engine (a new one after {@link reopen}). */
   readonly engine: Engine
@@ -88,7 +88,7 @@ export interface TestEngine extends AsyncDisposable {
   readonly metadata: MetadataStore
   /** Row of block `idx` of `payloadId`. */
   row(payloadId: string, idx: number): Promise<FileBlock>
-  /** Closes the engine and opens it again over the same parts; `wipeLocal` empties the local dir first. */
+  /** Closes the engine and opens it again over the same parts (`wipeLocal`: local dir emptied). */
   reopen(options?: { wipeLocal?: boolean }): Promise<Engine>
   close(): Promise<void>
 }

@@ -17,9 +17,9 @@ import { CountingRemote } from './counting-remote.js'
 
 /**
  * How the local store is opened. `'direct'`: here, by the store's own `open` with the engine's
- * hooks and the store's defaults (a 256 MiB dirty-buffer budget); {@link TestEngine.local} is
+ * hooks and the store's defaults (a 256 MiB dirty-buffer budget); `TestEngine.local` is
  * then the store. `'config'`: by the engine from a LocalConfig, with its defaults deduced from
- * the machine, as in production; {@link TestEngine.local} is then not available.
+ * the machine, as in production; `TestEngine.local` is then not available.
  */
 export type LocalOpening = 'direct' | 'config'
 
@@ -65,7 +65,7 @@ export type MetadataSpec =
   | { readonly store: MetadataStore }
   | { readonly config: MetadataConfig }
 
-/** Which parts, in {@link TestEngineOptions}. */
+/** Which parts, in `TestEngineOptions`. */
 export interface PartsOptions {
   readonly local?: LocalSpec
   readonly remote?: RemoteSpec
@@ -88,7 +88,10 @@ export interface Parts {
   readonly counting: CountingRemote | undefined
 }
 
-/** Opens what is opened here (`dir`: the engine's directory); pushes how to close each onto `owned`. */
+/**
+ * Opens the parts to be opened here (`dir`: the engine's directory), pushing how to close each
+ * onto `owned`.
+ */
 export async function openParts(
   options: PartsOptions,
   dir: string,

@@ -42,6 +42,7 @@ export function benchEngine(
     metadata: { config: { kind: 'sqlite', path: join(dir, 'meta.db') } },
     faults: false,
     prefetchWorkers: knobs.prefetchWorkers,
+    // Given even when undefined: then the engine's deduced size, not the fixture's 64 MiB.
     readBufferBytes: knobs.readBufferBytes,
     rangedReadThreshold: knobs.rangedReadThreshold,
     syncer: { parallelUploads: 8, parallelFetches: 8, uploadIntervalMs: 3_600_000 },
