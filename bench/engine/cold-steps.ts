@@ -17,8 +17,10 @@ import { forEachBounded } from '../../src/core/for-each-bounded.js'
 import { formatContentKey } from '../../src/core/keys.js'
 import { Fetcher } from '../../src/fetch/fetcher.js'
 import { hashBlock, hashOwnedBlock, hashWorkerStats } from '../../src/platform/hash-block.js'
-import { blockBytes, openBenchEngine, seedBlock, writePayload } from './engine-setup.js'
+import { openTestEngine } from '../../test/support/engine-fixture.js'
+import { benchEngine } from '../../test/support/engine-presets.js'
 import { summarise, type Timed, timed } from './measure.js'
+import { blockBytes, seedBlock, writePayload } from './payloads.js'
 import { startS3Target } from './s3-target.js'
 
 const { values } = parseArgs({ options: { mib: { type: 'string' }, reps: { type: 'string' } } })
@@ -29,11 +31,11 @@ const dir = await mkdtemp(join(tmpdir(), 'cold-steps-'))
 const target = await startS3Target()
 try {
   const { store, client } = await target.open()
-  let engine = await openBenchEngine(dir, store)
+  const bench = await openTestEngine(benchEngine(dir, store))
   const seed = seedBlock()
-  await writePayload(engine, 'p', blocks, seed)
-  await engine.flush('p')
-  await engine.drainAllUploads()
+  await writePayload(bench.engine, 'p', blocks, seed)
+  await bench.engine.flush('p')
+  await bench.engine.drainAllUploads()
   // The rows the engine recorded: each block's content key is the SHA-256 of its bytes.
   const rows = Array.from({ length: blocks }, (_, b) => {
     const hash = hashBlock(blockBytes(b, seed))
@@ -61,14 +63,13 @@ try {
     },
     'engine cold read': async () => {
       const dest = new Uint8Array(BlockSize)
-      for (let b = 0; b < blocks; b++) await engine.readAt('p', dest, b * BlockSize)
+      for (let b = 0; b < blocks; b++) await bench.engine.readAt('p', dest, b * BlockSize)
     },
   }
   // A fresh engine (empty read buffer, nothing local) before each engine run, outside its time.
   const prepare = async (): Promise<void> => {
-    await engine.close()
-    engine = await openBenchEngine(dir, store)
-    await engine.evict()
+    await bench.reopen()
+    await bench.engine.evict()
   }
   const names = Object.keys(steps)
   const runs = new Map<string, Timed[]>(names.map((n) => [n, []]))
@@ -90,7 +91,7 @@ try {
       `${n.padEnd(24)} ${s.mibps.toFixed(0).padStart(5)} MiB/s  ${s.cpuPerGiB.toFixed(2)} CPU s/GiB  runs ${s.runs.join('/')}`,
     )
   }
-  await engine.close()
+  await bench.close()
   await store.deleteByPrefix('')
   await store.close()
   client.destroy()

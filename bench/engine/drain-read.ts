@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { seedBlock } from './engine-setup.js'
+import { seedBlock } from './payloads.js'
 import { drainAndColdRead } from './s3-figures.js'
 import { startS3Target } from './s3-target.js'
 
@@ -24,7 +24,7 @@ try {
     scratchDir: scratch,
     log: (m: string) => console.log(m),
   }
-  const { comparisons, engine } = await drainAndColdRead(ctx, target, conn, blocks, seedBlock())
+  const { comparisons, bench } = await drainAndColdRead(ctx, target, conn, blocks, seedBlock())
   for (const c of comparisons) {
     const ratio = c.baseline === undefined ? Number.NaN : c.value / c.baseline
     console.log(
@@ -32,7 +32,7 @@ try {
       c.notes,
     )
   }
-  await engine.close()
+  await bench.close()
   await conn.store.deleteByPrefix('')
   await conn.store.close()
   conn.client.destroy()

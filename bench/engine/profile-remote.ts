@@ -16,7 +16,8 @@ import { parseArgs } from 'node:util'
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { BlockSize } from '../../src/core/constants.js'
 import { forEachBounded } from '../../src/core/for-each-bounded.js'
-import { blockBytes, openBenchEngine, seedBlock, writePayload } from './engine-setup.js'
+import { openTestEngine } from '../../test/support/engine-fixture.js'
+import { benchEngine } from '../../test/support/engine-presets.js'
 import {
   cpuSecondsPerGiB,
   formatMachineCpu,
@@ -26,6 +27,7 @@ import {
   threadCpu,
   timed,
 } from './measure.js'
+import { blockBytes, seedBlock, writePayload } from './payloads.js'
 import { startS3Target } from './s3-target.js'
 
 const { values, positionals } = parseArgs({
@@ -54,9 +56,9 @@ try {
       }
     }
   }
-  let engine = await openBenchEngine(dir, store)
-  await writePayload(engine, 'p', blocks, seedBlock())
-  await engine.flush('p')
+  let bench = await openTestEngine(benchEngine(dir, store))
+  await writePayload(bench.engine, 'p', blocks, seedBlock())
+  await bench.engine.flush('p')
   const profDir = values['prof-dir']
   const session = new Session()
   session.connect()
@@ -92,16 +94,16 @@ try {
     console.log(`  CPU by thread: ${formatThreadCpu(threads0, threadCpu())}`)
     console.log(`  ${formatMachineCpu(machine0, machine1, bytes)}`)
   }
-  if (phases.has('drain')) await report('drain', () => engine.drainAllUploads())
-  else await engine.drainAllUploads()
+  if (phases.has('drain')) await report('drain', () => bench.engine.drainAllUploads())
+  else await bench.engine.drainAllUploads()
   if (phases.has('read')) {
-    await engine.close()
+    await bench.close()
     const workers = values.workers === undefined ? {} : { prefetchWorkers: Number(values.workers) }
-    engine = await openBenchEngine(dir, store, workers)
-    await engine.evict()
+    bench = await openTestEngine(benchEngine(dir, store, workers))
+    await bench.engine.evict()
     const dest = new Uint8Array(BlockSize)
     await report('cold read', async () => {
-      for (let b = 0; b < blocks; b++) await engine.readAt('p', dest, b * BlockSize)
+      for (let b = 0; b < blocks; b++) await bench.engine.readAt('p', dest, b * BlockSize)
     })
   }
   if (phases.has('rawput')) {
@@ -127,7 +129,7 @@ try {
       }),
     )
   }
-  await engine.close()
+  await bench.close()
   await store.deleteByPrefix('')
   await store.close()
   client.destroy()

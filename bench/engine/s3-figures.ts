@@ -7,10 +7,10 @@ import { join } from 'node:path'
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { BlockSize } from '../../src/core/constants.js'
 import { forEachBounded } from '../../src/core/for-each-bounded.js'
-import type { Engine } from '../../src/engine/engine.js'
 import type { S3RemoteStore } from '../../src/remote/s3/s3-remote-store.js'
+import { openTestEngine, type TestEngine } from '../../test/support/engine-fixture.js'
+import { benchEngine } from '../../test/support/engine-presets.js'
 import type { BenchContext, Comparison } from '../harness.js'
-import { blockBytes, openBenchEngine, writePayload } from './engine-setup.js'
 import {
   alternate,
   formatRequests,
@@ -19,6 +19,7 @@ import {
   summarise,
   timed,
 } from './measure.js'
+import { blockBytes, writePayload } from './payloads.js'
 import type { S3Target } from './s3-target.js'
 
 const MiB = 1024 * 1024
@@ -58,7 +59,7 @@ export async function drainAndColdRead(
   conn: { store: S3RemoteStore; client: S3Client },
   blocks: number,
   seed: Uint8Array,
-): Promise<{ comparisons: Comparison[]; engine: Engine }> {
+): Promise<{ comparisons: Comparison[]; bench: TestEngine }> {
   const { store, client } = conn
   const bucket = target.bucket
   const bytes = blocks * BlockSize
@@ -66,18 +67,18 @@ export async function drainAndColdRead(
   const indexes = Array.from({ length: blocks }, (_, i) => i)
   await warmUp(client, bucket, bodies)
   const dir = join(ctx.scratchDir, 's3-engine')
-  let engine = await openBenchEngine(dir, store)
+  const bench = await openTestEngine(benchEngine(dir, store))
   const drainRequests: string[] = []
   const drain = await alternate(
     ctx.repetitions,
     async (rep) => {
       const pid = `bench/s3/${rep}`
-      await writePayload(engine, pid, blocks, seed, rep * blocks)
-      await engine.flush(pid)
+      await writePayload(bench.engine, pid, blocks, seed, rep * blocks)
+      await bench.engine.flush(pid)
       const before = store.stats()
       let failed = 0
       const t = await timed(async () => {
-        failed = (await engine.drainAllUploads()).failed.length
+        failed = (await bench.engine.drainAllUploads()).failed.length
       })
       if (failed > 0) throw new Error(`drain failed for ${failed} blocks`)
       drainRequests.push(formatRequests(requestsPerBlock(before, store.stats(), blocks)))
@@ -118,14 +119,13 @@ export async function drainAndColdRead(
   const cold = await alternate(
     ctx.repetitions,
     async (rep) => {
-      await engine.close()
-      engine = await openBenchEngine(dir, store)
-      await engine.evict()
+      await bench.reopen()
+      await bench.engine.evict()
       const pid = `bench/s3/${rep}`
       const dest = new Uint8Array(BlockSize)
       const before = store.stats()
       const t = await timed(async () => {
-        for (let b = 0; b < blocks; b++) await engine.readAt(pid, dest, b * BlockSize)
+        for (let b = 0; b < blocks; b++) await bench.engine.readAt(pid, dest, b * BlockSize)
       })
       readRequests.push(formatRequests(requestsPerBlock(before, store.stats(), blocks)))
       return t
@@ -155,5 +155,5 @@ export async function drainAndColdRead(
     goal: 0.95,
     notes: notes(c, cRaw, { requestsPerBlock: readRequests.join(' | ') }),
   })
-  return { comparisons: out, engine }
+  return { comparisons: out, bench }
 }

@@ -5,9 +5,9 @@
  */
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Engine } from '../../src/engine/engine.js'
+import { openTestEngine } from '../../test/support/engine-fixture.js'
+import { benchEngine } from '../../test/support/engine-presets.js'
 import { type BenchContext, type Comparison, median } from '../harness.js'
-import { openBenchEngine } from './engine-setup.js'
 
 const Writers = 16
 const Batch = 64
@@ -26,7 +26,8 @@ type Mode = 'each' | 'flushMany' | 'flushAll'
 
 /** Payloads durable per second for one mode, on a fresh engine. */
 async function rate(dir: string, n: number, mode: Mode, run: number): Promise<number> {
-  const engine: Engine = await openBenchEngine(dir, undefined)
+  const bench = await openTestEngine(benchEngine(dir, undefined))
+  const { engine } = bench
   try {
     const data = new Uint8Array(4096)
     const id = (i: number): string => `small/${run}/${i}`
@@ -56,7 +57,7 @@ async function rate(dir: string, n: number, mode: Mode, run: number): Promise<nu
     }
     return (n * 1000) / (performance.now() - t0)
   } finally {
-    await engine.close()
+    await bench.close()
     await rm(dir, { recursive: true, force: true })
   }
 }

@@ -8,7 +8,9 @@ import { readdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { BlockSize } from '../../src/core/constants.js'
-import { blockBytes, openBenchEngine, seedBlock, writePayload } from '../engine/engine-setup.js'
+import { openTestEngine } from '../../test/support/engine-fixture.js'
+import { benchEngine } from '../../test/support/engine-presets.js'
+import { blockBytes, seedBlock, writePayload } from '../engine/payloads.js'
 import { drainAndColdRead } from '../engine/s3-figures.js'
 import { startS3Target } from '../engine/s3-target.js'
 import { sequentialIngest } from '../engine/seq-ingest.js'
@@ -30,7 +32,8 @@ async function s3Figures(
     const bytes = blocks * BlockSize
     const measured = await drainAndColdRead(ctx, target, conn, blocks, seed)
     out.push(...measured.comparisons)
-    const engine = measured.engine
+    const { bench } = measured
+    const { engine } = bench
     // Random 4 KiB cold reads: bytes fetched per byte read.
     await engine.evict()
     const before = (await engine.stats()).bytesDownloaded
@@ -52,7 +55,7 @@ async function s3Figures(
       baseline: 1,
       goal: 0.5,
     })
-    await engine.close()
+    await bench.close()
     await store.deleteByPrefix('')
     await store.close()
     client.destroy()
@@ -64,7 +67,8 @@ async function s3Figures(
 
 async function dedupRatio(ctx: BenchContext, seed: Uint8Array): Promise<Comparison> {
   const dir = join(ctx.scratchDir, 'dedup')
-  const engine = await openBenchEngine(dir, undefined)
+  const bench = await openTestEngine(benchEngine(dir, undefined))
+  const { engine } = bench
   const files = ctx.quick ? 4 : 16
   const blocksPerFile = 2
   for (let f = 0; f < files; f++) {
@@ -81,7 +85,7 @@ async function dedupRatio(ctx: BenchContext, seed: Uint8Array): Promise<Comparis
   }
   const report = await engine.drainAllUploads()
   const logical = files * blocksPerFile * BlockSize
-  await engine.close()
+  await bench.close()
   const stored = await duBytes(join(dir, 'remote'))
   await rm(dir, { recursive: true, force: true })
   ctx.log(
@@ -117,14 +121,15 @@ async function loopDelay(ctx: BenchContext, blocks: number, seed: Uint8Array): P
   await new Promise((r) => setTimeout(r, 2000))
   idle.disable()
   const dir = join(ctx.scratchDir, 'loop')
-  const engine = await openBenchEngine(dir, undefined)
+  const bench = await openTestEngine(benchEngine(dir, undefined))
+  const { engine } = bench
   const busy = monitorEventLoopDelay({ resolution: 1 })
   busy.enable()
   await writePayload(engine, 'bench/loop', blocks, seed)
   await engine.flush('bench/loop')
   await engine.drainAllUploads()
   busy.disable()
-  await engine.close()
+  await bench.close()
   await rm(dir, { recursive: true, force: true })
   const p99 = busy.percentile(99) / 1e6
   const idleP99 = idle.percentile(99) / 1e6

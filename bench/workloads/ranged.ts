@@ -12,7 +12,9 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { GetObjectCommand } from '@aws-sdk/client-s3'
 import { BlockSize } from '../../src/core/constants.js'
-import { blockBytes, openBenchEngine, seedBlock, writePayload } from '../engine/engine-setup.js'
+import { openTestEngine } from '../../test/support/engine-fixture.js'
+import { benchEngine } from '../../test/support/engine-presets.js'
+import { blockBytes, seedBlock, writePayload } from '../engine/payloads.js'
 import { startS3Target } from '../engine/s3-target.js'
 import type { BenchContext, Comparison, Workload } from '../harness.js'
 
@@ -52,11 +54,14 @@ async function measure(
   try {
     const { store, client } = await target.open()
     const dir = join(ctx.scratchDir, `ranged-${threshold}-${size}`)
-    const engine = await openBenchEngine(dir, store, {
-      prefetchWorkers: 0,
-      readBufferBytes: 0,
-      rangedReadThreshold: threshold,
-    })
+    const bench = await openTestEngine(
+      benchEngine(dir, store, {
+        prefetchWorkers: 0,
+        readBufferBytes: 0,
+        rangedReadThreshold: threshold,
+      }),
+    )
+    const { engine } = bench
     await writePayload(engine, 'bench/rnd', blocks, seed)
     await engine.flush('bench/rnd')
     await engine.drainAllUploads()
@@ -86,7 +91,7 @@ async function measure(
     }
     steady.sort((a, b) => a - b)
     const again = store.stats()
-    await engine.close()
+    await bench.close()
     await store.deleteByPrefix('')
     await store.close()
     client.destroy()

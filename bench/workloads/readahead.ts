@@ -11,9 +11,11 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { BlockSize } from '../../src/core/constants.js'
 import { forEachBounded } from '../../src/core/for-each-bounded.js'
 import type { Engine } from '../../src/engine/engine.js'
-import { blockBytes, openBenchEngine, seedBlock, writePayload } from '../engine/engine-setup.js'
+import { openTestEngine } from '../../test/support/engine-fixture.js'
+import { benchEngine } from '../../test/support/engine-presets.js'
 import { startLatencyProxy } from '../engine/latency-proxy.js'
 import { summarise, type Timed, timed } from '../engine/measure.js'
+import { blockBytes, seedBlock, writePayload } from '../engine/payloads.js'
 import { startS3Target } from '../engine/s3-target.js'
 import { type Comparison, mibPerSecond, type Workload } from '../harness.js'
 
@@ -48,10 +50,10 @@ const workload: Workload = {
       const dir = join(ctx.scratchDir, 'readahead')
       // Upload directly (the proxy delays every chunk, which only suits GETs).
       const direct = await target.open()
-      let engine = await openBenchEngine(dir, direct.store)
-      await writePayload(engine, PID, blocks, seed)
-      await engine.flush(PID)
-      const report = await engine.drainAllUploads()
+      let bench = await openTestEngine(benchEngine(dir, direct.store))
+      await writePayload(bench.engine, PID, blocks, seed)
+      await bench.engine.flush(PID)
+      const report = await bench.engine.drainAllUploads()
       if (report.failed.length > 0) throw new Error(`drain failed: ${report.failed[0]?.message}`)
       await forEachBounded(
         Array.from({ length: blocks }, (_, i) => i),
@@ -66,15 +68,17 @@ const workload: Workload = {
           )
         },
       )
-      await engine.close()
+      await bench.close()
       const slow = await target.open(proxy.endpoint)
       const chunk = MiB
       // A buffer with room for the payload, which is still more than a quarter of it: the
       // cold reads stream through probation, as a large payload does with the default buffer.
       const run = async (prefetchWorkers: number, readBufferBytes = bytes + 64 * MiB) => {
         await rm(join(dir, 'local'), { recursive: true, force: true })
-        engine = await openBenchEngine(dir, slow.store, { prefetchWorkers, readBufferBytes })
-        const t = await timed(() => readSequential(engine, bytes, chunk))
+        bench = await openTestEngine(
+          benchEngine(dir, slow.store, { prefetchWorkers, readBufferBytes }),
+        )
+        const t = await timed(() => readSequential(bench.engine, bytes, chunk))
         return t
       }
       const getRaw = async (i: number): Promise<void> => {
@@ -99,13 +103,13 @@ const workload: Workload = {
       const steps: Record<keyof typeof runs, () => Promise<Timed>> = {
         off: async () => {
           const t = await run(0)
-          await engine.close()
+          await bench.close()
           return t
         },
         on: async () => {
           const t = await run(PREFETCH_WORKERS)
-          stats = await engine.stats()
-          await engine.close()
+          stats = await bench.engine.stats()
+          await bench.close()
           return t
         },
         raw: () => timed(() => forEachBounded(indexes, 1, getRaw)),
@@ -125,10 +129,10 @@ const workload: Workload = {
       // filled by one cold pass, then the best of two timed passes.
       await run(PREFETCH_WORKERS, 4 * bytes)
       for (let i = 0; i < 2; i++) {
-        warmMs = Math.min(warmMs, await readSequential(engine, bytes, chunk))
+        warmMs = Math.min(warmMs, await readSequential(bench.engine, bytes, chunk))
       }
-      const warmStats = await engine.stats()
-      await engine.close()
+      const warmStats = await bench.engine.stats()
+      await bench.close()
       const rate = (name: keyof typeof runs): number => summarise(runs[name], bytes).mibps
       const cpu = (name: keyof typeof runs): number =>
         Number(summarise(runs[name], bytes).cpuPerGiB.toFixed(2))

@@ -13,6 +13,12 @@ import type {
   RemoteStoreStats,
 } from '../core/remote-store.js'
 
+/**
+ * A hook run before a call reaches the real store (and before the outage check): it may
+ * delay the call, fail it by throwing, or hold it forever (pass `signal` on to honour aborts).
+ */
+export type RemoteCallHook = (key: string, signal: AbortSignal | undefined) => Promise<void> | void
+
 /** Wraps a remote store; set {@link down} to simulate an outage. */
 export class FaultInjectingRemoteStore implements RemoteStore {
   readonly inner: RemoteStore
@@ -20,6 +26,18 @@ export class FaultInjectingRemoteStore implements RemoteStore {
   down = false
   /** Calls refused while down. */
   refused = 0
+  /*
+   * Hooks, to delay, fail or hold chosen calls: exact interleavings (a GC deletion between an
+   * uploader's lookup and its commit, ...) that a real server cannot be made to produce.
+   */
+  /** Runs before each writeBlock. */
+  beforeWrite: RemoteCallHook | undefined
+  /** Runs before each readBlock and readBlockRange. */
+  beforeRead: RemoteCallHook | undefined
+  /** Runs before each deleteBlock. */
+  beforeDelete: RemoteCallHook | undefined
+  /** Runs before each listByPrefix and listObjects (with the prefix as `key`). */
+  beforeList: RemoteCallHook | undefined
 
   constructor(inner: RemoteStore) {
     this.inner = inner
@@ -40,11 +58,13 @@ export class FaultInjectingRemoteStore implements RemoteStore {
   }
 
   async writeBlock(key: string, data: Uint8Array, o?: AbortOptions): Promise<void> {
+    if (this.beforeWrite !== undefined) await this.beforeWrite(key, o?.signal)
     this.#check('writeBlock')
     return this.inner.writeBlock(key, data, o)
   }
 
   async readBlock(key: string, o?: AbortOptions): Promise<Uint8Array> {
+    if (this.beforeRead !== undefined) await this.beforeRead(key, o?.signal)
     this.#check('readBlock')
     return this.inner.readBlock(key, o)
   }
@@ -55,6 +75,7 @@ export class FaultInjectingRemoteStore implements RemoteStore {
     length: number,
     o?: AbortOptions,
   ): Promise<Uint8Array> {
+    if (this.beforeRead !== undefined) await this.beforeRead(key, o?.signal)
     this.#check('readBlockRange')
     return this.inner.readBlockRange(key, offset, length, o)
   }
@@ -65,11 +86,13 @@ export class FaultInjectingRemoteStore implements RemoteStore {
   }
 
   async deleteBlock(key: string, o?: AbortOptions): Promise<void> {
+    if (this.beforeDelete !== undefined) await this.beforeDelete(key, o?.signal)
     this.#check('deleteBlock')
     return this.inner.deleteBlock(key, o)
   }
 
   async *listObjects(prefix: string, o?: AbortOptions): AsyncIterable<RemoteObjectInfo> {
+    if (this.beforeList !== undefined) await this.beforeList(prefix, o?.signal)
     this.#check('listObjects')
     yield* this.inner.listObjects(prefix, o)
   }

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { describeBlockStore } from '../../src/conformance/index.js'
 import { SqliteMetadataStore } from '../../src/meta/sqlite/index.js'
 import { FsRemoteStore } from '../../src/remote/fs/index.js'
-import { destroyFsEngineFixture, fsEngineFixture } from '../support/engine-fixtures.js'
+import { destroyFsEngineFixture, fsEngineFixture } from '../support/engine-fixture.js'
 
 describeBlockStore({
   name: 'fs local + fs remote + SQLite metadata',

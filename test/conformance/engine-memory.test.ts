@@ -1,7 +1,7 @@
 /** BlockStore conformance on memory local + memory remote + memory metadata. */
 import { describeBlockStore, FaultInjectingRemoteStore } from '../../src/conformance/index.js'
 import { MemoryMetadataStore, MemoryRemoteStore, openBlockStore } from '../../src/index.js'
-import { fastSyncer } from '../support/engine.js'
+import { fastSyncer } from '../support/engine-fixture.js'
 
 describeBlockStore({
   name: 'memory local + memory remote + memory metadata',

@@ -7,7 +7,7 @@ import { BlockSize } from '../../src/core/constants.js'
 import { BlockStoreError } from '../../src/core/errors.js'
 import { formatBlockId } from '../../src/core/keys.js'
 import { findFileBlock } from '../../src/core/rows.js'
-import { makeRemoteOnly, openTestEngine, type TestEngine } from './engine-test-kit.js'
+import { makeRemoteOnly, openTestEngine, type TestEngine } from '../support/engine-fixture.js'
 
 const BLOCKS = 6
 const PID = 'cached'

@@ -18,8 +18,7 @@ import { FsLocalStore } from '../../src/local/fs/fs-local-store.js'
 import { MemoryLocalStore } from '../../src/local/memory/memory-local-store.js'
 import { MemoryMetadataStore } from '../../src/meta/memory/memory-metadata-store.js'
 import { SqliteMetadataStore } from '../../src/meta/sqlite/index.js'
-import { fastSyncer } from '../support/engine.js'
-import { openTestEngine } from './engine-test-kit.js'
+import { fastSyncer, openTestEngine } from '../support/engine-fixture.js'
 
 const code = (c: string) => (err: unknown) => isBlockStoreError(err) && err.code === c
 
@@ -281,7 +280,7 @@ describe('flushMany', () => {
   })
 
   it("keeps durability 'remote' per payload: each result is finalized", async () => {
-    await using t = await openTestEngine({ local: 'fs', durability: 'remote' })
+    await using t = await openTestEngine({ durability: 'remote' })
     for (const [i, id] of ['r1', 'r2', 'r3'].entries()) {
       await t.engine.writeAt(id, pattern(5000, i + 1), 0)
     }

@@ -1,11 +1,18 @@
 /** Health, offline mode and the health report of the engine, an outage at start-up included. */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { pattern, waitFor } from '../../src/conformance/block-store/fixture.js'
+import { pattern } from '../../src/conformance/block-store/fixture.js'
 import { BlockSize } from '../../src/core/constants.js'
 import { isBlockStoreError } from '../../src/core/errors.js'
 import { MemoryRemoteStore } from '../../src/remote/memory/index.js'
-import { makeRemoteOnly, openTestEngine, ScriptedRemote, setOutage } from './engine-test-kit.js'
+import { CountingRemote } from '../support/counting-remote.js'
+import {
+  makeRemoteOnly,
+  manualUploads,
+  openTestEngine,
+  setOutage,
+} from '../support/engine-fixture.js'
+import { waitFor } from '../support/wait-for.js'
 
 describe('engine health and offline mode', () => {
   it('flips remoteHealthy, evictionSuspended and the outage duration with the remote (EngineHealthEvictionSuspension, StatsHealthFields)', async () => {
@@ -50,7 +57,9 @@ describe('engine health and offline mode', () => {
   })
 
   it('accepts writes during an outage and uploads them once the remote is back (OfflineWriteSucceeds, RecoveryDrain)', async () => {
-    await using t = await openTestEngine({ syncer: { uploadIntervalMs: 20, uploadDelayMs: 0 } })
+    await using t = await openTestEngine({
+      syncer: { ...manualUploads, uploadIntervalMs: 20, uploadDelayMs: 0 },
+    })
     await setOutage(t, true)
     for (const pid of ['a', 'b', 'c']) {
       await t.engine.writeAt(pid, pattern(5000, pid.charCodeAt(0)), 0)
@@ -59,7 +68,10 @@ describe('engine health and offline mode', () => {
     await new Promise((r) => setTimeout(r, 100))
     assert.equal((await t.engine.stats()).blocksRemote, 0, 'nothing uploads during the outage')
     await setOutage(t, false)
-    assert.ok(await waitFor(async () => (await t.engine.stats()).blocksRemote === 3, 5000))
+    await waitFor(
+      'the three blocks to upload',
+      async () => (await t.engine.stats()).blocksRemote === 3,
+    )
   })
 
   it('counts reads refused during the outage (OfflineReadsBlockedCounter)', async () => {
@@ -74,7 +86,10 @@ describe('engine health and offline mode', () => {
 
   it('suppresses prefetch while the remote is unhealthy (PrefetchSuppressedWhenUnhealthy)', async () => {
     // The sequential reads below must copy their blocks to the local tier.
-    await using t = await openTestEngine({ local: 'memory', cacheFetchedBlocks: 'always' })
+    await using t = await openTestEngine({
+      local: { kind: 'memory' },
+      cacheFetchedBlocks: 'always',
+    })
     const data = pattern(5 * BlockSize, 5)
     await makeRemoteOnly(t, 'seq', data)
     // Blocks 0-2 local again, 3-4 remote-only.
@@ -93,9 +108,9 @@ describe('engine health and offline mode', () => {
   })
 
   it('sees an outage at start-up and suspends eviction from the first call', async () => {
-    const remote = new ScriptedRemote(new MemoryRemoteStore())
+    const remote = new CountingRemote(new MemoryRemoteStore())
     remote.down = true
-    await using t = await openTestEngine({ remote })
+    await using t = await openTestEngine({ remote: { store: remote } })
     const s = await t.engine.stats()
     assert.equal(s.remoteHealthy, false)
     assert.equal(s.evictionSuspended, true)

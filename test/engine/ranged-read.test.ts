@@ -15,12 +15,8 @@ import { BlockSize } from '../../src/core/constants.js'
 import { isBlockStoreError } from '../../src/core/errors.js'
 import { formatChunkIndexKey, hasIndexTrailer, parseChunkIndexKey } from '../../src/core/keys.js'
 import { MemoryRemoteStore } from '../../src/remote/memory/index.js'
-import {
-  asSeparateIndex,
-  makeRemoteOnly,
-  openTestEngine,
-  ScriptedRemote,
-} from './engine-test-kit.js'
+import { CountingRemote } from '../support/counting-remote.js'
+import { asSeparateIndex, makeRemoteOnly, openTestEngine } from '../support/engine-fixture.js'
 
 const later = (): number => Date.now() + 2 * 3_600_000
 
@@ -28,7 +24,7 @@ const later = (): number => Date.now() + 2 * 3_600_000
  * Flips one byte in the middle of every ranged body of a block (not of its index, which the
  * tests below read from past `BlockSize` in the object, or from a `.chunks` object).
  */
-class CorruptRanges extends ScriptedRemote {
+class CorruptRanges extends CountingRemote {
   corrupt = false
   override async readBlockRange(
     key: string,
@@ -87,7 +83,7 @@ describe('verified ranged reads', () => {
 
   it('a corrupt ranged body fails with BS_INTEGRITY_CHECK_FAILED and serves nothing', async () => {
     const remote = new CorruptRanges(new MemoryRemoteStore())
-    await using t = await openTestEngine({ remote, prefetchWorkers: 0 })
+    await using t = await openTestEngine({ remote: { store: remote }, prefetchWorkers: 0 })
     const data = pattern(BlockSize, 32)
     await makeRemoteOnly(t, 'bad', data)
     remote.corrupt = true

@@ -10,7 +10,7 @@ import { BlockState } from '../../src/core/block.js'
 import { BlockSize } from '../../src/core/constants.js'
 import { SMALL_REPLACEMENT_BYTES } from '../../src/engine/replace.js'
 import type { FsLocalStore } from '../../src/local/fs/fs-local-store.js'
-import { openTestEngine } from './engine-test-kit.js'
+import { openTestEngine } from '../support/engine-fixture.js'
 
 describe('small replacements', () => {
   it('commit with one journal sync, replacing a remote-only payload whole', async () => {
@@ -90,7 +90,7 @@ describe('small replacements', () => {
   })
 
   it('a memory local store, without a journal, takes the staged path', async () => {
-    await using t = await openTestEngine({ local: 'memory' })
+    await using t = await openTestEngine({ local: { kind: 'memory' } })
     const { engine } = t
     const r = await engine.beginReplace('m')
     await r.writeAt(pattern(4096, 10), 0)

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { pattern } from '../../src/conformance/block-store/fixture.js'
 import { BlockSize } from '../../src/core/constants.js'
-import { openTestEngine } from './engine-test-kit.js'
+import { openTestEngine } from '../support/engine-fixture.js'
 
 describe('engine stats', () => {
   it('reports zeros for an empty store (EmptyStore)', async () => {

@@ -10,7 +10,8 @@ import type { AbortOptions } from '../../src/core/abort.js'
 import { BlockSize } from '../../src/core/constants.js'
 import { Fetcher } from '../../src/fetch/fetcher.js'
 import { MemoryRemoteStore } from '../../src/remote/memory/index.js'
-import { makeRemoteOnly, openTestEngine, ScriptedRemote } from '../engine/engine-test-kit.js'
+import { CountingRemote } from '../support/counting-remote.js'
+import { makeRemoteOnly, openTestEngine } from '../support/engine-fixture.js'
 import { randomRemoteBlock } from './random-remote-block.js'
 
 /**
@@ -18,7 +19,7 @@ import { randomRemoteBlock } from './random-remote-block.js'
  * fetched as the range of its block part), and runs `afterBody` once a body has been handed
  * back.
  */
-class CountingRemote extends ScriptedRemote {
+class GetCountingRemote extends CountingRemote {
   readonly gets = new Map<string, number>()
   afterBody: (() => void) | undefined
 
@@ -46,7 +47,7 @@ class CountingRemote extends ScriptedRemote {
 
 describe('one fetch per block', () => {
   it('a reader arriving while the fetched block is being verified joins the fetch', async () => {
-    const remote = new CountingRemote(new MemoryRemoteStore())
+    const remote = new GetCountingRemote(new MemoryRemoteStore())
     const { data, key, row } = randomRemoteBlock()
     await remote.writeBlock(key, data)
     const fetcher = new Fetcher({ remote })
@@ -67,7 +68,7 @@ describe('one fetch per block', () => {
   })
 
   it('a reader arriving just after a shared fetch failed makes its own attempt', async () => {
-    const remote = new CountingRemote(new MemoryRemoteStore())
+    const remote = new GetCountingRemote(new MemoryRemoteStore())
     const { data, key, row } = randomRemoteBlock()
     await remote.writeBlock(key, data)
     let failures = 1
@@ -91,11 +92,11 @@ describe('one fetch per block', () => {
   })
 
   it('concurrent sequential readers and the prefetcher GET each block once', async () => {
-    const remote = new CountingRemote(new MemoryRemoteStore())
+    const remote = new GetCountingRemote(new MemoryRemoteStore())
     // A little latency per GET, like a real server, so readers overlap fetches.
     remote.beforeRead = () => new Promise((r) => setTimeout(r, 5))
     await using t = await openTestEngine({
-      remote,
+      remote: { store: remote },
       readBufferBytes: 256 * 1024 * 1024,
       prefetchWorkers: 4,
     })

@@ -12,7 +12,7 @@ import { rowOf } from '../../src/engine/read-path.js'
 import { Fetcher } from '../../src/fetch/fetcher.js'
 import { MemoryRemoteStore } from '../../src/remote/memory/index.js'
 import { HealthMonitor } from '../../src/sync/health-monitor.js'
-import { makeRemoteOnly, openTestEngine } from '../engine/engine-test-kit.js'
+import { makeRemoteOnly, openTestEngine } from '../support/engine-fixture.js'
 import { randomRemoteBlock } from './random-remote-block.js'
 
 const integrity = (err: unknown): boolean => isBlockStoreError(err, 'BS_INTEGRITY_CHECK_FAILED')

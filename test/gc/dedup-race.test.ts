@@ -8,30 +8,25 @@ import { BlockState } from '../../src/core/block.js'
 import { chunkIndexSize } from '../../src/core/chunk-layout.js'
 import { isBlockStoreError } from '../../src/core/errors.js'
 import { formatIndexedContentKey } from '../../src/core/keys.js'
-import { type Engine, openBlockStore } from '../../src/engine/index.js'
+import type { MetadataStore } from '../../src/core/metadata-store.js'
+import type { Engine } from '../../src/engine/index.js'
 import { MemoryMetadataStore } from '../../src/meta/memory/memory-metadata-store.js'
 import { hashBlock } from '../../src/platform/hash-block.js'
-import { MemoryRemoteStore } from '../../src/remote/memory/memory-remote-store.js'
-import { HookedRemoteStore } from './hooked-remote-store.js'
+import type { CountingRemote } from '../support/counting-remote.js'
+import { openTestEngine, type TestEngine } from '../support/engine-fixture.js'
 
 const later = (): number => Date.now() + 2 * 3_600_000
 const gcOptions = { now: later }
 
-async function open(given?: MemoryMetadataStore): Promise<{
-  engine: Engine
-  remote: HookedRemoteStore
-  metadata: MemoryMetadataStore
-}> {
-  const metadata = given ?? (await MemoryMetadataStore.open())
-  const remote = new HookedRemoteStore(new MemoryRemoteStore())
-  const engine = await openBlockStore({
-    local: { kind: 'memory' },
-    remote,
-    metadata,
+/** Memory local (by config), memory metadata (or `given`), the hookable memory remote. */
+function open(given?: MetadataStore): Promise<TestEngine> {
+  return openTestEngine({
+    local: { kind: 'memory', open: 'config' },
+    metadata: given === undefined ? { kind: 'memory' } : { store: given },
+    readBufferBytes: undefined,
     // Uploads happen only inside flush (memory local store: remote-durable flushes).
     syncer: { uploadIntervalMs: 3_600_000, healthIntervalMs: 3_600_000 },
   })
-  return { engine, remote, metadata }
 }
 
 function payloadBytes(seed: number): Uint8Array {
@@ -53,8 +48,8 @@ async function readAll(engine: Engine, pid: string, size: number): Promise<Uint8
 
 /** Asserts the remote object behind `pid`'s block 0 holds `data` (not just the local copy). */
 async function assertRemoteHolds(
-  metadata: MemoryMetadataStore,
-  remote: HookedRemoteStore,
+  metadata: MetadataStore,
+  remote: CountingRemote,
   pid: string,
   data: Uint8Array,
 ): Promise<void> {
@@ -68,8 +63,8 @@ async function assertRemoteHolds(
 
 describe('GC and deduplication', () => {
   it('keeps a donor object referenced only by another payload after the donor payload is deleted', async () => {
-    const { engine, remote, metadata } = await open()
-    await using _ = engine
+    await using t = await open()
+    const { engine, remote, metadata } = t
     const data = payloadBytes(1)
     await put(engine, 'A', data)
     await put(engine, 'B', data)
@@ -106,8 +101,8 @@ describe('GC and deduplication', () => {
         }
       },
     })
-    const { engine, remote } = await open(hooked)
-    await using _ = engine
+    await using t = await open(hooked)
+    const { engine, remote } = t
     const data = payloadBytes(2)
     const key = formatIndexedContentKey(hashBlock(data))
     await put(engine, 'A', data)
@@ -146,16 +141,16 @@ describe('GC and deduplication', () => {
         }
       },
     })
-    const { engine, remote } = await open(observed)
-    await using _ = engine
+    await using t = await open(observed)
+    const { engine, remote } = t
     const data = payloadBytes(3)
     const key = formatIndexedContentKey(hashBlock(data))
     await put(engine, 'A', data)
     await engine.delete('A')
     let flushing: Promise<unknown> | undefined
-    remote.hooks.beforeDelete = async (k) => {
+    remote.beforeDelete = async (k) => {
       if (k !== key) return
-      remote.hooks.beforeDelete = undefined
+      remote.beforeDelete = undefined
       // GC fenced the key and is about to delete it: B uploads the same bytes and commits.
       await engine.writeAt('B', data, 0)
       flushing = engine.flush('B')
@@ -170,14 +165,14 @@ describe('GC and deduplication', () => {
   })
 
   it('keeps a candidate that gained a reference after the mark (fenced re-check)', async () => {
-    const { engine, remote, metadata } = await open()
-    await using _ = engine
+    await using t = await open()
+    const { engine, remote, metadata } = t
     const data = payloadBytes(4)
     await put(engine, 'A', data)
     await engine.delete('A')
     // The mark saw no reference; before the sweep lists the object, B references it.
-    remote.hooks.beforeList = async () => {
-      remote.hooks.beforeList = undefined
+    remote.beforeList = async () => {
+      remote.beforeList = undefined
       await put(engine, 'B', data)
     }
     const r = await engine.collectGarbage(gcOptions)

@@ -11,18 +11,19 @@ import { BlockSize, MaxPayloadIdBytes, MaxPayloadSize } from '../../src/core/con
 import { type ErrorCode, isBlockStoreError } from '../../src/core/errors.js'
 import { isValidPayloadId } from '../../src/core/payload-id.js'
 import type { Engine } from '../../src/engine/index.js'
-import { type FsEngine, openFsEngine } from './support/fs-engine.js'
+import { openTestEngine, type TestEngine } from '../support/engine-fixture.js'
+import { onDisk } from '../support/engine-presets.js'
 import { patternBytes } from './support/pattern.js'
 
 /** How many inputs the properties tried (reported by the torture run). */
 export const tried = { inputs: 0 }
 const runs = Number(process.env.BAD_INPUT_RUNS ?? 150)
 
-let e: FsEngine
+let e: TestEngine
 let store: Engine
 before(async () => {
-  e = await openFsEngine()
-  store = e.store
+  e = await openTestEngine(onDisk)
+  store = e.engine
   await store.writeAt('base', patternBytes(1, 0, BlockSize + 100), 0)
   await store.flush('base')
   await store.writeAt('dir/other', patternBytes(2, 0, 4096), 0)

@@ -7,8 +7,7 @@
 import assert from 'node:assert/strict'
 import { it } from 'node:test'
 import { type LoadFigures, runLoad } from './support/load-campaign.js'
-import { s3PostgresLoadEngine } from './support/load-engines.js'
-import { s3PostgresTarget } from './support/targets.js'
+import { s3PostgresLoadEngine, s3PostgresTarget } from './support/targets.js'
 
 const ms = Number(process.env.LOAD_MS ?? 3000)
 const seed = Number(process.env.LOAD_SEED ?? 7)

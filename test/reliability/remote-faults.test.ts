@@ -5,35 +5,29 @@
  * and once the faults stop everything drains and verifies.
  */
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { after, before, beforeEach, describe, it } from 'node:test'
 import { rejectsCode } from '../../src/conformance/remote-store-assert.js'
 import { BlockSize } from '../../src/core/constants.js'
 import { isBlockStoreError } from '../../src/core/errors.js'
-import { type Engine, openBlockStore } from '../../src/engine/index.js'
-import { SqliteMetadataStore } from '../../src/meta/sqlite/index.js'
+import type { Engine } from '../../src/engine/index.js'
 import { S3RemoteStore } from '../../src/remote/s3/index.js'
-import { fastSyncer } from '../support/engine.js'
+import { fastSyncer, openTestEngine, type TestEngine } from '../support/engine-fixture.js'
 import { type S3TestServer, startS3rver } from '../support/s3-servers.js'
+import { waitFor } from '../support/wait-for.js'
 import { assertSameBytes } from './support/assert-bytes.js'
 import { type FaultProxy, startFaultProxy } from './support/fault-proxy.js'
 import { patternBytes } from './support/pattern.js'
-import { waitFor } from './support/wait-for.js'
 
 let server: S3TestServer
 let proxy: FaultProxy
-let dir: string
 let remote: S3RemoteStore
-let metadata: SqliteMetadataStore
+let engine: TestEngine
 let store: Engine
 const written = new Map<string, Uint8Array>()
 
 before(async () => {
   server = await startS3rver()
   proxy = await startFaultProxy(server.endpoint)
-  dir = await mkdtemp(join(tmpdir(), 'rel-remote-'))
   remote = await S3RemoteStore.open({
     bucket: await server.createBucket(),
     endpoint: proxy.endpoint,
@@ -46,17 +40,18 @@ before(async () => {
     retryBaseDelayMs: 5,
     retryMaxDelayMs: 20,
   })
-  metadata = await SqliteMetadataStore.open({ path: join(dir, 'meta.db') })
-  store = await openBlockStore({
-    local: { kind: 'fs', dir: join(dir, 'local'), maxDiskBytes: 0 },
-    remote,
-    metadata,
+  engine = await openTestEngine({
+    local: { kind: 'fs', open: 'config' },
+    remote: { store: remote },
+    metadata: { kind: 'sqlite' },
+    faults: false,
     readBufferBytes: 0,
     prefetchWorkers: 0,
     // rangedReadThreshold left at its default: small random reads are verified ranged GETs
     // (data and chunk index record), larger ones verified whole blocks.
     syncer: fastSyncer,
   })
+  store = engine.engine
   const cold = patternBytes(11, 0, 2 * BlockSize + 4096)
   await store.writeAt('cold', cold, 0)
   await store.flush('cold')
@@ -67,12 +62,10 @@ before(async () => {
 
 after(async () => {
   console.log(JSON.stringify({ remoteFaultsInjected: proxy?.injected }))
-  await store?.close()
+  await engine?.close()
   await remote?.close()
-  await metadata?.close()
   await proxy?.close()
   await server?.stop()
-  await rm(dir, { recursive: true, force: true })
 })
 
 async function readAll(p: string): Promise<Uint8Array> {
@@ -89,7 +82,7 @@ describe('remote faults through a proxy in front of s3rver', () => {
   // Each case starts from a healthy remote (a slow probe while s3rver is busy can flap it).
   beforeEach(async () => {
     proxy.set({ kind: 'none' })
-    await waitFor(async () => (await health()) === 'healthy', 5000, 'healthy before the fault')
+    await waitFor('healthy before the fault', async () => (await health()) === 'healthy')
   })
 
   // A small read is a verified ranged GET (its range and its chunk index record are both
@@ -157,7 +150,7 @@ describe('remote faults through a proxy in front of s3rver', () => {
     const name = fault.kind === 'hang' ? 'a hanging server' : `${fault.status} ${fault.code}`
     it(`${name}: health degrades, remote-only reads fail fast, writes keep working`, async () => {
       proxy.set(fault)
-      await waitFor(async () => (await health()) === 'degraded', 5000, 'degraded health')
+      await waitFor('degraded health', async () => (await health()) === 'degraded')
       const t0 = performance.now()
       await rejectsCode(store.readAt('cold', new Uint8Array(100), 0), 'BS_REMOTE_UNAVAILABLE')
       assert.ok(performance.now() - t0 < 100, 'refused before any network I/O')
@@ -168,13 +161,13 @@ describe('remote faults through a proxy in front of s3rver', () => {
       written.set(id, data)
       assertSameBytes(await readAll(id), data, id)
       proxy.set({ kind: 'none' })
-      await waitFor(async () => (await health()) === 'healthy', 5000, 'healthy again')
+      await waitFor('healthy again', async () => (await health()) === 'healthy')
     })
   }
 
   it('after the faults stop everything drains and every byte verifies from the remote', async () => {
     proxy.set({ kind: 'none' })
-    await waitFor(async () => (await health()) === 'healthy', 5000, 'healthy')
+    await waitFor('healthy', async () => (await health()) === 'healthy')
     assert.deepEqual((await store.drainAllUploads()).failed, [])
     await store.evict()
     const stats = await store.stats()

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { HealthMonitor } from '../../src/sync/health-monitor.js'
+import { waitFor } from '../support/wait-for.js'
 
 /** A probe whose outcome the test sets. */
 function controllable(): { probe: () => Promise<void>; fail: boolean; calls: number } {
@@ -100,12 +101,12 @@ describe('HealthMonitor', () => {
     p.fail = true
     const m = new HealthMonitor({ probe: p.probe, intervalMs: 60_000, unhealthyIntervalMs: 10 })
     await m.start()
+    // Both within 2 s of the start.
     const deadline = Date.now() + 2000
-    while (p.calls < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5))
-    assert.ok(p.calls >= 4, `only ${p.calls} probes`)
+    await waitFor('four probes on the fast schedule', () => p.calls >= 4, 2000)
     p.fail = false
-    while (!m.isHealthy() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5))
-    assert.ok(m.isHealthy(), 'recovered on the fast schedule')
+    const left = Math.max(0, deadline - Date.now())
+    await waitFor('recovery on the fast schedule', () => m.isHealthy(), left)
     await m.stop()
   })
 

@@ -12,15 +12,16 @@ import { formatChunkIndexKey, hasIndexTrailer, parseChunkIndexKey } from '../../
 import { hashBlock, hashOwnedBlockWithChunks } from '../../src/platform/hash-block.js'
 import { MemoryRemoteStore } from '../../src/remote/memory/index.js'
 import { BufferPool } from '../../src/sync/buffer-pool.js'
+import { CountingRemote } from '../support/counting-remote.js'
 import {
   asSeparateIndex,
   makeRemoteOnly,
+  manualUploads,
   openTestEngine,
-  ScriptedRemote,
-} from '../engine/engine-test-kit.js'
+} from '../support/engine-fixture.js'
 
 /** Records every block object's bytes as they are when its write settles. */
-class RecordingRemote extends ScriptedRemote {
+class RecordingRemote extends CountingRemote {
   readonly objects = new Map<string, Uint8Array>()
 
   override async writeBlock(key: string, data: Uint8Array, o?: { signal?: AbortSignal }) {
@@ -96,7 +97,10 @@ describe('upload snapshot buffers', () => {
     const remote = new RecordingRemote(new MemoryRemoteStore())
     // Two uploads at a time, so 4 buffers serve 24 blocks: each is reused several times, and
     // short blocks land in buffers a full block used before (stale bytes past their end).
-    await using t = await openTestEngine({ remote, syncer: { parallelUploads: 2 } })
+    await using t = await openTestEngine({
+      remote: { store: remote },
+      syncer: { ...manualUploads, parallelUploads: 2 },
+    })
     const sizes: number[] = []
     for (let i = 0; i < 12; i++) {
       sizes.push(BlockSize + ((i * 7919) % BlockSize), 100_000 + i * 4096)
@@ -139,8 +143,11 @@ describe('upload snapshot buffers', () => {
   })
 
   it('keeps the buffer until the block write settles, even when the index write failed first', async () => {
-    const remote = new ScriptedRemote(new MemoryRemoteStore())
-    await using t = await openTestEngine({ remote, syncer: { parallelUploads: 1 } })
+    const remote = new CountingRemote(new MemoryRemoteStore())
+    await using t = await openTestEngine({
+      remote: { store: remote },
+      syncer: { ...manualUploads, parallelUploads: 1 },
+    })
     // A separate index object is written only beside an earlier version's object that a new
     // block shares (and, here, that lost both its objects, so both are written again).
     const data = randomFillSync(new Uint8Array(BlockSize))

@@ -6,21 +6,18 @@
  */
 import assert from 'node:assert/strict'
 import { randomFillSync } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { after, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import type { AbortOptions } from '../../src/core/abort.js'
 import { BlockSize } from '../../src/core/constants.js'
 import { parseChunkIndexKey } from '../../src/core/keys.js'
 import type { RemoteObjectInfo, WriteBlockOptions } from '../../src/core/remote-store.js'
-import { openBlockStore } from '../../src/engine/index.js'
 import { MemoryMetadataStore } from '../../src/meta/memory/memory-metadata-store.js'
 import { hashBlock, hashOwnedBlockWithChunks } from '../../src/platform/hash-block.js'
 import { MemoryRemoteStore } from '../../src/remote/memory/index.js'
-import { openTestEngine, ScriptedRemote } from '../engine/engine-test-kit.js'
+import { CountingRemote } from '../support/counting-remote.js'
+import { openTestEngine } from '../support/engine-fixture.js'
 
-class StatCountingRemote extends ScriptedRemote {
+class StatCountingRemote extends CountingRemote {
   heads = 0
   /** The digest each PUT was given, and the SHA-256 of the body it sent. */
   readonly digests: (string | undefined)[] = []
@@ -43,7 +40,7 @@ class StatCountingRemote extends ScriptedRemote {
 describe('upload requests per block', () => {
   it('uploads fresh content with one PUT carrying its digest and no HEAD', async () => {
     const remote = new StatCountingRemote(new MemoryRemoteStore())
-    await using t = await openTestEngine({ remote })
+    await using t = await openTestEngine({ remote: { store: remote } })
     const data = randomFillSync(new Uint8Array(3 * BlockSize))
     await t.engine.writeAt('p', data, 0)
     await t.engine.flush('p')
@@ -64,7 +61,7 @@ describe('upload requests per block', () => {
 
   it('deduplicates stored content with one HEAD and no PUT', async () => {
     const remote = new StatCountingRemote(new MemoryRemoteStore())
-    await using t = await openTestEngine({ remote })
+    await using t = await openTestEngine({ remote: { store: remote } })
     const data = randomFillSync(new Uint8Array(BlockSize))
     await t.engine.writeAt('a', data, 0)
     await t.engine.flush('a')
@@ -93,14 +90,14 @@ describe('upload requests per block', () => {
         }
       },
     })
-    const dir = await mkdtemp(join(tmpdir(), 'upload-requests-'))
-    after(() => rm(dir, { recursive: true, force: true }))
-    await using engine = await openBlockStore({
-      local: { kind: 'fs', dir, maxDisk: 0 },
-      remote,
-      metadata: slow,
+    await using t = await openTestEngine({
+      local: { kind: 'fs', open: 'config' },
+      remote: { store: remote },
+      metadata: { store: slow },
+      readBufferBytes: undefined,
       syncer: { parallelUploads: 8, uploadIntervalMs: 3_600_000 },
     })
+    const { engine } = t
     const data = randomFillSync(new Uint8Array(BlockSize))
     for (const pid of ['a', 'b', 'c', 'd']) {
       await engine.writeAt(pid, data, 0)

@@ -14,10 +14,11 @@ import { Semaphore } from '../../src/core/semaphore.js'
 import { MemoryRemoteStore } from '../../src/remote/memory/index.js'
 import { BufferPool } from '../../src/sync/buffer-pool.js'
 import { MIN_WEIGHT, weightOf } from '../../src/sync/upload-weight.js'
-import { openTestEngine, ScriptedRemote } from '../engine/engine-test-kit.js'
+import { CountingRemote } from '../support/counting-remote.js'
+import { manualUploads, openTestEngine } from '../support/engine-fixture.js'
 
 /** Counts block writes (not chunk indexes) in flight, each held `holdMs`. */
-class SlowRemote extends ScriptedRemote {
+class SlowRemote extends CountingRemote {
   blocksInFlight = 0
   maxBlocksInFlight = 0
 
@@ -34,7 +35,10 @@ class SlowRemote extends ScriptedRemote {
 }
 
 async function drainPayloads(remote: SlowRemote, sizes: readonly number[]): Promise<void> {
-  await using t = await openTestEngine({ remote, syncer: { parallelUploads: 2 } })
+  await using t = await openTestEngine({
+    remote: { store: remote },
+    syncer: { ...manualUploads, parallelUploads: 2 },
+  })
   const payloads = sizes.map((size, i) => ({
     id: `p${i}`,
     data: randomFillSync(new Uint8Array(size)),

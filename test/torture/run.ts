@@ -17,8 +17,11 @@ import {
   runHttpLoad,
 } from '../reliability/support/http-load-campaign.js'
 import { type LoadFigures, runLoad } from '../reliability/support/load-campaign.js'
-import { s3PostgresLoadEngine } from '../reliability/support/load-engines.js'
-import { fsSqliteTarget, s3PostgresTarget } from '../reliability/support/targets.js'
+import {
+  fsSqliteTarget,
+  s3PostgresLoadEngine,
+  s3PostgresTarget,
+} from '../reliability/support/targets.js'
 import { renderCrashReport, renderReport, type SuiteRun } from './report.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')

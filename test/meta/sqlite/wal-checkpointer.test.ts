@@ -17,18 +17,11 @@ import {
   CHECKPOINT_EVERY_COMMITS,
   WalCheckpointer,
 } from '../../../src/meta/sqlite/wal-checkpointer.js'
+import { waitFor } from '../../support/wait-for.js'
 
 let dir = ''
 let n = 0
 const fresh = (): string => join(dir, `db-${n++}.sqlite`)
-
-async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
 
 describe('WalCheckpointer', () => {
   before(async () => {
@@ -48,7 +41,11 @@ describe('WalCheckpointer', () => {
         await store.putPayload({ id: `p/${i}`, size: i, createdAt: 1, modifiedAt: 2 })
         if (i % 64 === 0) walPeak = Math.max(walPeak, (await stat(`${path}-wal`)).size)
       }
-      await until('a background checkpoint', () => (store.checkpoints?.checkpoints ?? 0) > 0)
+      await waitFor(
+        'a background checkpoint',
+        () => (store.checkpoints?.checkpoints ?? 0) > 0,
+        10_000,
+      )
       const stats = store.checkpoints
       assert.ok(stats !== undefined)
       assert.equal(stats.failure, undefined)
@@ -111,7 +108,7 @@ describe('WalCheckpointer', () => {
     assert.equal(handedBack, 0)
     assert.equal(broken.stats.started, false)
     broken.committed()
-    await until('the failure', () => broken.stats.failure !== undefined)
+    await waitFor('the failure', () => broken.stats.failure !== undefined, 10_000)
     assert.equal(handedBack, 1)
     assert.match(broken.stats.failure ?? '', /unable to open|no such file|SQLITE_CANTOPEN/i)
     // Commits keep being counted without a worker to ask, and close still resolves.

@@ -4,12 +4,11 @@
  * Some kills land while the driver is still opening, i.e. during crash recovery itself.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { openBlockStore } from '../../../src/engine/index.js'
 import type { MetadataConfig, RemoteConfig } from '../../../src/engine/options.js'
+import { openTestEngine, type TestEngineOptions } from '../../support/engine-fixture.js'
 import type { DriverConfig } from './crash-driver.js'
 import { CrashModel, type CrashOp } from './crash-model.js'
 import { Rng } from './rng.js'
@@ -24,6 +23,19 @@ export interface CrashTarget {
   readonly metadata: MetadataConfig
   /** Local disk cap (small, so eviction runs). */
   readonly maxDiskBytes: number
+}
+
+/**
+ * The engine on `target`, every part given by config (so the driver gets it as JSON): local
+ * store in `<dir>/local` under the small disk cap.
+ */
+export function crashEngine(target: CrashTarget): TestEngineOptions {
+  return {
+    dir: target.dir,
+    local: { kind: 'fs', open: 'config', maxDiskBytes: target.maxDiskBytes },
+    remote: { config: target.remote },
+    metadata: { config: target.metadata },
+  }
 }
 
 /** Figures of a campaign. */
@@ -59,8 +71,6 @@ export async function runCrashCampaign(
   const rng = new Rng(limits.seed)
   const payloads = ['p0', 'p1', 'p2', 'p3', 'dir/p4', 'p5']
   const model = new CrashModel(payloads)
-  const localDir = join(target.dir, 'local')
-  await mkdir(localDir, { recursive: true })
   const f: CrashFigures = {
     target: target.name,
     rounds: 0,
@@ -73,13 +83,8 @@ export async function runCrashCampaign(
     recoveryMs: [],
     violations: [],
   }
-  const open = () =>
-    openBlockStore({
-      local: { kind: 'fs', dir: localDir, maxDiskBytes: target.maxDiskBytes },
-      remote: target.remote,
-      metadata: target.metadata,
-      readBufferBytes: 0,
-    })
+  // The verifying engine: no read buffer, the engine's own syncer defaults.
+  const open = () => openTestEngine({ ...crashEngine(target), readBufferBytes: 0, syncer: {} })
   const rounds = limits.rounds ?? Number.POSITIVE_INFINITY
   const enough = (): boolean =>
     f.rounds >= rounds && (model.acksSeen >= (limits.minAcks ?? 0) || f.rounds >= rounds * 5)
@@ -91,10 +96,7 @@ export async function runCrashCampaign(
       state[p] = c.exists ? c.size : -1
     }
     const config: DriverConfig = {
-      localDir,
-      maxDiskBytes: target.maxDiskBytes,
-      remote: target.remote,
-      metadata: target.metadata,
+      engine: crashEngine(target),
       state,
       tagBase: (f.rounds + 1) * 1_000_000,
       seed: rng.int(2 ** 31),
@@ -109,7 +111,8 @@ export async function runCrashCampaign(
     }
     if (!outcome.opened) f.killsDuringOpen++
     const t0 = performance.now()
-    const store = await open()
+    const e = await open()
+    const store = e.engine
     f.recoveryMs.push(performance.now() - t0)
     try {
       const verdict = await model.verify(store)
@@ -120,7 +123,7 @@ export async function runCrashCampaign(
         f.violations.push(`round ${f.rounds} (seed ${config.seed}): ${v}`)
       for (const p of payloads) if (await store.exists(p)) await store.flush(p)
     } finally {
-      await store.close()
+      await e.close()
     }
     f.rounds++
     if (f.violations.length > 0) break

@@ -7,10 +7,8 @@
  */
 import { writeSync } from 'node:fs'
 import { BlockSize } from '../../../src/core/constants.js'
-import { openBlockStore } from '../../../src/engine/index.js'
-import type { MetadataConfig, RemoteConfig } from '../../../src/engine/options.js'
 import { SMALL_REPLACEMENT_BYTES } from '../../../src/engine/replace.js'
-import { fastSyncer } from '../../support/engine.js'
+import { fastSyncer, openTestEngine, type TestEngineOptions } from '../../support/engine-fixture.js'
 import type { CrashOp } from './crash-model.js'
 import { MAX_SIZE } from './crash-model.js'
 import { patternBytes, UNIT } from './pattern.js'
@@ -18,10 +16,8 @@ import { Rng } from './rng.js'
 
 /** What the parent tells the driver. */
 export interface DriverConfig {
-  readonly localDir: string
-  readonly maxDiskBytes: number
-  readonly remote: RemoteConfig
-  readonly metadata: MetadataConfig
+  /** The campaign's engine (every part by config: it travels as JSON). */
+  readonly engine: TestEngineOptions
   /** Payload → size, or -1 when it does not exist (the verified state after the last restart). */
   readonly state: Record<string, number>
   /** First write tag of this round (tags are unique across the campaign). */
@@ -90,10 +86,8 @@ function nextOp(): CrashOp {
 
 say({ opening: true })
 const t0 = performance.now()
-const store = await openBlockStore({
-  local: { kind: 'fs', dir: config.localDir, maxDiskBytes: config.maxDiskBytes },
-  remote: config.remote,
-  metadata: config.metadata,
+const { engine: store } = await openTestEngine({
+  ...config.engine,
   readBufferBytes: 16 * 1024 * 1024,
   syncer: { ...fastSyncer, uploadIntervalMs: 20, uploadDelayMs: 20 },
 })

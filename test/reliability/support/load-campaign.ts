@@ -13,9 +13,10 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { BlockSize } from '../../../src/core/constants.js'
 import type { Engine } from '../../../src/engine/index.js'
 import { syncFileSystem } from '../../../src/platform/syncfs.js'
+import { openTestEngine, type TestEngine } from '../../support/engine-fixture.js'
+import { onDisk } from '../../support/engine-presets.js'
 import { type BackgroundFigures, startBackground } from './load-background.js'
 import { type CopyFigures, copyOp, newCopyFigures, racingCopyOp } from './load-copies.js'
-import { FS_SQLITE, type LoadEngineOpener, openFsLoadEngine } from './load-engines.js'
 import { PayloadModel } from './load-model.js'
 import { patternBytes, UNIT } from './pattern.js'
 import { Rng } from './rng.js'
@@ -48,8 +49,13 @@ export interface LoadFigures {
 
 /** Where and how hard a run loads. */
 export interface LoadOptions {
-  /** Engine to load (default fs local + fs remote + SQLite in a temp dir). */
-  readonly engine?: LoadEngineOpener
+  /**
+   * Opens the engine to load, after the descriptors are first counted (default fs local + fs
+   * remote + SQLite in a temp dir, no disk cap: eviction is explicit). Its metadata store must
+   * be a handle: the campaign tells which blocks of a copy's source were remote, cached or
+   * only local.
+   */
+  readonly engine?: () => Promise<TestEngine>
   readonly target?: string
   /** Pause between explicit evictions of everything safely remote (default 100 ms). */
   readonly evictEveryMs?: number
@@ -151,8 +157,8 @@ export async function runLoad(
     ['', '/copy-1', '/copy-2'].map((s) => new PayloadModel(`client-${c}${s}`, SPAN)),
   )
   {
-    await using e = await (options.engine ?? openFsLoadEngine)()
-    const { store } = e
+    await using e = await (options.engine ?? (() => openTestEngine(onDisk)))()
+    const store = e.engine
     await store.writeAt('shared', patternBytes(1, 0, shared.size), 0)
     await store.flush('shared')
     const bg = startBackground(store, errors, options.evictEveryMs ?? 100)
@@ -225,7 +231,7 @@ export async function runLoad(
   clearInterval(sampler)
   delay.disable()
   return {
-    target: options.target ?? FS_SQLITE,
+    target: options.target ?? 'fs local + fs remote + SQLite',
     clients,
     durationMs,
     reads: n.reads,

@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { dropSchema, PG_URL, pgSkipReason, randomSchema } from '../../meta/postgres/pg-test-env.js'
+import { fastSyncer, openTestEngine, type TestEngine } from '../../support/engine-fixture.js'
 import { type S3TestServer, startMostFaithfulS3 } from '../../support/s3-servers.js'
 import type { CrashTarget } from './crash-campaign.js'
 
@@ -61,5 +62,30 @@ export async function s3PostgresTarget(): Promise<OpenedTarget | string> {
       await dropSchema(schema)
       await rm(dir, { recursive: true, force: true })
     },
+  }
+}
+
+/**
+ * The load campaign's engine on an S3 + PostgreSQL target: fs local in a temp dir under the
+ * target's, its S3 bucket (opened by the engine), its PostgreSQL schema (opened here, so the
+ * campaign reads rows through the same store as the engine). The target stays the caller's.
+ */
+export function s3PostgresLoadEngine(opened: OpenedTarget): () => Promise<TestEngine> {
+  const { target } = opened
+  return () => {
+    const { metadata } = target
+    if (metadata.kind !== 'postgres') throw new Error(`${target.name}: not PostgreSQL`)
+    return openTestEngine({
+      tempDirIn: target.dir,
+      local: { kind: 'fs', open: 'config' },
+      remote: { config: target.remote },
+      metadata: {
+        kind: 'postgres',
+        url: metadata.url,
+        ...(metadata.schema === undefined ? {} : { schema: metadata.schema }),
+      },
+      readBufferBytes: 0,
+      syncer: fastSyncer,
+    })
   }
 }

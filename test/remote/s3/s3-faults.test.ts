@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { collect, rejectsCode } from '../../src/conformance/remote-store-assert.js'
-import { S3RemoteStore, type S3RemoteStoreOptions } from '../../src/remote/s3/index.js'
-import { type S3TestServer, startS3rver } from '../support/s3-servers.js'
-import { type StubS3, s3Error, startStubS3 } from '../support/stub-s3.js'
+import { collect, rejectsCode } from '../../../src/conformance/remote-store-assert.js'
+import { S3RemoteStore, type S3RemoteStoreOptions } from '../../../src/remote/s3/index.js'
+import { type S3TestServer, startS3rver } from '../../support/s3-servers.js'
+import { type StubS3, s3Error, startStubS3 } from '../../support/stub-s3.js'
 
 const KEYS = { accessKeyId: 'STUB', secretAccessKey: 'STUB' }
 let stub: StubS3

@@ -4,11 +4,17 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { pattern, waitFor } from '../../src/conformance/block-store/fixture.js'
+import { pattern } from '../../src/conformance/block-store/fixture.js'
 import { BlockSize } from '../../src/core/constants.js'
 import { isBlockStoreError } from '../../src/core/errors.js'
 import { FlushPromoteMaxBytes } from '../../src/engine/flush-payload.js'
-import { makeRemoteOnly, openTestEngine, setOutage, type TestEngine } from './engine-test-kit.js'
+import {
+  makeRemoteOnly,
+  openTestEngine,
+  setOutage,
+  type TestEngine,
+} from '../support/engine-fixture.js'
+import { waitFor } from '../support/wait-for.js'
 
 const enc = new TextEncoder()
 
@@ -174,12 +180,18 @@ describe('engine read buffer', () => {
   it('prefetches the next remote block after three sequential block reads (ReadAt_PrefetcherNotified)', async () => {
     // A payload within a quarter of the budget is cached whole (not put on probation), so the
     // entry count below tells block 3's arrival alone.
-    await using t = await openTestEngine({ local: 'memory', readBufferBytes: 32 * BlockSize })
+    await using t = await openTestEngine({
+      local: { kind: 'memory' },
+      readBufferBytes: 32 * BlockSize,
+    })
     const data = pattern(5 * BlockSize, 2)
     await makeRemoteOnly(t, 'seq', data)
     for (let idx = 0; idx < 3; idx++) await read(t, 'seq', idx * BlockSize, BlockSize)
     // Block 3 is loaded by the prefetcher, not by a read.
-    assert.ok(await waitFor(async () => (await t.engine.stats()).readBufferEntries >= 4, 5000))
+    await waitFor(
+      'block 3 in the read buffer',
+      async () => (await t.engine.stats()).readBufferEntries >= 4,
+    )
     const fetched = t.remote.calls.readBlock
     assert.ok(fetched >= 4, `block 3 fetched by the prefetcher (${fetched} fetches)`)
     assert.deepEqual(
@@ -191,7 +203,10 @@ describe('engine read buffer', () => {
 
   it('counts many small reads inside a block as sequential progress', async () => {
     // As above: the buffer keeps blocks 0-2 after the stream read them.
-    await using t = await openTestEngine({ local: 'memory', readBufferBytes: 32 * BlockSize })
+    await using t = await openTestEngine({
+      local: { kind: 'memory' },
+      readBufferBytes: 32 * BlockSize,
+    })
     const data = pattern(4 * BlockSize, 6)
     await makeRemoteOnly(t, 'small-reads', data)
     const piece = 64 * 1024
@@ -199,9 +214,9 @@ describe('engine read buffer', () => {
     // A sequential reader fetches whole blocks (no ranged GETs): blocks 0-2 on demand, and
     // block 3 by the prefetcher, because 64 KiB reads inside a block count as progress.
     assert.equal(t.remote.calls.readBlockRange, 0)
-    assert.ok(
-      await waitFor(async () => (await t.engine.stats()).readBufferEntries >= 4, 5000),
+    await waitFor(
       'block 3 prefetched into the buffer after 64 KiB reads through blocks 0-2',
+      async () => (await t.engine.stats()).readBufferEntries >= 4,
     )
     const before = t.remote.calls.readBlock
     assert.deepEqual(
@@ -213,7 +228,10 @@ describe('engine read buffer', () => {
   })
 
   it('a second pass over a payload within a quarter of the buffer comes from memory', async () => {
-    await using t = await openTestEngine({ local: 'memory', readBufferBytes: 32 * BlockSize })
+    await using t = await openTestEngine({
+      local: { kind: 'memory' },
+      readBufferBytes: 32 * BlockSize,
+    })
     const data = pattern(8 * BlockSize, 11)
     await makeRemoteOnly(t, 'again', data)
     await makeRemoteOnly(t, 'long', pattern(12 * BlockSize, 13))
@@ -234,7 +252,10 @@ describe('engine read buffer', () => {
   })
 
   it('a pass over a payload larger than a quarter of the buffer keeps only a few blocks', async () => {
-    await using t = await openTestEngine({ local: 'memory', readBufferBytes: 32 * BlockSize })
+    await using t = await openTestEngine({
+      local: { kind: 'memory' },
+      readBufferBytes: 32 * BlockSize,
+    })
     const data = pattern(12 * BlockSize, 12)
     await makeRemoteOnly(t, 'stream', data)
     const out = new Uint8Array(BlockSize)
@@ -248,7 +269,10 @@ describe('engine read buffer', () => {
 
   it('does not prefetch after a write reset the sequence (WriteAt_ResetsPrefetcher)', async () => {
     // Streamed blocks copied locally, so the write into block 0 needs no fetch of its own.
-    await using t = await openTestEngine({ local: 'memory', cacheFetchedBlocks: 'always' })
+    await using t = await openTestEngine({
+      local: { kind: 'memory' },
+      cacheFetchedBlocks: 'always',
+    })
     const data = pattern(5 * BlockSize, 8)
     await makeRemoteOnly(t, 'reset', data)
     await read(t, 'reset', 0, BlockSize)
@@ -260,13 +284,13 @@ describe('engine read buffer', () => {
   })
 
   it('never caches bytes of a fill that raced with a write', async () => {
-    await using t = await openTestEngine({ local: 'memory', prefetchWorkers: 0 })
+    await using t = await openTestEngine({ local: { kind: 'memory' }, prefetchWorkers: 0 })
     await makeRemoteOnly(t, 'race', pattern(BlockSize, 1))
     let release: () => void = () => {}
     const gate = new Promise<void>((r) => (release = r))
     t.remote.beforeRead = () => gate
     const slowRead = read(t, 'race', 0, BlockSize)
-    await waitFor(() => t.remote.calls.readBlock === 1)
+    await waitFor('the slow read to reach the remote', () => t.remote.calls.readBlock === 1)
     t.remote.beforeRead = undefined
     // The write needs the block too (read-modify-write), so it shares the fetch in flight.
     const write = t.engine.writeAt('race', enc.encode('NEW'), 0)

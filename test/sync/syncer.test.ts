@@ -5,14 +5,20 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { pattern, waitFor } from '../../src/conformance/block-store/fixture.js'
+import { pattern } from '../../src/conformance/block-store/fixture.js'
 import { BlockState } from '../../src/core/block.js'
 import { chunkRecordSize } from '../../src/core/chunk-layout.js'
 import { BlockSize } from '../../src/core/constants.js'
 import { BlockStoreError, isBlockStoreError } from '../../src/core/errors.js'
 import { formatBlockId, formatContentKey } from '../../src/core/keys.js'
 import { hashBlock } from '../../src/platform/hash-block.js'
-import { makeRemoteOnly, openTestEngine, type TestEngine } from './engine-test-kit.js'
+import {
+  makeRemoteOnly,
+  manualUploads,
+  openTestEngine,
+  type TestEngine,
+} from '../support/engine-fixture.js'
+import { waitFor } from '../support/wait-for.js'
 
 async function rowState(t: TestEngine, pid: string, idx: number): Promise<BlockState> {
   return (await t.metadata.getFileBlock(formatBlockId(pid, idx))).state
@@ -33,7 +39,7 @@ describe('engine syncer', () => {
     const gate = new Promise<void>((r) => (release = r))
     t.remote.beforeWrite = () => gate
     const drain = t.engine.drainAllUploads()
-    await waitFor(() => t.remote.calls.writeBlock === 1)
+    await waitFor('the upload to be held', () => t.remote.calls.writeBlock === 1)
     await t.engine.writeAt('torn', pattern(100, 2), 0)
     release()
     t.remote.beforeWrite = undefined
@@ -75,7 +81,9 @@ describe('engine syncer', () => {
   })
 
   it('reverts failed uploads to Local, reports them per block and backs off instead of spinning', async () => {
-    await using t = await openTestEngine({ syncer: { uploadIntervalMs: 10, uploadDelayMs: 0 } })
+    await using t = await openTestEngine({
+      syncer: { ...manualUploads, uploadIntervalMs: 10, uploadDelayMs: 0 },
+    })
     t.remote.beforeWrite = async () => {
       throw new BlockStoreError('BS_ACCESS_DENIED', 'injected: bucket policy denies writes')
     }
@@ -100,7 +108,7 @@ describe('engine syncer', () => {
   })
 
   it('runs uploads in parallel', async () => {
-    await using t = await openTestEngine({ syncer: { parallelUploads: 8 } })
+    await using t = await openTestEngine({ syncer: { ...manualUploads, parallelUploads: 8 } })
     t.remote.beforeWrite = () => new Promise((r) => setTimeout(r, 30))
     for (let i = 0; i < 16; i++) {
       await t.engine.writeAt(`p${i}`, pattern(1000, i + 1), 0)
@@ -142,7 +150,10 @@ describe('engine syncer', () => {
   })
 
   it('fails a demand fetch that exceeds its budget with BS_REMOTE_UNAVAILABLE instead of hanging', async () => {
-    await using t = await openTestEngine({ syncer: { fetchBudgetMs: 200 }, prefetchWorkers: 0 })
+    await using t = await openTestEngine({
+      syncer: { ...manualUploads, fetchBudgetMs: 200 },
+      prefetchWorkers: 0,
+    })
     await makeRemoteOnly(t, 'hang', pattern(BlockSize, 12))
     // A remote that accepted the connection and then says nothing, until aborted.
     t.remote.beforeRead = (_key, signal) =>
@@ -193,14 +204,14 @@ describe('engine syncer', () => {
   })
 
   it('waits for an upload held by another pass before acknowledging a non-durable flush', async () => {
-    await using t = await openTestEngine({ local: 'memory', prefetchWorkers: 0 })
+    await using t = await openTestEngine({ local: { kind: 'memory' }, prefetchWorkers: 0 })
     let release: () => void = () => {}
     const gate = new Promise<void>((r) => (release = r))
     t.remote.beforeWrite = () => gate
     await t.engine.writeAt('held', pattern(4096, 18), 0)
     // Memory local tier: this flush uploads; hold that upload, then flush again meanwhile.
     const first = t.engine.flush('held')
-    await waitFor(() => t.remote.calls.writeBlock === 1)
+    await waitFor('the first upload to be held', () => t.remote.calls.writeBlock === 1)
     let settled = false
     const second = t.engine.flush('held').finally(() => (settled = true))
     // Longer than any fixed retry budget: the flush must keep waiting, not give up and return.
@@ -222,7 +233,7 @@ describe('engine syncer', () => {
       await t.engine.flush(id)
     }
     const drain = t.engine.drainAllUploads()
-    await waitFor(() => t.remote.calls.writeBlock >= 1)
+    await waitFor('an upload to be held', () => t.remote.calls.writeBlock >= 1)
     release()
     const report = await drain
     assert.deepEqual(report.failed, [])
@@ -263,7 +274,7 @@ describe('engine syncer', () => {
     await makeRemoteOnly(t, 'join', data)
     t.remote.beforeRead = () => new Promise((r) => setTimeout(r, 50))
     const whole = readBack(t, 'join', BlockSize)
-    await waitFor(() => t.remote.calls.readBlock === 1)
+    await waitFor('the whole-block fetch to start', () => t.remote.calls.readBlock === 1)
     const out = new Uint8Array(4096)
     await t.engine.readAt('join', out, 5000)
     assert.deepEqual(out, data.subarray(5000, 9096))

@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict'
 import { randomFillSync } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
-import { BlockSize } from '../../../src/core/constants.js'
-import { openBlockStore } from '../../../src/engine/index.js'
-import { S3RemoteStore } from '../../../src/remote/s3/index.js'
-import { type S3TestServer, startMostFaithfulS3 } from '../../support/s3-servers.js'
+import { BlockSize } from '../../src/core/constants.js'
+import { openBlockStore } from '../../src/engine/index.js'
+import { S3RemoteStore } from '../../src/remote/s3/index.js'
+import { type S3TestServer, startMostFaithfulS3 } from '../support/s3-servers.js'
 
 describe('verified ranged reads on a real S3 server', () => {
   let server: S3TestServer

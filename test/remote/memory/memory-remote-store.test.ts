@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { MemoryRemoteStore } from '../../src/remote/memory/memory-remote-store.js'
+import { MemoryRemoteStore } from '../../../src/remote/memory/memory-remote-store.js'
 
 describe('MemoryRemoteStore', () => {
   it('blockCount and totalSize follow writes, overwrites and deletes', async () => {

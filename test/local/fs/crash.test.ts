@@ -4,12 +4,12 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { pattern } from '../../src/conformance/local-store/fixture.js'
-import { FsLocalStore } from '../../src/local/fs/fs-local-store.js'
-import { SqliteMetadataStore } from '../../src/meta/sqlite/sqlite-metadata-store.js'
-import { tempDir } from './helpers.js'
+import { pattern } from '../../../src/conformance/local-store/fixture.js'
+import { FsLocalStore } from '../../../src/local/fs/fs-local-store.js'
+import { SqliteMetadataStore } from '../../../src/meta/sqlite/sqlite-metadata-store.js'
+import { tempDir } from '../helpers.js'
 
-const CHILD = fileURLToPath(new URL('./fixtures/crash-child.ts', import.meta.url))
+const CHILD = fileURLToPath(new URL('../fixtures/crash-child.ts', import.meta.url))
 const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 20)
 
 interface Write {
