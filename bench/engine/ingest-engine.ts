@@ -106,7 +106,7 @@ export async function ingestWithEngine(
   batch: number,
 ): Promise<Run> {
   const store = await openBlockStore({
-    local: { kind: 'fs', dir: join(dir, 'local'), maxDiskBytes: 0 },
+    local: { kind: 'fs', dir: join(dir, 'local'), maxDisk: 0 },
     remote: { kind: 'fs', dir: join(dir, 'remote') },
     metadata: { kind: 'sqlite', path: join(dir, 'meta.db') },
     // Uploads start when the bench drains, so "durable" measures the local path alone.

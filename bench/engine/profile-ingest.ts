@@ -120,7 +120,7 @@ try {
   metaStore = metadata
   const remote = await FsRemoteStore.open({ root: join(work, 'remote') })
   const store = await openBlockStore({
-    local: { kind: 'fs', dir: join(work, 'local'), maxDiskBytes: 0 },
+    local: { kind: 'fs', dir: join(work, 'local'), maxDisk: 0 },
     remote: timedProxy<RemoteStore>(remote, 'remote'),
     metadata: timedProxy<MetadataStore>(metadata, 'meta'),
     syncer:

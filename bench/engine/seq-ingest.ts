@@ -39,8 +39,8 @@ async function engineRun(
     local: {
       kind: 'fs',
       dir: join(dir, 'local'),
-      maxDiskBytes: 0,
-      maxMemoryBytes: DIRTY_BUDGET,
+      maxDisk: 0,
+      maxMemory: DIRTY_BUDGET,
     },
     remote: { kind: 'fs', dir: join(dir, 'remote') },
     metadata: { kind: 'sqlite', path: join(dir, 'meta.db') },

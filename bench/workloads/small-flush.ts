@@ -51,7 +51,7 @@ async function ours(
   packs = true,
 ): Promise<Run> {
   const store = await openBlockStore({
-    local: { kind: 'fs', dir: join(dir, 'local'), maxDiskBytes: 0, packs },
+    local: { kind: 'fs', dir: join(dir, 'local'), maxDisk: 0, packs },
     metadata: { kind: 'sqlite', path: join(dir, 'meta.db') },
   })
   const writeAndFlush = async (i: number): Promise<void> => {

@@ -5,7 +5,11 @@ import { join } from 'node:path'
 import { describeBlockStore } from '../../src/conformance/index.js'
 import { SqliteMetadataStore } from '../../src/meta/sqlite/index.js'
 import { FsRemoteStore } from '../../src/remote/fs/index.js'
-import { destroyFsEngineFixture, fsEngineFixture } from '../support/engine-fixture.js'
+import {
+  destroyFsEngineFixture,
+  fsEngineFixture,
+  reopenFsEngineFixture,
+} from '../support/engine-fixture.js'
 
 describeBlockStore({
   name: 'fs local + fs remote + SQLite metadata',
@@ -23,5 +27,6 @@ describeBlockStore({
       },
     })
   },
+  reopen: reopenFsEngineFixture,
   destroy: destroyFsEngineFixture,
 })

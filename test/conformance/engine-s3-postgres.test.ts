@@ -7,7 +7,11 @@ import { describeBlockStore } from '../../src/conformance/index.js'
 import { PostgresMetadataStore } from '../../src/meta/postgres/index.js'
 import { S3RemoteStore } from '../../src/remote/s3/index.js'
 import { dropSchema, PG_URL, pgSkipReason, randomSchema } from '../meta/postgres/pg-test-env.js'
-import { destroyFsEngineFixture, fsEngineFixture } from '../support/engine-fixture.js'
+import {
+  destroyFsEngineFixture,
+  fsEngineFixture,
+  reopenFsEngineFixture,
+} from '../support/engine-fixture.js'
 import { availableS3Servers, type S3TestServer } from '../support/s3-servers.js'
 
 const skip = await pgSkipReason()
@@ -49,6 +53,7 @@ if (skip !== undefined) {
         },
       })
     },
+    reopen: reopenFsEngineFixture,
     destroy: destroyFsEngineFixture,
   })
 }

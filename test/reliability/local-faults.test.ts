@@ -109,7 +109,7 @@ describe('disk cap reached with nothing evictable', () => {
   it('writes fail with BS_STORAGE_FULL, flushed data stays intact, and writes resume after a drain', async () => {
     await using e = await openTestEngine({
       ...onDisk,
-      local: { ...onDisk.local, maxDiskBytes: 2 * BlockSize },
+      local: { ...onDisk.local, maxDisk: 2 * BlockSize },
       faults: true,
     })
     const { remote } = e

@@ -11,7 +11,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { BlockStoreFixture } from '../../src/conformance/index.js'
+import type { BlockStoreFixture, ReopenOptions } from '../../src/conformance/index.js'
 import type { FileBlock } from '../../src/core/block.js'
 import {
   formatBlockId,
@@ -226,6 +226,7 @@ export interface DurableParts {
 }
 
 const disposers = new WeakMap<MetadataStore, () => Promise<void>>()
+const reopeners = new WeakMap<object, (options?: ReopenOptions) => Promise<BlockStoreFixture>>()
 
 /**
  * A BlockStore conformance fixture: fs local (by config) in a temp dir over the given remote,
@@ -238,22 +239,34 @@ export async function fsEngineFixture(parts: DurableParts): Promise<BlockStoreFi
     metadata: { store: parts.metadata },
     syncer: fastSyncer,
   })
-  const fixture = (): BlockStoreFixture => ({
-    store: t.engine,
-    metadata: t.metadata,
-    remote: t.remote,
-    async reopen(options) {
+  const fixture = (): BlockStoreFixture => {
+    const f = { store: t.engine, metadata: t.metadata, remote: t.remote }
+    reopeners.set(t.engine, async (options) => {
       await t.reopen(
         options?.wipeLocal === undefined ? undefined : { wipeLocal: options.wipeLocal },
       )
       return fixture()
-    },
-  })
+    })
+    return f
+  }
   disposers.set(parts.metadata, async () => {
     await t.close()
     await parts.dispose()
   })
   return fixture()
+}
+
+/**
+ * The suite's `reopen` for a {@link fsEngineFixture}: closes its engine and opens a new one on
+ * the same local directory (or a wiped one), remote and metadata.
+ */
+export function reopenFsEngineFixture(
+  fixture: BlockStoreFixture,
+  options?: ReopenOptions,
+): Promise<BlockStoreFixture> {
+  const reopen = reopeners.get(fixture.store)
+  if (reopen === undefined) throw new Error('not a fixture of fsEngineFixture')
+  return reopen(options)
 }
 
 /** Disposes what {@link fsEngineFixture} created (after the suite closed the engine). */

@@ -31,8 +31,9 @@ export type LocalSpec =
       /** Block directory (default `<dir>/local`). */
       readonly dir?: string
       /** Disk cap (default 0: none). */
-      readonly maxDiskBytes?: number
-      readonly maxMemoryBytes?: number
+      readonly maxDisk?: number
+      /** Budget of dirty write buffers (default the store's, or the engine's deduced one). */
+      readonly maxMemory?: number
       readonly spaceWaitMs?: number
       readonly packs?: boolean
     }
@@ -40,7 +41,7 @@ export type LocalSpec =
       readonly kind: 'memory'
       readonly open?: LocalOpening
       /** Cap on the bytes held (default none). */
-      readonly maxMemoryBytes?: number
+      readonly maxDisk?: number
       readonly spaceWaitMs?: number
     }
 
@@ -177,15 +178,15 @@ export function localConfig(spec: LocalSpec, dir: string): LocalConfig {
   if (spec.kind === 'memory') {
     return {
       kind: 'memory',
-      ...(spec.maxMemoryBytes === undefined ? {} : { maxMemoryBytes: spec.maxMemoryBytes }),
+      ...(spec.maxDisk === undefined ? {} : { maxDisk: spec.maxDisk }),
       ...(spec.spaceWaitMs === undefined ? {} : { spaceWaitMs: spec.spaceWaitMs }),
     }
   }
   return {
     kind: 'fs',
     dir: localDir(spec, dir),
-    maxDiskBytes: spec.maxDiskBytes ?? 0,
-    ...(spec.maxMemoryBytes === undefined ? {} : { maxMemoryBytes: spec.maxMemoryBytes }),
+    maxDisk: spec.maxDisk ?? 0,
+    ...(spec.maxMemory === undefined ? {} : { maxMemory: spec.maxMemory }),
     ...(spec.spaceWaitMs === undefined ? {} : { spaceWaitMs: spec.spaceWaitMs }),
     ...(spec.packs === undefined ? {} : { packs: spec.packs }),
   }
@@ -201,15 +202,15 @@ export function openLocalDirect(
     throw new Error('a local store opened directly needs the metadata store')
   const spaceWaitMs = spec.spaceWaitMs === undefined ? {} : { spaceWaitMs: spec.spaceWaitMs }
   if (spec.kind === 'memory') {
-    const cap = spec.maxMemoryBytes === undefined ? {} : { maxDisk: spec.maxMemoryBytes }
+    const cap = spec.maxDisk === undefined ? {} : { maxDisk: spec.maxDisk }
     return MemoryLocalStore.open({ metadata, ...hooks, ...cap, ...spaceWaitMs })
   }
   return FsLocalStore.open({
     metadata,
     ...hooks,
     dir: localDir(spec, dir),
-    maxDisk: spec.maxDiskBytes ?? 0,
-    ...(spec.maxMemoryBytes === undefined ? {} : { maxMemory: spec.maxMemoryBytes }),
+    maxDisk: spec.maxDisk ?? 0,
+    ...(spec.maxMemory === undefined ? {} : { maxMemory: spec.maxMemory }),
     ...spaceWaitMs,
     ...(spec.packs === undefined ? {} : { packs: spec.packs }),
   })

@@ -100,12 +100,20 @@ export async function readAll(store: BlockStore, payloadId: string): Promise<Uin
   return out
 }
 
-/** Polls `cond` every 10 ms until true or `ms` elapsed; returns the final value. */
-export async function waitFor(cond: () => boolean | Promise<boolean>, ms = 5000): Promise<boolean> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    if (await cond()) return true
-    if (Date.now() > deadline) return false
-    await new Promise((r) => setTimeout(r, 10))
+/**
+ * Polls `cond` every 10 ms until it returns true. Throws `timed out after <ms> ms waiting for
+ * <what>` once `timeoutMs` have passed without it: a wait that ends quietly would let the case
+ * go on checking a state that never came (a caller that can live with that catches, visibly).
+ */
+export async function waitFor(
+  what: string,
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await cond())) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
   }
 }

@@ -172,7 +172,7 @@ export function describeRemote(h: Harness, ctx: BlockStoreSuiteContext): void {
       const remote = remoteOf(f)
       remote.down = true
       try {
-        assert.ok(await waitFor(async () => !(await f.store.stats()).remoteHealthy), 'outage seen')
+        await waitFor('the outage to be seen', async () => !(await f.store.stats()).remoteHealthy)
         // The old bytes are not needed: every block is replaced whole, never merged.
         assert.equal(await f.store.copyPayload('src', 'dst'), 1)
         assert.equal(await f.store.getSize('dst'), fresh.length)
@@ -180,7 +180,7 @@ export function describeRemote(h: Harness, ctx: BlockStoreSuiteContext): void {
       } finally {
         remote.down = false
       }
-      assert.ok(await waitFor(async () => (await f.store.stats()).remoteHealthy), 'recovered')
+      await waitFor('the remote to recover', async () => (await f.store.stats()).remoteHealthy)
       assert.deepEqual((await f.store.drainAllUploads()).failed, [])
       await f.store.evict()
       assert.deepEqual(await readAll(f.store, 'dst'), fresh)
@@ -202,7 +202,7 @@ export function describeRemote(h: Harness, ctx: BlockStoreSuiteContext): void {
       const remote = remoteOf(f)
       remote.down = true
       try {
-        assert.ok(await waitFor(async () => !(await f.store.stats()).remoteHealthy), 'outage seen')
+        await waitFor('the outage to be seen', async () => !(await f.store.stats()).remoteHealthy)
         const refusedBefore = remote.refused
         const t0 = Date.now()
         await assert.rejects(
@@ -228,7 +228,7 @@ export function describeRemote(h: Harness, ctx: BlockStoreSuiteContext): void {
       } finally {
         remote.down = false
       }
-      assert.ok(await waitFor(async () => (await f.store.stats()).remoteHealthy), 'recovered')
+      await waitFor('the remote to recover', async () => (await f.store.stats()).remoteHealthy)
       assert.equal((await f.store.stats()).outageDurationSeconds, 0)
       assert.equal((await f.store.flush('during')).finalized || f.store.localDurable, true)
       const drained = await f.store.drainAllUploads()

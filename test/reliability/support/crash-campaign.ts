@@ -22,7 +22,7 @@ export interface CrashTarget {
   readonly remote: RemoteConfig
   readonly metadata: MetadataConfig
   /** Local disk cap (small, so eviction runs). */
-  readonly maxDiskBytes: number
+  readonly maxDisk: number
 }
 
 /**
@@ -32,7 +32,7 @@ export interface CrashTarget {
 export function crashEngine(target: CrashTarget): TestEngineOptions {
   return {
     dir: target.dir,
-    local: { kind: 'fs', open: 'config', maxDiskBytes: target.maxDiskBytes },
+    local: { kind: 'fs', open: 'config', maxDisk: target.maxDisk },
     remote: { config: target.remote },
     metadata: { config: target.metadata },
   }

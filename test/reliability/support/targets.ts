@@ -27,7 +27,7 @@ export async function fsSqliteTarget(): Promise<OpenedTarget> {
       dir,
       remote: { kind: 'fs', dir: join(dir, 'remote') },
       metadata: { kind: 'sqlite', path: join(dir, 'meta.db') },
-      maxDiskBytes: MAX_DISK,
+      maxDisk: MAX_DISK,
     },
     dispose: () => rm(dir, { recursive: true, force: true }),
   }
@@ -55,7 +55,7 @@ export async function s3PostgresTarget(): Promise<OpenedTarget | string> {
         secretAccessKey: server.secretAccessKey,
       },
       metadata: { kind: 'postgres', url: PG_URL, schema },
-      maxDiskBytes: MAX_DISK,
+      maxDisk: MAX_DISK,
     },
     async dispose() {
       await server.stop()
