@@ -115,11 +115,22 @@ const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) =
 if (isMain) {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { quick: { type: 'boolean' }, repetitions: { type: 'string' } },
+    options: {
+      quick: { type: 'boolean' },
+      repetitions: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   })
-  const results = await runBench(positionals, {
-    quick: values.quick ?? false,
-    ...(values.repetitions === undefined ? {} : { repetitions: Number(values.repetitions) }),
-  })
-  if (results.some((r) => r.error !== undefined)) process.exitCode = 1
+  if (values.help === true) {
+    console.log(
+      `npm run bench [name...] [--quick] [--repetitions N]\n` +
+        `workloads (all when none is named): ${(await listWorkloads()).join(', ')}`,
+    )
+  } else {
+    const results = await runBench(positionals, {
+      quick: values.quick ?? false,
+      ...(values.repetitions === undefined ? {} : { repetitions: Number(values.repetitions) }),
+    })
+    if (results.some((r) => r.error !== undefined)) process.exitCode = 1
+  }
 }

@@ -33,8 +33,15 @@ const { values } = parseArgs({
     // Only the two crash campaigns, the fs + SQLite one taking 80 % of the time: the long
     // runs of SIGKILL rounds a durability change is judged by, without the other campaigns.
     'crash-only': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 })
+if (values.help === true) {
+  console.log(
+    'npm run torture -- [--minutes N (default 5)] [--seed S] [--crash-only] [--out FILE (default docs/reliability.md)]',
+  )
+  process.exit(0)
+}
 const crashOnly = values['crash-only'] === true
 const minutes = Number(values.minutes)
 if (!(minutes > 0)) throw new Error(`--minutes must be a positive number, got ${values.minutes}`)
