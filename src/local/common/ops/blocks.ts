@@ -23,6 +23,11 @@ function notLocal(e: BlockEntry): BlockStoreError {
   })
 }
 
+/** What a block call on a payload this store does not know throws. */
+function unknownPayload(payloadId: string): never {
+  throw new BlockStoreError('BS_BLOCK_NOT_FOUND', `payload ${payloadId} is unknown`)
+}
+
 /**
  * A copy of a resident block's valid bytes (the block lock is held). A damaged copy of a
  * Remote block is dropped and reported as not local (callers fall back to the remote). Copied
@@ -57,9 +62,7 @@ export function getBlockData(
     s,
     payloadId,
     idx,
-    () => {
-      throw new BlockStoreError('BS_BLOCK_NOT_FOUND', `payload ${payloadId} is unknown`)
-    },
+    () => unknownPayload(payloadId),
     async (e) => {
       if (!isResident(e)) throw notLocal(e)
       return copyOf(s, e, options)
@@ -79,9 +82,7 @@ export function readBlockSnapshot(
     s,
     payloadId,
     idx,
-    () => {
-      throw new BlockStoreError('BS_BLOCK_NOT_FOUND', `payload ${payloadId} is unknown`)
-    },
+    () => unknownPayload(payloadId),
     async (e) => {
       const row = await getRow(s.metadata, e.id, options)
       if (!isResident(e) || row === undefined) throw notLocal(e)

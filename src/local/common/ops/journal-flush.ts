@@ -145,11 +145,10 @@ async function recordsAsCopies(
           await spillLocked(s, e, options, true)
           return
         }
-        const { medium } = s
         await withReservation(
           s,
           e.dataSize - e.mediumSize,
-          async () => medium.takeRecord?.(e.payloadId, e.idx, place, e.onMedium),
+          async () => s.medium.takeRecord?.(e.payloadId, e.idx, place, e.onMedium),
           options,
         )
         e.mediumSize = e.dataSize
